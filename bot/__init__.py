@@ -1,0 +1,1 @@
+"""Peerlearn's domain logic and wiring."""

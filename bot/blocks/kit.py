@@ -1,0 +1,83 @@
+"""Block Kit primitives that never exceed Slack's limits (Slack answers `invalid_blocks` past them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.text import escape_mrkdwn, truncate, truncate_escaped
+
+Block = dict[str, Any]
+
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_MODAL_TITLE = 24
+MAX_BUTTON_TEXT = 75
+MAX_FALLBACK_TEXT = 3000  # well under chat.postMessage's 40k; notifications show a line anyway
+
+
+def mrkdwn_section(mrkdwn: str) -> Block:
+    """A section of already-escaped mrkdwn, cut to the section limit."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(mrkdwn, MAX_SECTION_TEXT)}}
+
+
+def user_text_sections(text: str, max_sections: int = 5) -> list[Block]:
+    """User text, escaped, split across sections at line or word breaks so none passes 3000."""
+    remaining = escape_mrkdwn(text)
+    sections: list[Block] = []
+    while remaining and len(sections) < max_sections:
+        if len(remaining) <= MAX_SECTION_TEXT:
+            chunk, remaining = remaining, ""
+        else:
+            window = remaining[:MAX_SECTION_TEXT]
+            cut = max(window.rfind("\n"), window.rfind(" "))
+            if cut < MAX_SECTION_TEXT // 2:
+                cut = MAX_SECTION_TEXT
+            amp = window.rfind("&", 0, cut)
+            if amp != -1 and ";" not in window[amp:cut]:
+                cut = amp  # never split an entity such as &amp;
+            chunk, remaining = remaining[:cut], remaining[cut:].lstrip()
+        sections.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+    return sections
+
+
+def user_text_excerpt(text: str, limit: int) -> str:
+    return truncate_escaped(text, limit)
+
+
+def header(plain: str) -> Block:
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": truncate(plain, MAX_HEADER_TEXT), "emoji": True},
+    }
+
+
+def context(*mrkdwn: str) -> Block:
+    elements = [{"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)} for text in mrkdwn if text]
+    return {"type": "context", "elements": elements[:MAX_CONTEXT_ELEMENTS]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
+
+
+def fallback_text(text: str) -> str:
+    """The notification text of a message, escaped like any user text."""
+    return truncate_escaped(text.replace("\n", " "), MAX_FALLBACK_TEXT)
+
+
+def slack_date(when_timestamp: float, fallback: str) -> str:
+    """A date that each reader sees in their own time zone."""
+    return f"<!date^{int(when_timestamp)}^{{date_short}}|{fallback}>"
+
+
+def link(url: str | None, label: str) -> str:
+    if not url or any(ch in url for ch in "<>| "):
+        return ""
+    return f"<{url}|{label}>"

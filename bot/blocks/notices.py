@@ -1,0 +1,35 @@
+"""Short messages to one person about something that did not go as asked."""
+
+from __future__ import annotations
+
+_POST_FAILURES = {
+    "not_in_channel": (
+        "I'm not a member of that conversation. Invite me with `/invite @Peerlearn` and try again."
+    ),
+    "channel_not_found": (
+        "I can't post in this conversation (a private channel or DM I'm not part of). "
+        "Invite me with `/invite @Peerlearn`, or share in a public channel."
+    ),
+    "is_archived": "That channel is archived, so I can't post there.",
+    "ratelimited": "Slack is rate-limiting me right now, so I couldn't post.",
+    "restricted_action": "This workspace doesn't allow me to post there.",
+}
+
+
+def post_failure(error: str) -> str:
+    if error in _POST_FAILURES:
+        return _POST_FAILURES[error]
+    if error.startswith("http_5") or error == "connection_failed":
+        return "Slack didn't answer in time, so I couldn't post."
+    return f"Slack refused the post ({error})."
+
+
+def tip_saved_not_posted(tip_id: int, error: str) -> str:
+    return (
+        f":white_check_mark: Tip #{tip_id} is saved — it shows up in `/tip search` and `/tip top`. "
+        f"{post_failure(error)}"
+    )
+
+
+def something_went_wrong() -> str:
+    return ":warning: Sorry, something went wrong on my side. Nothing you shared was lost; please try again."

@@ -1,0 +1,173 @@
+"""Settings: the environment (and `.env`) turned into one typed, validated object.
+
+A bad value raises `ConfigError` naming the variable and how to fix it; `app.py` prints that one
+line and exits with status 2, so a misconfigured deployment never starts half-working.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bot.redaction import TokenRedactingFilter
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///data/peerlearn.db"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """One misconfigured variable; the message is shown to the operator as-is."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 3000
+    log_level: str = "INFO"
+    tip_emoji: str = "bulb"
+    admin_user_ids: frozenset[str] = frozenset()
+    # Threads that run listener work after the ack; Bolt's default of 5 stalls acks under load
+    # when a few posts are waiting out a Retry-After.
+    listener_threads: int = 32
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        return cls(
+            bot_token=_token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token"),
+            signing_secret=_signing_secret(get("SLACK_SIGNING_SECRET")),
+            app_token=_optional_token(get("SLACK_APP_TOKEN")),
+            slack_api_url=_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+            database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            host=get("HOST") or "127.0.0.1",
+            port=_port(get("PORT") or "3000"),
+            log_level=_log_level(get("LOG_LEVEL") or "INFO"),
+            tip_emoji=_emoji(get("TIP_EMOJI") or "bulb"),
+            admin_user_ids=_admins(get("PEERLEARN_ADMINS") or ""),
+            listener_threads=_positive_int(
+                get("PEERLEARN_LISTENER_THREADS") or "32", "PEERLEARN_LISTENER_THREADS"
+            ),
+        )
+
+
+def _token(value: str | None, name: str, prefix: str, what: str) -> str:
+    if value is None:
+        raise ConfigError(name, f"not set; copy {what} ({prefix}…) from your Slack app's settings into .env")
+    if not value.startswith(prefix):
+        raise ConfigError(name, f"must start with {prefix!r}; it should be {what}")
+    return value
+
+
+def _optional_token(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return _token(
+        value, "SLACK_APP_TOKEN", "xapp-", "an app-level token with connections:write (Socket Mode)"
+    )
+
+
+def _signing_secret(value: str | None) -> str:
+    if value is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET", "not set; copy the Signing Secret from Basic Information into .env"
+        )
+    if not re.fullmatch(r"[0-9a-zA-Z]{16,}", value):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET", "looks malformed; it is the hex Signing Secret, not a token"
+        )
+    return value
+
+
+def _api_url(value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            "SLACK_API_URL", f"must be an http(s) URL such as {DEFAULT_SLACK_API_URL}, not {value!r}"
+        )
+    return value if value.endswith("/") else value + "/"
+
+
+def _database_url(value: str) -> str:
+    # Hosting providers hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    if value.startswith("sqlite:///"):
+        path = value[len("sqlite:///") :]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return value
+    if value.startswith(("postgresql+psycopg://", "sqlite:")):
+        return value
+    raise ConfigError(
+        "DATABASE_URL", "use sqlite:///path/to/file.db or postgresql://user:password@host:5432/dbname"
+    )
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError("PORT", f"must be a number from 1 to 65535, not {value!r}")
+    return int(value)
+
+
+def _positive_int(value: str, name: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(name, f"must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in _LOG_LEVELS:
+        raise ConfigError("LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}, not {value!r}")
+    return level
+
+
+def _emoji(value: str) -> str:
+    name = value.strip(":").lower()
+    if not _EMOJI_NAME.match(name):
+        raise ConfigError("TIP_EMOJI", f"must be an emoji name such as bulb or :bulb:, not {value!r}")
+    return name
+
+
+def _admins(value: str) -> frozenset[str]:
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    bad = [user_id for user_id in ids if not _USER_ID.match(user_id)]
+    if bad:
+        raise ConfigError(
+            "PEERLEARN_ADMINS", f"takes Slack user ids like U012ABCDEF, comma-separated; bad: {bad[0]}"
+        )
+    return frozenset(ids)
+
+
+def configure_logging(level: str) -> None:
+    """One line per event; tokens are scrubbed from every record whatever logger wrote it."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(TokenRedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,47 @@
+"""Build the Bolt app from settings and its collaborators. No module-level app, client or engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from datetime import datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.deps import Deps
+from bot.slack_api import SlackGateway, UserDirectory
+from handlers import register_all
+from storage.db import Database
+from storage.models import utcnow
+
+
+def build_app(
+    settings: Settings,
+    *,
+    client: WebClient,
+    db: Database,
+    clock: Callable[[], datetime] = utcnow,
+    listener_executor: Executor | None = None,
+) -> App:
+    """A ready Bolt app. Signature verification is always on (Bolt's default; never turned off)."""
+    app = App(
+        client=client,
+        signing_secret=settings.signing_secret,
+        logger=logging.getLogger("peerlearn.bolt"),
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="listener"),
+        # Commands are answered by ack() within 3 s, then the listener goes on after the response.
+        process_before_response=False,
+    )
+    deps = Deps(
+        settings=settings,
+        db=db,
+        slack=SlackGateway(client),
+        users=UserDirectory(client, settings.admin_user_ids),
+        clock=clock,
+    )
+    register_all(app, deps)
+    return app

@@ -1,0 +1,102 @@
+"""Serving the app: HTTP mode (Bolt behind gunicorn, plus a health check) or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from gunicorn.app.base import BaseApplication
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from types import FrameType
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+SLACK_PATH = "/slack/events"
+
+
+def wsgi_app(bolt_app: App, db: Database) -> WSGIApplication:
+    """`POST /slack/events` to Bolt, `GET /healthz` a database round-trip, anything else 404."""
+    slack = SlackRequestHandler(bolt_app, path=SLACK_PATH)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            return _health(db, start_response)
+        if path == SLACK_PATH and environ.get("REQUEST_METHOD") == "POST":
+            return slack(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found\n"]
+
+    return application
+
+
+def _health(db: Database, start_response: StartResponse) -> Iterable[bytes]:
+    try:
+        db.ping()
+    except SQLAlchemyError as error:
+        log.error("health check failed: %s", error.__class__.__name__)
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"database unavailable\n"]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok\n"]
+
+
+class GunicornServer(BaseApplication):  # type: ignore[misc]
+    """Gunicorn run from app.py. The app is built in the worker (after fork), never in the master."""
+
+    def __init__(self, load: Callable[[], WSGIApplication], options: dict[str, Any]) -> None:
+        self._load = load
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> WSGIApplication:
+        return self._load()
+
+
+def serve_http(load: Callable[[], WSGIApplication], host: str, port: int, *, threads: int = 16) -> None:
+    """Serve until SIGTERM/SIGINT; gunicorn then stops accepting and lets requests in flight finish."""
+    GunicornServer(
+        load,
+        {
+            "bind": f"{host}:{port}",
+            # One process: SQLite and the in-process scheduler want a single writer process; scale
+            # out with more app instances on PostgreSQL instead.
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "timeout": 30,
+            "graceful_timeout": 20,
+            "keepalive": 5,
+            "accesslog": None,
+            "loglevel": "warning",
+        },
+    ).run()
+
+
+def serve_socket_mode(bolt_app: App, app_token: str) -> None:
+    """Hold a Socket Mode connection until SIGTERM/SIGINT."""
+    handler = SocketModeHandler(bolt_app, app_token)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: closing the Socket Mode connection", signum)
+        handler.close()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("Socket Mode: connecting to Slack")
+    handler.start()

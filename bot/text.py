@@ -1,0 +1,85 @@
+"""User text in and out of Slack.
+
+Tips are stored as the plain text a person reads. Slack markup that arrives (mentions, channel
+links, URLs, entity-escaped characters) is turned into readable text on the way in, and every
+character that Slack would read as markup is escaped on the way out, so a tip that says
+`<!channel>` shows those characters and pings nobody.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_MARKUP = re.compile(r"<([^<>]*)>")
+_TAG = re.compile(r"(?<![\w#&])#([A-Za-z0-9][\w-]{0,49})")
+_WORD = re.compile(r"\w+")
+
+UserName = Callable[[str], str | None]
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack's parser reads as markup, and nothing else."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_to_plain(text: str, user_name: UserName | None = None) -> str:
+    """Slack-formatted message text -> what a reader sees, with no live mentions left."""
+
+    def readable(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            name = label or (user_name(target[1:]) if user_name else None) or target[1:]
+            return "@" + name
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!subteam^"):
+            return label or "@group"
+        if target.startswith("!date^"):
+            return label
+        if target.startswith("!"):
+            return "@" + target[1:]
+        if target.startswith("mailto:"):
+            return label or target[len("mailto:") :]
+        return f"{label} ({target})" if label and label != target else target
+
+    plain = _MARKUP.sub(readable, text)
+    return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def extract_tags(text: str) -> list[str]:
+    """`#words` in order of first appearance, lower-cased, without duplicates."""
+    seen: dict[str, None] = {}
+    for match in _TAG.finditer(text):
+        seen.setdefault(match.group(1).lower(), None)
+    return list(seen)
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags typed in a field: `#python, sql testing` -> ['python', 'sql', 'testing']."""
+    words = re.split(r"[\s,]+", text)
+    return extract_tags(" ".join("#" + word.lstrip("#") for word in words if word.strip("#")))
+
+
+def search_words(text: str, limit: int = 12) -> list[str]:
+    """Letters-and-digits words for a full-text query (no operators reach the database)."""
+    return [word.lower() for word in _WORD.findall(text)][:limit]
+
+
+def truncate(text: str, limit: int, suffix: str = "…") -> str:
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(suffix))].rstrip() + suffix
+
+
+def truncate_escaped(text: str, limit: int) -> str:
+    """Escape `text` and cut it to `limit` characters without splitting an entity like `&amp;`."""
+    escaped = escape_mrkdwn(text)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + "…"

@@ -1,0 +1,74 @@
+"""What `/tip <text>` asks for. Keywords win only when they form a whole command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.tips import WINDOWS
+
+
+@dataclass(frozen=True)
+class ShareTip:
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenComposer:
+    pass
+
+
+@dataclass(frozen=True)
+class SearchTips:
+    query: str
+
+
+@dataclass(frozen=True)
+class TopTips:
+    window: str
+
+
+@dataclass(frozen=True)
+class MyTips:
+    pass
+
+
+@dataclass(frozen=True)
+class DeleteTip:
+    tip_id: int
+
+
+@dataclass(frozen=True)
+class ShowHelp:
+    problem: str | None = None
+
+
+TipCommand = ShareTip | OpenComposer | SearchTips | TopTips | MyTips | DeleteTip | ShowHelp
+
+
+def parse_tip_command(text: str) -> TipCommand:
+    text = text.strip()
+    if not text:
+        return OpenComposer()
+    keyword, _, rest = text.partition(" ")
+    keyword, rest = keyword.lower(), rest.strip()
+    if keyword == "help":
+        return ShowHelp()
+    if keyword == "search":
+        return (
+            SearchTips(rest)
+            if rest
+            else ShowHelp("Tell me what to look for, e.g. `/tip search docker cache`.")
+        )
+    if keyword == "top":
+        window = rest.lower() or "week"
+        if window not in WINDOWS:
+            return ShowHelp(f"`{window}` is not a window I know; use `/tip top week`, `month` or `all`.")
+        return TopTips(window)
+    if keyword == "mine":
+        return MyTips() if not rest else ShowHelp("`/tip mine` takes nothing after it.")
+    if keyword == "delete":
+        number = rest.lstrip("#")
+        if not number.isdigit():
+            return ShowHelp("Give the tip's number, e.g. `/tip delete 42` (it is shown on every tip).")
+        return DeleteTip(int(number))
+    return ShareTip(text)

@@ -1,0 +1,14 @@
+"""Bolt listeners: acknowledge, parse, call bot/, render. No domain logic and no SQL here."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from handlers import capture, errors, tips
+
+
+def register_all(app: App, deps: Deps) -> None:
+    errors.register(app, deps)
+    tips.register(app, deps)
+    capture.register(app, deps)

@@ -1,0 +1,114 @@
+"""Turning messages into tips (Save as tip, the tip emoji) and reactions into helpful votes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
+
+from bot import tip_service
+from bot.deps import Deps
+from bot.slack_api import Failed
+
+SAVE_AS_TIP = "save_as_tip"
+
+
+def _emoji_name(reaction: str) -> str:
+    return reaction.split("::", 1)[0]  # "+1::skin-tone-2" is still "+1"
+
+
+def register(app: App, deps: Deps) -> None:
+    emoji = deps.settings.tip_emoji
+
+    @app.shortcut(SAVE_AS_TIP)
+    def on_save_as_tip(ack: Ack, shortcut: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        ack()
+        channel_id, message, user_id = shortcut["channel"]["id"], shortcut["message"], shortcut["user"]["id"]
+        try:
+            saved = tip_service.save_message(
+                deps,
+                team_id=str(context.team_id),
+                channel_id=channel_id,
+                message=message,
+                saved_by_id=user_id,
+                source="shortcut",
+            )
+        except tip_service.CannotSave as refused:
+            respond(str(refused))
+            return
+        assert saved is not None  # no event id, so never a repeat delivery
+        if not saved.created:
+            respond(f"That message is already tip #{saved.tip.id}.")
+            return
+        marked = deps.slack.add_reaction(channel_id, message["ts"], emoji)
+        note = (
+            ""
+            if marked is None
+            else " I couldn't mark the message, so reactions on it won't count as votes until you invite me"
+            " to the channel (`/invite @Peerlearn`)."
+        )
+        respond(f":{emoji}: Saved <@{saved.tip.author_id}>'s message as tip #{saved.tip.id}.{note}")
+
+    @app.event("reaction_added")
+    def on_reaction_added(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "message":
+            return
+        team_id, event_id = str(context.team_id), body.get("event_id")
+        user_id, channel_id, ts, reaction = event["user"], item["channel"], item["ts"], event["reaction"]
+        if tip_service.react(
+            deps,
+            team_id=team_id,
+            event_id=event_id,
+            channel_id=channel_id,
+            ts=ts,
+            user_id=user_id,
+            reaction=reaction,
+        ):
+            return
+        if _emoji_name(reaction) != emoji:
+            return
+        message = deps.slack.fetch_message(channel_id, ts)
+        if isinstance(message, Failed):
+            deps.slack.tell(
+                user_id,
+                f"I couldn't read that message to save it as a tip ({message.error}).",
+                channel=channel_id,
+            )
+            return
+        try:
+            saved = tip_service.save_message(
+                deps,
+                team_id=team_id,
+                channel_id=channel_id,
+                message=message,
+                saved_by_id=user_id,
+                source="reaction",
+                event_id=event_id,
+                reaction=reaction,
+            )
+        except tip_service.CannotSave as refused:
+            deps.slack.tell(user_id, str(refused), channel=channel_id)
+            return
+        if saved is not None and saved.created:
+            deps.slack.tell(
+                user_id,
+                f":{emoji}: Saved <@{saved.tip.author_id}>'s message as tip #{saved.tip.id}.",
+                channel=channel_id,
+            )
+
+    @app.event("reaction_removed")
+    def on_reaction_removed(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "message":
+            return
+        tip_service.unreact(
+            deps,
+            team_id=str(context.team_id),
+            event_id=body.get("event_id"),
+            channel_id=item["channel"],
+            ts=item["ts"],
+            user_id=event["user"],
+            reaction=event["reaction"],
+        )

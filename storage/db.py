@@ -1,0 +1,75 @@
+"""Engine and sessions. Nothing connects at import time; `Database.connect(url)` does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+_READONLY = "peerlearn_readonly"
+
+
+class Database:
+    """One engine and two ways in: `transaction()` for work that writes, `snapshot()` for reads.
+
+    On SQLite a write transaction starts with BEGIN IMMEDIATE: a deferred transaction that reads
+    and then writes can fail at once with "database is locked" when another writer got there first,
+    and busy_timeout cannot help it. Reads keep a deferred BEGIN so they never wait on writers (WAL).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = sessionmaker(engine, expire_on_commit=False)
+        self._reader = sessionmaker(engine.execution_options(**{_READONLY: True}), expire_on_commit=False)
+
+    @classmethod
+    def connect(cls, url: str, **engine_options: Any) -> Database:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False}, **engine_options)
+            event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_on_begin)
+        else:
+            engine_options.setdefault("pool_size", 10)
+            engine_options.setdefault("max_overflow", 20)
+            engine = create_engine(url, pool_pre_ping=True, **engine_options)
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._writer.begin() as session:
+            yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        with self._reader() as session:
+            yield session
+
+    def ping(self) -> None:
+        with self.snapshot() as session:
+            session.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take over transaction control from the sqlite3 module so "begin" below decides how to BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    readonly = connection.get_execution_options().get(_READONLY, False)
+    connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

@@ -1,0 +1,116 @@
+"""Queries over tips and their votes. Plain values in, rows out; no Slack here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Tip, TipReaction, TipVote, utcnow
+from storage.upsert import insert_if_absent
+
+
+def insert_tip(session: Session, **values: Any) -> Tip:
+    tip = Tip(**values)
+    session.add(tip)
+    session.flush()
+    return tip
+
+
+def insert_tip_for_message(session: Session, **values: Any) -> Tip | None:
+    """Insert a tip standing for an existing message; None if that message is a tip already."""
+    values = {"helpful_count": 0, "created_at": utcnow(), **values}
+    tip_id = insert_if_absent(session, Tip, values, ["team_id", "channel_id", "message_ts"])
+    return None if tip_id is None else session.get(Tip, tip_id)
+
+
+def get_tip(session: Session, team_id: str, tip_id: int) -> Tip | None:
+    return session.scalars(select(Tip).where(Tip.team_id == team_id, Tip.id == tip_id)).first()
+
+
+def tip_for_message(session: Session, team_id: str, channel_id: str, message_ts: str) -> Tip | None:
+    query = select(Tip).where(
+        Tip.team_id == team_id, Tip.channel_id == channel_id, Tip.message_ts == message_ts
+    )
+    return session.scalars(query).first()
+
+
+def tips_by_ids(session: Session, team_id: str, ids: list[int]) -> list[Tip]:
+    """Tips in the order of `ids` (the order a ranking query chose)."""
+    if not ids:
+        return []
+    found = {
+        tip.id: tip for tip in session.scalars(select(Tip).where(Tip.team_id == team_id, Tip.id.in_(ids)))
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def most_helpful(session: Session, team_id: str, since: datetime | None, limit: int) -> list[Tip]:
+    query = select(Tip).where(Tip.team_id == team_id, Tip.helpful_count > 0)
+    if since is not None:
+        query = query.where(Tip.created_at >= since)
+    query = query.order_by(Tip.helpful_count.desc(), Tip.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def tips_by_author(session: Session, team_id: str, author_id: str, limit: int) -> tuple[list[Tip], int]:
+    """The author's newest tips, and how many they have in all."""
+    where = (Tip.team_id == team_id, Tip.author_id == author_id)
+    tips = session.scalars(
+        select(Tip).where(*where).order_by(Tip.created_at.desc(), Tip.id.desc()).limit(limit)
+    )
+    total = session.scalar(select(func.count()).select_from(Tip).where(*where)) or 0
+    return list(tips), total
+
+
+def delete_tip(session: Session, tip: Tip) -> None:
+    # Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite honours only with
+    # foreign_keys=ON on every connection (an operator's sqlite3 shell may not set it).
+    session.execute(delete(TipReaction).where(TipReaction.tip_id == tip.id))
+    session.execute(delete(TipVote).where(TipVote.tip_id == tip.id))
+    session.delete(tip)
+    session.flush()
+
+
+def add_reaction(session: Session, tip: Tip, user_id: str, reaction: str) -> bool:
+    values = {"tip_id": tip.id, "user_id": user_id, "reaction": reaction, "team_id": tip.team_id}
+    return (
+        insert_if_absent(session, TipReaction, values | {"created_at": utcnow()}, list(values)[:3])
+        is not None
+    )
+
+
+def remove_reaction(session: Session, tip: Tip, user_id: str, reaction: str) -> bool:
+    result = session.execute(
+        delete(TipReaction).where(
+            TipReaction.tip_id == tip.id, TipReaction.user_id == user_id, TipReaction.reaction == reaction
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def has_reactions(session: Session, tip: Tip, user_id: str) -> bool:
+    query = select(TipReaction.reaction).where(TipReaction.tip_id == tip.id, TipReaction.user_id == user_id)
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def add_vote(session: Session, tip: Tip, user_id: str) -> bool:
+    values = {"tip_id": tip.id, "user_id": user_id, "team_id": tip.team_id, "created_at": utcnow()}
+    if insert_if_absent(session, TipVote, values, ["tip_id", "user_id"]) is None:
+        return False
+    session.execute(update(Tip).where(Tip.id == tip.id).values(helpful_count=Tip.helpful_count + 1))
+    return True
+
+
+def remove_vote(session: Session, tip: Tip, user_id: str) -> bool:
+    result = session.execute(delete(TipVote).where(TipVote.tip_id == tip.id, TipVote.user_id == user_id))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    session.execute(update(Tip).where(Tip.id == tip.id).values(helpful_count=Tip.helpful_count - 1))
+    return True
+
+
+def helpful_count(session: Session, tip_id: int) -> int:
+    return session.scalar(select(Tip.helpful_count).where(Tip.id == tip_id)) or 0

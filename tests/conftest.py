@@ -1,0 +1,100 @@
+"""Fixtures shared by every suite: a migrated database, the Slack double, and a built app.
+
+The database is SQLite by default; with TEST_DATABASE_URL pointing at a PostgreSQL server, a
+scratch database is created for this run (so parallel runs never collide) and dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.config import Settings
+from bot.factory import build_app
+from bot.serving import wsgi_app
+from bot.slack_api import build_client
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Base
+from tests.slack_double import BOT_TOKEN, SlackDouble
+from tests.slack_sender import SIGNING_SECRET, SlackSender
+
+ADMIN_ID = "U9ADMIN"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'peerlearn-test.db'}"
+        return
+    name = f"peerlearn_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server_url.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_db(database_url: str) -> Iterator[Database]:
+    database = Database.connect(database_url)
+    upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(migrated_db: Database) -> Iterator[Database]:
+    yield migrated_db
+    with migrated_db.transaction() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackDouble]:
+    double = SlackDouble().start()
+    double.add_user("U1", "alice")
+    double.add_user("U2", "bob")
+    double.add_user("U3", "carol")
+    double.add_user("U4", "dave", is_admin=True)
+    double.add_user(ADMIN_ID, "erin")
+    double.add_channel("C1", "general", members=("U1", "U2", "U3", "U4"))
+    double.add_channel("CNOBOT", "random", members=("U1", "U2"), bot=False)
+    double.add_channel("CPRIV", "secret", members=("U1",), bot=False, is_private=True)
+    double.add_channel("CARCH", "old-news", members=("U1",), is_archived=True)
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def settings(slack: SlackDouble, database_url: str) -> Settings:
+    return Settings(
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        database_url=database_url,
+        admin_user_ids=frozenset({ADMIN_ID}),
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, slack: SlackDouble, db: Database) -> Iterator[Any]:
+    client = build_client(settings.bot_token, settings.slack_api_url, max_retries=2)
+    executor = ThreadPoolExecutor(8, thread_name_prefix="test-listener")
+    yield build_app(settings, client=client, db=db, listener_executor=executor)
+    executor.shutdown(wait=True)  # let work after the ack finish before the database is wiped
+
+
+@pytest.fixture
+def sender(app: Any, db: Database, slack: SlackDouble) -> SlackSender:
+    return SlackSender(wsgi_app(app, db), slack)

@@ -1,0 +1,180 @@
+"""Sends requests to the app exactly as Slack does: same payload shapes, same signing."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+from tests.slack_double import TEAM_ID, SlackDouble
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    elapsed: float
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class SlackSender:
+    def __init__(self, wsgi_app: Any, double: SlackDouble, signing_secret: str = SIGNING_SECRET) -> None:
+        self.wsgi_app = wsgi_app
+        self.double = double
+        self.signing_secret = signing_secret
+        self._ids = itertools.count(1)
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+        path: str = "/slack/events",
+    ) -> Response:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        if signature is None:
+            signature = SignatureVerifier(self.signing_secret).generate_signature(
+                timestamp=str(timestamp), body=body
+            )
+        raw = body.encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "CONTENT_TYPE": content_type,
+            "CONTENT_LENGTH": str(len(raw)),
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "3000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.input": io.BytesIO(raw),
+            "wsgi.url_scheme": "http",
+            "HTTP_X_SLACK_REQUEST_TIMESTAMP": str(timestamp),
+            "HTTP_X_SLACK_SIGNATURE": signature,
+        }
+        for key, value in (headers or {}).items():
+            environ["HTTP_" + key.upper().replace("-", "_")] = value
+        captured: dict[str, Any] = {}
+
+        def start_response(
+            status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> None:
+            captured["status"], captured["headers"] = int(status.split()[0]), dict(response_headers)
+
+        started = time.perf_counter()
+        chunks = self.wsgi_app(environ, start_response)
+        payload = b"".join(chunks)
+        return Response(captured["status"], payload, captured["headers"], time.perf_counter() - started)
+
+    def command(
+        self, text: str, *, user: str = "U1", channel: str = "C1", command: str = "/tip", **overrides: Any
+    ) -> Response:
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "peerlearn-test",
+            "channel_id": channel,
+            "channel_name": channel.lower(),
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0PEERLEARN",
+            "is_enterprise_install": "false",
+            "response_url": self.double.response_url(),
+            "trigger_id": self.double.trigger_id(),
+            **overrides,
+        }
+        return self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+    ) -> Response:
+        event_id = event_id or f"Ev{next(self._ids):08d}"
+        envelope = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0PEERLEARN",
+            "event": {"event_ts": f"{time.time():.6f}", **event},
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [
+                {"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True, "is_enterprise_install": False}
+            ],
+        }
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post(json.dumps(envelope), "application/json", headers=headers)
+
+    def reaction(
+        self,
+        kind: str,
+        user: str,
+        channel: str,
+        ts: str,
+        reaction: str,
+        *,
+        item_user: str | None = None,
+        **kwargs: Any,
+    ) -> Response:
+        event = {
+            "type": kind,
+            "user": user,
+            "reaction": reaction,
+            "item": {"type": "message", "channel": channel, "ts": ts},
+        }
+        if item_user:
+            event["item_user"] = item_user
+        return self.event(event, **kwargs)
+
+    def interaction(self, payload: dict[str, Any]) -> Response:
+        base = {
+            "team": {"id": TEAM_ID, "domain": "peerlearn-test"},
+            "api_app_id": "A0PEERLEARN",
+            "token": "legacy-verification-token",
+        }
+        return self.post(
+            urlencode({"payload": json.dumps({**base, **payload})}), "application/x-www-form-urlencoded"
+        )
+
+    def message_shortcut(
+        self, *, user: str, channel: str, message: dict[str, Any], callback_id: str = "save_as_tip"
+    ) -> Response:
+        return self.interaction(
+            {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "trigger_id": self.double.trigger_id(),
+                "response_url": self.double.response_url(),
+                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "channel": {"id": channel, "name": channel.lower()},
+                "message_ts": message["ts"],
+                "message": message,
+            }
+        )
+
+    def view_submission(self, *, user: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
+        submitted = {**view, "id": "V123", "team_id": TEAM_ID, "state": {"values": values}}
+        return self.interaction(
+            {
+                "type": "view_submission",
+                "user": {"id": user, "team_id": TEAM_ID},
+                "trigger_id": self.double.trigger_id(),
+                "view": submitted,
+            }
+        )

@@ -1,0 +1,71 @@
+"""manifest.yml is Slack-valid and declares exactly what the code uses."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
+SCOPES = json.loads((FIXTURES / "slack_scopes.json").read_text())
+
+
+def registered(kind: str) -> set[str]:
+    """Arguments of @app.<kind>(...) decorators across handlers/, constants resolved."""
+    found = set()
+    for path in (ROOT / "handlers").glob("*.py"):
+        module = importlib.import_module(f"handlers.{path.stem}")
+        for node in ast.walk(ast.parse(path.read_text())):
+            is_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            if (
+                is_call
+                and node.func.attr == kind
+                and getattr(node.func.value, "id", None) == "app"
+                and node.args
+            ):
+                arg = node.args[0]
+                found.add(arg.value if isinstance(arg, ast.Constant) else getattr(module, arg.id))
+    return found
+
+
+def web_api_methods() -> set[str]:
+    """Web API methods the code calls, from `client.chat_postMessage(`-style calls."""
+    names = set()
+    for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")]:
+        names |= set(re.findall(r"client\.([a-z]+_[A-Za-z_]+)\(", path.read_text()))
+    return {name.replace("_", ".", 1) for name in names} | {"auth.test"}  # Bolt calls auth.test
+
+
+def test_manifest_validates_against_slacks_schema() -> None:
+    schema = json.loads((FIXTURES / "manifest.schema.1.0.0.json").read_text())
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(MANIFEST), key=str)
+    assert [e.message for e in errors] == []
+
+
+def test_every_command_shortcut_and_event_is_declared_and_nothing_more() -> None:
+    features, settings = MANIFEST["features"], MANIFEST["settings"]
+    assert {c["command"] for c in features["slash_commands"]} == registered("command")
+    assert {s["callback_id"] for s in features["shortcuts"]} == registered("shortcut")
+    assert set(settings["event_subscriptions"]["bot_events"]) == registered("event")
+
+
+def test_bot_scopes_are_exactly_those_the_calls_and_events_need() -> None:
+    declared = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    needed: set[str] = {"commands"}  # slash commands and shortcuts
+    for method in web_api_methods():
+        options = set(SCOPES["methods"][method]["bot_scopes"])
+        assert not options or options & declared, f"{method} needs one of {sorted(options)}"
+        needed |= options & declared
+    for event in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
+        options = set(SCOPES["events"][event])
+        assert options & declared, f"{event} needs one of {sorted(options)}"
+        needed |= options & declared
+    needed |= {"channels:join"} if "conversations.join" in web_api_methods() else set()
+    assert declared == needed
