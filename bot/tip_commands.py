@@ -1,4 +1,9 @@
-"""What `/tip <text>` asks for. Keywords win only when they form a whole command."""
+"""What `/tip <text>` asks for.
+
+A leading keyword (help, search, top, mine, delete) makes a command. A keyword with one argument
+that doesn't fit is a mistyped command and gets help; a keyword followed by a sentence is a tip
+("/tip Delete merged branches weekly" shares that tip).
+"""
 
 from __future__ import annotations
 
@@ -51,22 +56,23 @@ def parse_tip_command(text: str) -> TipCommand:
         return OpenComposer()
     keyword, _, rest = text.partition(" ")
     keyword, rest = keyword.lower(), rest.strip()
-    if keyword == "help":
-        return ShowHelp()
+    sentence = len(rest.split()) > 1
     if keyword == "search":
         return (
             SearchTips(rest)
             if rest
             else ShowHelp("Tell me what to look for, e.g. `/tip search docker cache`.")
         )
-    if keyword == "top":
+    if keyword == "help" and not sentence:
+        return ShowHelp()
+    if keyword == "top" and not sentence:
         window = rest.lower() or "week"
         if window not in WINDOWS:
             return ShowHelp(f"`{window}` is not a window I know; use `/tip top week`, `month` or `all`.")
         return TopTips(window)
-    if keyword == "mine":
+    if keyword == "mine" and not sentence:
         return MyTips() if not rest else ShowHelp("`/tip mine` takes nothing after it.")
-    if keyword == "delete":
+    if keyword == "delete" and not sentence:
         number = rest.lstrip("#")
         if not number.isdigit():
             return ShowHelp("Give the tip's number, e.g. `/tip delete 42` (it is shown on every tip).")

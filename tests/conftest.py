@@ -7,9 +7,11 @@ scratch database is created for this run (so parallel runs never collide) and dr
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import pytest
@@ -87,14 +89,50 @@ def settings(slack: SlackDouble, database_url: str) -> Settings:
     )
 
 
+class TrackedExecutor(ThreadPoolExecutor):
+    """The listener pool, able to say when all work submitted so far (the part after acks) is done."""
+
+    def __init__(self) -> None:
+        super().__init__(8, thread_name_prefix="test-listener")
+        self._pending: set[Future[Any]] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._discard)
+        return future
+
+    def _discard(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                pending = list(self._pending)
+            if not pending:
+                return
+            wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+        raise AssertionError("listener work did not finish in time")
+
+
 @pytest.fixture
-def app(settings: Settings, slack: SlackDouble, db: Database) -> Iterator[Any]:
-    client = build_client(settings.bot_token, settings.slack_api_url, max_retries=2)
-    executor = ThreadPoolExecutor(8, thread_name_prefix="test-listener")
-    yield build_app(settings, client=client, db=db, listener_executor=executor)
+def listener_pool() -> Iterator[TrackedExecutor]:
+    executor = TrackedExecutor()
+    yield executor
     executor.shutdown(wait=True)  # let work after the ack finish before the database is wiped
 
 
 @pytest.fixture
-def sender(app: Any, db: Database, slack: SlackDouble) -> SlackSender:
-    return SlackSender(wsgi_app(app, db), slack)
+def app(settings: Settings, slack: SlackDouble, db: Database, listener_pool: TrackedExecutor) -> Any:
+    client = build_client(settings.bot_token, settings.slack_api_url, max_retries=2)
+    return build_app(settings, client=client, db=db, listener_executor=listener_pool)
+
+
+@pytest.fixture
+def sender(app: Any, db: Database, slack: SlackDouble, listener_pool: TrackedExecutor) -> SlackSender:
+    """Signed requests to the app; each returns once the work it started after the ack is done."""
+    return SlackSender(wsgi_app(app, db), slack, settle=listener_pool.wait_idle)

@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -29,10 +30,19 @@ class Response:
 
 
 class SlackSender:
-    def __init__(self, wsgi_app: Any, double: SlackDouble, signing_secret: str = SIGNING_SECRET) -> None:
+    def __init__(
+        self,
+        wsgi_app: Any,
+        double: SlackDouble,
+        signing_secret: str = SIGNING_SECRET,
+        settle: Callable[[], None] | None = None,
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.double = double
         self.signing_secret = signing_secret
+        # Called after each response (not timed): waits for the work the request started after its ack.
+        self.settle = settle
+        self.concurrent = False  # True: return at the ack, as Slack sees it, and let work overlap
         self._ids = itertools.count(1)
 
     def post(
@@ -77,7 +87,10 @@ class SlackSender:
         started = time.perf_counter()
         chunks = self.wsgi_app(environ, start_response)
         payload = b"".join(chunks)
-        return Response(captured["status"], payload, captured["headers"], time.perf_counter() - started)
+        response = Response(captured["status"], payload, captured["headers"], time.perf_counter() - started)
+        if self.settle is not None and not self.concurrent:
+            self.settle()
+        return response
 
     def command(
         self, text: str, *, user: str = "U1", channel: str = "C1", command: str = "/tip", **overrides: Any
