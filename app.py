@@ -7,14 +7,16 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ConfigError, Settings, configure_logging
 from bot.factory import build_app
+from bot.maintenance import forget_old_events
 from bot.serving import serve_http, serve_socket_mode, wsgi_app
 from bot.slack_api import build_client
 from storage.db import Database
 from storage.migrate import upgrade
+from storage.models import utcnow
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
@@ -23,7 +25,7 @@ log = logging.getLogger("peerlearn")
 
 
 def main() -> int:
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory it runs in
     try:
         settings = Settings.from_env(os.environ)
     except ConfigError as error:
@@ -32,6 +34,7 @@ def main() -> int:
     configure_logging(settings.log_level)
     db = Database.connect(settings.database_url)
     upgrade(db.engine)
+    forget_old_events(db, utcnow())
     if settings.app_token:
         client = build_client(settings.bot_token, settings.slack_api_url)
         serve_socket_mode(build_app(settings, client=client, db=db), settings.app_token)

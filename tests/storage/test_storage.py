@@ -1,0 +1,132 @@
+"""Storage behaviour that must hold on SQLite and PostgreSQL alike (run the suite with both)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import inspect, select
+
+from bot import tips
+from storage import events
+from storage.db import Database
+from storage.migrate import alembic_config, upgrade
+from storage.models import ProcessedEvent, Tip
+
+TEAM = "T0TEST"
+
+
+def new_tip(db: Database, text: str = "tip", **values: object) -> Tip:
+    with db.transaction() as session:
+        draft = tips.draft_tip(text)
+        tip = tips.share_tip(
+            session, team_id=TEAM, author_id="UAUTHOR", draft=draft, source="command", origin_channel_id="C1"
+        )
+        for key, value in values.items():
+            setattr(tip, key, value)
+        return tip
+
+
+def test_concurrent_votes_are_all_counted_exactly(db: Database) -> None:
+    tip = new_tip(db)
+
+    def vote(user: str) -> None:
+        with db.transaction() as session:
+            tips.add_reaction(session, tip, user, "+1")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(vote, [f"U{n % 20}" for n in range(80)]))  # each of 20 people, four times
+
+    with db.snapshot() as session:
+        assert session.get(Tip, tip.id).helpful_count == 20
+
+
+def test_concurrent_captures_of_one_message_make_one_tip(db: Database) -> None:
+    draft = tips.draft_tip("captured once")
+
+    def capture(user: str) -> bool:
+        with db.transaction() as session:
+            result = tips.capture_message(
+                session, team_id=TEAM, channel_id="C1", message_ts="1.000001", author_id="UAUTHOR",
+                saved_by_id=user, draft=draft, source="reaction", permalink=None,
+            )  # fmt: skip
+            return result.created
+
+    with ThreadPoolExecutor(6) as pool:
+        created = list(pool.map(capture, [f"U{n}" for n in range(12)]))
+
+    assert created.count(True) == 1
+    with db.snapshot() as session:
+        assert len(session.scalars(select(Tip)).all()) == 1
+
+
+def test_an_event_is_claimed_once_even_concurrently(db: Database) -> None:
+    def claim(_: int) -> bool:
+        with db.transaction() as session:
+            return events.claim_event(session, TEAM, "Ev42")
+
+    with ThreadPoolExecutor(6) as pool:
+        assert sorted(pool.map(claim, range(12))) == [False] * 11 + [True]
+
+
+def test_old_processed_events_are_forgotten(db: Database) -> None:
+    with db.transaction() as session:
+        events.claim_event(session, TEAM, "EvNEW")
+        session.add(
+            ProcessedEvent(team_id=TEAM, event_id="EvOLD", received_at=datetime.now(UTC) - timedelta(days=8))
+        )
+    with db.transaction() as session:
+        assert events.forget_events_before(session, datetime.now(UTC) - timedelta(days=7)) == 1
+        assert session.scalars(select(ProcessedEvent.event_id)).all() == ["EvNEW"]
+
+
+def test_full_text_search_stems_and_matches_tags(db: Database) -> None:
+    new_tip(db, "Caching dependencies makes builds faster #ci")
+    new_tip(db, "Write smaller pull requests")
+
+    with db.snapshot() as session:
+        assert [t.text for t in tips.search(session, TEAM, "cached build")] == [
+            "Caching dependencies makes builds faster #ci"
+        ]
+        assert len(tips.search(session, TEAM, "ci")) == 1
+        assert tips.search(session, TEAM, "***") == []
+        assert tips.search(session, "T0OTHER", "caching") == []
+
+
+def test_search_index_follows_edits_and_deletes(db: Database) -> None:
+    tip = new_tip(db, "original wording")
+    with db.transaction() as session:
+        session.get(Tip, tip.id).text = "rewritten wording"
+    with db.snapshot() as session:
+        assert tips.search(session, TEAM, "original") == []
+        assert len(tips.search(session, TEAM, "rewritten")) == 1
+    with db.transaction() as session:
+        tips.delete(session, TEAM, tip.id, actor_id="UAUTHOR", actor_is_admin=False)
+    with db.snapshot() as session:
+        assert tips.search(session, TEAM, "rewritten") == []
+
+
+def test_timestamps_come_back_aware_utc(db: Database) -> None:
+    tip = new_tip(db)
+    with db.snapshot() as session:
+        created = session.get(Tip, tip.id).created_at
+    assert created.tzinfo is not None and created.utcoffset() == timedelta(0)
+
+
+def test_migrations_run_down_and_up_again(database_url: str) -> None:
+    scratch = Database.connect(database_url)
+    try:
+        from alembic import command
+
+        with scratch.engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+            assert "tips" not in inspect(connection).get_table_names()
+        upgrade(scratch.engine)
+        assert {"tips", "tip_votes", "tip_reactions", "processed_events"} <= set(
+            inspect(scratch.engine).get_table_names()
+        )
+        upgrade(scratch.engine)  # idempotent at head
+    finally:
+        scratch.dispose()
