@@ -32,6 +32,10 @@ def main() -> int:
         print(f"peerlearn: configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    # Settings hold the secrets now; keep them out of the environment that libraries read on their
+    # own (Bolt would warn that it ignores SLACK_BOT_TOKEN) and that child processes inherit.
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        os.environ.pop(name, None)
     db = Database.connect(settings.database_url)
     upgrade(db.engine)
     forget_old_events(db, utcnow())

@@ -67,6 +67,7 @@ class SlackDouble:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self.add_user(BOT_USER_ID, "peerlearn", is_bot=True)
+        self.socket_mode_url = "ws://127.0.0.1:9/link"  # nothing listens: Socket Mode tests stop at opening
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> SlackDouble:
@@ -186,6 +187,10 @@ class SlackDouble:
                 return 200, headers, {"ok": False, "error": fault.error}
             if token is None:
                 return 200, {}, {"ok": False, "error": "not_authed"}
+            if method == "apps.connections.open":  # the one method called with the app-level token
+                if not token.startswith("xapp-"):
+                    return 200, {}, {"ok": False, "error": "not_allowed_token_type"}
+                return 200, {}, {"ok": True, "url": self.socket_mode_url}
             if token != BOT_TOKEN:
                 return 200, {}, {"ok": False, "error": "invalid_auth"}
             implementation = getattr(self, "api_" + method.replace(".", "_"), None)

@@ -144,3 +144,27 @@ def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(
     assert "chat.postMessage" in logs  # DEBUG logging was on, and still:
     assert BOT_TOKEN not in logs and SIGNING_SECRET not in logs
     assert json.dumps(double.posts("C1")).count("Ship small, ship often") >= 1
+
+
+def test_socket_mode_connects_with_the_app_token_and_stops_on_sigterm(tmp_path: Path) -> None:
+    double = SlackDouble().start()
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_APP_TOKEN": "xapp-1-A0PEERLEARN-123-secretsecret",
+        "SLACK_API_URL": double.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+    }
+    process = run_app(env, tmp_path)
+    try:
+        double.wait_for(
+            lambda: double.calls_to("apps.connections.open"), timeout=30, message="a Socket Mode connection"
+        )
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        double.stop()
+
+    assert process.returncode == 0
+    assert "Socket Mode" in stderr and "secretsecret" not in stdout + stderr
+    assert "token` will be unused" not in stderr
