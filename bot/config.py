@@ -20,6 +20,7 @@ DEFAULT_DATABASE_URL = "sqlite:///data/peerlearn.db"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_DIGITS = re.compile(r"[0-9]+")  # not str.isdigit, which accepts "²" that int() refuses
 
 
 class ConfigError(Exception):
@@ -36,7 +37,7 @@ class Settings:
     signing_secret: str = field(repr=False)
     app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     host: str = "127.0.0.1"
     port: int = 3000
     log_level: str = "INFO"
@@ -128,13 +129,13 @@ def _database_url(value: str) -> str:
 
 
 def _port(value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not _DIGITS.fullmatch(value) or not 0 < int(value) < 65536:
         raise ConfigError("PORT", f"must be a number from 1 to 65535, not {value!r}")
     return int(value)
 
 
 def _positive_int(value: str, name: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    if not _DIGITS.fullmatch(value) or int(value) < 1:
         raise ConfigError(name, f"must be a whole number of at least 1, not {value!r}")
     return int(value)
 
@@ -148,14 +149,14 @@ def _log_level(value: str) -> str:
 
 def _emoji(value: str) -> str:
     name = value.strip(":").lower()
-    if not _EMOJI_NAME.match(name):
+    if not _EMOJI_NAME.fullmatch(name):
         raise ConfigError("TIP_EMOJI", f"must be an emoji name such as bulb or :bulb:, not {value!r}")
     return name
 
 
 def _admins(value: str) -> frozenset[str]:
     ids = [part.strip() for part in value.split(",") if part.strip()]
-    bad = [user_id for user_id in ids if not _USER_ID.match(user_id)]
+    bad = [user_id for user_id in ids if not _USER_ID.fullmatch(user_id)]
     if bad:
         raise ConfigError(
             "PEERLEARN_ADMINS", f"takes Slack user ids like U012ABCDEF, comma-separated; bad: {bad[0]}"

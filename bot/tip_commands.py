@@ -7,8 +7,10 @@ that doesn't fit is a mistyped command and gets help; a keyword followed by a se
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from bot.text import escape_mrkdwn
 from bot.tips import WINDOWS
 
 
@@ -68,13 +70,14 @@ def parse_tip_command(text: str) -> TipCommand:
     if keyword == "top" and not sentence:
         window = rest.lower() or "week"
         if window not in WINDOWS:
-            return ShowHelp(f"`{window}` is not a window I know; use `/tip top week`, `month` or `all`.")
+            shown = escape_mrkdwn(window)
+            return ShowHelp(f"`{shown}` is not a window I know; use `/tip top week`, `month` or `all`.")
         return TopTips(window)
     if keyword == "mine" and not sentence:
         return MyTips() if not rest else ShowHelp("`/tip mine` takes nothing after it.")
     if keyword == "delete" and not sentence:
         number = rest.lstrip("#")
-        if not number.isdigit():
+        if not re.fullmatch(r"[0-9]+", number):
             return ShowHelp("Give the tip's number, e.g. `/tip delete 42` (it is shown on every tip).")
         return DeleteTip(int(number))
     return ShareTip(text)

@@ -30,10 +30,11 @@ def register(app: App, deps: Deps) -> None:
     @app.command("/tip")
     def on_tip(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         team_id, user_id, channel_id = str(context.team_id), command["user_id"], command["channel_id"]
-        match parse_tip_command(command.get("text") or ""):
+        # Slack entity-encodes &, <, > in command text: decode once here, so everything below is plain.
+        match parse_tip_command(slack_to_plain(command.get("text") or "")):
             case ShareTip(text=text):
                 try:
-                    draft = tips.draft_tip(slack_to_plain(text))
+                    draft = tips.draft_tip(text)
                 except tips.TipRejected as rejected:
                     ack(text=str(rejected), response_type="ephemeral")
                     return

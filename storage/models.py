@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -96,9 +97,87 @@ class TipVote(Base):
     tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId)
+    # The tip's author, copied so "top teachers of the week" aggregates votes without a join.
+    author_id: Mapped[str] = mapped_column(SlackId)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_tip_votes_team_created", "team_id", "created_at"),)
+    __table_args__ = (Index("ix_tip_votes_team_created_author", "team_id", "created_at", "author_id"),)
+
+
+class Schedule(Base):
+    """A channel's prompt or digest schedule. The truth about schedules lives here, not in APScheduler."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    kind: Mapped[str] = mapped_column(String(16))  # prompt | digest
+    cadence: Mapped[str] = mapped_column(String(16))  # daily | weekdays | weekly | biweekly
+    weekday: Mapped[int | None]
+    at_time: Mapped[str] = mapped_column(String(5))  # HH:MM, wall clock in `zone`
+    zone: Mapped[str] = mapped_column(String(64))
+    anchor: Mapped[date | None] = mapped_column(Date)  # biweekly: a date in a posting week
+    scope: Mapped[str] = mapped_column(String(16), default="workspace")  # digest: workspace | channel
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    configured_by: Mapped[str] = mapped_column(SlackId)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "kind", name="uq_schedules_channel_kind"),)
+
+
+class ScheduledPost(Base):
+    """The post ledger: one row per (team, channel, kind, period), claimed before anything is posted."""
+
+    __tablename__ = "scheduled_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(64))  # the firing's local date, or "now:<id>" for manual posts
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | posted | failed | skipped
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    posted_at: Mapped[datetime | None]
+    prompt_key: Mapped[str | None] = mapped_column(String(64))
+    prompt_cycle: Mapped[int | None]
+    resurfaced_tip_id: Mapped[int | None]
+    reply_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "kind", "period", name="uq_scheduled_posts_period"),
+        Index("ix_scheduled_posts_channel_due", "team_id", "channel_id", "kind", "due_at"),
+        Index("ix_scheduled_posts_message", "team_id", "channel_id", "message_ts"),
+        Index("ix_scheduled_posts_status", "status", "lease_until"),
+    )
+
+
+class CustomPrompt(Base):
+    __tablename__ = "custom_prompts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(SlackId)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]
+
+
+class SchedulerLease(Base):
+    """Which scheduler process may post right now. Infrastructure, not workspace data: no team id."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
 
 
 class ProcessedEvent(Base):

@@ -97,7 +97,13 @@ def has_reactions(session: Session, tip: Tip, user_id: str) -> bool:
 
 
 def add_vote(session: Session, tip: Tip, user_id: str) -> bool:
-    values = {"tip_id": tip.id, "user_id": user_id, "team_id": tip.team_id, "created_at": utcnow()}
+    values = {
+        "tip_id": tip.id,
+        "user_id": user_id,
+        "team_id": tip.team_id,
+        "author_id": tip.author_id,
+        "created_at": utcnow(),
+    }
     if insert_if_absent(session, TipVote, values, ["tip_id", "user_id"]) is None:
         return False
     session.execute(update(Tip).where(Tip.id == tip.id).values(helpful_count=Tip.helpful_count + 1))

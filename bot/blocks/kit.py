@@ -23,8 +23,12 @@ def mrkdwn_section(mrkdwn: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(mrkdwn, MAX_SECTION_TEXT)}}
 
 
-def user_text_sections(text: str, max_sections: int = 5) -> list[Block]:
-    """User text, escaped, split across sections at line or word breaks so none passes 3000."""
+def user_text_sections(text: str, max_sections: int = 12) -> list[Block]:
+    """User text, escaped, split across sections at line or word breaks so none passes 3000.
+
+    A 3000-character tip can escape to 15000 (all `&`), and a cut at a break may come after only
+    half a section, so 10 sections hold any tip; 12 leave room, and still fit a 50-block message.
+    """
     remaining = escape_mrkdwn(text)
     sections: list[Block] = []
     while remaining and len(sections) < max_sections:

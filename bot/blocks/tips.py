@@ -76,7 +76,7 @@ def _tip_list(title: str, tips: list[Tip], empty: str, note: str = "") -> list[B
 def search_results(query: str, tips: list[Tip]) -> list[Block]:
     empty = (
         f"No tips match *{escape_mrkdwn(truncate(query, 100))}*. Try other or fewer words, "
-        "or be the first: `/tip <what you learned>`."
+        "or be the first: `/tip &lt;what you learned&gt;`."
     )
     return _tip_list(f"Tips matching “{query}”", tips, empty)
 
@@ -92,7 +92,7 @@ def my_tips(tips: list[Tip], total: int) -> list[Block]:
     note = f"You have shared {total} tip{'s' if total != 1 else ''}." if total else ""
     if total > len(tips):
         note += f" Showing the newest {len(tips)} ({votes} helpful votes among them)."
-    empty = "You haven't shared a tip yet. Try `/tip <something you learned this week>`."
+    empty = "You haven't shared a tip yet. Try `/tip &lt;something you learned this week&gt;`."
     return _tip_list("Your tips", tips, empty, note)
 
 

@@ -1,0 +1,122 @@
+"""bot/tip_commands.py: what `/tip <text>` asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.tip_commands import (
+    DeleteTip,
+    MyTips,
+    OpenComposer,
+    SearchTips,
+    ShareTip,
+    ShowHelp,
+    TipCommand,
+    TopTips,
+    parse_tip_command,
+)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t "])
+def test_empty_text_opens_the_composer(text: str) -> None:
+    assert parse_tip_command(text) == OpenComposer()
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("help", ShowHelp()),
+        ("HELP", ShowHelp()),
+        ("  Help  ", ShowHelp()),
+        ("help search", ShowHelp()),
+        ("search docker cache", SearchTips("docker cache")),
+        ("SEARCH  Docker Cache ", SearchTips("Docker Cache")),
+        ("top", TopTips("week")),
+        ("top week", TopTips("week")),
+        ("top month", TopTips("month")),
+        ("Top ALL", TopTips("all")),
+        ("mine", MyTips()),
+        ("MINE", MyTips()),
+        ("delete 42", DeleteTip(42)),
+        ("delete #42", DeleteTip(42)),
+        ("Delete   7", DeleteTip(7)),
+        ("DELETE #007", DeleteTip(7)),
+    ],
+)
+def test_keywords_are_commands_whatever_their_case(text: str, command: TipCommand) -> None:
+    assert parse_tip_command(text) == command
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "searching is hard without an index",
+        "topology matters for latency",
+        "mineral oil keeps cutting boards from cracking",
+        "deleted branches can be restored with git reflog",
+        "helpful: read the error message twice",
+        "Use git bisect to find the commit that broke a test #git",
+        "search-engines index robots.txt",
+    ],
+)
+def test_a_tip_that_starts_with_a_keyword_like_word_is_shared(text: str) -> None:
+    assert parse_tip_command(text) == ShareTip(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Help your reviewers: keep pull requests small",
+        "Top tip: read the error message twice",
+        "top week month",
+        "Mine the logs before guessing",
+        "Delete merged branches weekly",
+        "delete 4 2",
+    ],
+)
+def test_a_keyword_followed_by_a_sentence_is_a_tip(text: str) -> None:
+    assert parse_tip_command(text) == ShareTip(text)
+
+
+def test_a_shared_tip_is_stripped_but_otherwise_verbatim() -> None:
+    assert parse_tip_command("  Use <!channel> sparingly &amp; kindly \n") == ShareTip(
+        "Use <!channel> sparingly &amp; kindly"
+    )
+
+
+def test_search_without_words_explains_how_to_search() -> None:
+    command = parse_tip_command("search   ")
+    assert isinstance(command, ShowHelp)
+    assert command.problem is not None
+    assert "/tip search" in command.problem
+
+
+@pytest.mark.parametrize("window", ["year", "Yesterday", "WEEKLY"])
+def test_an_unknown_top_window_is_named_in_the_help(window: str) -> None:
+    command = parse_tip_command(f"top {window}")
+    assert isinstance(command, ShowHelp)
+    assert command.problem is not None
+    assert f"`{window.lower()}`" in command.problem
+    assert "/tip top week" in command.problem
+
+
+@pytest.mark.parametrize("text", ["mine please", "mine U123", "MINE all"])
+def test_mine_takes_no_arguments(text: str) -> None:
+    command = parse_tip_command(text)
+    assert isinstance(command, ShowHelp)
+    assert command.problem is not None
+    assert "/tip mine" in command.problem
+
+
+@pytest.mark.parametrize("text", ["delete", "delete abc", "delete -1", "delete 4.2", "delete #", "DELETE #x"])
+def test_delete_without_a_tip_number_explains_what_to_give(text: str) -> None:
+    command = parse_tip_command(text)
+    assert isinstance(command, ShowHelp)
+    assert command.problem is not None
+    assert "/tip delete 42" in command.problem
+
+
+@pytest.mark.parametrize("number", ["²", "#¹", "42²"])
+def test_delete_with_a_superscript_digit_explains_instead_of_crashing(number: str) -> None:
+    command = parse_tip_command(f"delete {number}")
+    assert isinstance(command, ShowHelp)
