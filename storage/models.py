@@ -120,6 +120,8 @@ class Schedule(Base):
     anchor: Mapped[date | None] = mapped_column(Date)  # biweekly: a date in a posting week
     scope: Mapped[str] = mapped_column(String(16), default="workspace")  # digest: workspace | channel
     paused_reason: Mapped[str | None] = mapped_column(Text)
+    # The period of the last firing handled (claimed or skipped): lets a tick skip it without a write.
+    last_period: Mapped[str | None] = mapped_column(String(64))
     configured_by: Mapped[str] = mapped_column(SlackId)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("anchor", sa.Date),
         sa.Column("scope", sa.String(16), nullable=False),
         sa.Column("paused_reason", sa.Text),
+        sa.Column("last_period", sa.String(64)),
         sa.Column("configured_by", sa.String(32), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),

@@ -1,0 +1,71 @@
+"""Which learning prompt a channel gets next, and the workspace's own prompts."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.orm import Session
+
+from bot.prompt_bank import BUILTIN_PROMPTS, Prompt
+from storage import schedules as queries
+from storage.models import CustomPrompt
+
+MAX_PROMPT_LENGTH = 500
+
+
+class PromptRejected(ValueError):
+    pass
+
+
+def workspace_bank(session: Session, team_id: str) -> list[Prompt]:
+    custom = [
+        Prompt(key=f"custom:{p.id}", text=p.text, theme="custom")
+        for p in queries.custom_prompts(session, team_id)
+    ]
+    return [*BUILTIN_PROMPTS, *custom]
+
+
+def choose(bank: list[Prompt], used: set[str], cycle: int, channel_id: str) -> tuple[Prompt, int]:
+    """The next prompt for a channel: none repeats until the whole bank has been used.
+
+    The order is a fixed shuffle per channel, so neighbouring channels don't ask the same thing
+    on the same day, and a retried post picks the same prompt.
+    """
+    available = [prompt for prompt in bank if prompt.key not in used]
+    if not available:
+        cycle, available = cycle + 1, bank
+    chosen = min(available, key=lambda prompt: hashlib.sha256(f"{channel_id}:{prompt.key}".encode()).digest())
+    return chosen, cycle
+
+
+def next_for_channel(session: Session, team_id: str, channel_id: str) -> tuple[Prompt, int]:
+    cycle, used = queries.prompt_keys_in_cycle(session, team_id, channel_id)
+    return choose(workspace_bank(session, team_id), used, cycle, channel_id)
+
+
+def text_of(session: Session, team_id: str, key: str | None) -> str | None:
+    if key is None:
+        return None
+    if key.startswith("custom:"):
+        prompt = queries.custom_prompt(session, team_id, int(key.removeprefix("custom:")))
+        return prompt.text if prompt else None
+    return next((prompt.text for prompt in BUILTIN_PROMPTS if prompt.key == key), None)
+
+
+def add(session: Session, team_id: str, text: str, user_id: str) -> CustomPrompt:
+    text = text.strip()
+    if not text:
+        raise PromptRejected(
+            "Give the prompt's text, e.g. `/peerlearn prompt add What did you automate this week?`"
+        )
+    if len(text) > MAX_PROMPT_LENGTH:
+        raise PromptRejected(f"That prompt is {len(text):,} characters; keep it under {MAX_PROMPT_LENGTH}.")
+    return queries.add_custom_prompt(session, team_id, text, user_id)
+
+
+def remove(session: Session, team_id: str, prompt_id: int) -> bool:
+    return queries.remove_custom_prompt(session, team_id, prompt_id)
+
+
+def custom(session: Session, team_id: str) -> list[CustomPrompt]:
+    return queries.custom_prompts(session, team_id)

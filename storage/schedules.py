@@ -1,0 +1,243 @@
+"""Schedules, the post ledger, the scheduler lease and custom prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import CustomPrompt, Schedule, ScheduledPost, SchedulerLease, utcnow
+from storage.upsert import insert_if_absent
+
+# -- schedules ------------------------------------------------------------------------------
+
+
+def get_schedule(session: Session, team_id: str, channel_id: str, kind: str) -> Schedule | None:
+    query = select(Schedule).where(
+        Schedule.team_id == team_id, Schedule.channel_id == channel_id, Schedule.kind == kind
+    )
+    return session.scalars(query).first()
+
+
+def save_schedule(session: Session, team_id: str, channel_id: str, kind: str, **values: Any) -> Schedule:
+    """Create or replace the (channel, kind) schedule; a change also lifts any pause."""
+    schedule = get_schedule(session, team_id, channel_id, kind)
+    now = utcnow()
+    if schedule is None:
+        schedule = Schedule(team_id=team_id, channel_id=channel_id, kind=kind, created_at=now)
+        session.add(schedule)
+    for key, value in values.items():
+        setattr(schedule, key, value)
+    schedule.paused_reason = None
+    schedule.updated_at = now
+    session.flush()
+    return schedule
+
+
+def remove_schedule(session: Session, team_id: str, channel_id: str, kind: str) -> bool:
+    result = session.execute(
+        delete(Schedule).where(
+            Schedule.team_id == team_id, Schedule.channel_id == channel_id, Schedule.kind == kind
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def team_schedules(session: Session, team_id: str) -> list[Schedule]:
+    query = select(Schedule).where(Schedule.team_id == team_id).order_by(Schedule.channel_id, Schedule.kind)
+    return list(session.scalars(query))
+
+
+def active_schedules(session: Session) -> list[Schedule]:
+    return list(
+        session.scalars(select(Schedule).where(Schedule.paused_reason.is_(None)).order_by(Schedule.id))
+    )
+
+
+def pause_schedule(session: Session, schedule_id: int, reason: str) -> Schedule | None:
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is not None:
+        schedule.paused_reason = reason
+    return schedule
+
+
+# -- the post ledger ----------------------------------------------------------------------
+
+
+def claim_post(session: Session, *, lease_until: datetime, **values: Any) -> ScheduledPost | None:
+    """Insert the ledger row for (team, channel, kind, period); None if another run claimed it first."""
+    row = {
+        "status": "pending",
+        "attempts": 0,
+        "reply_count": 0,
+        "created_at": utcnow(),
+        "lease_until": lease_until,
+        **values,
+    }
+    post_id = insert_if_absent(session, ScheduledPost, row, ["team_id", "channel_id", "kind", "period"])
+    return None if post_id is None else session.get(ScheduledPost, post_id)
+
+
+def record_skip(session: Session, **values: Any) -> bool:
+    """Note a firing missed beyond the grace window, once; True the first time."""
+    row = {"status": "skipped", "attempts": 0, "reply_count": 0, "created_at": utcnow(), **values}
+    return (
+        insert_if_absent(session, ScheduledPost, row, ["team_id", "channel_id", "kind", "period"]) is not None
+    )
+
+
+def stale_pending_ids(session: Session, now: datetime, not_before: datetime) -> list[int]:
+    """Pending posts whose lease ran out (a crash or a failed attempt), still worth retrying."""
+    query = select(ScheduledPost.id).where(
+        ScheduledPost.status == "pending",
+        ScheduledPost.lease_until < now,
+        ScheduledPost.due_at >= not_before,
+    )
+    return list(session.scalars(query.order_by(ScheduledPost.due_at)))
+
+
+def take_over(session: Session, post_id: int, now: datetime, lease_until: datetime) -> ScheduledPost | None:
+    """Compare-and-set the lease of a stale pending post; the row if this caller won it."""
+    result = session.execute(
+        update(ScheduledPost)
+        .where(
+            ScheduledPost.id == post_id, ScheduledPost.status == "pending", ScheduledPost.lease_until < now
+        )
+        .values(lease_until=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return session.get(ScheduledPost, post_id)
+
+
+def ledger_row(session: Session, post_id: int) -> ScheduledPost | None:
+    return session.get(ScheduledPost, post_id)
+
+
+def posts_between(
+    session: Session, team_id: str, channel_id: str, kind: str, start: datetime, end: datetime
+) -> Sequence[ScheduledPost]:
+    query = select(ScheduledPost).where(
+        ScheduledPost.team_id == team_id,
+        ScheduledPost.channel_id == channel_id,
+        ScheduledPost.kind == kind,
+        ScheduledPost.status == "posted",
+        ScheduledPost.due_at >= start,
+        ScheduledPost.due_at < end,
+    )
+    return session.scalars(query.order_by(ScheduledPost.due_at.desc())).all()
+
+
+def recent_posts(
+    session: Session, team_id: str, channel_id: str, kind: str, limit: int
+) -> Sequence[ScheduledPost]:
+    query = select(ScheduledPost).where(
+        ScheduledPost.team_id == team_id,
+        ScheduledPost.channel_id == channel_id,
+        ScheduledPost.kind == kind,
+        ScheduledPost.status == "posted",
+    )
+    return session.scalars(query.order_by(ScheduledPost.due_at.desc()).limit(limit)).all()
+
+
+def prompt_keys_in_cycle(session: Session, team_id: str, channel_id: str) -> tuple[int, set[str]]:
+    """The channel's current rotation cycle and the prompt keys already used in it."""
+    where = (
+        ScheduledPost.team_id == team_id,
+        ScheduledPost.channel_id == channel_id,
+        ScheduledPost.kind == "prompt",
+        ScheduledPost.prompt_key.is_not(None),
+    )
+    cycle = session.scalar(select(func.max(ScheduledPost.prompt_cycle)).where(*where)) or 0
+    used = session.scalars(
+        select(ScheduledPost.prompt_key).where(*where, ScheduledPost.prompt_cycle == cycle)
+    )
+    return cycle, {key for key in used if key}
+
+
+def count_reply(session: Session, team_id: str, channel_id: str, thread_ts: str) -> bool:
+    """Add one reply to the prompt posted as `thread_ts`; False when that is no prompt of ours."""
+    result = session.execute(
+        update(ScheduledPost)
+        .where(
+            ScheduledPost.team_id == team_id,
+            ScheduledPost.channel_id == channel_id,
+            ScheduledPost.message_ts == thread_ts,
+            ScheduledPost.kind == "prompt",
+        )
+        .values(reply_count=ScheduledPost.reply_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def is_prompt_post(session: Session, team_id: str, channel_id: str, message_ts: str) -> bool:
+    query = select(ScheduledPost.id).where(
+        ScheduledPost.team_id == team_id,
+        ScheduledPost.channel_id == channel_id,
+        ScheduledPost.message_ts == message_ts,
+        ScheduledPost.kind == "prompt",
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+# -- the scheduler lease --------------------------------------------------------------------
+
+
+def acquire_lease(session: Session, name: str, holder: str, now: datetime, expires_at: datetime) -> bool:
+    """Take or renew the named lease if it is free, expired, or ours. True when we hold it."""
+    inserted = insert_if_absent(
+        session, SchedulerLease, {"name": name, "holder": holder, "expires_at": expires_at}, ["name"]
+    )
+    if inserted is not None:
+        return True
+    result = session.execute(
+        update(SchedulerLease)
+        .where(SchedulerLease.name == name)
+        .where((SchedulerLease.holder == holder) | (SchedulerLease.expires_at < now))
+        .values(holder=holder, expires_at=expires_at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_lease(session: Session, name: str, holder: str) -> None:
+    session.execute(
+        delete(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
+    )
+
+
+# -- custom prompts -------------------------------------------------------------------------
+
+
+def add_custom_prompt(session: Session, team_id: str, text: str, created_by: str) -> CustomPrompt:
+    prompt = CustomPrompt(team_id=team_id, text=text, created_by=created_by, created_at=utcnow())
+    session.add(prompt)
+    session.flush()
+    return prompt
+
+
+def custom_prompts(session: Session, team_id: str) -> list[CustomPrompt]:
+    query = select(CustomPrompt).where(CustomPrompt.team_id == team_id, CustomPrompt.removed_at.is_(None))
+    return list(session.scalars(query.order_by(CustomPrompt.id)))
+
+
+def remove_custom_prompt(session: Session, team_id: str, prompt_id: int) -> bool:
+    result = session.execute(
+        update(CustomPrompt)
+        .where(
+            CustomPrompt.team_id == team_id, CustomPrompt.id == prompt_id, CustomPrompt.removed_at.is_(None)
+        )
+        .values(removed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def custom_prompt(session: Session, team_id: str, prompt_id: int) -> CustomPrompt | None:
+    query = select(CustomPrompt).where(CustomPrompt.team_id == team_id, CustomPrompt.id == prompt_id)
+    return session.scalars(query).first()
