@@ -1,17 +1,22 @@
-"""Peerlearn entrypoint: settings -> migrations -> the app in Socket Mode or HTTP mode."""
+"""Peerlearn entrypoint: settings -> migrations -> the app (Socket Mode or HTTP) and/or the scheduler."""
 
 from __future__ import annotations
 
+import argparse
+import atexit
 import logging
 import os
+import signal
 import sys
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.config import ConfigError, Settings, configure_logging
-from bot.factory import build_app
+from bot.config import ROLES, ConfigError, Settings, configure_logging
+from bot.factory import build_app, build_poster
 from bot.maintenance import forget_old_events
+from bot.scheduler import build_scheduler
 from bot.serving import serve_http, serve_socket_mode, wsgi_app
 from bot.slack_api import build_client
 from storage.db import Database
@@ -24,13 +29,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("peerlearn")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Peerlearn: peer learning for Slack.")
+    parser.add_argument("--role", choices=ROLES, help="all (default), web (Slack requests only) or scheduler")
+    args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory it runs in
     try:
         settings = Settings.from_env(os.environ)
     except ConfigError as error:
         print(f"peerlearn: configuration error: {error}", file=sys.stderr)
         return 2
+    role = args.role or settings.role
     configure_logging(settings.log_level)
     # Settings hold the secrets now; keep them out of the environment that libraries read on their
     # own (Bolt would warn that it ignores SLACK_BOT_TOKEN) and that child processes inherit.
@@ -39,20 +48,62 @@ def main() -> int:
     db = Database.connect(settings.database_url)
     upgrade(db.engine)
     forget_old_events(db, utcnow())
-    if settings.app_token:
+    if role == "scheduler":
+        run_scheduler(settings, db)
+    elif settings.app_token:
         client = build_client(settings.bot_token, settings.slack_api_url)
+        if role == "all":
+            start_background_scheduler(settings, db)
         serve_socket_mode(build_app(settings, client=client, db=db), settings.app_token)
     else:
         db.dispose()  # the server builds its own after forking its worker
-        log.info("HTTP mode on http://%s:%s (POST /slack/events, GET /healthz)", settings.host, settings.port)
-        serve_http(lambda: _http_app(settings), settings.host, settings.port)
+        log.info(
+            "HTTP mode on http://%s:%s (POST /slack/events, GET /healthz) role=%s", settings.host, settings.port, role
+        )
+        serve_http(lambda: _http_app(settings, role), settings.host, settings.port)
     return 0
 
 
-def _http_app(settings: Settings) -> WSGIApplication:
+def _http_app(settings: Settings, role: str) -> WSGIApplication:
     db = Database.connect(settings.database_url)
     client = build_client(settings.bot_token, settings.slack_api_url)
+    if role == "all":
+        start_background_scheduler(settings, db)
     return wsgi_app(build_app(settings, client=client, db=db), db)
+
+
+def start_background_scheduler(settings: Settings, db: Database) -> None:
+    poster = build_poster(
+        settings, client=build_client(settings.bot_token, settings.slack_api_url), db=db, clock=utcnow
+    )
+    scheduler = build_scheduler(poster, db, blocking=False)
+    scheduler.start()
+    log.info("scheduler started in this process (%s)", poster.holder)
+
+    def stop() -> None:
+        scheduler.shutdown(wait=True)
+        poster.release_leadership()
+
+    atexit.register(stop)
+
+
+def run_scheduler(settings: Settings, db: Database) -> None:
+    """The scheduler alone: for deployments with several web replicas and one or more of these."""
+    poster = build_poster(
+        settings, client=build_client(settings.bot_token, settings.slack_api_url), db=db, clock=utcnow
+    )
+    scheduler = build_scheduler(poster, db, blocking=True)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping the scheduler after the current run", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("scheduler role: ticking every minute (%s)", poster.holder)
+    scheduler.start()
+    poster.release_leadership()
+    log.info("scheduler stopped")
 
 
 if __name__ == "__main__":

@@ -128,8 +128,7 @@ def parse_zone(text: str) -> str:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise CadenceError(
-            f"`{text}` is not a time zone I know; "
-            "use an Area/City name, e.g. `Europe/Berlin` or `America/New_York`."
+            f"`{text}` is not a time zone I know; use an Area/City name, e.g. `Europe/Berlin` or `America/New_York`."
         ) from error
     return text
 

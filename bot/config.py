@@ -46,6 +46,9 @@ class Settings:
     # Threads that run listener work after the ack; Bolt's default of 5 stalls acks under load
     # when a few posts are waiting out a Retry-After.
     listener_threads: int = 32
+    role: str = "all"  # all | web | scheduler
+    grace_hours: float = 12.0  # a post missed while down is still made this long after its time
+    posts_per_second: float = 20.0  # workspace-wide pace of scheduled posts
 
     @property
     def socket_mode(self) -> bool:
@@ -68,9 +71,10 @@ class Settings:
             log_level=_log_level(get("LOG_LEVEL") or "INFO"),
             tip_emoji=_emoji(get("TIP_EMOJI") or "bulb"),
             admin_user_ids=_admins(get("PEERLEARN_ADMINS") or ""),
-            listener_threads=_positive_int(
-                get("PEERLEARN_LISTENER_THREADS") or "32", "PEERLEARN_LISTENER_THREADS"
-            ),
+            listener_threads=_positive_int(get("PEERLEARN_LISTENER_THREADS") or "32", "PEERLEARN_LISTENER_THREADS"),
+            role=_role(get("PEERLEARN_ROLE") or "all"),
+            grace_hours=_positive_number(get("PEERLEARN_GRACE_HOURS") or "12", "PEERLEARN_GRACE_HOURS"),
+            posts_per_second=_positive_number(get("PEERLEARN_POSTS_PER_SECOND") or "20", "PEERLEARN_POSTS_PER_SECOND"),
         )
 
 
@@ -85,29 +89,21 @@ def _token(value: str | None, name: str, prefix: str, what: str) -> str:
 def _optional_token(value: str | None) -> str | None:
     if value is None:
         return None
-    return _token(
-        value, "SLACK_APP_TOKEN", "xapp-", "an app-level token with connections:write (Socket Mode)"
-    )
+    return _token(value, "SLACK_APP_TOKEN", "xapp-", "an app-level token with connections:write (Socket Mode)")
 
 
 def _signing_secret(value: str | None) -> str:
     if value is None:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET", "not set; copy the Signing Secret from Basic Information into .env"
-        )
+        raise ConfigError("SLACK_SIGNING_SECRET", "not set; copy the Signing Secret from Basic Information into .env")
     if not re.fullmatch(r"[0-9a-zA-Z]{16,}", value):
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET", "looks malformed; it is the hex Signing Secret, not a token"
-        )
+        raise ConfigError("SLACK_SIGNING_SECRET", "looks malformed; it is the hex Signing Secret, not a token")
     return value
 
 
 def _api_url(value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigError(
-            "SLACK_API_URL", f"must be an http(s) URL such as {DEFAULT_SLACK_API_URL}, not {value!r}"
-        )
+        raise ConfigError("SLACK_API_URL", f"must be an http(s) URL such as {DEFAULT_SLACK_API_URL}, not {value!r}")
     return value if value.endswith("/") else value + "/"
 
 
@@ -123,9 +119,7 @@ def _database_url(value: str) -> str:
         return value
     if value.startswith(("postgresql+psycopg://", "sqlite:")):
         return value
-    raise ConfigError(
-        "DATABASE_URL", "use sqlite:///path/to/file.db or postgresql://user:password@host:5432/dbname"
-    )
+    raise ConfigError("DATABASE_URL", "use sqlite:///path/to/file.db or postgresql://user:password@host:5432/dbname")
 
 
 def _port(value: str) -> int:
@@ -138,6 +132,25 @@ def _positive_int(value: str, name: str) -> int:
     if not _DIGITS.fullmatch(value) or int(value) < 1:
         raise ConfigError(name, f"must be a whole number of at least 1, not {value!r}")
     return int(value)
+
+
+def _positive_number(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < 1e6:
+        raise ConfigError(name, f"must be a positive number, not {value!r}")
+    return number
+
+
+ROLES = ("all", "web", "scheduler")
+
+
+def _role(value: str) -> str:
+    if value not in ROLES:
+        raise ConfigError("PEERLEARN_ROLE", f"must be one of {', '.join(ROLES)}, not {value!r}")
+    return value
 
 
 def _log_level(value: str) -> str:
@@ -158,9 +171,7 @@ def _admins(value: str) -> frozenset[str]:
     ids = [part.strip() for part in value.split(",") if part.strip()]
     bad = [user_id for user_id in ids if not _USER_ID.fullmatch(user_id)]
     if bad:
-        raise ConfigError(
-            "PEERLEARN_ADMINS", f"takes Slack user ids like U012ABCDEF, comma-separated; bad: {bad[0]}"
-        )
+        raise ConfigError("PEERLEARN_ADMINS", f"takes Slack user ids like U012ABCDEF, comma-separated; bad: {bad[0]}")
     return frozenset(ids)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
+from bot.posting import ScheduledPoster
 from bot.slack_api import SlackGateway, UserDirectory
 from storage.db import Database
 
@@ -18,3 +19,4 @@ class Deps:
     slack: SlackGateway
     users: UserDirectory
     clock: Callable[[], datetime]
+    poster: ScheduledPoster

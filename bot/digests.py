@@ -55,9 +55,7 @@ def gather(
 ) -> Digest:
     scope = channel_id if channel_only else None
     tips_shared, sharers = queries.sharing_counts(session, team_id, start, end, scope)
-    prompt_post = next(
-        iter(schedules.posts_between(session, team_id, channel_id, "prompt", start, end)), None
-    )
+    prompt_post = next(iter(schedules.posts_between(session, team_id, channel_id, "prompt", start, end)), None)
     recap = None
     if prompt_post is not None:
         text = prompts.text_of(session, team_id, prompt_post.prompt_key)

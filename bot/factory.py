@@ -5,17 +5,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.deps import Deps
+from bot.pacing import PostPacer
+from bot.posting import PostingSettings, ScheduledPoster
 from bot.slack_api import SlackGateway, UserDirectory
 from handlers import register_all
 from storage.db import Database
 from storage.models import utcnow
+
+
+def build_poster(
+    settings: Settings, *, client: WebClient, db: Database, clock: Callable[[], datetime]
+) -> ScheduledPoster:
+    return ScheduledPoster(
+        db,
+        SlackGateway(client),
+        clock=clock,
+        pacer=PostPacer(per_workspace_per_second=settings.posts_per_second),
+        settings=PostingSettings(grace=timedelta(hours=settings.grace_hours), tip_emoji=settings.tip_emoji),
+    )
 
 
 def build_app(
@@ -25,6 +39,7 @@ def build_app(
     db: Database,
     clock: Callable[[], datetime] = utcnow,
     listener_executor: Executor | None = None,
+    poster: ScheduledPoster | None = None,
 ) -> App:
     """A ready Bolt app. Signature verification is always on (Bolt's default; never turned off)."""
     app = App(
@@ -42,6 +57,7 @@ def build_app(
         slack=SlackGateway(client),
         users=UserDirectory(client, settings.admin_user_ids),
         clock=clock,
+        poster=poster or build_poster(settings, client=client, db=db, clock=clock),
     )
     register_all(app, deps)
     return app

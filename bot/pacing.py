@@ -29,9 +29,7 @@ class PostPacer:
         """Block until this post's reserved slot; slots are handed out in call order."""
         with self._lock:
             now = self._clock()
-            slot = max(
-                now, self._team_next.get(team_id, now), self._channel_next.get((team_id, channel_id), now)
-            )
+            slot = max(now, self._team_next.get(team_id, now), self._channel_next.get((team_id, channel_id), now))
             self._team_next[team_id] = slot + self._team_gap
             self._channel_next[(team_id, channel_id)] = slot + self._channel_gap
         if slot > now:

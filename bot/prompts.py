@@ -7,7 +7,9 @@ import hashlib
 from sqlalchemy.orm import Session
 
 from bot.prompt_bank import BUILTIN_PROMPTS, Prompt
+from storage import events
 from storage import schedules as queries
+from storage.db import Database
 from storage.models import CustomPrompt
 
 MAX_PROMPT_LENGTH = 500
@@ -19,8 +21,7 @@ class PromptRejected(ValueError):
 
 def workspace_bank(session: Session, team_id: str) -> list[Prompt]:
     custom = [
-        Prompt(key=f"custom:{p.id}", text=p.text, theme="custom")
-        for p in queries.custom_prompts(session, team_id)
+        Prompt(key=f"custom:{p.id}", text=p.text, theme="custom") for p in queries.custom_prompts(session, team_id)
     ]
     return [*BUILTIN_PROMPTS, *custom]
 
@@ -55,9 +56,7 @@ def text_of(session: Session, team_id: str, key: str | None) -> str | None:
 def add(session: Session, team_id: str, text: str, user_id: str) -> CustomPrompt:
     text = text.strip()
     if not text:
-        raise PromptRejected(
-            "Give the prompt's text, e.g. `/peerlearn prompt add What did you automate this week?`"
-        )
+        raise PromptRejected("Give the prompt's text, e.g. `/peerlearn prompt add What did you automate this week?`")
     if len(text) > MAX_PROMPT_LENGTH:
         raise PromptRejected(f"That prompt is {len(text):,} characters; keep it under {MAX_PROMPT_LENGTH}.")
     return queries.add_custom_prompt(session, team_id, text, user_id)
@@ -69,3 +68,13 @@ def remove(session: Session, team_id: str, prompt_id: int) -> bool:
 
 def custom(session: Session, team_id: str) -> list[CustomPrompt]:
     return queries.custom_prompts(session, team_id)
+
+
+def record_reply(db: Database, team_id: str, channel_id: str, thread_ts: str, event_id: str | None) -> bool:
+    """Count a reply in a prompt's thread, once per delivery; False when the thread is no prompt."""
+    with db.transaction() as session:
+        if not queries.is_prompt_post(session, team_id, channel_id, thread_ts):
+            return False
+        if event_id is not None and not events.claim_event(session, team_id, event_id):
+            return True
+        return queries.count_reply(session, team_id, channel_id, thread_ts)

@@ -66,7 +66,13 @@ class SlackGateway:
         self.client = client
 
     def post(
-        self, channel: str, text: str, blocks: list[dict[str, Any]], *, thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Posted | Failed:
         """Post a message; if the bot is not in a public channel, join it and post again."""
 
@@ -77,6 +83,7 @@ class SlackGateway:
                 text=text,
                 blocks=blocks,
                 thread_ts=thread_ts,
+                metadata=metadata,
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -124,15 +131,52 @@ class SlackGateway:
                 if message.get("ts") == ts:
                     return dict(message)
             # A reply: Slack returns the thread's parent first, then replies from `oldest` on.
-            replies = self.client.conversations_replies(
-                channel=channel, ts=ts, oldest=ts, inclusive=True, limit=2
-            )
+            replies = self.client.conversations_replies(channel=channel, ts=ts, oldest=ts, inclusive=True, limit=2)
             for message in replies.get("messages") or []:
                 if message.get("ts") == ts:
                     return dict(message)
         except _CALL_ERRORS as error:
             return Failed(error_code(error))
         return Failed("message_not_found")
+
+    def find_by_metadata(self, channel: str, oldest: float, event_type: str, key: str, value: object) -> str | None:
+        """The ts of a recent message of ours carrying this metadata, if Slack has one (else None)."""
+        try:
+            history = self.client.conversations_history(
+                channel=channel, oldest=f"{oldest:.6f}", limit=100, include_all_metadata=True
+            )
+        except _CALL_ERRORS as error:
+            log.warning("history check failed channel=%s error=%s", channel, error_code(error))
+            return None
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == event_type and (metadata.get("event_payload") or {}).get(key) == value:
+                return str(message["ts"])
+        return None
+
+    def channel_info(self, channel: str) -> Message | Failed:
+        try:
+            return dict(self.client.conversations_info(channel=channel)["channel"])
+        except _CALL_ERRORS as error:
+            return Failed(error_code(error))
+
+    def find_channel(self, name: str) -> str | None:
+        """A channel id by name (public, or private ones the bot is in); pages through the list."""
+        cursor = None
+        try:
+            while True:
+                page = self.client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
+                )
+                for channel in page.get("channels") or []:
+                    if channel.get("name") == name:
+                        return str(channel["id"])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except _CALL_ERRORS as error:
+            log.warning("conversations.list failed error=%s", error_code(error))
+            return None
 
     def add_reaction(self, channel: str, ts: str, name: str) -> str | None:
         """React to a message (joining a public channel if needed); an error code, or None when done."""
@@ -177,9 +221,7 @@ class SlackGateway:
                 self.client.chat_postEphemeral(channel=channel, user=user, text=text)
                 return
             except _CALL_ERRORS as error:
-                log.info(
-                    "ephemeral failed, using DM user=%s channel=%s error=%s", user, channel, error_code(error)
-                )
+                log.info("ephemeral failed, using DM user=%s channel=%s error=%s", user, channel, error_code(error))
         try:
             self.client.chat_postMessage(channel=user, text=text)
         except _CALL_ERRORS as error:

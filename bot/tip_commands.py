@@ -60,11 +60,7 @@ def parse_tip_command(text: str) -> TipCommand:
     keyword, rest = keyword.lower(), rest.strip()
     sentence = len(rest.split()) > 1
     if keyword == "search":
-        return (
-            SearchTips(rest)
-            if rest
-            else ShowHelp("Tell me what to look for, e.g. `/tip search docker cache`.")
-        )
+        return SearchTips(rest) if rest else ShowHelp("Tell me what to look for, e.g. `/tip search docker cache`.")
     if keyword == "help" and not sentence:
         return ShowHelp()
     if keyword == "top" and not sentence:

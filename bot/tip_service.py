@@ -25,9 +25,7 @@ class Shared:
     post: Posted | Failed
 
 
-def share(
-    deps: Deps, *, team_id: str, author_id: str, draft: tips.TipDraft, channel_id: str, source: str
-) -> Shared:
+def share(deps: Deps, *, team_id: str, author_id: str, draft: tips.TipDraft, channel_id: str, source: str) -> Shared:
     with deps.db.transaction() as session:
         tip = tips.share_tip(
             session,
@@ -48,9 +46,7 @@ def share(
     text, blocks = tip_post(tip, deps.settings.tip_emoji)
     post = deps.slack.post(channel_id, text, blocks)
     if isinstance(post, Failed):
-        log.warning(
-            "tip not posted team=%s tip=%s channel=%s error=%s", team_id, tip.id, channel_id, post.error
-        )
+        log.warning("tip not posted team=%s tip=%s channel=%s error=%s", team_id, tip.id, channel_id, post.error)
         return Shared(tip, post)
     permalink = deps.slack.permalink(post.channel, post.ts)
     with deps.db.transaction() as session:
@@ -162,9 +158,7 @@ def delete(deps: Deps, *, team_id: str, tip_id: int, actor_id: str) -> Tip:
         if deleted.source in ("command", "modal"):
             error = deps.slack.delete_message(deleted.channel_id, deleted.message_ts)
         else:  # someone's own message: leave it, take back the bot's mark
-            error = deps.slack.remove_reaction(
-                deleted.channel_id, deleted.message_ts, deps.settings.tip_emoji
-            )
+            error = deps.slack.remove_reaction(deleted.channel_id, deleted.message_ts, deps.settings.tip_emoji)
         if error:
             log.warning("tip %s deleted but its Slack message stays: %s", tip_id, error)
     return deleted

@@ -42,9 +42,7 @@ def draft_tip(text: str, extra_tags: Iterable[str] = ()) -> TipDraft:
     """Validate a tip's text and gather its tags (`#words` in the text plus `extra_tags`)."""
     text = text.strip()
     if not text:
-        raise TipRejected(
-            "A tip needs some text. Example: `/tip Use git bisect to find the commit that broke a test`"
-        )
+        raise TipRejected("A tip needs some text. Example: `/tip Use git bisect to find the commit that broke a test`")
     if len(text) > MAX_TIP_LENGTH:
         raise TipRejected(
             f"That tip is {len(text):,} characters; the limit is {MAX_TIP_LENGTH:,}. "

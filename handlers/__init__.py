@@ -5,10 +5,12 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import capture, errors, tips
+from handlers import capture, errors, peerlearn, prompt_replies, tips
 
 
 def register_all(app: App, deps: Deps) -> None:
     errors.register(app, deps)
     tips.register(app, deps)
     capture.register(app, deps)
+    peerlearn.register(app, deps)
+    prompt_replies.register(app, deps)

@@ -16,9 +16,7 @@ log = logging.getLogger("peerlearn.errors")
 
 def register(app: App, deps: Deps) -> None:
     @app.error
-    def on_error(
-        error: Exception, body: dict[str, Any], context: BoltContext, respond: Respond | None
-    ) -> None:
+    def on_error(error: Exception, body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         kind = body.get("type") or body.get("command") or "request"
         log.error(
             "unhandled error kind=%s team=%s user=%s channel=%s: %r",

@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session
 from storage.models import Tip, TipVote
 
 
-def _tips_in(
-    team_id: str, start: datetime, end: datetime, channel_id: str | None
-) -> list[ColumnElement[bool]]:
+def _tips_in(team_id: str, start: datetime, end: datetime, channel_id: str | None) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [Tip.team_id == team_id, Tip.created_at >= start, Tip.created_at < end]
     if channel_id is not None:
         where.append(Tip.origin_channel_id == channel_id)
@@ -37,9 +35,7 @@ def sharing_counts(
     session: Session, team_id: str, start: datetime, end: datetime, channel_id: str | None
 ) -> tuple[int, int]:
     """How many tips were shared in the period, and by how many people."""
-    query = select(func.count(), func.count(Tip.author_id.distinct())).where(
-        *_tips_in(team_id, start, end, channel_id)
-    )
+    query = select(func.count(), func.count(Tip.author_id.distinct())).where(*_tips_in(team_id, start, end, channel_id))
     tips, people = session.execute(query).one()
     return int(tips), int(people)
 

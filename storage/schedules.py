@@ -39,9 +39,7 @@ def save_schedule(session: Session, team_id: str, channel_id: str, kind: str, **
 
 def remove_schedule(session: Session, team_id: str, channel_id: str, kind: str) -> bool:
     result = session.execute(
-        delete(Schedule).where(
-            Schedule.team_id == team_id, Schedule.channel_id == channel_id, Schedule.kind == kind
-        )
+        delete(Schedule).where(Schedule.team_id == team_id, Schedule.channel_id == channel_id, Schedule.kind == kind)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -52,9 +50,7 @@ def team_schedules(session: Session, team_id: str) -> list[Schedule]:
 
 
 def active_schedules(session: Session) -> list[Schedule]:
-    return list(
-        session.scalars(select(Schedule).where(Schedule.paused_reason.is_(None)).order_by(Schedule.id))
-    )
+    return list(session.scalars(select(Schedule).where(Schedule.paused_reason.is_(None)).order_by(Schedule.id)))
 
 
 def pause_schedule(session: Session, schedule_id: int, reason: str) -> Schedule | None:
@@ -84,9 +80,7 @@ def claim_post(session: Session, *, lease_until: datetime, **values: Any) -> Sch
 def record_skip(session: Session, **values: Any) -> bool:
     """Note a firing missed beyond the grace window, once; True the first time."""
     row = {"status": "skipped", "attempts": 0, "reply_count": 0, "created_at": utcnow(), **values}
-    return (
-        insert_if_absent(session, ScheduledPost, row, ["team_id", "channel_id", "kind", "period"]) is not None
-    )
+    return insert_if_absent(session, ScheduledPost, row, ["team_id", "channel_id", "kind", "period"]) is not None
 
 
 def stale_pending_ids(session: Session, now: datetime, not_before: datetime) -> list[int]:
@@ -103,9 +97,7 @@ def take_over(session: Session, post_id: int, now: datetime, lease_until: dateti
     """Compare-and-set the lease of a stale pending post; the row if this caller won it."""
     result = session.execute(
         update(ScheduledPost)
-        .where(
-            ScheduledPost.id == post_id, ScheduledPost.status == "pending", ScheduledPost.lease_until < now
-        )
+        .where(ScheduledPost.id == post_id, ScheduledPost.status == "pending", ScheduledPost.lease_until < now)
         .values(lease_until=lease_until)
         .execution_options(synchronize_session=False)
     )
@@ -132,9 +124,7 @@ def posts_between(
     return session.scalars(query.order_by(ScheduledPost.due_at.desc())).all()
 
 
-def recent_posts(
-    session: Session, team_id: str, channel_id: str, kind: str, limit: int
-) -> Sequence[ScheduledPost]:
+def recent_posts(session: Session, team_id: str, channel_id: str, kind: str, limit: int) -> Sequence[ScheduledPost]:
     query = select(ScheduledPost).where(
         ScheduledPost.team_id == team_id,
         ScheduledPost.channel_id == channel_id,
@@ -153,9 +143,7 @@ def prompt_keys_in_cycle(session: Session, team_id: str, channel_id: str) -> tup
         ScheduledPost.prompt_key.is_not(None),
     )
     cycle = session.scalar(select(func.max(ScheduledPost.prompt_cycle)).where(*where)) or 0
-    used = session.scalars(
-        select(ScheduledPost.prompt_key).where(*where, ScheduledPost.prompt_cycle == cycle)
-    )
+    used = session.scalars(select(ScheduledPost.prompt_key).where(*where, ScheduledPost.prompt_cycle == cycle))
     return cycle, {key for key in used if key}
 
 
@@ -206,9 +194,7 @@ def acquire_lease(session: Session, name: str, holder: str, now: datetime, expir
 
 
 def release_lease(session: Session, name: str, holder: str) -> None:
-    session.execute(
-        delete(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
-    )
+    session.execute(delete(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder))
 
 
 # -- custom prompts -------------------------------------------------------------------------
@@ -229,9 +215,7 @@ def custom_prompts(session: Session, team_id: str) -> list[CustomPrompt]:
 def remove_custom_prompt(session: Session, team_id: str, prompt_id: int) -> bool:
     result = session.execute(
         update(CustomPrompt)
-        .where(
-            CustomPrompt.team_id == team_id, CustomPrompt.id == prompt_id, CustomPrompt.removed_at.is_(None)
-        )
+        .where(CustomPrompt.team_id == team_id, CustomPrompt.id == prompt_id, CustomPrompt.removed_at.is_(None))
         .values(removed_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -31,9 +31,7 @@ def get_tip(session: Session, team_id: str, tip_id: int) -> Tip | None:
 
 
 def tip_for_message(session: Session, team_id: str, channel_id: str, message_ts: str) -> Tip | None:
-    query = select(Tip).where(
-        Tip.team_id == team_id, Tip.channel_id == channel_id, Tip.message_ts == message_ts
-    )
+    query = select(Tip).where(Tip.team_id == team_id, Tip.channel_id == channel_id, Tip.message_ts == message_ts)
     return session.scalars(query).first()
 
 
@@ -41,9 +39,7 @@ def tips_by_ids(session: Session, team_id: str, ids: list[int]) -> list[Tip]:
     """Tips in the order of `ids` (the order a ranking query chose)."""
     if not ids:
         return []
-    found = {
-        tip.id: tip for tip in session.scalars(select(Tip).where(Tip.team_id == team_id, Tip.id.in_(ids)))
-    }
+    found = {tip.id: tip for tip in session.scalars(select(Tip).where(Tip.team_id == team_id, Tip.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
 
 
@@ -58,9 +54,7 @@ def most_helpful(session: Session, team_id: str, since: datetime | None, limit: 
 def tips_by_author(session: Session, team_id: str, author_id: str, limit: int) -> tuple[list[Tip], int]:
     """The author's newest tips, and how many they have in all."""
     where = (Tip.team_id == team_id, Tip.author_id == author_id)
-    tips = session.scalars(
-        select(Tip).where(*where).order_by(Tip.created_at.desc(), Tip.id.desc()).limit(limit)
-    )
+    tips = session.scalars(select(Tip).where(*where).order_by(Tip.created_at.desc(), Tip.id.desc()).limit(limit))
     total = session.scalar(select(func.count()).select_from(Tip).where(*where)) or 0
     return list(tips), total
 
@@ -76,10 +70,7 @@ def delete_tip(session: Session, tip: Tip) -> None:
 
 def add_reaction(session: Session, tip: Tip, user_id: str, reaction: str) -> bool:
     values = {"tip_id": tip.id, "user_id": user_id, "reaction": reaction, "team_id": tip.team_id}
-    return (
-        insert_if_absent(session, TipReaction, values | {"created_at": utcnow()}, list(values)[:3])
-        is not None
-    )
+    return insert_if_absent(session, TipReaction, values | {"created_at": utcnow()}, list(values)[:3]) is not None
 
 
 def remove_reaction(session: Session, tip: Tip, user_id: str, reaction: str) -> bool:

@@ -23,9 +23,6 @@ def insert_if_absent(
     assert isinstance(table, Table)
     key_column = next(iter(table.primary_key.columns))
     statement = (
-        insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=conflict_columns)
-        .returning(key_column)
+        insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns).returning(key_column)
     )
     return session.execute(statement).scalar_one_or_none()

@@ -63,9 +63,7 @@ class SlackDouble:
         self._triggers: set[str] = set()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.add_user(BOT_USER_ID, "peerlearn", is_bot=True)
         self.socket_mode_url = "ws://127.0.0.1:9/link"  # nothing listens: Socket Mode tests stop at opening
 
@@ -118,9 +116,7 @@ class SlackDouble:
         self.channels[channel_id] = channel
         return channel
 
-    def add_message(
-        self, channel_id: str, user: str, text: str, *, thread_ts: str | None = None, **extra: Any
-    ) -> str:
+    def add_message(self, channel_id: str, user: str, text: str, *, thread_ts: str | None = None, **extra: Any) -> str:
         ts = self._next_ts()
         message = {"type": "message", "user": user, "text": text, "ts": ts, **extra}
         if thread_ts:
@@ -137,11 +133,7 @@ class SlackDouble:
             return [call.args for call in self.calls if call.method == method]
 
     def posts(self, channel_id: str | None = None) -> list[dict[str, Any]]:
-        return [
-            a
-            for a in self.calls_to("chat.postMessage")
-            if channel_id is None or a.get("channel") == channel_id
-        ]
+        return [a for a in self.calls_to("chat.postMessage") if channel_id is None or a.get("channel") == channel_id]
 
     def wait_for(self, predicate: Any, timeout: float = 5.0, message: str = "condition") -> Any:
         deadline = time.monotonic() + timeout
@@ -217,9 +209,7 @@ class SlackDouble:
     def _im_with(self, user_id: str) -> Channel:
         channel_id = "D" + user_id[1:]
         if channel_id not in self.channels:
-            self.channels[channel_id] = Channel(
-                channel_id, user_id, is_im=True, members={user_id, BOT_USER_ID}
-            )
+            self.channels[channel_id] = Channel(channel_id, user_id, is_im=True, members={user_id, BOT_USER_ID})
         return self.channels[channel_id]
 
     def _find(self, channel: Channel, ts: str | None) -> dict[str, Any]:
@@ -341,9 +331,7 @@ class SlackDouble:
     def api_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
         message = self._find(channel, args.get("timestamp"))
-        reaction = next(
-            (r for r in message.setdefault("reactions", []) if r["name"] == args.get("name")), None
-        )
+        reaction = next((r for r in message.setdefault("reactions", []) if r["name"] == args.get("name")), None)
         if reaction and BOT_USER_ID in reaction["users"]:
             raise SlackError("already_reacted")
         if reaction is None:
@@ -443,9 +431,7 @@ def _channel_json(channel: Channel) -> dict[str, Any]:
 
 
 # -- Block Kit limits, as Slack enforces them ----------------------------------------------
-def _text_problems(
-    where: str, obj: Any, limit: int, *, kinds: tuple[str, ...] = ("plain_text", "mrkdwn")
-) -> list[str]:
+def _text_problems(where: str, obj: Any, limit: int, *, kinds: tuple[str, ...] = ("plain_text", "mrkdwn")) -> list[str]:
     if not isinstance(obj, dict) or obj.get("type") not in kinds:
         return [f"{where}: must be a text object of type {'/'.join(kinds)}"]
     text = obj.get("text")

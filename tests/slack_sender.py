@@ -57,9 +57,7 @@ class SlackSender:
     ) -> Response:
         timestamp = int(time.time()) if timestamp is None else timestamp
         if signature is None:
-            signature = SignatureVerifier(self.signing_secret).generate_signature(
-                timestamp=str(timestamp), body=body
-            )
+            signature = SignatureVerifier(self.signing_secret).generate_signature(timestamp=str(timestamp), body=body)
         raw = body.encode()
         environ = {
             "REQUEST_METHOD": "POST",
@@ -79,9 +77,7 @@ class SlackSender:
             environ["HTTP_" + key.upper().replace("-", "_")] = value
         captured: dict[str, Any] = {}
 
-        def start_response(
-            status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> None:
+        def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
             captured["status"], captured["headers"] = int(status.split()[0]), dict(response_headers)
 
         started = time.perf_counter()
@@ -113,9 +109,7 @@ class SlackSender:
         }
         return self.post(urlencode(form), "application/x-www-form-urlencoded")
 
-    def event(
-        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
-    ) -> Response:
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> Response:
         event_id = event_id or f"Ev{next(self._ids):08d}"
         envelope = {
             "token": "legacy-verification-token",
@@ -125,9 +119,7 @@ class SlackSender:
             "type": "event_callback",
             "event_id": event_id,
             "event_time": int(time.time()),
-            "authorizations": [
-                {"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True, "is_enterprise_install": False}
-            ],
+            "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True, "is_enterprise_install": False}],
         }
         headers = {}
         if retry_num is not None:
@@ -161,9 +153,7 @@ class SlackSender:
             "api_app_id": "A0PEERLEARN",
             "token": "legacy-verification-token",
         }
-        return self.post(
-            urlencode({"payload": json.dumps({**base, **payload})}), "application/x-www-form-urlencoded"
-        )
+        return self.post(urlencode({"payload": json.dumps({**base, **payload})}), "application/x-www-form-urlencoded")
 
     def message_shortcut(
         self, *, user: str, channel: str, message: dict[str, Any], callback_id: str = "save_as_tip"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 _POST_FAILURES = {
-    "not_in_channel": (
-        "I'm not a member of that conversation. Invite me with `/invite @Peerlearn` and try again."
-    ),
+    "not_in_channel": ("I'm not a member of that conversation. Invite me with `/invite @Peerlearn` and try again."),
     "channel_not_found": (
         "I can't post in this conversation (a private channel or DM I'm not part of). "
         "Invite me with `/invite @Peerlearn`, or share in a public channel."

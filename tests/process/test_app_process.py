@@ -57,9 +57,7 @@ def free_port() -> int:
         ),
     ],
 )
-def test_bad_configuration_exits_2_with_one_clear_line(
-    tmp_path: Path, env: dict[str, str], variable: str
-) -> None:
+def test_bad_configuration_exits_2_with_one_clear_line(tmp_path: Path, env: dict[str, str], variable: str) -> None:
     process = run_app(env, tmp_path)
     stdout, stderr = process.communicate(timeout=30)
 
@@ -130,9 +128,7 @@ def test_http_mode_serves_slack_and_stops_cleanly_on_sigterm(
     assert signed_post(base + "/slack/events", urlencode(form), "application/x-www-form-urlencoded") == 200
     double.wait_for(lambda: double.posts("C1"), timeout=10, message="the tip posted by the served app")
     with pytest.raises(urllib.error.HTTPError) as rejected:
-        urllib.request.urlopen(
-            urllib.request.Request(base + "/slack/events", data=b"x=1", method="POST"), timeout=5
-        )
+        urllib.request.urlopen(urllib.request.Request(base + "/slack/events", data=b"x=1", method="POST"), timeout=5)
     assert rejected.value.code == 401
 
     process.send_signal(signal.SIGTERM)

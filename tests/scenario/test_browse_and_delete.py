@@ -77,11 +77,7 @@ def test_search_returns_at_most_ten_and_survives_query_syntax(sender: SlackSende
     answer = sender.command('search pytest" OR NEAR(fixtures * -x:').json()
 
     assert len(texts(answer["blocks"])) == 10
-    assert (
-        sender.command("search zzzunknownword")
-        .json()["blocks"][-1]["text"]["text"]
-        .startswith("No tips match")
-    )
+    assert sender.command("search zzzunknownword").json()["blocks"][-1]["text"]["text"].startswith("No tips match")
 
 
 def test_search_result_text_is_escaped(sender: SlackSender, db: Database) -> None:
@@ -124,9 +120,7 @@ def test_mine_lists_only_my_tips_with_counts(sender: SlackSender, db: Database) 
     answer = sender.command("mine").json()
 
     assert texts(answer["blocks"]) == ["mine, newer", "mine, older"]
-    assert "You have shared 2 tips." in str(answer["blocks"]) and "2 found it helpful" in str(
-        answer["blocks"]
-    )
+    assert "You have shared 2 tips." in str(answer["blocks"]) and "2 found it helpful" in str(answer["blocks"])
     assert "haven't shared a tip" in str(sender.command("mine", user="U3").json()["blocks"])
 
 
@@ -142,9 +136,7 @@ def test_author_deletes_a_tip_and_its_post(sender: SlackSender, slack: SlackDoub
     assert slack.channels["C1"].messages == []
 
 
-def test_only_the_author_or_an_admin_may_delete(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_only_the_author_or_an_admin_may_delete(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     first = add_tip(db, "U1's tip")
     second = add_tip(db, "also U1's")
     third = add_tip(db, "and another")
@@ -208,9 +200,7 @@ def test_composer_submission_shares_the_tip(sender: SlackSender, slack: SlackDou
 
 
 def test_composer_shows_field_errors_and_saves_nothing(sender: SlackSender, db: Database) -> None:
-    answer = sender.view_submission(
-        user="U2", view=compose_modal("C1"), values=compose_values("z" * 3001)
-    ).json()
+    answer = sender.view_submission(user="U2", view=compose_modal("C1"), values=compose_values("z" * 3001)).json()
 
     assert answer["response_action"] == "errors"
     assert "3,001 characters" in answer["errors"]["text"]
@@ -218,9 +208,7 @@ def test_composer_shows_field_errors_and_saves_nothing(sender: SlackSender, db: 
 
 
 def test_composer_post_failure_is_told_by_dm(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
-    sender.view_submission(
-        user="U2", view=compose_modal("CPRIV"), values=compose_values("Quiet tip", channel="CPRIV")
-    )
+    sender.view_submission(user="U2", view=compose_modal("CPRIV"), values=compose_values("Quiet tip", channel="CPRIV"))
 
     [note] = [p for p in slack.posts() if p["channel"] == "U2"]
     assert "is saved" in note["text"] and "/invite @Peerlearn" in note["text"]

@@ -41,9 +41,7 @@ def test_save_as_tip_records_the_authors_message_and_marks_it(
     assert reactions == [{"name": "bulb", "users": [BOT_USER_ID], "count": 1}]
 
 
-def test_saving_an_already_saved_message_creates_nothing(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_saving_an_already_saved_message_creates_nothing(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     ts = slack.add_message("C1", "U2", "Small PRs get better reviews")
     sender.message_shortcut(user="U1", channel="C1", message=slack.message("C1", ts))
     slack.wait_for(lambda: slack.responses, message="first confirmation")
@@ -93,9 +91,7 @@ def test_save_as_tip_where_the_bot_is_not_a_member_joins_to_mark_it(
 # -- Capture by reaction ------------------------------------------------------------------
 
 
-def test_tip_emoji_turns_a_message_into_a_tip_once(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_tip_emoji_turns_a_message_into_a_tip_once(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     ts = slack.add_message("C1", "U2", "Name branches after the ticket")
 
     sender.reaction("reaction_added", "U1", "C1", ts, "bulb", item_user="U2")
@@ -126,16 +122,10 @@ def test_tip_emoji_on_a_threaded_reply_captures_the_reply(
     sender.reaction("reaction_added", "U1", "C1", reply, "bulb", item_user="U2")
 
     [tip] = slack.wait_for(lambda: all_tips(db), message="the capture")
-    assert (
-        tip.text == "Cache dependencies by lockfile hash"
-        and tip.message_ts == reply
-        and tip.author_id == "U2"
-    )
+    assert tip.text == "Cache dependencies by lockfile hash" and tip.message_ts == reply and tip.author_id == "U2"
 
 
-def test_reactions_already_on_a_captured_message_count(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_reactions_already_on_a_captured_message_count(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     ts = slack.add_message(
         "C1",
         "U2",
@@ -152,15 +142,11 @@ def test_reactions_already_on_a_captured_message_count(
     assert voters(db, tip.id) == {"U1", "U3"}  # the author's own +1 is not a vote
 
 
-def test_other_emoji_on_ordinary_messages_do_nothing(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_other_emoji_on_ordinary_messages_do_nothing(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     ts = slack.add_message("C1", "U2", "lunch?")
 
     sender.reaction("reaction_added", "U1", "C1", ts, "tada", item_user="U2")
-    sender.reaction(
-        "reaction_added", "U1", "C1", ts, "bulb::skin-tone-2", item_user="U2"
-    )  # never real, but harmless
+    sender.reaction("reaction_added", "U1", "C1", ts, "bulb::skin-tone-2", item_user="U2")  # never real, but harmless
     slack.wait_for(lambda: all_tips(db), message="the skin-toned tip emoji still captures")
 
     assert len(all_tips(db)) == 1
@@ -182,9 +168,7 @@ def test_capture_that_cannot_read_the_message_tells_the_reactor(
 # -- Helpful votes --------------------------------------------------------------------------
 
 
-def test_one_vote_per_person_however_many_emoji(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_one_vote_per_person_however_many_emoji(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     tip_id, ts = shared_tip(sender, slack, db)
 
     for emoji in ("+1", "heart", "bulb"):
@@ -218,10 +202,7 @@ def test_retried_events_are_processed_once(sender: SlackSender, slack: SlackDoub
     sender.reaction("reaction_removed", "U2", "C1", ts, "+1", event_id="EvREMOVE")
     slack.wait_for(lambda: voters(db, tip_id) == set(), message="the vote withdrawn")
     for retry in (1, 2, 3):  # Slack redelivers the add after the remove was handled
-        assert (
-            sender.reaction("reaction_added", "U2", "C1", ts, "+1", event_id="EvADD", retry_num=retry).status
-            == 200
-        )
+        assert sender.reaction("reaction_added", "U2", "C1", ts, "+1", event_id="EvADD", retry_num=retry).status == 200
 
     assert voters(db, tip_id) == set()
     assert tip_by_id(db, tip_id).helpful_count == 0

@@ -14,9 +14,7 @@ from tests.slack_sender import SlackSender
 
 
 def command_body(text: str = "help") -> str:
-    return urlencode(
-        {"team_id": "T0TEST", "user_id": "U1", "channel_id": "C1", "command": "/tip", "text": text}
-    )
+    return urlencode({"team_id": "T0TEST", "user_id": "U1", "channel_id": "C1", "command": "/tip", "text": text})
 
 
 def test_bad_signature_is_rejected_with_401(sender: SlackSender, db: Database) -> None:
@@ -45,9 +43,7 @@ def test_stale_timestamp_is_rejected_even_when_signed(sender: SlackSender, db: D
 
 
 def test_a_signed_request_within_five_minutes_is_accepted(sender: SlackSender) -> None:
-    response = sender.post(
-        command_body(), "application/x-www-form-urlencoded", timestamp=int(time.time()) - 4 * 60
-    )
+    response = sender.post(command_body(), "application/x-www-form-urlencoded", timestamp=int(time.time()) - 4 * 60)
 
     assert response.status == 200
 
@@ -63,9 +59,7 @@ def test_health_check_round_trips_the_database(sender: SlackSender) -> None:
 
 def test_unknown_paths_are_404(sender: SlackSender) -> None:
     statuses: list[str] = []
-    sender.wsgi_app(
-        {"REQUEST_METHOD": "GET", "PATH_INFO": "/admin"}, lambda status, headers: statuses.append(status)
-    )
+    sender.wsgi_app({"REQUEST_METHOD": "GET", "PATH_INFO": "/admin"}, lambda status, headers: statuses.append(status))
 
     assert statuses == ["404 Not Found"]
 

@@ -68,21 +68,15 @@ def test_a_tip_of_3000_characters_full_of_markup_stays_within_block_limits(
     assert slack.block_errors == []
 
 
-def test_bot_joins_a_public_channel_it_is_not_in(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_bot_joins_a_public_channel_it_is_not_in(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     sender.command("Pin the channels you read daily", channel="CNOBOT")
 
-    slack.wait_for(
-        lambda: slack.posts("CNOBOT") and slack.channels["CNOBOT"].messages, message="post after join"
-    )
+    slack.wait_for(lambda: slack.posts("CNOBOT") and slack.channels["CNOBOT"].messages, message="post after join")
     assert slack.calls_to("conversations.join") == [{"channel": "CNOBOT"}]
     slack.wait_for(lambda: only_tip(db).channel_id == "CNOBOT", message="the post recorded on the tip")
 
 
-def test_private_channel_saves_the_tip_and_explains(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_private_channel_saves_the_tip_and_explains(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     sender.command("Private wisdom", channel="CPRIV")
 
     reply = slack.wait_for(lambda: slack.responses, message="an ephemeral explanation")[0]
@@ -92,9 +86,7 @@ def test_private_channel_saves_the_tip_and_explains(
     assert tip.text == "Private wisdom" and tip.channel_id is None and tip.origin_channel_id == "CPRIV"
 
 
-def test_archived_channel_keeps_the_tip_and_says_why(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_archived_channel_keeps_the_tip_and_says_why(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     sender.command("Old channels still teach", channel="CARCH")
 
     reply = slack.wait_for(lambda: slack.responses, message="an explanation")[0]
@@ -102,9 +94,7 @@ def test_archived_channel_keeps_the_tip_and_says_why(
     assert tip_count(db) == 1
 
 
-def test_rate_limited_post_is_retried_after_retry_after(
-    sender: SlackSender, slack: SlackDouble, db: Database
-) -> None:
+def test_rate_limited_post_is_retried_after_retry_after(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     slack.fail_next("chat.postMessage", status=429, retry_after=1)
 
     sender.command("Retry politely")

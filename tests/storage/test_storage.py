@@ -72,9 +72,7 @@ def test_an_event_is_claimed_once_even_concurrently(db: Database) -> None:
 def test_old_processed_events_are_forgotten(db: Database) -> None:
     with db.transaction() as session:
         events.claim_event(session, TEAM, "EvNEW")
-        session.add(
-            ProcessedEvent(team_id=TEAM, event_id="EvOLD", received_at=datetime.now(UTC) - timedelta(days=8))
-        )
+        session.add(ProcessedEvent(team_id=TEAM, event_id="EvOLD", received_at=datetime.now(UTC) - timedelta(days=8)))
     with db.transaction() as session:
         assert events.forget_events_before(session, datetime.now(UTC) - timedelta(days=7)) == 1
         assert session.scalars(select(ProcessedEvent.event_id)).all() == ["EvNEW"]

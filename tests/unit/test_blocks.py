@@ -38,9 +38,7 @@ from tests.slack_double import block_kit_problems, view_problems
 
 ENTITY = re.compile(r"&(?:amp|lt|gt);")
 # Markup the app writes itself around user text: author mentions, dates and the permalink.
-APP_MARKUP = re.compile(
-    r"<@U[A-Z0-9]+>|<!date\^\d+\^\{date_short\}\|\d{4}-\d\d-\d\d>|<https://[^<>| ]+\|view post>"
-)
+APP_MARKUP = re.compile(r"<@U[A-Z0-9]+>|<!date\^\d+\^\{date_short\}\|\d{4}-\d\d-\d\d>|<https://[^<>| ]+\|view post>")
 
 ADVERSARIAL_TEXTS = {
     "ampersands": "&" * 3000,
@@ -267,9 +265,7 @@ def test_tip_post_shows_author_text_tags_and_how_to_vote() -> None:
         {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; tags &amp; #git"}},
         {
             "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": "React to this message if it helped you · `#git` `#sql`"}
-            ],
+            "elements": [{"type": "mrkdwn", "text": "React to this message if it helped you · `#git` `#sql`"}],
         },
     ]
 

@@ -177,9 +177,7 @@ def test_an_invalid_tip_emoji_is_refused(env: dict[str, str], value: str) -> Non
         (" , ", set()),
     ],
 )
-def test_admins_are_a_comma_separated_list_of_user_ids(
-    env: dict[str, str], value: str, admins: set[str]
-) -> None:
+def test_admins_are_a_comma_separated_list_of_user_ids(env: dict[str, str], value: str, admins: set[str]) -> None:
     assert Settings.from_env({**env, "PEERLEARN_ADMINS": value}).admin_user_ids == frozenset(admins)
 
 
@@ -261,7 +259,5 @@ def test_settings_repr_hides_tokens_and_secret(env: dict[str, str]) -> None:
 
 
 def test_settings_repr_hides_the_database_password(env: dict[str, str]) -> None:
-    settings = Settings.from_env(
-        {**env, "DATABASE_URL": "postgresql://peerlearn:s3cr3t-pw@db:5432/peerlearn"}
-    )
+    settings = Settings.from_env({**env, "DATABASE_URL": "postgresql://peerlearn:s3cr3t-pw@db:5432/peerlearn"})
     assert "s3cr3t-pw" not in repr(settings)

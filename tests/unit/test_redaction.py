@@ -108,9 +108,7 @@ def test_a_badly_formatted_log_call_does_not_raise(
     logger.warning("%d tips for %s", "many", BOT_TOKEN)
 
 
-def test_configure_logging_scrubs_every_logger(
-    root_logging: None, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_configure_logging_scrubs_every_logger(root_logging: None, capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("DEBUG")
     logging.getLogger("some.library").debug("token %s", BOT_TOKEN)
     err = capsys.readouterr().err
@@ -118,9 +116,7 @@ def test_configure_logging_scrubs_every_logger(
     assert BOT_TOKEN not in err
 
 
-def test_slack_sdk_debug_logs_never_show_the_token(
-    root_logging: None, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_slack_sdk_debug_logs_never_show_the_token(root_logging: None, capsys: pytest.CaptureFixture[str]) -> None:
     secret = "xoxb-secret-123"
     configure_logging("DEBUG")
     client = WebClient(token=secret, base_url="http://127.0.0.1:1/", retry_handlers=[])

@@ -19,9 +19,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("tip_votes") as batch:
         batch.add_column(sa.Column("author_id", sa.String(32), nullable=True))
-    op.execute(
-        "UPDATE tip_votes SET author_id = (SELECT tips.author_id FROM tips WHERE tips.id = tip_votes.tip_id)"
-    )
+    op.execute("UPDATE tip_votes SET author_id = (SELECT tips.author_id FROM tips WHERE tips.id = tip_votes.tip_id)")
     with op.batch_alter_table("tip_votes") as batch:
         batch.alter_column("author_id", existing_type=sa.String(32), nullable=False)
         batch.drop_index("ix_tip_votes_team_created")
@@ -68,9 +66,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("team_id", "channel_id", "kind", "period", name="uq_scheduled_posts_period"),
     )
-    op.create_index(
-        "ix_scheduled_posts_channel_due", "scheduled_posts", ["team_id", "channel_id", "kind", "due_at"]
-    )
+    op.create_index("ix_scheduled_posts_channel_due", "scheduled_posts", ["team_id", "channel_id", "kind", "due_at"])
     op.create_index("ix_scheduled_posts_message", "scheduled_posts", ["team_id", "channel_id", "message_ts"])
     op.create_index("ix_scheduled_posts_status", "scheduled_posts", ["status", "lease_until"])
     op.create_table(

@@ -1,0 +1,347 @@
+"""Scheduled posts, exactly once per period, whatever happens.
+
+The protocol, per post:
+1. *Claim*: insert the ledger row (team, channel, kind, period) — unique — with a short lease, in
+   the transaction that also moves the schedule's `last_period`. Whoever inserts it owns it: a
+   second scheduler process, a retried tick or a restart finds the row and moves on.
+2. *Compose*: choose the prompt or gather the digest and write the choice onto the ledger row, so
+   a retry posts the same thing.
+3. *Post* with metadata naming the ledger row, paced under Slack's limits (429s are still retried).
+4. *Record*: posted (with ts), or failed. A channel that is gone, archived or closed to the bot
+   pauses its schedule and its admin is told; a transient failure leaves the row pending, and the
+   next tick retries it while the grace window lasts.
+
+A process that dies between 1 and 4 leaves a pending row whose lease runs out. The next tick takes
+it over (compare-and-set on the lease) and first looks in the channel for a message carrying that
+ledger id, so a post that did reach Slack is recorded, not repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import digests, prompts
+from bot.blocks.scheduled import digest_post, prompt_post
+from bot.cadence import Cadence, format_local
+from bot.pacing import PostPacer
+from bot.schedules import cadence_of, describe_kind
+from bot.slack_api import Failed, Posted, SlackGateway
+from storage import schedules as queries
+from storage.db import Database
+from storage.models import Schedule, ScheduledPost
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "peerlearn_scheduled_post"
+LEASE_NAME = "scheduled-posts"
+# Errors that no retry will fix: the schedule pauses and its admin hears why.
+PAUSING_ERRORS = {
+    "channel_not_found": "the channel no longer exists or I can't see it",
+    "is_archived": "the channel is archived",
+    "not_in_channel": "I'm not a member of that private channel",
+    "restricted_action": "the workspace doesn't allow me to post there",
+}
+MANUAL_DIGEST_PERIOD = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class PostingSettings:
+    grace: timedelta = timedelta(hours=12)
+    post_lease: timedelta = timedelta(minutes=5)  # how long a claimed post is ours before others may retry it
+    leader_lease: timedelta = timedelta(seconds=50)  # a dead scheduler's successor takes over within a tick
+    workers: int = 8
+    tip_emoji: str = "bulb"
+
+
+@dataclass
+class RunReport:
+    leader: bool = True
+    claimed: int = 0
+    posted: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    outcomes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    post_id: int
+    status: str  # posted | retrying | failed | paused
+    error: str | None = None
+    message_ts: str | None = None
+
+
+class ScheduledPoster:
+    def __init__(
+        self,
+        db: Database,
+        slack: SlackGateway,
+        *,
+        clock: Callable[[], datetime],
+        pacer: PostPacer | None = None,
+        settings: PostingSettings | None = None,
+        holder: str | None = None,
+    ) -> None:
+        self.db = db
+        self.slack = slack
+        self.clock = clock
+        self.pacer = pacer or PostPacer()
+        self.settings = settings or PostingSettings()
+        self.holder = holder or f"scheduler-{uuid.uuid4().hex[:12]}"
+
+    # -- the tick ------------------------------------------------------------------------------
+
+    def run_due(self) -> RunReport:
+        """Post everything due now. Safe to call from any number of processes, any number of times."""
+        now = self.clock()
+        if not self._hold_lease(now):
+            return RunReport(leader=False)
+        report = RunReport()
+        claimed = self._claim_due(now, report) + self._take_over_stale(now)
+        report.claimed = len(claimed)
+        if not claimed:
+            return report
+        last_renewal = time.monotonic()
+        with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="poster") as pool:
+            futures = [pool.submit(self._deliver_safely, post_id) for post_id in claimed]
+            for future in as_completed(futures):
+                delivered = future.result()
+                report.outcomes.append(delivered.status)
+                if delivered.status == "posted":
+                    report.posted += 1
+                elif delivered.status == "retrying":
+                    report.retrying += 1
+                else:
+                    report.failed += 1
+                if time.monotonic() - last_renewal > self.settings.leader_lease.total_seconds() / 3:
+                    self._hold_lease(self.clock())
+                    last_renewal = time.monotonic()
+        log.info(
+            "scheduled posts claimed=%s posted=%s retrying=%s failed=%s skipped=%s",
+            report.claimed, report.posted, report.retrying, report.failed, report.skipped,
+        )  # fmt: skip
+        return report
+
+    def post_now(self, team_id: str, channel_id: str, kind: str, requested_by: str) -> Delivered:
+        """Post a prompt or digest right away, through the same ledger and delivery as the schedule."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            schedule = queries.get_schedule(session, team_id, channel_id, kind)
+            post = queries.claim_post(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                kind=kind,
+                period=f"now:{uuid.uuid4().hex}",
+                schedule_id=schedule.id if schedule else None,
+                due_at=now,
+                lease_until=now + self.settings.post_lease,
+            )
+            assert post is not None, "a fresh period is never taken"
+        log.info(
+            "post now team=%s user=%s channel=%s kind=%s post=%s",
+            team_id,
+            requested_by,
+            channel_id,
+            kind,
+            post.id,
+        )
+        return self._deliver_safely(post.id)
+
+    def release_leadership(self) -> None:
+        with self.db.transaction() as session:
+            queries.release_lease(session, LEASE_NAME, self.holder)
+
+    # -- claiming ------------------------------------------------------------------------------
+
+    def _hold_lease(self, now: datetime) -> bool:
+        with self.db.transaction() as session:
+            return queries.acquire_lease(session, LEASE_NAME, self.holder, now, now + self.settings.leader_lease)
+
+    def _claim_due(self, now: datetime, report: RunReport) -> list[int]:
+        with self.db.snapshot() as session:
+            schedules = queries.active_schedules(session)
+        claimed = []
+        for schedule in schedules:
+            cadence = cadence_of(schedule)
+            fired = cadence.latest_at_or_before(now)
+            # Nothing before the schedule took its current form is owed.
+            if fired is None or fired < schedule.updated_at:
+                continue
+            period = cadence.period_key(fired)
+            if period == schedule.last_period:
+                continue
+            post_id = self._claim(schedule, fired, period, now, report)
+            if post_id is not None:
+                claimed.append(post_id)
+        return claimed
+
+    def _claim(self, schedule: Schedule, fired: datetime, period: str, now: datetime, report: RunReport) -> int | None:
+        with self.db.transaction() as session:
+            row = {
+                "team_id": schedule.team_id,
+                "channel_id": schedule.channel_id,
+                "kind": schedule.kind,
+                "period": period,
+                "schedule_id": schedule.id,
+                "due_at": fired,
+            }
+            current = session.get(Schedule, schedule.id)
+            if current is None or current.paused_reason is not None:
+                return None
+            current.last_period = period
+            if now - fired > self.settings.grace:
+                if queries.record_skip(session, **row):
+                    report.skipped += 1
+                    log.warning(
+                        "missed %s for team=%s channel=%s due=%s (more than %s ago): skipped",
+                        schedule.kind, schedule.team_id, schedule.channel_id, fired.isoformat(), self.settings.grace,
+                    )  # fmt: skip
+                return None
+            post = queries.claim_post(session, lease_until=now + self.settings.post_lease, **row)
+            return None if post is None else post.id
+
+    def _take_over_stale(self, now: datetime) -> list[int]:
+        with self.db.snapshot() as session:
+            stale = queries.stale_pending_ids(session, now, not_before=now - self.settings.grace)
+        taken = []
+        for post_id in stale:
+            with self.db.transaction() as session:
+                if queries.take_over(session, post_id, now, now + self.settings.post_lease) is not None:
+                    taken.append(post_id)
+        return taken
+
+    # -- delivering ----------------------------------------------------------------------------
+
+    def _deliver_safely(self, post_id: int) -> Delivered:
+        # The one catch-all of the scheduler: one channel's surprise must not stop the others' posts.
+        try:
+            return self._deliver(post_id)
+        except Exception as error:
+            log.exception("scheduled post %s failed unexpectedly; it will be retried", post_id)
+            return self._retry_later(post_id, f"unexpected: {error.__class__.__name__}")
+
+    def _deliver(self, post_id: int) -> Delivered:
+        with self.db.transaction() as session:
+            post = queries.ledger_row(session, post_id)
+            assert post is not None
+            if post.status != "pending":
+                return Delivered(post_id, post.status, post.error, post.message_ts)
+            retrying = post.attempts > 0
+            post.attempts += 1
+            text, blocks = self._compose(session, post)
+            team_id, channel_id = post.team_id, post.channel_id
+            oldest = post.due_at.timestamp() - 60
+        if retrying:
+            found = self.slack.find_by_metadata(channel_id, oldest, METADATA_EVENT, "ledger_id", post_id)
+            if found is not None:
+                log.info("post %s had reached Slack before (ts=%s); recorded, not repeated", post_id, found)
+                return self._record_posted(post_id, found)
+        self.pacer.wait(team_id, channel_id)
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"ledger_id": post_id}}
+        outcome = self.slack.post(channel_id, text, blocks, metadata=metadata)
+        if isinstance(outcome, Posted):
+            return self._record_posted(post_id, outcome.ts)
+        return self._record_failure(post_id, outcome)
+
+    def _compose(self, session: Any, post: ScheduledPost) -> tuple[str, list[dict[str, Any]]]:
+        if post.kind == "prompt":
+            if post.prompt_key is None:
+                prompt, cycle = prompts.next_for_channel(session, post.team_id, post.channel_id)
+                post.prompt_key, post.prompt_cycle = prompt.key, cycle
+            else:
+                bank = prompts.workspace_bank(session, post.team_id)
+                prompt = next(p for p in bank if p.key == post.prompt_key)
+            return prompt_post(prompt, self.settings.tip_emoji)
+        schedule = session.get(Schedule, post.schedule_id) if post.schedule_id else None
+        start = self._digest_start(schedule, post)
+        digest = digests.gather(
+            session,
+            team_id=post.team_id,
+            channel_id=post.channel_id,
+            channel_only=bool(schedule and schedule.scope == "channel"),
+            start=start,
+            end=post.due_at,
+            seed=f"{post.team_id}:{post.channel_id}:{post.period}",
+        )
+        post.resurfaced_tip_id = digest.resurfaced.id if digest.resurfaced else None
+        return digest_post(digest)
+
+    def _digest_start(self, schedule: Schedule | None, post: ScheduledPost) -> datetime:
+        if schedule is None or post.period.startswith("now:"):
+            return post.due_at - MANUAL_DIGEST_PERIOD
+        previous = cadence_of(schedule).previous_before(post.due_at)
+        return previous or post.due_at - MANUAL_DIGEST_PERIOD
+
+    def _record_posted(self, post_id: int, ts: str) -> Delivered:
+        with self.db.transaction() as session:
+            post = queries.ledger_row(session, post_id)
+            assert post is not None
+            post.status, post.message_ts, post.posted_at, post.error = "posted", ts, self.clock(), None
+            post.lease_until = None
+        log.info(
+            "posted %s team=%s channel=%s period=%s ts=%s",
+            post.kind,
+            post.team_id,
+            post.channel_id,
+            post.period,
+            ts,
+        )
+        return Delivered(post_id, "posted", message_ts=ts)
+
+    def _record_failure(self, post_id: int, failure: Failed) -> Delivered:
+        if failure.error not in PAUSING_ERRORS:
+            return self._retry_later(post_id, failure.error)
+        with self.db.transaction() as session:
+            post = queries.ledger_row(session, post_id)
+            assert post is not None
+            post.status, post.error, post.lease_until = "failed", failure.error, None
+            schedule = queries.pause_schedule(session, post.schedule_id, failure.error) if post.schedule_id else None
+            admin = schedule.configured_by if schedule else None
+            kind, channel_id, cadence = post.kind, post.channel_id, cadence_of(schedule) if schedule else None
+        log.warning("post %s to channel=%s failed with %s; schedule paused", post_id, channel_id, failure.error)
+        if admin is not None and cadence is not None:
+            self.slack.tell(admin, _pause_notice(kind, channel_id, failure.error, cadence))
+        return Delivered(post_id, "paused" if admin else "failed", failure.error)
+
+    def _retry_later(self, post_id: int, error: str) -> Delivered:
+        with self.db.transaction() as session:
+            post = queries.ledger_row(session, post_id)
+            assert post is not None
+            if post.status != "pending":
+                return Delivered(post_id, post.status, post.error, post.message_ts)
+            post.error = error
+            # Back off a little more on each attempt; the grace window bounds the retries.
+            post.lease_until = self.clock() + timedelta(minutes=min(30, 2**post.attempts))
+            if self.clock() - post.due_at > self.settings.grace:
+                post.status = "failed"
+                return Delivered(post_id, "failed", error)
+        log.warning("post %s will be retried: %s", post_id, error)
+        return Delivered(post_id, "retrying", error)
+
+
+def _pause_notice(kind: str, channel_id: str, error: str, cadence: Cadence) -> str:
+    what = describe_kind(kind)
+    command = "prompts" if kind == "prompt" else "digest"
+    return (
+        f":pause_button: I paused the {what} for <#{channel_id}> ({cadence.describe()}): "
+        f"{PAUSING_ERRORS[error]} (`{error}`).\n"
+        f"To resume, fix that (e.g. `/invite @Peerlearn` there), then set it again: "
+        f"`/peerlearn {command} <#{channel_id}> …`, or pick another channel."
+    )
+
+
+def next_post_line(schedule: Schedule, now: datetime) -> str:
+    cadence = cadence_of(schedule)
+    when = format_local(cadence.next_after(now), schedule.zone)
+    state = f"paused ({schedule.paused_reason})" if schedule.paused_reason else f"next {when}"
+    scope = " · channel tips only" if schedule.kind == "digest" and schedule.scope == "channel" else ""
+    return f"<#{schedule.channel_id}> — {describe_kind(schedule.kind)}, {cadence.describe()} · {state}{scope}"

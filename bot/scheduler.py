@@ -1,0 +1,57 @@
+"""APScheduler wiring. APScheduler only ticks; the truth (schedules, the post ledger, the lease)
+lives in our tables, because APScheduler 3 cannot share a job store between processes (its FAQ
+says so). Each tick asks the database what is due, so restarts, missed runs and several scheduler
+processes are handled by the ledger, not by APScheduler's memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.maintenance import forget_old_events
+from bot.posting import ScheduledPoster
+from storage.db import Database
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def run_scheduled_posts(poster: ScheduledPoster) -> None:
+    poster.run_due()
+
+
+def forget_events(db: Database) -> None:
+    forget_old_events(db, utcnow())
+
+
+def build_scheduler(poster: ScheduledPoster, db: Database, *, blocking: bool) -> BaseScheduler:
+    scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
+    # Every minute on the minute. A tick that starts late is still useful (it reads what is due from
+    # the database), so it may run up to 50 s late; two never overlap, missed ones merge into one.
+    scheduler.add_job(
+        run_scheduled_posts,
+        CronTrigger(second=0, timezone=UTC),
+        args=[poster],
+        id="scheduled-posts",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=50,
+    )
+    scheduler.add_job(
+        forget_events,
+        CronTrigger(hour=3, minute=17, timezone=UTC),
+        args=[db],
+        id="forget-old-events",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+    )
+    return scheduler
