@@ -239,9 +239,8 @@ class ScheduledPoster:
             post.attempts += 1
             text, blocks = self._compose(session, post)
             team_id, channel_id = post.team_id, post.channel_id
-            oldest = post.due_at.timestamp() - 60
         if retrying:
-            found = self.slack.find_by_metadata(channel_id, oldest, METADATA_EVENT, "ledger_id", post_id)
+            found = self.slack.find_by_metadata(channel_id, METADATA_EVENT, "ledger_id", post_id)
             if found is not None:
                 log.info("post %s had reached Slack before (ts=%s); recorded, not repeated", post_id, found)
                 return self._record_posted(post_id, found)

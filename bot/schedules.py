@@ -204,6 +204,7 @@ def save(
         anchor=anchor,
         scope="channel" if request.channel_only else "workspace",
         configured_by=user_id,
+        now=now,
     )
 
 

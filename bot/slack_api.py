@@ -139,12 +139,13 @@ class SlackGateway:
             return Failed(error_code(error))
         return Failed("message_not_found")
 
-    def find_by_metadata(self, channel: str, oldest: float, event_type: str, key: str, value: object) -> str | None:
-        """The ts of a recent message of ours carrying this metadata, if Slack has one (else None)."""
+    def find_by_metadata(self, channel: str, event_type: str, key: str, value: object) -> str | None:
+        """The ts of a message among the channel's latest 100 that carries this metadata (else None).
+
+        No `oldest` bound: it would rest on our clock agreeing with Slack's timestamps.
+        """
         try:
-            history = self.client.conversations_history(
-                channel=channel, oldest=f"{oldest:.6f}", limit=100, include_all_metadata=True
-            )
+            history = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
         except _CALL_ERRORS as error:
             log.warning("history check failed channel=%s error=%s", channel, error_code(error))
             return None

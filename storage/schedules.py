@@ -22,10 +22,11 @@ def get_schedule(session: Session, team_id: str, channel_id: str, kind: str) -> 
     return session.scalars(query).first()
 
 
-def save_schedule(session: Session, team_id: str, channel_id: str, kind: str, **values: Any) -> Schedule:
+def save_schedule(
+    session: Session, team_id: str, channel_id: str, kind: str, *, now: datetime, **values: Any
+) -> Schedule:
     """Create or replace the (channel, kind) schedule; a change also lifts any pause."""
     schedule = get_schedule(session, team_id, channel_id, kind)
-    now = utcnow()
     if schedule is None:
         schedule = Schedule(team_id=team_id, channel_id=channel_id, kind=kind, created_at=now)
         session.add(schedule)

@@ -12,15 +12,19 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 
 from bot.config import Settings
 from bot.factory import build_app
+from bot.pacing import PostPacer
+from bot.posting import PostingSettings, ScheduledPoster
 from bot.serving import wsgi_app
-from bot.slack_api import build_client
+from bot.slack_api import SlackGateway, build_client
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
@@ -126,10 +130,48 @@ def listener_pool() -> Iterator[TrackedExecutor]:
     executor.shutdown(wait=True)  # let work after the ack finish before the database is wiped
 
 
+class FakeClock:
+    """The time the app sees; tests move it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
 @pytest.fixture
-def app(settings: Settings, slack: SlackDouble, db: Database, listener_pool: TrackedExecutor) -> Any:
-    client = build_client(settings.bot_token, settings.slack_api_url, max_retries=2)
-    return build_app(settings, client=client, db=db, listener_executor=listener_pool)
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC).replace(second=0, microsecond=0))
+
+
+@pytest.fixture
+def client(settings: Settings) -> WebClient:
+    return build_client(settings.bot_token, settings.slack_api_url, max_retries=2)
+
+
+@pytest.fixture
+def poster(client: WebClient, db: Database, clock: FakeClock) -> ScheduledPoster:
+    """The scheduler's poster, unpaced (pacing has its own tests) and on the test clock."""
+    return ScheduledPoster(
+        db, SlackGateway(client), clock=clock, pacer=PostPacer(1e6, 0.0), settings=PostingSettings(), holder="test-1"
+    )
+
+
+@pytest.fixture
+def app(
+    settings: Settings,
+    client: WebClient,
+    db: Database,
+    listener_pool: TrackedExecutor,
+    clock: FakeClock,
+    poster: ScheduledPoster,
+) -> Any:
+    return build_app(settings, client=client, db=db, listener_executor=listener_pool, clock=clock, poster=poster)
 
 
 @pytest.fixture

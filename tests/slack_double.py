@@ -247,6 +247,8 @@ class SlackDouble:
             "ts": ts,
             "blocks": blocks or [],
         }
+        if args.get("metadata"):
+            message["metadata"] = _parse_json(args["metadata"])
         if args.get("thread_ts"):
             self._find(channel, args["thread_ts"])
             message["thread_ts"] = args["thread_ts"]
@@ -317,7 +319,17 @@ class SlackDouble:
         top_level = [m for m in channel.messages if m.get("thread_ts") in (None, m["ts"])]
         selected = _window(top_level, args)
         selected.sort(key=lambda m: float(m["ts"]), reverse=True)
+        if str(args.get("include_all_metadata")).lower() not in ("1", "true"):
+            selected = [{k: v for k, v in m.items() if k != "metadata"} for m in selected]
         return {"messages": selected[: int(args.get("limit") or 100)], "has_more": False}
+
+    def api_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        visible = [
+            c
+            for c in self.channels.values()
+            if not c.is_im and (not c.is_private or BOT_USER_ID in c.members) and not c.is_archived
+        ]
+        return {"channels": [_channel_json(c) for c in visible], "response_metadata": {"next_cursor": ""}}
 
     def api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
