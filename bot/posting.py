@@ -19,6 +19,8 @@ ledger id, so a post that did reach Slack is recorded, not repeated.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -95,7 +97,8 @@ class ScheduledPoster:
         self.clock = clock
         self.pacer = pacer or PostPacer()
         self.settings = settings or PostingSettings()
-        self.holder = holder or f"scheduler-{uuid.uuid4().hex[:12]}"
+        # Names the process in the lease table, so an operator can tell who is posting.
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     # -- the tick ------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ processes are handled by the ledger, not by APScheduler's memory.
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -43,6 +43,7 @@ def build_scheduler(poster: ScheduledPoster, db: Database, *, blocking: bool) ->
         coalesce=True,
         max_instances=1,
         misfire_grace_time=50,
+        next_run_time=datetime.now(UTC),  # catch up at start, not a minute later
     )
     scheduler.add_job(
         forget_events,

@@ -23,10 +23,10 @@ from tests.slack_sender import SIGNING_SECRET
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_app(env: dict[str, str], cwd: Path, **popen: object) -> subprocess.Popen[str]:
+def run_app(env: dict[str, str], cwd: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
     clean = {"PATH": os.environ["PATH"], "PYTHONUNBUFFERED": "1", **env}
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")], cwd=cwd, env=clean, text=True,
+        [sys.executable, str(ROOT / "app.py"), *args], cwd=cwd, env=clean, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,
     )  # fmt: skip
 

@@ -435,3 +435,45 @@ def test_digest_recaps_the_periods_prompt(
 
     shown = str(slack.posts("C1")[-1]["blocks"])
     assert "*The prompt:*" in shown and "3 replies in its thread." in shown
+
+
+def fire_times(poster: ScheduledPoster, clock: FakeClock, db: Database, start: datetime, days: int) -> list[str]:
+    """Tick every 15 minutes for `days` days; the UTC times of the posts that were made."""
+    clock.now = start
+    while clock.now < start + timedelta(days=days):
+        poster.run_due()
+        clock.advance(minutes=15)
+    return [row.due_at.strftime("%m-%d %H:%M") for row in ledger(db) if row.status == "posted"]
+
+
+def test_daylight_saving_keeps_the_wall_clock_through_the_whole_path(
+    sender: SlackSender, clock: FakeClock, db: Database, poster: ScheduledPoster
+) -> None:
+    clock.now = datetime(2027, 3, 26, 0, 0, tzinfo=UTC)
+    peerlearn(sender, "prompts <#C1|general> daily 09:00 Europe/Berlin")
+    peerlearn(sender, "digest <#CNOBOT|random> daily 02:30 Europe/Berlin")
+
+    fire_times(poster, clock, db, datetime(2027, 3, 26, 0, 0, tzinfo=UTC), days=4)
+
+    prompts_at = [r.due_at.strftime("%m-%d %H:%M") for r in ledger(db) if r.kind == "prompt"]
+    digests_at = [r.due_at.strftime("%m-%d %H:%M") for r in ledger(db) if r.kind == "digest"]
+    assert prompts_at == ["03-26 08:00", "03-27 08:00", "03-28 07:00", "03-29 07:00"]  # CET, then CEST
+    # 02:30 does not exist on 2027-03-28: that day's digest goes out at 03:00 CEST (01:00 UTC), once.
+    assert digests_at == ["03-26 01:30", "03-27 01:30", "03-28 01:00", "03-29 00:30"]
+
+
+def test_the_repeated_hour_in_october_posts_once(
+    sender: SlackSender, clock: FakeClock, db: Database, poster: ScheduledPoster
+) -> None:
+    clock.now = datetime(2027, 10, 29, 0, 0, tzinfo=UTC)
+    peerlearn(sender, "prompts <#C1|general> daily 02:30 Europe/Berlin")
+
+    fire_times(poster, clock, db, datetime(2027, 10, 29, 0, 0, tzinfo=UTC), days=4)
+
+    # 2027-10-31 has 02:30 twice (CEST, then CET): one post, at the first.
+    assert [r.due_at.strftime("%m-%d %H:%M") for r in ledger(db)] == [
+        "10-29 00:30",
+        "10-30 00:30",
+        "10-31 00:30",
+        "11-01 01:30",
+    ]

@@ -1,0 +1,58 @@
+"""Post pacing under Slack's limits, and the APScheduler job settings."""
+
+from __future__ import annotations
+
+from unittest.mock import MagicMock
+
+from bot.pacing import PostPacer
+from bot.scheduler import build_scheduler
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def reserved_slots(pacer: PostPacer, fake: FakeTime, posts: list[tuple[str, str]]) -> list[float]:
+    slots = []
+    for team, channel in posts:
+        before = len(fake.slept)
+        pacer.wait(team, channel)
+        slots.append(fake.slept[-1] if len(fake.slept) > before else 0.0)
+    return slots
+
+
+def test_a_workspace_gets_at_most_its_rate() -> None:
+    fake = FakeTime()
+    pacer = PostPacer(20.0, 1.0, clock=fake.clock, sleep=fake.sleep)
+
+    slots = reserved_slots(pacer, fake, [("T1", f"C{n}") for n in range(100)])
+
+    assert slots[0] == 0.0
+    assert abs(slots[-1] - 99 / 20) < 1e-9  # 100 posts take 4.95 s at 20/s
+
+
+def test_one_channel_gets_one_post_a_second_and_workspaces_are_independent() -> None:
+    fake = FakeTime()
+    pacer = PostPacer(20.0, 1.0, clock=fake.clock, sleep=fake.sleep)
+
+    slots = reserved_slots(pacer, fake, [("T1", "C1"), ("T1", "C1"), ("T2", "C9"), ("T1", "C1")])
+
+    assert slots == [0.0, 1.0, 0.0, 2.0]
+
+
+def test_jobs_have_ids_and_explicit_misfire_rules() -> None:
+    scheduler = build_scheduler(MagicMock(), MagicMock(), blocking=False)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+
+    assert set(jobs) == {"scheduled-posts", "forget-old-events"}
+    ticks = jobs["scheduled-posts"]
+    assert (ticks.coalesce, ticks.max_instances, ticks.misfire_grace_time) == (True, 1, 50)
+    assert jobs["forget-old-events"].misfire_grace_time == 3600
