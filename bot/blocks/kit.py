@@ -85,3 +85,11 @@ def link(url: str | None, label: str) -> str:
     if not url or any(ch in url for ch in "<>| "):
         return ""
     return f"<{url}|{label}>"
+
+
+def usage_blocks(usage: str, problem: str | None = None) -> list[Block]:
+    """Help text, led by what was wrong with the request when something was."""
+    blocks = [mrkdwn_section(usage)]
+    if problem:
+        blocks.insert(0, mrkdwn_section(f":warning: {problem}"))
+    return blocks

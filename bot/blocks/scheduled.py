@@ -13,6 +13,7 @@ from bot.blocks.kit import (
     link,
     mrkdwn_section,
     slack_date,
+    usage_blocks,
     user_text_excerpt,
 )
 from bot.digests import Digest
@@ -106,7 +107,7 @@ def peerlearn_help(problem: str | None = None) -> list[Block]:
             "*Schedules* (admins):",
             "• `/peerlearn prompts #channel mon 09:00 Europe/Berlin` — weekly learning prompts",
             "• `/peerlearn digest #channel fri 16:00` — a digest of the week's best tips (your time zone)",
-            "• `<when>` is `daily`, `weekdays`, a weekday (`mon`…`sun`) or `biweekly fri`; "
+            "• `&lt;when&gt;` is `daily`, `weekdays`, a weekday (`mon`…`sun`) or `biweekly fri`; "
             "add `channel-only` to a digest to count only tips shared in that channel",
             "• `/peerlearn prompts #channel off` · `/peerlearn digest #channel off`",
             "• `/peerlearn prompt now [#channel]` · `/peerlearn digest now [#channel]` — post right away",
@@ -116,10 +117,7 @@ def peerlearn_help(problem: str | None = None) -> list[Block]:
             "*For everyone*: `/peerlearn schedules` — what is scheduled, and when it posts next",
         ]
     )
-    blocks = [mrkdwn_section(usage)]
-    if problem:
-        blocks.insert(0, mrkdwn_section(f":warning: {problem}"))
-    return blocks
+    return usage_blocks(usage, problem)
 
 
 def schedule_lines(lines: list[str]) -> list[Block]:

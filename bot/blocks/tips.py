@@ -16,6 +16,7 @@ from bot.blocks.kit import (
     mrkdwn_section,
     plain,
     slack_date,
+    usage_blocks,
     user_text_excerpt,
     user_text_sections,
 )
@@ -110,10 +111,7 @@ def help_blocks(problem: str | None = None) -> list[Block]:
             "• React to a tip when it helped you; react with the tip emoji to turn a message into a tip",
         ]
     )
-    blocks = [mrkdwn_section(usage)]
-    if problem:
-        blocks.insert(0, mrkdwn_section(f":warning: {problem}"))
-    return blocks
+    return usage_blocks(usage, problem)
 
 
 def compose_modal(channel_id: str | None) -> dict[str, Any]:
