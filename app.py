@@ -11,11 +11,13 @@ import sys
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from apscheduler.schedulers.base import BaseScheduler
 from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ROLES, ConfigError, Settings, configure_logging
-from bot.factory import build_app, build_poster
+from bot.factory import build_app, build_circle_runner, build_poster
 from bot.maintenance import forget_old_events
+from bot.posting import ScheduledPoster
 from bot.scheduler import build_scheduler
 from bot.serving import serve_http, serve_socket_mode, wsgi_app
 from bot.slack_api import build_client
@@ -72,11 +74,15 @@ def _http_app(settings: Settings, role: str) -> WSGIApplication:
     return wsgi_app(build_app(settings, client=client, db=db), db)
 
 
+def _scheduler(settings: Settings, db: Database, *, blocking: bool) -> tuple[BaseScheduler, ScheduledPoster]:
+    client = build_client(settings.bot_token, settings.slack_api_url)
+    poster = build_poster(settings, client=client, db=db, clock=utcnow)
+    circles = build_circle_runner(settings, client=client, db=db, clock=utcnow)
+    return build_scheduler(poster, circles, db, blocking=blocking), poster
+
+
 def start_background_scheduler(settings: Settings, db: Database) -> None:
-    poster = build_poster(
-        settings, client=build_client(settings.bot_token, settings.slack_api_url), db=db, clock=utcnow
-    )
-    scheduler = build_scheduler(poster, db, blocking=False)
+    scheduler, poster = _scheduler(settings, db, blocking=False)
     scheduler.start()
     log.info("scheduler started in this process (%s)", poster.holder)
 
@@ -89,10 +95,7 @@ def start_background_scheduler(settings: Settings, db: Database) -> None:
 
 def run_scheduler(settings: Settings, db: Database) -> None:
     """The scheduler alone: for deployments with several web replicas and one or more of these."""
-    poster = build_poster(
-        settings, client=build_client(settings.bot_token, settings.slack_api_url), db=db, clock=utcnow
-    )
-    scheduler = build_scheduler(poster, db, blocking=True)
+    scheduler, poster = _scheduler(settings, db, blocking=True)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping the scheduler after the current run", signum)

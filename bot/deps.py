@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.circle_rounds import CircleRunner
 from bot.config import Settings
 from bot.posting import ScheduledPoster
 from bot.slack_api import SlackGateway, UserDirectory
@@ -20,3 +21,4 @@ class Deps:
     users: UserDirectory
     clock: Callable[[], datetime]
     poster: ScheduledPoster
+    circles: CircleRunner

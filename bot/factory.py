@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.circle_rounds import CircleRunner
 from bot.config import Settings
 from bot.deps import Deps
 from bot.pacing import PostPacer
@@ -32,6 +33,19 @@ def build_poster(
     )
 
 
+def build_circle_runner(
+    settings: Settings, *, client: WebClient, db: Database, clock: Callable[[], datetime]
+) -> CircleRunner:
+    return CircleRunner(
+        db,
+        SlackGateway(client),
+        UserDirectory(client, settings.admin_user_ids),
+        clock=clock,
+        pacer=PostPacer(per_workspace_per_second=settings.posts_per_second),
+        grace=timedelta(hours=settings.grace_hours),
+    )
+
+
 def build_app(
     settings: Settings,
     *,
@@ -40,6 +54,7 @@ def build_app(
     clock: Callable[[], datetime] = utcnow,
     listener_executor: Executor | None = None,
     poster: ScheduledPoster | None = None,
+    circles: CircleRunner | None = None,
 ) -> App:
     """A ready Bolt app. Signature verification is always on (Bolt's default; never turned off)."""
     app = App(
@@ -58,6 +73,7 @@ def build_app(
         users=UserDirectory(client, settings.admin_user_ids),
         clock=clock,
         poster=poster or build_poster(settings, client=client, db=db, clock=clock),
+        circles=circles or build_circle_runner(settings, client=client, db=db, clock=clock),
     )
     register_all(app, deps)
     return app

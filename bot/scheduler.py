@@ -14,6 +14,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.circle_rounds import CircleRunner
 from bot.maintenance import forget_old_events
 from bot.posting import ScheduledPoster
 from storage.db import Database
@@ -22,22 +23,24 @@ from storage.models import utcnow
 log = logging.getLogger(__name__)
 
 
-def run_scheduled_posts(poster: ScheduledPoster) -> None:
-    poster.run_due()
+def run_scheduled_posts(poster: ScheduledPoster, circles: CircleRunner) -> None:
+    """One tick: prompts and digests, then circle rounds, by whichever process holds the lease."""
+    if poster.run_due().leader:
+        circles.run_due()
 
 
 def forget_events(db: Database) -> None:
     forget_old_events(db, utcnow())
 
 
-def build_scheduler(poster: ScheduledPoster, db: Database, *, blocking: bool) -> BaseScheduler:
+def build_scheduler(poster: ScheduledPoster, circles: CircleRunner, db: Database, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
     # Every minute on the minute. A tick that starts late is still useful (it reads what is due from
     # the database), so it may run up to 50 s late; two never overlap, missed ones merge into one.
     scheduler.add_job(
         run_scheduled_posts,
         CronTrigger(second=0, timezone=UTC),
-        args=[poster],
+        args=[poster, circles],
         id="scheduled-posts",
         replace_existing=True,
         coalesce=True,

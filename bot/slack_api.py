@@ -200,6 +200,13 @@ class SlackGateway:
             return None if code == "no_reaction" else code
         return None
 
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> str | None:
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except _CALL_ERRORS as error:
+            return error_code(error)
+        return None
+
     def delete_message(self, channel: str, ts: str) -> str | None:
         try:
             self.client.chat_delete(channel=channel, ts=ts)

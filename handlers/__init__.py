@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import capture, errors, peerlearn, prompt_replies, tips
+from handlers import capture, circles, errors, peerlearn, prompt_replies, tips
 
 
 def register_all(app: App, deps: Deps) -> None:
@@ -13,4 +13,5 @@ def register_all(app: App, deps: Deps) -> None:
     tips.register(app, deps)
     capture.register(app, deps)
     peerlearn.register(app, deps)
+    circles.register(app, deps)
     prompt_replies.register(app, deps)

@@ -182,6 +182,89 @@ class SchedulerLease(Base):
     expires_at: Mapped[datetime]
 
 
+class Circle(Base):
+    """A learning circle: a few people who check in with each other on a schedule."""
+
+    __tablename__ = "circles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    name: Mapped[str] = mapped_column(String(80))
+    name_key: Mapped[str] = mapped_column(String(80))  # lower-cased: names are unique case-insensitively
+    description: Mapped[str] = mapped_column(Text, default="")
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    cadence: Mapped[str] = mapped_column(String(16))
+    weekday: Mapped[int | None]
+    at_time: Mapped[str] = mapped_column(String(5))
+    zone: Mapped[str] = mapped_column(String(64))
+    anchor: Mapped[date | None] = mapped_column(Date)
+    questions: Mapped[str] = mapped_column(Text)  # JSON list of 1-5 strings
+    reminder_minutes: Mapped[int]
+    window_minutes: Mapped[int]
+    owner_id: Mapped[str] = mapped_column(SlackId)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[datetime | None]
+    last_period: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_circles_name"),)
+
+
+class CircleMember(Base):
+    __tablename__ = "circle_members"
+
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    skip_rounds: Mapped[int] = mapped_column(default=0)  # /circle pause: rounds still to sit out
+    streak: Mapped[int] = mapped_column(default=0)  # consecutive rounds answered
+    last_answered_at: Mapped[datetime | None]
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CircleRound(Base):
+    """One check-in round; opened, reminded and closed once each (compare-and-set on its status)."""
+
+    __tablename__ = "circle_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    circle_id: Mapped[int] = mapped_column(ForeignKey("circles.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime]
+    remind_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    channel_id: Mapped[str] = mapped_column(SlackId)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    # opening -> open -> closing -> closed; reminded_at is set once, by whoever sends the reminders
+    status: Mapped[str] = mapped_column(String(16), default="opening")
+    lease_until: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("circle_id", "period", name="uq_circle_rounds_period"),
+        Index("ix_circle_rounds_status", "status", "remind_at", "closes_at"),
+        Index("ix_circle_rounds_team_due", "team_id", "due_at"),
+    )
+
+
+class RoundParticipant(Base):
+    __tablename__ = "round_participants"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("circle_rounds.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    status: Mapped[str] = mapped_column(String(16))  # invited | answered | paused | unreachable
+    dm_channel_id: Mapped[str | None] = mapped_column(SlackId)
+    dm_ts: Mapped[str | None] = mapped_column(String(32))
+    answers: Mapped[str | None] = mapped_column(Text)  # JSON list aligned with the circle's questions
+    reply_ts: Mapped[str | None] = mapped_column(String(32))
+    answered_at: Mapped[datetime | None]
+
+
 class ProcessedEvent(Base):
     """Events API deliveries already handled, so Slack's retries change nothing (kept a week)."""
 

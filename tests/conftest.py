@@ -19,12 +19,13 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 
+from bot.circle_rounds import CircleRunner
 from bot.config import Settings
 from bot.factory import build_app
 from bot.pacing import PostPacer
 from bot.posting import PostingSettings, ScheduledPoster
 from bot.serving import wsgi_app
-from bot.slack_api import SlackGateway, build_client
+from bot.slack_api import SlackGateway, UserDirectory, build_client
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
@@ -163,6 +164,14 @@ def poster(client: WebClient, db: Database, clock: FakeClock) -> ScheduledPoster
 
 
 @pytest.fixture
+def circle_runner(client: WebClient, db: Database, clock: FakeClock) -> CircleRunner:
+    """The circle rounds engine, unpaced and on the test clock."""
+    return CircleRunner(
+        db, SlackGateway(client), UserDirectory(client, frozenset()), clock=clock, pacer=PostPacer(1e6, 0.0)
+    )
+
+
+@pytest.fixture
 def app(
     settings: Settings,
     client: WebClient,
@@ -170,8 +179,17 @@ def app(
     listener_pool: TrackedExecutor,
     clock: FakeClock,
     poster: ScheduledPoster,
+    circle_runner: CircleRunner,
 ) -> Any:
-    return build_app(settings, client=client, db=db, listener_executor=listener_pool, clock=clock, poster=poster)
+    return build_app(
+        settings,
+        client=client,
+        db=db,
+        listener_executor=listener_pool,
+        clock=clock,
+        poster=poster,
+        circles=circle_runner,
+    )
 
 
 @pytest.fixture

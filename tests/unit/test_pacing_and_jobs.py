@@ -49,7 +49,7 @@ def test_one_channel_gets_one_post_a_second_and_workspaces_are_independent() -> 
 
 
 def test_jobs_have_ids_and_explicit_misfire_rules() -> None:
-    scheduler = build_scheduler(MagicMock(), MagicMock(), blocking=False)
+    scheduler = build_scheduler(MagicMock(), MagicMock(), MagicMock(), blocking=False)
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
     assert set(jobs) == {"scheduled-posts", "forget-old-events"}

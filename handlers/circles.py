@@ -1,0 +1,165 @@
+"""/circle, the circle settings modal, the check-in button and the answers modal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
+
+from bot import circle_service, circles
+from bot.blocks.circles import (
+    ANSWER_MODAL,
+    CHECKIN_ACTION,
+    CIRCLE_MODAL,
+    answer_modal,
+    circle_help,
+    circle_info,
+    circle_list,
+    circle_modal,
+)
+from bot.cadence import format_local
+from bot.deps import Deps
+from storage import circles as queries
+from storage.models import Circle
+
+
+def _next_round(circle: Circle, deps: Deps) -> str:
+    if circle.paused_reason:
+        return f"paused ({circle.paused_reason})"
+    return "next " + format_local(circles.cadence_of(circle).next_after(deps.clock()), circle.zone)
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command("/circle")
+    def on_circle(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        team_id, user_id = str(context.team_id), command["user_id"]
+        request = circle_service.parse_circle_command(command.get("text") or "")
+        if request.action == "help":
+            ack(text="How to use /circle", blocks=circle_help(request.problem), response_type="ephemeral")
+            return
+        if request.action == "list":
+            with deps.db.snapshot() as session:
+                live = queries.live_circles(session, team_id)
+                counts = queries.member_counts(session, [c.id for c in live])
+            rows = [(c, counts.get(c.id, 0), _next_round(c, deps)) for c in live]
+            ack(text="Learning circles", blocks=circle_list(rows), response_type="ephemeral")
+            return
+        if request.action == "create":
+            ack()
+            person = deps.users.get(user_id)
+            zone = person.timezone if person and person.timezone else "UTC"
+            view = circle_modal(channel_id=command["channel_id"], zone=zone, name=request.name)
+            if error := deps.slack.open_view(command["trigger_id"], view):
+                respond(f"I couldn't open the form ({error}); please try again.")
+            return
+        try:
+            with deps.db.snapshot() as session:
+                circle = circles.find(session, team_id, request.name)
+        except circles.CircleNotFound as missing:
+            ack(text=str(missing), response_type="ephemeral")
+            return
+        if request.action == "info":
+            with deps.db.snapshot() as session:
+                members, last = queries.members(session, circle.id), queries.last_answers(session, circle.id)
+            blocks = circle_info(circle, members, last, _next_round(circle, deps))
+            ack(text=circle.name, blocks=blocks, response_type="ephemeral")
+            return
+        ack()
+        respond(_act(deps, request, circle, user_id, command))
+
+    @app.view(CIRCLE_MODAL)
+    def on_circle_saved(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = str(context.team_id), str(context.user_id)
+        spec, errors = circle_service.spec_from_modal(view["state"]["values"])
+        circle_id = json.loads(view.get("private_metadata") or "{}").get("circle_id")
+        with deps.db.snapshot() as session:
+            editing = session.get(Circle, circle_id) if circle_id else None
+            errors = {**circles.validate(session, team_id, spec, editing), **errors}
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        with deps.db.transaction() as session:
+            if editing is None:
+                circle = circles.create(session, team_id, user_id, spec, deps.clock())
+                verb = "created"
+            else:
+                circle = circles.update(session, editing, spec, deps.clock())
+                verb = "updated"
+        deps.slack.tell(
+            user_id,
+            f":seedling: Circle “{circle.name}” {verb}: {circles.cadence_of(circle).describe()} "
+            f"in <#{circle.channel_id}>, "
+            f"{_next_round(circle, deps)}. Others join with `/circle join {circle.name}`.",
+        )
+
+    @app.action(CHECKIN_ACTION)
+    def on_checkin_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        user_id = str(context.user_id)
+        found = circle_service.round_for_answer(deps, int(action["value"]), user_id)
+        if isinstance(found, str):
+            deps.slack.tell(user_id, found)
+            return
+        circle, round_, previous = found
+        if error := deps.slack.open_view(body["trigger_id"], answer_modal(circle, round_, previous)):
+            deps.slack.tell(user_id, f"I couldn't open the check-in form ({error}); please click again.")
+
+    @app.view(ANSWER_MODAL)
+    def on_answers(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+        values = view["state"]["values"]
+        answers = [
+            (values[block]["answer"].get("value") or "").strip()
+            for block in sorted((b for b in values if b.startswith("answer_")), key=lambda b: int(b.split("_")[1]))
+        ]
+        if not any(answers):
+            ack(response_action="errors", errors={"answer_0": "Answer at least one question."})
+            return
+        ack()
+        round_id = json.loads(view.get("private_metadata") or "{}")["round_id"]
+        result = circle_service.record_answers(deps, round_id, str(context.user_id), answers)
+        if result.message:
+            deps.slack.tell(str(context.user_id), result.message)
+
+
+def _act(
+    deps: Deps, request: circle_service.CircleCommand, circle: Circle, user_id: str, command: dict[str, Any]
+) -> str:
+    name = circle.name
+    if request.action == "join":
+        with deps.db.transaction() as session:
+            joined = circles.join(session, circle, user_id)
+        return f":wave: You joined “{name}”. Check-ins come by DM." if joined else f"You're already in “{name}”."
+    if request.action == "leave":
+        with deps.db.transaction() as session:
+            left = circles.leave(session, circle, user_id)
+        return f"You left “{name}”." if left else f"You're not a member of “{name}”."
+    if request.action == "pause":
+        with deps.db.transaction() as session:
+            paused = circles.pause(session, circle, user_id, request.rounds)
+        if paused is None:
+            return f"You're not a member of “{name}”; `/circle join {name}` first."
+        return (
+            f":pause_button: You'll sit out the next {request.rounds} round(s) of “{name}”; your streak waits for you."
+        )
+    try:
+        circles.require_manager(circle, user_id, deps.users.is_admin(user_id))
+    except circles.NotAllowed as refused:
+        return str(refused)
+    if request.action == "checkin":
+        opened = deps.circles.open_now(circle.id)
+        return (
+            f":white_check_mark: Opened a check-in for “{name}”."
+            if opened
+            else f"“{name}” already has an open check-in."
+        )
+    if request.action == "archive":
+        with deps.db.transaction() as session:
+            circles.archive(session, circle, deps.clock())
+        return f":file_cabinet: Archived “{name}”. No more check-ins."
+    assert request.action == "edit"
+    view = circle_modal(channel_id=circle.channel_id, zone=circle.zone, circle=circle)
+    error = deps.slack.open_view(command["trigger_id"], view)
+    return f"I couldn't open the form ({error}); please try again." if error else "Editing the circle in the form."

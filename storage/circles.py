@@ -1,0 +1,173 @@
+"""Queries over circles, their members, rounds and round participants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Circle, CircleMember, CircleRound, RoundParticipant, utcnow
+from storage.upsert import insert_if_absent
+
+
+def circle_named(session: Session, team_id: str, name: str) -> Circle | None:
+    query = select(Circle).where(Circle.team_id == team_id, Circle.name_key == name.strip().lower())
+    return session.scalars(query).first()
+
+
+def live_circles(session: Session, team_id: str | None = None) -> list[Circle]:
+    query = select(Circle).where(Circle.archived_at.is_(None))
+    if team_id is not None:
+        query = query.where(Circle.team_id == team_id)
+    return list(session.scalars(query.order_by(Circle.name_key)))
+
+
+def circle_names(session: Session, team_id: str) -> list[str]:
+    return list(session.scalars(select(Circle.name).where(Circle.team_id == team_id, Circle.archived_at.is_(None))))
+
+
+def add_circle(session: Session, **values: Any) -> Circle:
+    circle = Circle(**values)
+    session.add(circle)
+    session.flush()
+    return circle
+
+
+def members(session: Session, circle_id: int) -> list[CircleMember]:
+    query = select(CircleMember).where(CircleMember.circle_id == circle_id).order_by(CircleMember.joined_at)
+    return list(session.scalars(query))
+
+
+def member(session: Session, circle_id: int, user_id: str) -> CircleMember | None:
+    return session.get(CircleMember, (circle_id, user_id))
+
+
+def add_member(session: Session, circle: Circle, user_id: str) -> bool:
+    values = {"circle_id": circle.id, "user_id": user_id, "team_id": circle.team_id, "skip_rounds": 0, "streak": 0}
+    return (
+        insert_if_absent(session, CircleMember, values | {"joined_at": utcnow()}, ["circle_id", "user_id"]) is not None
+    )
+
+
+def remove_member(session: Session, circle_id: int, user_id: str) -> bool:
+    result = session.execute(
+        delete(CircleMember).where(CircleMember.circle_id == circle_id, CircleMember.user_id == user_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def member_counts(session: Session, circle_ids: list[int]) -> dict[int, int]:
+    if not circle_ids:
+        return {}
+    query = (
+        select(CircleMember.circle_id, func.count())
+        .where(CircleMember.circle_id.in_(circle_ids))
+        .group_by(CircleMember.circle_id)
+    )
+    return {circle_id: int(count) for circle_id, count in session.execute(query)}
+
+
+# -- rounds ----------------------------------------------------------------------------------
+
+
+def open_round(session: Session, **values: Any) -> CircleRound | None:
+    """Insert the round for (circle, period); None when it exists (opened by another run)."""
+    row = {"status": "opening", "created_at": utcnow(), **values}
+    round_id = insert_if_absent(session, CircleRound, row, ["circle_id", "period"])
+    return None if round_id is None else session.get(CircleRound, round_id)
+
+
+def advance_round(session: Session, round_id: int, from_status: str, to_status: str, **values: Any) -> bool:
+    """Compare-and-set a round's status: exactly one caller moves it from one step to the next."""
+    result = session.execute(
+        update(CircleRound)
+        .where(CircleRound.id == round_id, CircleRound.status == from_status)
+        .values(status=to_status, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_reminders(session: Session, round_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(CircleRound)
+        .where(CircleRound.id == round_id, CircleRound.reminded_at.is_(None), CircleRound.status == "open")
+        .values(reminded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def rounds_to_remind(session: Session, now: datetime) -> list[int]:
+    query = select(CircleRound.id).where(
+        CircleRound.status == "open", CircleRound.reminded_at.is_(None), CircleRound.remind_at <= now
+    )
+    return list(session.scalars(query))
+
+
+def rounds_to_close(session: Session, now: datetime) -> list[int]:
+    query = select(CircleRound.id).where(CircleRound.status == "open", CircleRound.closes_at <= now)
+    return list(session.scalars(query))
+
+
+def take_over_opening(session: Session, round_id: int, now: datetime, lease_until: datetime) -> bool:
+    """Resume a round whose opener died: compare-and-set on its expired lease."""
+    result = session.execute(
+        update(CircleRound)
+        .where(CircleRound.id == round_id, CircleRound.status == "opening", CircleRound.lease_until < now)
+        .values(lease_until=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def stale_openings(session: Session, now: datetime) -> list[int]:
+    query = select(CircleRound.id).where(CircleRound.status == "opening", CircleRound.lease_until < now)
+    return list(session.scalars(query))
+
+
+def open_round_of(session: Session, circle_id: int) -> CircleRound | None:
+    query = select(CircleRound).where(CircleRound.circle_id == circle_id, CircleRound.status == "open")
+    return session.scalars(query.order_by(CircleRound.due_at.desc())).first()
+
+
+def last_answers(session: Session, circle_id: int) -> dict[str, datetime]:
+    query = (
+        select(RoundParticipant.user_id, func.max(RoundParticipant.answered_at))
+        .join(CircleRound, CircleRound.id == RoundParticipant.round_id)
+        .where(CircleRound.circle_id == circle_id, RoundParticipant.answered_at.is_not(None))
+        .group_by(RoundParticipant.user_id)
+    )
+    return {user: answered for user, answered in session.execute(query) if answered is not None}
+
+
+def add_participant(session: Session, round_: CircleRound, user_id: str, status: str) -> bool:
+    values = {"round_id": round_.id, "user_id": user_id, "team_id": round_.team_id, "status": status}
+    return insert_if_absent(session, RoundParticipant, values, ["round_id", "user_id"]) is not None
+
+
+def participants(session: Session, round_id: int) -> list[RoundParticipant]:
+    query = select(RoundParticipant).where(RoundParticipant.round_id == round_id).order_by(RoundParticipant.user_id)
+    return list(session.scalars(query))
+
+
+def participant(session: Session, round_id: int, user_id: str) -> RoundParticipant | None:
+    return session.get(RoundParticipant, (round_id, user_id))
+
+
+def rounds_between(session: Session, team_id: str, start: datetime, end: datetime) -> list[CircleRound]:
+    query = select(CircleRound).where(
+        CircleRound.team_id == team_id,
+        CircleRound.due_at >= start,
+        CircleRound.due_at < end,
+        CircleRound.status.in_(("open", "closing", "closed")),
+    )
+    return list(session.scalars(query.order_by(CircleRound.due_at)))
+
+
+def participants_of(session: Session, round_ids: list[int]) -> list[RoundParticipant]:
+    if not round_ids:
+        return []
+    return list(session.scalars(select(RoundParticipant).where(RoundParticipant.round_id.in_(round_ids))))
