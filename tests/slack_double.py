@@ -198,6 +198,8 @@ class SlackDouble:
 
     def _channel(self, channel_id: str | None, *, need_member: bool = True) -> Channel:
         if channel_id and channel_id.startswith(("U", "W")) and channel_id in self.users:
+            if self.users[channel_id].get("is_bot") or self.users[channel_id].get("dms_closed"):
+                raise SlackError("cannot_dm_bot")
             return self._im_with(channel_id)
         channel = self.channels.get(channel_id or "")
         if channel is None or (channel.is_private and BOT_USER_ID not in channel.members):

@@ -171,6 +171,19 @@ class SlackSender:
             }
         )
 
+    def button(self, *, user: str, action_id: str, value: str, channel: str | None = None) -> Response:
+        return self.interaction(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "team_id": TEAM_ID},
+                "trigger_id": self.double.trigger_id(),
+                "response_url": self.double.response_url(),
+                "channel": {"id": channel or "D" + user[1:]},
+                "container": {"type": "message"},
+                "actions": [{"type": "button", "action_id": action_id, "block_id": "checkin", "value": value}],
+            }
+        )
+
     def view_submission(self, *, user: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
         submitted = {**view, "id": "V123", "team_id": TEAM_ID, "state": {"values": values}}
         return self.interaction(
