@@ -175,6 +175,13 @@ def archive(session: Session, circle: Circle, now: datetime) -> None:
     session.merge(circle).archived_at = now
 
 
+def stuck_question(questions: list[str]) -> int | None:
+    """Which question asks what someone is stuck on: its answers become "Can you help?" items."""
+    if len(questions) > STUCK_QUESTION and questions[STUCK_QUESTION] == DEFAULT_QUESTIONS[STUCK_QUESTION]:
+        return STUCK_QUESTION
+    return next((i for i, q in enumerate(questions) if "stuck" in q.lower() or "help" in q.lower()), None)
+
+
 def next_streak(current: int, outcome: str) -> int:
     """Streak after a round: answered extends it, a paused round leaves it, a missed one breaks it."""
     if outcome == "answered":

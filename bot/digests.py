@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import prompts
+from bot import circles, prompts
+from storage import circles as circle_queries
 from storage import digests as queries
 from storage import schedules
-from storage.models import Tip
+from storage.models import Circle, Tip
 
 BEST_TIPS = 5
 TEACHERS = 3
@@ -27,6 +29,14 @@ class PromptRecap:
 
 
 @dataclass(frozen=True)
+class CirclesRecap:
+    rounds: int
+    invited: int
+    answered: int
+    asks: list[tuple[str, str, str]]  # (member, what they are stuck on, circle name)
+
+
+@dataclass(frozen=True)
 class Digest:
     start: datetime
     end: datetime
@@ -37,6 +47,7 @@ class Digest:
     teachers: list[tuple[str, int]]
     prompt: PromptRecap | None
     resurfaced: Tip | None
+    circles: CirclesRecap | None = None
 
     @property
     def quiet(self) -> bool:
@@ -74,6 +85,38 @@ def gather(
         teachers=queries.top_teachers(session, team_id, start, end, scope, TEACHERS),
         prompt=recap,
         resurfaced=_pick(candidates, seed),
+        circles=_circles(session, team_id, channel_id if channel_only else None, start, end),
+    )
+
+
+def _circles(
+    session: Session, team_id: str, channel_id: str | None, start: datetime, end: datetime
+) -> CirclesRecap | None:
+    """Rounds held in the period, how many took part, and what people are stuck on."""
+    held = [
+        r for r in circle_queries.rounds_between(session, team_id, start, end) if channel_id in (None, r.channel_id)
+    ]
+    if not held:
+        return None
+    names: dict[int, tuple[str, int | None]] = {}
+    for round_ in held:
+        if round_.circle_id not in names:
+            circle = session.get(Circle, round_.circle_id)
+            assert circle is not None
+            names[round_.circle_id] = (circle.name, circles.stuck_question(circles.questions_of(circle)))
+    circle_of = {r.id: r.circle_id for r in held}
+    taking_part = circle_queries.participants_of(session, [r.id for r in held])
+    asks = []
+    for participant in taking_part:
+        name, stuck = names[circle_of[participant.round_id]]
+        given = json.loads(participant.answers) if participant.answers else []
+        if stuck is not None and stuck < len(given) and given[stuck]:
+            asks.append((participant.user_id, given[stuck], name))
+    return CirclesRecap(
+        rounds=len(held),
+        invited=sum(p.status in ("invited", "answered") for p in taking_part),
+        answered=sum(p.status == "answered" for p in taking_part),
+        asks=asks,
     )
 
 

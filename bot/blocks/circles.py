@@ -23,9 +23,9 @@ from bot.circles import (
     DEFAULT_WINDOW_MINUTES,
     MAX_ANSWER_LENGTH,
     MAX_QUESTIONS,
-    STUCK_QUESTION,
     cadence_of,
     questions_of,
+    stuck_question,
 )
 from storage.models import Circle, CircleMember, CircleRound
 
@@ -136,14 +136,7 @@ def round_summary(
     blocks: list[Block] = [
         mrkdwn_section(f":white_check_mark: Check-in closed: *{len(answers)} of {len(invited)}* checked in.")
     ]
-    questions = questions_of(circle)
-    stuck_index = (
-        STUCK_QUESTION
-        if len(questions) > STUCK_QUESTION and questions[STUCK_QUESTION] == DEFAULT_QUESTIONS[1]
-        else None
-    )
-    if stuck_index is None:
-        stuck_index = next((i for i, q in enumerate(questions) if "stuck" in q.lower() or "help" in q.lower()), None)
+    stuck_index = stuck_question(questions_of(circle))
     if stuck_index is not None:
         asks = [
             f"• <@{user}>: {user_text_excerpt(given[stuck_index], 300)}"

@@ -91,6 +91,19 @@ def digest_post(digest: Digest) -> tuple[str, list[Block]]:
                 f"{replies} repl{'y' if replies == 1 else 'ies'} in its thread."
             ),
         ]
+    if digest.circles is not None:
+        recap = digest.circles
+        lines = [
+            f":busts_in_silhouette: *Learning circles*: {recap.rounds} "
+            f"check-in round{'s' if recap.rounds != 1 else ''}, {recap.answered} of {recap.invited} check-ins answered."
+        ]
+        if recap.asks:
+            lines.append("*Can you help?*")
+            lines += [
+                f"• <@{user}> ({user_text_excerpt(circle, 60)}): {user_text_excerpt(text, 200)}"
+                for user, text, circle in recap.asks[:8]
+            ]
+        blocks += [divider(), mrkdwn_section("\n".join(lines))]
     if digest.resurfaced is not None:
         blocks += [
             divider(),

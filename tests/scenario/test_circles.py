@@ -296,3 +296,23 @@ def test_info_shows_members_streaks_and_last_answers(
     assert "<@U2> — streak 0 · last answer 2026-11-30" in info
     assert "<@U3> — streak 0 · last answer not yet" in info
     assert "every Monday at 09:00 Europe/Berlin" in info
+
+
+def test_the_digest_reports_circle_activity(
+    sender: SlackSender,
+    slack: SlackDouble,
+    clock: FakeClock,
+    db: Database,
+    circle_runner: CircleRunner,
+    weekly_circle: None,
+) -> None:
+    clock.now = DUE
+    circle_runner.run_due()
+    answer(sender, slack, "U2", rounds(db)[0].id, "traits", "Pinning futures", "")
+    clock.advance(hours=2)
+
+    sender.command("digest now", user="U4", command="/peerlearn")
+
+    shown = str(slack.channels["C1"].messages[-1]["blocks"])
+    assert "*Learning circles*: 1 check-in round, 1 of 3 check-ins answered." in shown
+    assert "• <@U2> (Rust learners): Pinning futures" in shown
