@@ -316,3 +316,20 @@ def test_the_digest_reports_circle_activity(
     shown = str(slack.channels["C1"].messages[-1]["blocks"])
     assert "*Learning circles*: 1 check-in round, 1 of 3 check-ins answered." in shown
     assert "• <@U2> (Rust learners): Pinning futures" in shown
+
+
+def test_owner_edits_the_circle_in_the_same_form(
+    sender: SlackSender, slack: SlackDouble, db: Database, weekly_circle: None
+) -> None:
+    assert "Editing the circle" in circle_cmd(sender, "edit Rust learners")
+    view = slack.calls_to("views.open")[-1]["view"]
+    assert view["title"]["text"] == "Edit circle"
+
+    sender.view_submission(
+        user="U1", view=view, values=form_values(view, time="17:30", cadence="biweekly", weekday="4")
+    )
+
+    with db.snapshot() as session:
+        circle = session.scalars(select(Circle)).one()
+    assert (circle.at_time, circle.cadence, circle.weekday, circle.name) == ("17:30", "biweekly", 4, "Rust learners")
+    assert "updated: every other Friday at 17:30 Europe/Berlin" in dms_to(slack, "U1")[-1]["text"]
