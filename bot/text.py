@@ -62,9 +62,25 @@ def parse_tags(text: str) -> list[str]:
     return extract_tags(" ".join("#" + word.lstrip("#") for word in words if word.strip("#")))
 
 
+# PostgreSQL's english text search configuration drops these; SQLite's FTS5 does not, and an OR of
+# "how" and "to" matches nearly every tip. Dropping them here makes both engines agree, and fast.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can did do does doing don down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just me more most my myself
+    no nor not now of off on once only or other our ours ourselves out over own s same she should so some
+    such t than that the their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with you your yours yourself
+    yourselves""".split()
+)
+
+
 def search_words(text: str, limit: int = 12) -> list[str]:
-    """Letters-and-digits words for a full-text query (no operators reach the database)."""
-    return [word.lower() for word in _WORD.findall(text)][:limit]
+    """Distinct words for a full-text query: letters and digits only (no operator reaches the
+    database), lower-cased, without stop words; all of them if the query is nothing but stop words."""
+    words = list(dict.fromkeys(word.lower() for word in _WORD.findall(text)))
+    meaningful = [word for word in words if word not in STOPWORDS]
+    return (meaningful or words)[:limit]
 
 
 def truncate(text: str, limit: int, suffix: str = "…") -> str:

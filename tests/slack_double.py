@@ -61,8 +61,7 @@ class SlackDouble:
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
         self._triggers: set[str] = set()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.add_user(BOT_USER_ID, "peerlearn", is_bot=True)
         self.socket_mode_url = "ws://127.0.0.1:9/link"  # nothing listens: Socket Mode tests stop at opening
@@ -398,6 +397,11 @@ class SlackDouble:
         if problems:
             self.block_errors.extend(problems)
             raise SlackError("invalid_arguments", response_metadata={"messages": problems})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 drops connections under load
 
 
 class SlackError(Exception):

@@ -198,7 +198,6 @@ def test_search_words_neutralises_full_text_operators() -> None:
     assert words == [
         "docker",
         "cache",
-        "or",
         "layer",
         "near",
         "build",
@@ -206,14 +205,17 @@ def test_search_words_neutralises_full_text_operators() -> None:
         "slow",
         "col",
         "value",
-        "and",
-        "not",
         "x",
         "y",
         "z",
     ]
     assert not any(set(word) & set("\"*():-^+{}|&!<>'") for word in words)
     assert not {"OR", "AND", "NOT", "NEAR"} & set(words)
+
+
+def test_search_words_drop_stop_words_and_repeats_unless_nothing_else_is_left() -> None:
+    assert search_words("How to rebase, how to squash") == ["rebase", "squash"]
+    assert search_words("to be or not to be") == ["to", "be", "or", "not"]
 
 
 def test_search_words_keeps_letters_of_any_script() -> None:
