@@ -63,8 +63,10 @@ def build_app(
         logger=logging.getLogger("peerlearn.bolt"),
         listener_executor=listener_executor
         or ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="listener"),
-        # Commands are answered by ack() within 3 s, then the listener goes on after the response.
-        process_before_response=False,
+        # Each listener's ack function runs in the request thread and its response goes out as soon as
+        # it returns; Slack calls run afterwards as lazy listeners on the executor. So an ack never waits
+        # for a free executor thread (Bolt's other mode polls for it every 10 ms), nor for a slow Slack.
+        process_before_response=True,
     )
     deps = Deps(
         settings=settings,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 
 from bot import tip_service
 from bot.deps import Deps
 from bot.slack_api import Failed
+from handlers.errors import acknowledge, after_ack
 
 SAVE_AS_TIP = "save_as_tip"
 
@@ -21,10 +22,9 @@ def _emoji_name(reaction: str) -> str:
 def register(app: App, deps: Deps) -> None:
     emoji = deps.settings.tip_emoji
 
-    @app.shortcut(SAVE_AS_TIP)
-    def on_save_as_tip(ack: Ack, shortcut: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-        ack()
-        channel_id, message, user_id = shortcut["channel"]["id"], shortcut["message"], shortcut["user"]["id"]
+    def save_as_tip(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        assert respond is not None, "message shortcuts carry a response_url"
+        channel_id, message, user_id = body["channel"]["id"], body["message"], body["user"]["id"]
         try:
             saved = tip_service.save_message(
                 deps,
@@ -50,21 +50,17 @@ def register(app: App, deps: Deps) -> None:
         )
         respond(f":{emoji}: Saved <@{saved.tip.author_id}>'s message as tip #{saved.tip.id}.{note}")
 
-    @app.event("reaction_added")
-    def on_reaction_added(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    app.shortcut(SAVE_AS_TIP)(ack=acknowledge, lazy=[after_ack(deps, save_as_tip)])
+
+    def reaction_added(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        event = body["event"]
         item = event.get("item") or {}
         if item.get("type") != "message":
             return
         team_id, event_id = str(context.team_id), body.get("event_id")
         user_id, channel_id, ts, reaction = event["user"], item["channel"], item["ts"], event["reaction"]
         if tip_service.react(
-            deps,
-            team_id=team_id,
-            event_id=event_id,
-            channel_id=channel_id,
-            ts=ts,
-            user_id=user_id,
-            reaction=reaction,
+            deps, team_id=team_id, event_id=event_id, channel_id=channel_id, ts=ts, user_id=user_id, reaction=reaction
         ):
             return
         if _emoji_name(reaction) != emoji:
@@ -72,9 +68,7 @@ def register(app: App, deps: Deps) -> None:
         message = deps.slack.fetch_message(channel_id, ts)
         if isinstance(message, Failed):
             deps.slack.tell(
-                user_id,
-                f"I couldn't read that message to save it as a tip ({message.error}).",
-                channel=channel_id,
+                user_id, f"I couldn't read that message to save it as a tip ({message.error}).", channel=channel_id
             )
             return
         try:
@@ -98,8 +92,10 @@ def register(app: App, deps: Deps) -> None:
                 channel=channel_id,
             )
 
-    @app.event("reaction_removed")
-    def on_reaction_removed(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    app.event("reaction_added")(ack=acknowledge, lazy=[after_ack(deps, reaction_added)])
+
+    def reaction_removed(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        event = body["event"]
         item = event.get("item") or {}
         if item.get("type") != "message":
             return
@@ -112,3 +108,5 @@ def register(app: App, deps: Deps) -> None:
             user_id=event["user"],
             reaction=event["reaction"],
         )
+
+    app.event("reaction_removed")(ack=acknowledge, lazy=[after_ack(deps, reaction_removed)])

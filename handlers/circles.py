@@ -21,6 +21,7 @@ from bot.blocks.circles import (
 )
 from bot.cadence import format_local
 from bot.deps import Deps
+from handlers.errors import after_ack
 from storage import circles as queries
 from storage.models import Circle
 
@@ -32,8 +33,8 @@ def _next_round(circle: Circle, deps: Deps) -> str:
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.command("/circle")
-    def on_circle(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    def ack_circle(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        """Answers from the database and modals (trigger ids last 3 s) here; changes after the ack."""
         team_id, user_id = str(context.team_id), command["user_id"]
         request = circle_service.parse_circle_command(command.get("text") or "")
         if request.action == "help":
@@ -66,22 +67,51 @@ def register(app: App, deps: Deps) -> None:
             blocks = circle_info(circle, members, last, _next_round(circle, deps))
             ack(text=circle.name, blocks=blocks, response_type="ephemeral")
             return
+        if request.action == "edit":
+            try:
+                circles.require_manager(circle, user_id, deps.users.is_admin(user_id))
+            except circles.NotAllowed as refused:
+                ack(text=str(refused), response_type="ephemeral")
+                return
+            ack()
+            view = circle_modal(channel_id=circle.channel_id, zone=circle.zone, circle=circle)
+            if error := deps.slack.open_view(command["trigger_id"], view):
+                respond(f"I couldn't open the form ({error}); please try again.")
+            return
         ack()
-        respond(_act(deps, request, circle, user_id, command))
 
-    @app.view(CIRCLE_MODAL)
-    def on_circle_saved(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-        team_id, user_id = str(context.team_id), str(context.user_id)
+    def act(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        assert respond is not None, "slash commands carry a response_url"
+        request = circle_service.parse_circle_command(body.get("text") or "")
+        if request.action not in ("join", "leave", "pause", "checkin", "archive"):
+            return
+        with deps.db.snapshot() as session:
+            circle = queries.circle_named(session, str(context.team_id), request.name)
+        if circle is not None and circle.archived_at is None:
+            respond(_act(deps, request, circle, body["user_id"]))
+
+    app.command("/circle")(ack=ack_circle, lazy=[after_ack(deps, act)])
+
+    def ack_settings(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         spec, errors = circle_service.spec_from_modal(view["state"]["values"])
         circle_id = json.loads(view.get("private_metadata") or "{}").get("circle_id")
         with deps.db.snapshot() as session:
             editing = session.get(Circle, circle_id) if circle_id else None
-            errors = {**circles.validate(session, team_id, spec, editing), **errors}
+            errors = {**circles.validate(session, str(context.team_id), spec, editing), **errors}
         if errors:
             ack(response_action="errors", errors=errors)
             return
         ack()
+
+    def save_settings(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        view = body["view"]
+        team_id, user_id = str(context.team_id), str(context.user_id)
+        spec, errors = circle_service.spec_from_modal(view["state"]["values"])
+        circle_id = json.loads(view.get("private_metadata") or "{}").get("circle_id")
         with deps.db.transaction() as session:
+            editing = session.get(Circle, circle_id) if circle_id else None
+            if errors or circles.validate(session, team_id, spec, editing):
+                return  # shown in the form by the ack
             if editing is None:
                 circle = circles.create(session, team_id, user_id, spec, deps.clock())
                 verb = "created"
@@ -91,12 +121,12 @@ def register(app: App, deps: Deps) -> None:
         deps.slack.tell(
             user_id,
             f":seedling: Circle “{circle.name}” {verb}: {circles.cadence_of(circle).describe()} "
-            f"in <#{circle.channel_id}>, "
-            f"{_next_round(circle, deps)}. Others join with `/circle join {circle.name}`.",
+            f"in <#{circle.channel_id}>, {_next_round(circle, deps)}. Others join with `/circle join {circle.name}`.",
         )
 
-    @app.action(CHECKIN_ACTION)
-    def on_checkin_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    app.view(CIRCLE_MODAL)(ack=ack_settings, lazy=[after_ack(deps, save_settings)])
+
+    def ack_checkin(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
         user_id = str(context.user_id)
         found = circle_service.round_for_answer(deps, int(action["value"]), user_id)
@@ -107,26 +137,33 @@ def register(app: App, deps: Deps) -> None:
         if error := deps.slack.open_view(body["trigger_id"], answer_modal(circle, round_, previous)):
             deps.slack.tell(user_id, f"I couldn't open the check-in form ({error}); please click again.")
 
-    @app.view(ANSWER_MODAL)
-    def on_answers(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+    app.action(CHECKIN_ACTION)(ack_checkin)
+
+    def _answers(view: dict[str, Any]) -> list[str]:
         values = view["state"]["values"]
-        answers = [
-            (values[block]["answer"].get("value") or "").strip()
-            for block in sorted((b for b in values if b.startswith("answer_")), key=lambda b: int(b.split("_")[1]))
-        ]
-        if not any(answers):
+        blocks = sorted((b for b in values if b.startswith("answer_")), key=lambda b: int(b.split("_")[1]))
+        return [(values[block]["answer"].get("value") or "").strip() for block in blocks]
+
+    def ack_answers(ack: Ack, view: dict[str, Any]) -> None:
+        if not any(_answers(view)):
             ack(response_action="errors", errors={"answer_0": "Answer at least one question."})
             return
         ack()
+
+    def record_answers(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        view = body["view"]
+        answers = _answers(view)
+        if not any(answers):
+            return
         round_id = json.loads(view.get("private_metadata") or "{}")["round_id"]
         result = circle_service.record_answers(deps, round_id, str(context.user_id), answers)
         if result.message:
             deps.slack.tell(str(context.user_id), result.message)
 
+    app.view(ANSWER_MODAL)(ack=ack_answers, lazy=[after_ack(deps, record_answers)])
 
-def _act(
-    deps: Deps, request: circle_service.CircleCommand, circle: Circle, user_id: str, command: dict[str, Any]
-) -> str:
+
+def _act(deps: Deps, request: circle_service.CircleCommand, circle: Circle, user_id: str) -> str:
     name = circle.name
     if request.action == "join":
         with deps.db.transaction() as session:
@@ -155,11 +192,7 @@ def _act(
             if opened
             else f"“{name}” already has an open check-in."
         )
-    if request.action == "archive":
-        with deps.db.transaction() as session:
-            circles.archive(session, circle, deps.clock())
-        return f":file_cabinet: Archived “{name}”. No more check-ins."
-    assert request.action == "edit"
-    view = circle_modal(channel_id=circle.channel_id, zone=circle.zone, circle=circle)
-    error = deps.slack.open_view(command["trigger_id"], view)
-    return f"I couldn't open the form ({error}); please try again." if error else "Editing the circle in the form."
+    assert request.action == "archive"
+    with deps.db.transaction() as session:
+        circles.archive(session, circle, deps.clock())
+    return f":file_cabinet: Archived “{name}”. No more check-ins."

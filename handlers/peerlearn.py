@@ -26,38 +26,44 @@ from bot.schedules import (
     parse_peerlearn_command,
 )
 from bot.text import escape_mrkdwn, slack_to_plain
+from handlers.errors import after_ack
 
 ADMINS_ONLY = "Only workspace admins and owners (and the people in PEERLEARN_ADMINS) can change what Peerlearn posts."
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.command("/peerlearn")
-    def on_peerlearn(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-        team_id, user_id = str(context.team_id), command["user_id"]
-        request = parse_peerlearn_command(command.get("text") or "")
-        match request:
+    def ack_peerlearn(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+        team_id = str(context.team_id)
+        match parse_peerlearn_command(command.get("text") or ""):
             case PeerlearnHelp(problem=problem):
                 ack(text="How to use /peerlearn", blocks=peerlearn_help(problem), response_type="ephemeral")
-                return
             case ListSchedules():
                 with deps.db.snapshot() as session:
                     lines = [next_post_line(s, deps.clock()) for s in schedules.listing(session, team_id)]
                 ack(text="Peerlearn schedules", blocks=schedule_lines(lines), response_type="ephemeral")
-                return
             case ListPrompts():
                 with deps.db.snapshot() as session:
                     own = prompts.custom(session, team_id)
                 blocks = custom_prompt_list(own, len(BUILTIN_PROMPTS))
                 ack(text="Learning prompts", blocks=blocks, response_type="ephemeral")
-                return
-        ack()
+            case _:
+                ack()  # changes are made after the ack: they check admin rights and talk to Slack
+
+    def change(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        assert respond is not None, "slash commands carry a response_url"
+        request = parse_peerlearn_command(body.get("text") or "")
+        if isinstance(request, PeerlearnHelp | ListSchedules | ListPrompts):
+            return
+        user_id = body["user_id"]
         if not deps.users.is_admin(user_id):
             respond(ADMINS_ONLY)
             return
         try:
-            respond(_change(deps, request, team_id, user_id, command["channel_id"]))
+            respond(_change(deps, request, str(context.team_id), user_id, body["channel_id"]))
         except ScheduleInputError as problem:
             respond(f":warning: {problem}")
+
+    app.command("/peerlearn")(ack=ack_peerlearn, lazy=[after_ack(deps, change)])
 
 
 def _change(deps: Deps, request: object, team_id: str, user_id: str, here: str) -> str:

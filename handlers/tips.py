@@ -1,4 +1,9 @@
-"""/tip and its composer modal."""
+"""/tip and its composer modal.
+
+Each listener is split in two: the ack does only quick work (parse, answer from the database, open
+a modal while the trigger is fresh) and returns at once; Slack calls run after it, as a lazy
+listener, so a slow Slack never delays an acknowledgement.
+"""
 
 from __future__ import annotations
 
@@ -21,47 +26,37 @@ from bot.tip_commands import (
     SearchTips,
     ShareTip,
     ShowHelp,
+    TipCommand,
     TopTips,
     parse_tip_command,
 )
+from handlers.errors import after_ack
+
+
+def _request(command: dict[str, Any]) -> TipCommand:
+    # Slack entity-encodes &, <, > in command text: decode once here, so everything below is plain.
+    return parse_tip_command(slack_to_plain(command.get("text") or ""))
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.command("/tip")
-    def on_tip(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    def ack_tip(ack: Ack, command: dict[str, Any], context: BoltContext, respond: Respond) -> None:
         team_id, user_id, channel_id = str(context.team_id), command["user_id"], command["channel_id"]
-        # Slack entity-encodes &, <, > in command text: decode once here, so everything below is plain.
-        match parse_tip_command(slack_to_plain(command.get("text") or "")):
+        match _request(command):
             case ShareTip(text=text):
                 try:
-                    draft = tips.draft_tip(text)
+                    tips.draft_tip(text)
                 except tips.TipRejected as rejected:
                     ack(text=str(rejected), response_type="ephemeral")
                     return
                 ack()
-                shared = tip_service.share(
-                    deps,
-                    team_id=team_id,
-                    author_id=user_id,
-                    draft=draft,
-                    channel_id=channel_id,
-                    source="command",
-                )
-                if isinstance(shared.post, Failed):
-                    respond(tip_saved_not_posted(shared.tip.id, shared.post.error))
             case OpenComposer():
                 ack()
-                error = deps.slack.open_view(command["trigger_id"], compose_modal(channel_id))
-                if error:
+                if error := deps.slack.open_view(command["trigger_id"], compose_modal(channel_id)):
                     respond(f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.")
             case SearchTips(query=query):
                 with deps.db.snapshot() as session:
                     found = tips.search(session, team_id, query)
-                ack(
-                    text=f"Tips matching {query}",
-                    blocks=search_results(query, found),
-                    response_type="ephemeral",
-                )
+                ack(text=f"Tips matching {query}", blocks=search_results(query, found), response_type="ephemeral")
             case TopTips(window=window):
                 with deps.db.snapshot() as session:
                     best = tips.top(session, team_id, window, deps.clock())
@@ -70,41 +65,66 @@ def register(app: App, deps: Deps) -> None:
                 with deps.db.snapshot() as session:
                     own, total = tips.mine(session, team_id, user_id)
                 ack(text="Your tips", blocks=my_tips(own, total), response_type="ephemeral")
-            case DeleteTip(tip_id=tip_id):
+            case DeleteTip():
                 ack()
+            case ShowHelp(problem=problem):
+                ack(text="How to use /tip", blocks=help_blocks(problem), response_type="ephemeral")
+
+    def share_or_delete(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        assert respond is not None, "slash commands carry a response_url"
+        team_id, user_id, channel_id = str(context.team_id), body["user_id"], body["channel_id"]
+        match _request(body):
+            case ShareTip(text=text):
+                try:
+                    draft = tips.draft_tip(text)
+                except tips.TipRejected:
+                    return  # already told in the ack
+                shared = tip_service.share(
+                    deps, team_id=team_id, author_id=user_id, draft=draft, channel_id=channel_id, source="command"
+                )
+                if isinstance(shared.post, Failed):
+                    respond(tip_saved_not_posted(shared.tip.id, shared.post.error))
+            case DeleteTip(tip_id=tip_id):
                 try:
                     tip_service.delete(deps, team_id=team_id, tip_id=tip_id, actor_id=user_id)
                 except (tips.TipNotFound, tips.NotAllowed) as refused:
                     respond(str(refused))
                     return
                 respond(f":wastebasket: Tip #{tip_id} is deleted.")
-            case ShowHelp(problem=problem):
-                ack(text="How to use /tip", blocks=help_blocks(problem), response_type="ephemeral")
 
-    @app.view(COMPOSE_CALLBACK)
-    def on_compose_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+    app.command("/tip")(ack=ack_tip, lazy=[after_ack(deps, share_or_delete)])
+
+    def ack_compose(ack: Ack, view: dict[str, Any]) -> None:
         values = view["state"]["values"]
         text = values["text"]["text"].get("value") or ""
-        tags = parse_tags(values["tags"]["tags"].get("value") or "")
-        channel_id = values["channel"]["channel"].get("selected_conversation")
         try:
-            draft = tips.draft_tip(text, tags)
+            tips.draft_tip(text, parse_tags(values["tags"]["tags"].get("value") or ""))
         except tips.TipRejected as rejected:
             ack(response_action="errors", errors={"text": str(rejected)[:150]})
             return
-        if not channel_id:
+        if not values["channel"]["channel"].get("selected_conversation"):
             ack(response_action="errors", errors={"channel": "Pick the channel to share your tip in."})
             return
         ack()
+
+    def share_composed(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        view = body["view"]
+        values = view["state"]["values"]
+        channel_id = values["channel"]["channel"].get("selected_conversation")
+        try:
+            draft = tips.draft_tip(
+                values["text"]["text"].get("value") or "", parse_tags(values["tags"]["tags"].get("value") or "")
+            )
+        except tips.TipRejected:
+            return  # shown in the form by the ack
+        if not channel_id:
+            return
         user_id = str(context.user_id)
         shared = tip_service.share(
-            deps,
-            team_id=str(context.team_id),
-            author_id=user_id,
-            draft=draft,
-            channel_id=channel_id,
-            source="modal",
+            deps, team_id=str(context.team_id), author_id=user_id, draft=draft, channel_id=channel_id, source="modal"
         )
         if isinstance(shared.post, Failed):
             origin = json.loads(view.get("private_metadata") or "{}").get("origin_channel_id")
             deps.slack.tell(user_id, tip_saved_not_posted(shared.tip.id, shared.post.error), channel=origin)
+
+    app.view(COMPOSE_CALLBACK)(ack=ack_compose, lazy=[after_ack(deps, share_composed)])

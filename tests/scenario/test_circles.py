@@ -321,7 +321,8 @@ def test_the_digest_reports_circle_activity(
 def test_owner_edits_the_circle_in_the_same_form(
     sender: SlackSender, slack: SlackDouble, db: Database, weekly_circle: None
 ) -> None:
-    assert "Editing the circle" in circle_cmd(sender, "edit Rust learners")
+    assert "Only the owner" in circle_cmd(sender, "edit Rust learners", user="U2")
+    circle_cmd(sender, "edit Rust learners")
     view = slack.calls_to("views.open")[-1]["view"]
     assert view["title"]["text"] == "Edit circle"
 

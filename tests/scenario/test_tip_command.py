@@ -140,3 +140,18 @@ def test_help_and_unknown_usage(sender: SlackSender) -> None:
     assert wrong["response_type"] == "ephemeral"
     assert "`yesterday` is not a window" in str(wrong["blocks"])
     assert "Give the tip's number" in str(sender.command("delete abc").json()["blocks"])
+
+
+def test_acks_stay_fast_while_slack_is_slow_and_every_listener_thread_is_busy(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    for _ in range(24):  # the test app has 8 listener threads: three rounds of slow posts
+        slack.slow_next("chat.postMessage", 1.0)
+    sender.concurrent = True
+
+    acks = [sender.command(f"Slow Slack lesson {n}").elapsed for n in range(24)]
+
+    sender.concurrent = False
+    sender.settle()  # type: ignore[misc]
+    assert max(acks) < 0.3
+    slack.wait_for(lambda: len(slack.channels["C1"].messages) == 24, timeout=10, message="every tip posted")
