@@ -1,7 +1,8 @@
 """Full-text search over tips in the database: SQLite FTS5 or PostgreSQL tsvector.
 
-Ranking is text relevance (bm25 / ts_rank; ts_rank_cd costs twice as much per match) lifted by helpfulness with a saturating boost
-1 + h/(h+4): 0 votes x1, 4 votes x1.5, never more than x2, so relevance still leads.
+Ranking is text relevance (bm25 / ts_rank; ts_rank_cd costs twice as much per match) lifted by
+helpfulness with a saturating boost 1 + h/(h+4): 0 votes x1, 4 votes x1.5, never more than x2, so
+relevance still leads.
 """
 
 from __future__ import annotations
