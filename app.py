@@ -19,7 +19,7 @@ from bot.factory import build_app, build_circle_runner, build_poster
 from bot.maintenance import forget_old_events
 from bot.posting import ScheduledPoster
 from bot.scheduler import build_scheduler
-from bot.serving import serve_http, serve_socket_mode, wsgi_app
+from bot.serving import limit_malloc_arenas, serve_http, serve_socket_mode, wsgi_app
 from bot.slack_api import build_client
 from storage.db import Database
 from storage.migrate import upgrade
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     role = args.role or settings.role
     configure_logging(settings.log_level)
+    limit_malloc_arenas()
     # Settings hold the secrets now; keep them out of the environment that libraries read on their
     # own (Bolt would warn that it ignores SLACK_BOT_TOKEN) and that child processes inherit.
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):

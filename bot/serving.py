@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import signal
 import sys
@@ -23,6 +24,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas, as MALLOC_ARENA_MAX=2 would.
+
+    glibc gives threads their own arenas (up to 8 per core); with ~50 request, listener and poster
+    threads that fragments memory: measured 134-141 MB RSS after 3 minutes at 200 req/s, against
+    89 MB with two arenas. Elsewhere than glibc this does nothing.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    m_arena_max = -8  # from glibc's malloc.h
+    libc.mallopt(m_arena_max, arenas)
 
 
 def wsgi_app(bolt_app: App, db: Database) -> WSGIApplication:
