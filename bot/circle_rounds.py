@@ -29,6 +29,7 @@ from storage.models import Circle, CircleRound
 log = logging.getLogger(__name__)
 
 OPENING_LEASE = timedelta(minutes=5)
+LOOKUP_ONE_BY_ONE = 20  # more members than this: one users.list sweep instead of a users.info each
 CIRCLE_PAUSING_ERRORS = {"channel_not_found", "is_archived", "not_in_channel"}
 
 
@@ -163,6 +164,8 @@ class CircleRunner:
         with self.db.snapshot() as session:
             members = queries.members(session, circle.id)
             known = {p.user_id for p in queries.participants(session, round_.id)}
+        if len(members) - len(known) > LOOKUP_ONE_BY_ONE:
+            self.users.load_all()
         for membership in members:
             if membership.user_id in known:
                 continue

@@ -274,20 +274,29 @@ class UserDirectory:
                 self._cache[user_id] = (now, person)
         return person
 
+    def load_all(self) -> None:
+        """Fill the cache from users.list, 200 people a call: for looking up many people at once
+        (users.info is Tier 4: one call each would take minutes for a large circle)."""
+        now, cursor = self._clock(), None
+        try:
+            while True:
+                page = self._client.users_list(limit=200, cursor=cursor)
+                people = {user["id"]: _person(user) for user in page.get("members") or []}
+                with self._lock:
+                    self._cache.update({user_id: (now, person) for user_id, person in people.items()})
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return
+        except _CALL_ERRORS as error:
+            log.warning("users.list failed error=%s; looking people up one by one", error_code(error))
+
     def _fetch(self, user_id: str) -> Person | None:
         try:
             user = self._client.users_info(user=user_id)["user"]
         except _CALL_ERRORS as error:
             log.warning("users.info failed user=%s error=%s", user_id, error_code(error))
             return None
-        profile = user.get("profile") or {}
-        return Person(
-            id=user_id,
-            name=profile.get("display_name") or user.get("real_name") or user.get("name") or user_id,
-            is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
-            timezone=user.get("tz"),
-            deleted=bool(user.get("deleted")),
-        )
+        return _person(user)
 
     def is_admin(self, user_id: str) -> bool:
         if user_id in self._extra_admins:
@@ -298,3 +307,15 @@ class UserDirectory:
     def name(self, user_id: str) -> str | None:
         person = self.get(user_id)
         return person.name if person else None
+
+
+def _person(user: dict[str, Any]) -> Person:
+    profile = user.get("profile") or {}
+    user_id = str(user["id"])
+    return Person(
+        id=user_id,
+        name=profile.get("display_name") or user.get("real_name") or user.get("name") or user_id,
+        is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+        timezone=user.get("tz"),
+        deleted=bool(user.get("deleted")),
+    )

@@ -370,6 +370,14 @@ class SlackDouble:
             raise SlackError("user_not_found")
         return {"user": user}
 
+    def api_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        everyone = sorted(self.users)
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 200)
+        page = everyone[start : start + limit]
+        following = str(start + limit) if start + limit < len(everyone) else ""
+        return {"members": [self.users[u] for u in page], "response_metadata": {"next_cursor": following}}
+
     def api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if args.get("trigger_id") not in self._triggers:
             raise SlackError("expired_trigger_id")

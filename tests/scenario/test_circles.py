@@ -334,3 +334,24 @@ def test_owner_edits_the_circle_in_the_same_form(
         circle = session.scalars(select(Circle)).one()
     assert (circle.at_time, circle.cadence, circle.weekday, circle.name) == ("17:30", "biweekly", 4, "Rust learners")
     assert "updated: every other Friday at 17:30 Europe/Berlin" in dms_to(slack, "U1")[-1]["text"]
+
+
+def test_a_large_circle_looks_people_up_in_pages_not_one_by_one(
+    sender: SlackSender,
+    slack: SlackDouble,
+    clock: FakeClock,
+    db: Database,
+    circle_runner: CircleRunner,
+    weekly_circle: None,
+) -> None:
+    for n in range(450):
+        slack.add_user(f"UBIG{n:03d}", f"member{n}", deleted=n == 7)
+        circle_cmd(sender, "join Rust learners", user=f"UBIG{n:03d}")
+    clock.now = DUE
+
+    circle_runner.run_due()
+
+    assert len(slack.calls_to("users.list")) == 3  # 200 + 200 + the rest
+    assert len(slack.calls_to("users.info")) < 5
+    assert participants(db, rounds(db)[0].id)["UBIG007"].status == "unreachable"
+    assert len([p for p in slack.posts() if "circle_checkin" in str(p.get("blocks"))]) == 452
