@@ -1,0 +1,69 @@
+"""A Bolt app that only acknowledges, served exactly like Peerlearn: http_load.py's ceiling.
+
+Same settings (environment), same WebClient, same Bolt options (listener thread pool,
+process_before_response=True), same WSGI wrapper and the same gunicorn configuration through
+`bot.serving.serve_http`; only the listeners differ: `/tip` calls ack() and nothing else, and
+`reaction_added` does nothing. Run by http_load.py as `python bench/bare_app.py` with the app's env.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import benchlib  # noqa: F401  (puts the repository root on sys.path)
+from slack_bolt import Ack, App  # noqa: TID251  (a bare Bolt app is the point of this module)
+
+from bot.config import ConfigError, Settings, configure_logging
+from bot.serving import serve_http, wsgi_app
+from bot.slack_api import build_client
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+
+def build_bare_app(settings: Settings, listener_executor: Executor | None = None) -> App:
+    app = App(
+        client=build_client(settings.bot_token, settings.slack_api_url),
+        signing_secret=settings.signing_secret,
+        logger=logging.getLogger("bare.bolt"),
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="listener"),
+        process_before_response=True,
+    )
+
+    @app.command("/tip")
+    def on_tip(ack: Ack) -> None:
+        ack()
+
+    @app.event("reaction_added")
+    def on_reaction_added() -> None:
+        pass
+
+    return app
+
+
+def _http_app(settings: Settings) -> WSGIApplication:
+    # The same WSGI wrapper as the real app, so /healthz (a database round-trip) works the same.
+    return wsgi_app(build_bare_app(settings), Database.connect(settings.database_url))
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as error:
+        print(f"bare_app: configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        os.environ.pop(name, None)  # as app.py does (else Bolt warns that it ignores SLACK_BOT_TOKEN)
+    serve_http(lambda: _http_app(settings), settings.host, settings.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
