@@ -22,14 +22,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import benchlib  # noqa: E402
-from bot.circle_rounds import CircleRunner  # noqa: E402
-from bot.pacing import PostPacer  # noqa: E402
-from bot.slack_api import SlackGateway, UserDirectory, build_client  # noqa: E402
-from storage import circles as queries  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from tests.slack_double import BOT_TOKEN, TEAM_ID, SlackDouble  # noqa: E402
+import benchlib
+
+from bot.circle_rounds import CircleRunner
+from bot.pacing import PostPacer
+from bot.slack_api import SlackGateway, UserDirectory, build_client
+from storage import circles as queries
+from storage.db import Database
+from storage.migrate import upgrade
+from tests.slack_double import BOT_TOKEN, TEAM_ID, SlackDouble
 
 DUE = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
 
