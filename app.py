@@ -16,7 +16,7 @@ from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ROLES, ConfigError, Settings, configure_logging
 from bot.factory import build_app, build_circle_runner, build_poster
-from bot.maintenance import forget_old_events
+from bot.maintenance import daily_upkeep
 from bot.posting import ScheduledPoster
 from bot.scheduler import build_scheduler
 from bot.serving import limit_malloc_arenas, serve_http, serve_socket_mode, wsgi_app
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop(name, None)
     db = Database.connect(settings.database_url)
     upgrade(db.engine)
-    forget_old_events(db, utcnow())
+    daily_upkeep(db, utcnow())
     if role == "scheduler":
         run_scheduler(settings, db)
     elif settings.app_token:

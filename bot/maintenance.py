@@ -14,6 +14,11 @@ log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(days=7)
 
 
+def daily_upkeep(db: Database, now: datetime) -> None:
+    forget_old_events(db, now)
+    db.refresh_statistics()
+
+
 def forget_old_events(db: Database, now: datetime) -> int:
     with db.transaction() as session:
         forgotten = events.forget_events_before(session, now - EVENT_MEMORY)

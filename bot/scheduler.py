@@ -15,7 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.circle_rounds import CircleRunner
-from bot.maintenance import forget_old_events
+from bot.maintenance import daily_upkeep
 from bot.posting import ScheduledPoster
 from storage.db import Database
 from storage.models import utcnow
@@ -29,8 +29,8 @@ def run_scheduled_posts(poster: ScheduledPoster, circles: CircleRunner) -> None:
         circles.run_due()
 
 
-def forget_events(db: Database) -> None:
-    forget_old_events(db, utcnow())
+def upkeep(db: Database) -> None:
+    daily_upkeep(db, utcnow())
 
 
 def build_scheduler(poster: ScheduledPoster, circles: CircleRunner, db: Database, *, blocking: bool) -> BaseScheduler:
@@ -49,10 +49,10 @@ def build_scheduler(poster: ScheduledPoster, circles: CircleRunner, db: Database
         next_run_time=datetime.now(UTC),  # catch up at start, not a minute later
     )
     scheduler.add_job(
-        forget_events,
+        upkeep,
         CronTrigger(hour=3, minute=17, timezone=UTC),
         args=[db],
-        id="forget-old-events",
+        id="daily-upkeep",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

@@ -51,6 +51,19 @@ class Database:
         with self._reader() as session:
             yield session
 
+    def refresh_statistics(self) -> None:
+        """Give SQLite's query planner table statistics (PostgreSQL's autovacuum keeps its own).
+
+        Without them SQLite may walk a large index in the wrong order: measured 66 ms instead of
+        0.3 ms for a quiet week's best tips over 1M rows. analysis_limit keeps it to a quick sample.
+        """
+        if self.dialect != "sqlite":
+            return
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+
     def ping(self) -> None:
         with self.snapshot() as session:
             session.execute(text("SELECT 1"))

@@ -52,7 +52,7 @@ def test_jobs_have_ids_and_explicit_misfire_rules() -> None:
     scheduler = build_scheduler(MagicMock(), MagicMock(), MagicMock(), blocking=False)
     jobs = {job.id: job for job in scheduler.get_jobs()}
 
-    assert set(jobs) == {"scheduled-posts", "forget-old-events"}
+    assert set(jobs) == {"scheduled-posts", "daily-upkeep"}
     ticks = jobs["scheduled-posts"]
     assert (ticks.coalesce, ticks.max_instances, ticks.misfire_grace_time) == (True, 1, 50)
-    assert jobs["forget-old-events"].misfire_grace_time == 3600
+    assert jobs["daily-upkeep"].misfire_grace_time == 3600
