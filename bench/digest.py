@@ -23,16 +23,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import os
-import platform
 import random
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,7 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, text  # noqa: E402
+import benchlib  # noqa: E402
+from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
 
 from bot import digests  # noqa: E402
 from bot.prompt_bank import BUILTIN_PROMPTS  # noqa: E402
@@ -70,32 +67,6 @@ DAY_US = 86_400_000_000
 
 
 # -- the machine and the database --------------------------------------------------------------
-
-
-def print_header(title: str) -> None:
-    print(f"=== {title}")
-    print(
-        f"date {datetime.now(UTC).isoformat(timespec='seconds')} | cpus {os.cpu_count()}"
-        f" | python {platform.python_version()} | {platform.platform(terse=True)}"
-    )
-
-
-@contextmanager
-def scratch_database(server_url: str | None, directory: Path) -> Iterator[str]:
-    """A SQLite file in `directory`, or a new database on a PostgreSQL server, dropped afterwards."""
-    if not server_url:
-        yield f"sqlite:///{directory / 'digest-bench.db'}"
-        return
-    name = f"peerlearn_bench_digest_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -604,12 +575,12 @@ def main() -> int:
     ):
         parser.error("--users must be a prime larger than --authors")
 
-    print_header("bench/digest.py: bot.digests.gather on a big workspace")
+    benchlib.print_header("bench/digest.py: bot.digests.gather on a big workspace")
     now = datetime.now(UTC).replace(microsecond=0)
     shape = Shape(args.tips, args.votes, args.authors, args.users, args.days, args.noise_share, args.seed, now)
     with (
         tempfile.TemporaryDirectory(prefix="peerlearn-bench-digest-") as tmp,
-        scratch_database(args.database_url, Path(tmp)) as url,
+        benchlib.scratch_database(args.database_url, Path(tmp)) as url,
     ):
         db = Database.connect(url)
         try:

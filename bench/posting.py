@@ -23,18 +23,13 @@ import argparse
 import json
 import logging
 import math
-import os
-import platform
 import random
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter, deque
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,12 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import benchlib  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler  # noqa: E402
 from slack_sdk.http_retry.request import HttpRequest  # noqa: E402
 from slack_sdk.http_retry.response import HttpResponse  # noqa: E402
 from slack_sdk.http_retry.state import RetryState  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bot.pacing import PostPacer  # noqa: E402
 from bot.posting import METADATA_EVENT, PostingSettings, RunReport, ScheduledPoster  # noqa: E402
@@ -65,32 +61,6 @@ TARGET_RATIO = 1.2
 
 
 # -- the machine and the database --------------------------------------------------------------
-
-
-def print_header(title: str) -> None:
-    print(f"=== {title}")
-    print(
-        f"date {datetime.now(UTC).isoformat(timespec='seconds')} | cpus {os.cpu_count()}"
-        f" | python {platform.python_version()} | {platform.platform(terse=True)}"
-    )
-
-
-@contextmanager
-def scratch_database(server_url: str | None, directory: Path) -> Iterator[str]:
-    """A SQLite file in `directory`, or a new database on a PostgreSQL server, dropped afterwards."""
-    if not server_url:
-        yield f"sqlite:///{directory / 'posting-bench.db'}"
-        return
-    name = f"peerlearn_bench_posting_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # -- Slack with its limits -----------------------------------------------------------------------
@@ -393,7 +363,7 @@ def main() -> int:
     args = parser.parse_args()
     rates = args.rate or [19.5]
 
-    print_header("bench/posting.py: ScheduledPoster.run_due to 1,000 channels under Slack's rate limits")
+    benchlib.print_header("bench/posting.py: ScheduledPoster.run_due to 1,000 channels under Slack's rate limits")
     print(
         f"double: {args.workspace_limit} posts per sliding second per workspace, 1 per second per channel,"
         f" {args.inject:.1%} injected 429s (seed {args.seed}), Retry-After: 1"
@@ -402,7 +372,7 @@ def main() -> int:
     for rate in rates:
         with (
             tempfile.TemporaryDirectory(prefix="peerlearn-bench-posting-") as tmp,
-            scratch_database(args.database_url, Path(tmp)) as url,
+            benchlib.scratch_database(args.database_url, Path(tmp)) as url,
         ):
             db = Database.connect(url)
             try:
