@@ -393,7 +393,7 @@ def settle(db: Database, tmp: Path, analyze_sqlite: bool) -> None:
         print(f"ANALYZE: {time.perf_counter() - started:.1f} s (--sqlite-analyze; the app itself never runs it)")
     else:
         print("SQLite: no ANALYZE (the app never runs it), so the planner has no sqlite_stat1")
-    print(f"SQLite file: {(tmp / 'digest-bench.db').stat().st_size / 2**20:,.0f} MB")
+    print(f"SQLite file: {(tmp / 'bench.db').stat().st_size / 2**20:,.0f} MB")
 
 
 # -- timing ------------------------------------------------------------------------------------------
