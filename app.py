@@ -15,7 +15,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ROLES, ConfigError, Settings, configure_logging
-from bot.factory import build_app, build_circle_runner, build_poster
+from bot.factory import build_app, build_schedulers
 from bot.maintenance import daily_upkeep
 from bot.posting import ScheduledPoster
 from bot.scheduler import build_scheduler
@@ -76,9 +76,7 @@ def _http_app(settings: Settings, role: str) -> WSGIApplication:
 
 
 def _scheduler(settings: Settings, db: Database, *, blocking: bool) -> tuple[BaseScheduler, ScheduledPoster]:
-    client = build_client(settings.bot_token, settings.slack_api_url)
-    poster = build_poster(settings, client=client, db=db, clock=utcnow)
-    circles = build_circle_runner(settings, client=client, db=db, clock=utcnow)
+    poster, circles = build_schedulers(settings, db=db, clock=utcnow)
     return build_scheduler(poster, circles, db, blocking=blocking), poster
 
 

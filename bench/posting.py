@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -42,10 +41,6 @@ if str(ROOT) not in sys.path:
 
 import benchlib  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler  # noqa: E402
-from slack_sdk.http_retry.request import HttpRequest  # noqa: E402
-from slack_sdk.http_retry.response import HttpResponse  # noqa: E402
-from slack_sdk.http_retry.state import RetryState  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.pacing import PostPacer  # noqa: E402
@@ -143,48 +138,9 @@ def busiest_second(times: list[float]) -> int:
 # -- a prototype of the fix this bench suggests (bench-only, not app code) ------------------------
 
 
-class PacedRateLimitRetry(RateLimitErrorRetryHandler):
-    """A 429 is retried after Retry-After *through the pacer*: the retry takes a fresh slot, so retries
-    are part of the paced rate instead of extra requests on top of it (which cause more 429s)."""
-
-    def __init__(self, pacer: PostPacer, team_id: str, max_retry_count: int) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.pacer, self.team_id = pacer, team_id
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        if response is None:
-            raise error or RuntimeError("no response to a rate-limited call")
-        retry_after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
-        time.sleep(float(retry_after[0]))
-        self.pacer.wait(self.team_id, _channel_of(request))
-        state.next_attempt_requested = True
-        state.increment_current_attempt()
-
-
-def _channel_of(request: HttpRequest) -> str:
-    raw = (request.data or b"").decode()
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        body = {key: values[0] for key, values in parse_qs(raw).items()}
-    return str(body.get("channel", "")) if isinstance(body, dict) else ""
-
-
 def poster_client(url: str, args: argparse.Namespace, pacer: PostPacer) -> WebClient:
-    client = build_client(BOT_TOKEN, url, max_retries=args.max_retries)
-    if args.paced_retries:
-        client.retry_handlers = [
-            PacedRateLimitRetry(pacer, TEAM_ID, args.max_retries) if isinstance(h, RateLimitErrorRetryHandler) else h
-            for h in client.retry_handlers
-        ]
-    return client
+    """The client the app's scheduler uses: 429 retries take a pacer slot (bot.pacing)."""
+    return build_client(BOT_TOKEN, url, max_retries=args.max_retries, pacer=None if args.unpaced_retries else pacer)
 
 
 # -- a run ----------------------------------------------------------------------------------------
@@ -296,7 +252,7 @@ def report(
     print(
         f"run: {len(channels):,} channels, pacer {rate}/s, {args.workers} workers, max_retries {args.max_retries},"
         f" {args.posters} poster(s){' sharing one holder' if args.shared_holder else ''}"
-        f"{'; 429 retries through the pacer (prototype fix)' if args.paced_retries else ''}"
+        f"{'; 429 retries outside the pacer (the old behaviour)' if args.unpaced_retries else ''}"
     )
     for index, (result, elapsed) in enumerate(timed):
         print(
@@ -350,9 +306,9 @@ def main() -> int:
         help="give the posters one lease holder name, so all think they lead and only the ledger stops duplicates",
     )
     parser.add_argument(
-        "--paced-retries",
+        "--unpaced-retries",
         action="store_true",
-        help="prototype fix (bench-only): the client's 429 retries take a pacer slot after Retry-After",
+        help="retry 429s outside the pacer, as the app did before bot.pacing.PacedRateLimitRetryHandler",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the injected 429s (default 1)")
     parser.add_argument(

@@ -184,7 +184,7 @@ class CircleRunner:
 
     def _invite(self, circle: Circle, round_: CircleRound, user_id: str) -> None:
         text, blocks = checkin_dm(circle, round_)
-        self.pacer.wait(circle.team_id, user_id)
+        self.pacer.wait(user_id)
         sent = self.slack.post(user_id, text, blocks)
         with self.db.transaction() as session:
             participant = queries.participant(session, round_.id, user_id)
@@ -230,7 +230,7 @@ class CircleRunner:
         text, blocks = reminder_dm(circle, round_)
 
         def remind(user_id: str) -> None:
-            self.pacer.wait(circle.team_id, user_id)
+            self.pacer.wait(user_id)
             self.slack.post(user_id, text, blocks)
 
         with ThreadPoolExecutor(self.workers, thread_name_prefix="circle-dm") as pool:

@@ -15,35 +15,28 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.pacing import PostPacer
 from bot.posting import PostingSettings, ScheduledPoster
-from bot.slack_api import SlackGateway, UserDirectory
+from bot.slack_api import SlackGateway, UserDirectory, build_client
 from handlers import register_all
 from storage.db import Database
 from storage.models import utcnow
 
 
-def build_poster(
-    settings: Settings, *, client: WebClient, db: Database, clock: Callable[[], datetime]
-) -> ScheduledPoster:
-    return ScheduledPoster(
-        db,
-        SlackGateway(client),
-        clock=clock,
-        pacer=PostPacer(per_workspace_per_second=settings.posts_per_second),
-        settings=PostingSettings(grace=timedelta(hours=settings.grace_hours), tip_emoji=settings.tip_emoji),
+def build_schedulers(
+    settings: Settings, *, db: Database, clock: Callable[[], datetime]
+) -> tuple[ScheduledPoster, CircleRunner]:
+    """The scheduler's engines: one pacer (one workspace's posting limits) and one client whose
+    retried 429s are paced too."""
+    pacer = PostPacer(per_workspace_per_second=settings.posts_per_second)
+    client = build_client(settings.bot_token, settings.slack_api_url, pacer=pacer)
+    gateway = SlackGateway(client)
+    grace = timedelta(hours=settings.grace_hours)
+    poster = ScheduledPoster(
+        db, gateway, clock=clock, pacer=pacer, settings=PostingSettings(grace=grace, tip_emoji=settings.tip_emoji)
     )
-
-
-def build_circle_runner(
-    settings: Settings, *, client: WebClient, db: Database, clock: Callable[[], datetime]
-) -> CircleRunner:
-    return CircleRunner(
-        db,
-        SlackGateway(client),
-        UserDirectory(client, settings.admin_user_ids),
-        clock=clock,
-        pacer=PostPacer(per_workspace_per_second=settings.posts_per_second),
-        grace=timedelta(hours=settings.grace_hours),
+    circles = CircleRunner(
+        db, gateway, UserDirectory(client, settings.admin_user_ids), clock=clock, pacer=pacer, grace=grace
     )
+    return poster, circles
 
 
 def build_app(
@@ -68,14 +61,21 @@ def build_app(
         # for a free executor thread (Bolt's other mode polls for it every 10 ms), nor for a slow Slack.
         process_before_response=True,
     )
+    engines: list[tuple[ScheduledPoster, CircleRunner]] = []
+
+    def scheduler_engines() -> tuple[ScheduledPoster, CircleRunner]:
+        if not engines:
+            engines.append(build_schedulers(settings, db=db, clock=clock))
+        return engines[0]
+
     deps = Deps(
         settings=settings,
         db=db,
         slack=SlackGateway(client),
         users=UserDirectory(client, settings.admin_user_ids),
         clock=clock,
-        poster=poster or build_poster(settings, client=client, db=db, clock=clock),
-        circles=circles or build_circle_runner(settings, client=client, db=db, clock=clock),
+        poster=poster or scheduler_engines()[0],
+        circles=circles or scheduler_engines()[1],
     )
     register_all(app, deps)
     return app

@@ -241,13 +241,13 @@ class ScheduledPoster:
             retrying = post.attempts > 0
             post.attempts += 1
             text, blocks = self._compose(session, post)
-            team_id, channel_id = post.team_id, post.channel_id
+            channel_id = post.channel_id
         if retrying:
             found = self.slack.find_by_metadata(channel_id, METADATA_EVENT, "ledger_id", post_id)
             if found is not None:
                 log.info("post %s had reached Slack before (ts=%s); recorded, not repeated", post_id, found)
                 return self._record_posted(post_id, found)
-        self.pacer.wait(team_id, channel_id)
+        self.pacer.wait(channel_id)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"ledger_id": post_id}}
         outcome = self.slack.post(channel_id, text, blocks, metadata=metadata)
         if isinstance(outcome, Posted):

@@ -6,6 +6,8 @@ from unittest.mock import MagicMock
 
 from bot.pacing import PostPacer
 from bot.scheduler import build_scheduler
+from bot.slack_api import build_client
+from tests.slack_double import BOT_TOKEN, SlackDouble
 
 
 class FakeTime:
@@ -20,11 +22,11 @@ class FakeTime:
         self.slept.append(seconds)
 
 
-def reserved_slots(pacer: PostPacer, fake: FakeTime, posts: list[tuple[str, str]]) -> list[float]:
+def reserved_slots(pacer: PostPacer, fake: FakeTime, channels: list[str]) -> list[float]:
     slots = []
-    for team, channel in posts:
+    for channel in channels:
         before = len(fake.slept)
-        pacer.wait(team, channel)
+        pacer.wait(channel)
         slots.append(fake.slept[-1] if len(fake.slept) > before else 0.0)
     return slots
 
@@ -33,19 +35,31 @@ def test_a_workspace_gets_at_most_its_rate() -> None:
     fake = FakeTime()
     pacer = PostPacer(20.0, 1.0, clock=fake.clock, sleep=fake.sleep)
 
-    slots = reserved_slots(pacer, fake, [("T1", f"C{n}") for n in range(100)])
+    slots = reserved_slots(pacer, fake, [f"C{n}" for n in range(100)])
 
     assert slots[0] == 0.0
     assert abs(slots[-1] - 99 / 20) < 1e-9  # 100 posts take 4.95 s at 20/s
 
 
-def test_one_channel_gets_one_post_a_second_and_workspaces_are_independent() -> None:
+def test_one_channel_gets_one_post_a_second() -> None:
     fake = FakeTime()
     pacer = PostPacer(20.0, 1.0, clock=fake.clock, sleep=fake.sleep)
 
-    slots = reserved_slots(pacer, fake, [("T1", "C1"), ("T1", "C1"), ("T2", "C9"), ("T1", "C1")])
+    slots = reserved_slots(pacer, fake, ["C1", "C1", "C9", "C1"])
 
-    assert slots == [0.0, 1.0, 0.0, 2.0]
+    assert slots == [0.0, 1.0, 1.05, 2.0]  # slots follow call order across channels
+
+
+def test_a_retried_429_takes_a_pacer_slot(slack: SlackDouble) -> None:
+    fake = FakeTime()
+    pacer = PostPacer(20.0, 1.0, clock=fake.clock, sleep=fake.sleep)
+    client = build_client(BOT_TOKEN, slack.api_url, max_retries=2, pacer=pacer)
+    slack.fail_next("chat.postMessage", status=429, retry_after=0)
+
+    client.chat_postMessage(channel="C1", text="paced", blocks=[])
+
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert pacer._channel_next["C1"] == 1.0  # the retry reserved C1's next slot
 
 
 def test_jobs_have_ids_and_explicit_misfire_rules() -> None:
