@@ -40,12 +40,6 @@ class CircleReport:
     closed: int = 0
 
 
-@dataclass(frozen=True)
-class Outcome:
-    user_id: str
-    status: str  # answered | invited (missed) | paused | unreachable
-
-
 class CircleRunner:
     def __init__(
         self,

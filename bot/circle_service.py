@@ -6,11 +6,12 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 from bot import circles
 from bot.blocks.circles import answer_reply
-from bot.cadence import CadenceError, parse_zone
+from bot.cadence import CadenceError, parse_clock, parse_zone
 from bot.deps import Deps
 from bot.slack_api import Failed
 from storage import circles as queries
@@ -94,9 +95,7 @@ def spec_from_modal(values: dict[str, Any]) -> tuple[circles.CircleSpec, dict[st
     return spec, errors
 
 
-def _time(clock: str | None) -> Any:
-    from bot.cadence import parse_clock
-
+def _time(clock: str | None) -> time | None:
     try:
         return parse_clock(clock) if clock else None
     except CadenceError:

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,7 +70,6 @@ class RunReport:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
-    outcomes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,6 @@ class ScheduledPoster:
             futures = [pool.submit(self._deliver_safely, post_id) for post_id in claimed]
             for future in as_completed(futures):
                 delivered = future.result()
-                report.outcomes.append(delivered.status)
                 if delivered.status == "posted":
                     report.posted += 1
                 elif delivered.status == "retrying":

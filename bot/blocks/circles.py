@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 from bot.blocks.kit import (
+    MAX_BUTTON_TEXT,
     MAX_MODAL_TITLE,
+    MAX_OPTION_TEXT,
     Block,
     context,
     fallback_text,
@@ -72,7 +74,7 @@ def checkin_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
                 {
                     "type": "button",
                     "action_id": CHECKIN_ACTION,
-                    "text": plain("Check in", 75),
+                    "text": plain("Check in", MAX_BUTTON_TEXT),
                     "style": "primary",
                     "value": str(round_.id),
                 }
@@ -155,8 +157,8 @@ def circle_modal(*, channel_id: str | None, zone: str, circle: Circle | None = N
     questions = questions_of(circle) if circle else list(DEFAULT_QUESTIONS)
     cadence = circle.cadence if circle else "weekly"
     weekday = circle.weekday if circle and circle.weekday is not None else 0
-    options = [{"text": plain(label, 75), "value": value} for value, label in _CADENCES]
-    days = [{"text": plain(day, 75), "value": str(index)} for index, day in enumerate(DAY_NAMES)]
+    options = [{"text": plain(label, MAX_OPTION_TEXT), "value": value} for value, label in _CADENCES]
+    days = [{"text": plain(day, MAX_OPTION_TEXT), "value": str(index)} for index, day in enumerate(DAY_NAMES)]
 
     def text_input(block_id: str, label: str, value: str, *, optional: bool = False, hint: str = "") -> Block:
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value"}

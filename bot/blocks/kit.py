@@ -15,6 +15,7 @@ MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
 MAX_MODAL_TITLE = 24
 MAX_BUTTON_TEXT = 75
+MAX_OPTION_TEXT = 75
 MAX_FALLBACK_TEXT = 3000  # well under chat.postMessage's 40k; notifications show a line anyway
 
 
