@@ -1,4 +1,5 @@
-"""Peerlearn entrypoint: settings -> migrations -> the app (Socket Mode or HTTP) and/or the scheduler."""
+"""Peerlearn entrypoint: settings -> migrations -> the app (Socket Mode or HTTP) and/or the scheduler;
+with no Slack credentials at all, the local sandbox (sandbox/launcher.py) instead."""
 
 from __future__ import annotations
 
@@ -8,19 +9,21 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.base import BaseScheduler
 from dotenv import find_dotenv, load_dotenv
 
-from bot.config import ROLES, ConfigError, Settings, configure_logging
+from bot.config import ROLES, ConfigError, Settings, configure_logging, wants_sandbox
 from bot.factory import build_app, build_schedulers
 from bot.maintenance import daily_upkeep
 from bot.posting import ScheduledPoster
 from bot.scheduler import build_scheduler
 from bot.serving import limit_malloc_arenas, serve_http, serve_socket_mode, wsgi_app
 from bot.slack_api import build_client
+from sandbox.launcher import run_sandbox
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import utcnow
@@ -37,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory it runs in
     try:
+        if wants_sandbox(os.environ):
+            return run_sandbox(os.environ, app_script=Path(__file__).resolve())
         settings = Settings.from_env(os.environ)
     except ConfigError as error:
         print(f"peerlearn: configuration error: {error}", file=sys.stderr)

@@ -69,8 +69,8 @@ class Settings:
             slack_api_url=_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
             database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             host=get("HOST") or "127.0.0.1",
-            port=_port(get("PORT") or "3000"),
-            log_level=_log_level(get("LOG_LEVEL") or "INFO"),
+            port=parse_port(get("PORT") or "3000"),
+            log_level=parse_log_level(get("LOG_LEVEL") or "INFO"),
             tip_emoji=_emoji(get("TIP_EMOJI") or "bulb"),
             admin_user_ids=_admins(get("PEERLEARN_ADMINS") or ""),
             listener_threads=_positive_int(get("PEERLEARN_LISTENER_THREADS") or "32", "PEERLEARN_LISTENER_THREADS"),
@@ -80,9 +80,32 @@ class Settings:
         )
 
 
+SLACK_CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+_SANDBOX_HINT = " (or unset every SLACK_* variable to try Peerlearn in the local sandbox)"
+
+
+def wants_sandbox(env: Mapping[str, str]) -> bool:
+    """True when no Slack credential is set at all: `app.py` then runs the local sandbox instead of
+    connecting to Slack. Some credentials but not all is a configuration error, never a sandbox."""
+    switch = env.get("PEERLEARN_SANDBOX", "").strip().lower()
+    if switch not in ("", "auto", "off"):
+        raise ConfigError("PEERLEARN_SANDBOX", f"must be off (never start the sandbox) or unset, not {switch!r}")
+    if any(env.get(name, "").strip() for name in SLACK_CREDENTIALS):
+        return False
+    if switch == "off":
+        raise ConfigError(
+            "SLACK_BOT_TOKEN",
+            "not set, and PEERLEARN_SANDBOX=off forbids the local sandbox; put your Slack app's tokens in .env "
+            "(see .env.example), or unset PEERLEARN_SANDBOX to try the sandbox",
+        )
+    return True
+
+
 def _token(value: str | None, name: str, prefix: str, what: str) -> str:
     if value is None:
-        raise ConfigError(name, f"not set; copy {what} ({prefix}…) from your Slack app's settings into .env")
+        raise ConfigError(
+            name, f"not set; copy {what} ({prefix}…) from your Slack app's settings into .env" + _SANDBOX_HINT
+        )
     if not value.startswith(prefix):
         raise ConfigError(name, f"must start with {prefix!r}; it should be {what}")
     return value
@@ -96,7 +119,9 @@ def _optional_token(value: str | None) -> str | None:
 
 def _signing_secret(value: str | None) -> str:
     if value is None:
-        raise ConfigError("SLACK_SIGNING_SECRET", "not set; copy the Signing Secret from Basic Information into .env")
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET", "not set; copy the Signing Secret from Basic Information into .env" + _SANDBOX_HINT
+        )
     if not re.fullmatch(r"[0-9a-zA-Z]{16,}", value):
         raise ConfigError("SLACK_SIGNING_SECRET", "looks malformed; it is the hex Signing Secret, not a token")
     return value
@@ -124,7 +149,7 @@ def _database_url(value: str) -> str:
     raise ConfigError("DATABASE_URL", "use sqlite:///path/to/file.db or postgresql://user:password@host:5432/dbname")
 
 
-def _port(value: str) -> int:
+def parse_port(value: str) -> int:
     if not _DIGITS.fullmatch(value) or not 0 < int(value) < 65536:
         raise ConfigError("PORT", f"must be a number from 1 to 65535, not {value!r}")
     return int(value)
@@ -155,7 +180,7 @@ def _role(value: str) -> str:
     return value
 
 
-def _log_level(value: str) -> str:
+def parse_log_level(value: str) -> str:
     level = value.upper()
     if level not in _LOG_LEVELS:
         raise ConfigError("LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}, not {value!r}")

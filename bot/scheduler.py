@@ -7,6 +7,7 @@ processes are handled by the ledger, not by APScheduler's memory.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,19 +15,50 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.circle_rounds import CircleRunner
+from bot import circles as circle_rules
+from bot.circle_rounds import CircleReport, CircleRunner
 from bot.maintenance import daily_upkeep
-from bot.posting import ScheduledPoster
+from bot.posting import RunReport, ScheduledPoster
+from bot.schedules import cadence_of
+from storage import circles as circle_queries
+from storage import schedules as schedule_queries
 from storage.db import Database
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def run_scheduled_posts(poster: ScheduledPoster, circles: CircleRunner) -> None:
+@dataclass
+class TickReport:
+    posts: RunReport
+    rounds: CircleReport | None  # None when another process holds the lease
+
+    @property
+    def did_anything(self) -> bool:
+        rounds = self.rounds
+        return bool(self.posts.claimed or (rounds is not None and (rounds.opened or rounds.reminded or rounds.closed)))
+
+
+def run_scheduled_posts(poster: ScheduledPoster, circles: CircleRunner) -> TickReport:
     """One tick: prompts and digests, then circle rounds, by whichever process holds the lease."""
-    if poster.run_due().leader:
-        circles.run_due()
+    posts = poster.run_due()
+    return TickReport(posts, circles.run_due() if posts.leader else None)
+
+
+def next_due(db: Database, after: datetime) -> datetime | None:
+    """The first moment after `after` at which a tick has something to do: a prompt or digest to
+    post, a circle round to open, remind or close. None when nothing is scheduled."""
+    with db.snapshot() as session:
+        moments = [cadence_of(schedule).next_after(after) for schedule in schedule_queries.active_schedules(session)]
+        moments += [
+            circle_rules.cadence_of(circle).next_after(after)
+            for circle in circle_queries.live_circles(session)
+            if circle.paused_reason is None
+        ]
+        for round_ in circle_queries.open_rounds(session):
+            moments += [round_.closes_at] if round_.reminded_at else [round_.remind_at, round_.closes_at]
+    upcoming = [moment for moment in moments if moment > after]
+    return min(upcoming, default=None)
 
 
 def upkeep(db: Database) -> None:

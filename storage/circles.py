@@ -128,6 +128,10 @@ def stale_openings(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(query))
 
 
+def open_rounds(session: Session) -> list[CircleRound]:
+    return list(session.scalars(select(CircleRound).where(CircleRound.status == "open").order_by(CircleRound.id)))
+
+
 def open_round_of(session: Session, circle_id: int) -> CircleRound | None:
     query = select(CircleRound).where(CircleRound.circle_id == circle_id, CircleRound.status == "open")
     return session.scalars(query.order_by(CircleRound.due_at.desc())).first()

@@ -40,7 +40,10 @@ def free_port() -> int:
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
-        ({}, "SLACK_BOT_TOKEN"),
+        ({"PEERLEARN_SANDBOX": "off"}, "SLACK_BOT_TOKEN"),  # no credentials, and no sandbox either
+        ({"PEERLEARN_SANDBOX": "maybe"}, "PEERLEARN_SANDBOX"),
+        ({"SLACK_APP_TOKEN": "xapp-1-A1-1-abc"}, "SLACK_BOT_TOKEN"),  # partial credentials: never a sandbox
+        ({"SLACK_SIGNING_SECRET": SIGNING_SECRET}, "SLACK_BOT_TOKEN"),
         (
             {"SLACK_BOT_TOKEN": "xoxp-user-token", "SLACK_SIGNING_SECRET": "abcdef0123456789"},
             "SLACK_BOT_TOKEN",

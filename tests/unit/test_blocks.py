@@ -33,8 +33,8 @@ from bot.blocks.tips import (
     top_tips,
 )
 from bot.text import escape_mrkdwn, extract_tags
+from sandbox.block_kit import block_kit_problems, view_problems
 from storage.models import Tip
-from tests.slack_double import block_kit_problems, view_problems
 
 ENTITY = re.compile(r"&(?:amp|lt|gt);")
 # Markup the app writes itself around user text: author mentions, dates and the permalink.

@@ -11,7 +11,7 @@ from bot.blocks.scheduled import custom_prompt_list, digest_post, peerlearn_help
 from bot.blocks.tips import help_blocks
 from bot.digests import Digest
 from bot.prompt_bank import BUILTIN_PROMPTS, Prompt
-from tests.slack_double import block_kit_problems
+from sandbox.block_kit import block_kit_problems
 
 # What Slack reads inside <…>: mentions, channels, dates, links. Anything else is a swallowed placeholder.
 SLACK_MARKUP = re.compile(r"<(?:@U|#C|!date\^|https?://)[^<>]*>")

@@ -1,0 +1,99 @@
+"""Block Kit as Slack checks it: the limits and required fields that make Slack refuse a message
+or a view. The sandbox shows these problems on its page; the tests' Slack double refuses with them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _text_problems(where: str, obj: Any, limit: int, *, kinds: tuple[str, ...] = ("plain_text", "mrkdwn")) -> list[str]:
+    if not isinstance(obj, dict) or obj.get("type") not in kinds:
+        return [f"{where}: must be a text object of type {'/'.join(kinds)}"]
+    text = obj.get("text")
+    if not isinstance(text, str) or not text:
+        return [f"{where}: text must be a non-empty string"]
+    if len(text) > limit:
+        return [f"{where}: text is {len(text)} characters, more than {limit}"]
+    return []
+
+
+def _element_problems(where: str, element: Any) -> list[str]:
+    if not isinstance(element, dict) or "type" not in element:
+        return [f"{where}: element needs a type"]
+    problems = []
+    if len(str(element.get("action_id", ""))) > 255:
+        problems.append(f"{where}: action_id longer than 255")
+    if element["type"] == "button":
+        problems += _text_problems(f"{where}.text", element.get("text"), 75, kinds=("plain_text",))
+        if len(str(element.get("value", ""))) > 2000:
+            problems.append(f"{where}: button value longer than 2000")
+        if "url" in element and len(element["url"]) > 3000:
+            problems.append(f"{where}: url longer than 3000")
+    for index, option in enumerate(element.get("options") or []):
+        problems += _text_problems(f"{where}.options[{index}]", option.get("text"), 75)
+    return problems
+
+
+def block_kit_problems(blocks: Any, limit: int) -> list[str]:
+    if not isinstance(blocks, list):
+        return ["blocks must be a list"]
+    problems = []
+    if len(blocks) > limit:
+        problems.append(f"{len(blocks)} blocks, more than {limit}")
+    for index, block in enumerate(blocks):
+        where = f"blocks[{index}]"
+        kind = block.get("type") if isinstance(block, dict) else None
+        if len(str(block.get("block_id", ""))) > 255:
+            problems.append(f"{where}: block_id longer than 255")
+        if kind == "section":
+            if "text" not in block and "fields" not in block:
+                problems.append(f"{where}: section needs text or fields")
+            if "text" in block:
+                problems += _text_problems(f"{where}.text", block["text"], 3000)
+            fields = block.get("fields") or []
+            if len(fields) > 10:
+                problems.append(f"{where}: more than 10 fields")
+            for field_index, item in enumerate(fields):
+                problems += _text_problems(f"{where}.fields[{field_index}]", item, 2000)
+            if "accessory" in block:
+                problems += _element_problems(f"{where}.accessory", block["accessory"])
+        elif kind == "header":
+            problems += _text_problems(f"{where}.text", block.get("text"), 150, kinds=("plain_text",))
+        elif kind == "context":
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= 10:
+                problems.append(f"{where}: context needs 1 to 10 elements, has {len(elements)}")
+            for element_index, element in enumerate(elements):
+                if element.get("type") in ("plain_text", "mrkdwn"):
+                    problems += _text_problems(f"{where}.elements[{element_index}]", element, 3000)
+        elif kind == "actions":
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= 25:
+                problems.append(f"{where}: actions needs 1 to 25 elements")
+            for element_index, element in enumerate(elements):
+                problems += _element_problems(f"{where}.elements[{element_index}]", element)
+        elif kind == "input":
+            problems += _text_problems(f"{where}.label", block.get("label"), 2000, kinds=("plain_text",))
+            problems += _element_problems(f"{where}.element", block.get("element"))
+        elif kind == "image":
+            if not block.get("image_url") or not block.get("alt_text"):
+                problems.append(f"{where}: image needs image_url and alt_text")
+        elif kind not in ("divider", "rich_text"):
+            problems.append(f"{where}: unknown block type {kind!r}")
+    return problems
+
+
+def view_problems(view: dict[str, Any]) -> list[str]:
+    problems = []
+    if view.get("type") not in ("modal", "home"):
+        problems.append("view type must be modal or home")
+    if view.get("type") == "modal":
+        problems += _text_problems("title", view.get("title"), 24, kinds=("plain_text",))
+        for key in ("submit", "close"):
+            if key in view:
+                problems += _text_problems(key, view[key], 24, kinds=("plain_text",))
+    if len(view.get("private_metadata", "")) > 3000:
+        problems.append("private_metadata longer than 3000")
+    if len(view.get("callback_id", "")) > 255:
+        problems.append("callback_id longer than 255")
+    return problems + block_kit_problems(view.get("blocks", []), 100)

@@ -1,0 +1,503 @@
+"""What a person does in the Slack client, turned into what Slack would send the app.
+
+Typing a message stores it and sends a `message` event; a slash command sends the command and shows
+its ack; a click on a reaction, a button, a message shortcut or a modal's submit sends the matching
+event or interaction. Answers come back as Slack would show them: ephemeral messages, updated
+modals, field errors, or Slackbot's "failed with the error" notice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from sandbox.app_link import Answer, AppLink
+from sandbox.block_kit import block_kit_problems
+from sandbox.manifest import Manifest
+from sandbox.web_api import Triggers, channel_type, reaction_event
+from sandbox.workspace import BOT_USER_ID, Channel, Member, Message, Reaction, User, View, Workspace
+
+SLACKBOT = "USLACKBOT"
+RESPONSE_URL_LIFETIME = 30 * 60  # seconds; Slack allows 5 answers within 30 minutes
+RESPONSE_URL_USES = 5
+
+
+class ActionError(Exception):
+    """Something the person tried that Slack's client would refuse; shown on the page."""
+
+
+@dataclass
+class ResponseTarget:
+    user_id: str
+    channel_id: str
+    message_ts: str | None  # the message a button was clicked in, for replace_original / delete_original
+    ephemeral: bool
+    thread_ts: str | None
+    issued: float
+    uses: int = 0
+
+
+class SlackClient:
+    def __init__(
+        self, workspace: Workspace, link: AppLink, triggers: Triggers, manifest: Manifest, base_url: str
+    ) -> None:
+        self.workspace = workspace
+        self.link = link
+        self.triggers = triggers
+        self.manifest = manifest
+        self.base_url = base_url.rstrip("/")
+        self._responses: dict[str, ResponseTarget] = {}
+        self._lock = threading.Lock()
+
+    # -- events from the workspace to the app ------------------------------------------------------
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Send an event if the app subscribed to it and is in the conversation, as Slack decides."""
+        channel_id = event.get("channel") or (event.get("item") or {}).get("channel")
+        if channel_id:
+            with self.workspace.session() as session:
+                channel = session.get(Channel, channel_id)
+                if channel is None or BOT_USER_ID not in self.workspace.members(session, channel_id):
+                    return
+                kind = channel_type(channel)
+            if not self.manifest.subscribed(event["type"], kind):
+                return
+        elif event["type"] not in self.manifest.bot_events:
+            return
+        self.link.event(event)
+
+    # -- typing in the composer --------------------------------------------------------------------
+
+    def send(self, user_id: str, channel_id: str, text: str, thread_ts: str | None = None) -> None:
+        text = text.strip()
+        if not text:
+            raise ActionError("Type a message first.")
+        if text.startswith("/"):
+            self.run_command(user_id, channel_id, text, thread_ts)
+            return
+        with self.workspace.session() as session:
+            channel = self._readable(session, user_id, channel_id)
+            if channel.is_archived:
+                raise ActionError(f"#{channel.name} is archived: nobody can post in it.")
+            if channel.is_im and not self.manifest.messages_tab:
+                raise ActionError("Sending messages to this app has been turned off.")
+            message = Message(
+                channel_id=channel_id,
+                ts=self.workspace.next_ts(),
+                user_id=user_id,
+                text=self._encode(session, text, links=True),
+                thread_ts=thread_ts,
+            )
+            session.add(message)
+            session.flush()
+            event: dict[str, Any] = {"type": "message", "channel": channel_id, "channel_type": channel_type(channel)}
+            event.update(message.as_slack([]))
+            event["blocks"] = [_rich_text(message.text)]
+        self.workspace.changed()
+        self.emit(event)
+
+    def run_command(self, user_id: str, channel_id: str, typed: str, thread_ts: str | None = None) -> Answer | None:
+        name, _, text = typed.partition(" ")
+        command = self.manifest.commands.get(name)
+        if command is None:
+            self._slackbot(
+                user_id,
+                channel_id,
+                f'`{name}` is not a valid command. In Slack, all messages that start with the "/" character '
+                "are interpreted as commands.",
+            )
+            return None
+        with self.workspace.session() as session:
+            user = self._user(session, user_id)
+            channel = self._readable(session, user_id, channel_id)
+            text = self._encode(session, text.strip(), links=command.should_escape)
+            channel_json = {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name}
+        answer = self.link.command(
+            command=name,
+            text=text,
+            user={"id": user.id, "name": user.name},
+            channel=channel_json,
+            response_url=self._response_url(user_id, channel_id, None, ephemeral=False, thread_ts=thread_ts),
+            trigger_id=self.triggers.issue(user_id, channel_id),
+        )
+        self._show_ack(answer, name, user_id, channel_id, thread_ts)
+        return answer
+
+    # -- reactions, shortcuts, buttons --------------------------------------------------------------
+
+    def toggle_reaction(self, user_id: str, channel_id: str, ts: str, name: str) -> bool:
+        """Add the reaction, or take it back if this person already added it. True when added."""
+        name = name.strip(":").strip()
+        if not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name):
+            raise ActionError("Pick an emoji name such as bulb or thumbsup.")
+        with self.workspace.session() as session:
+            self._readable(session, user_id, channel_id)
+            message = self.workspace.message(session, channel_id, ts)
+            if message is None:
+                raise ActionError("That message is gone.")
+            existing = session.get(Reaction, (message.id, name, user_id))
+            if existing is None:
+                session.add(Reaction(message_id=message.id, name=name, user_id=user_id))
+            else:
+                session.delete(existing)
+            item_user = message.user_id
+        self.workspace.changed()
+        kind = "reaction_added" if existing is None else "reaction_removed"
+        self.emit(reaction_event(kind, user_id, channel_id, ts, name, item_user))
+        return existing is None
+
+    def shortcut(self, user_id: str, channel_id: str, ts: str, callback_id: str) -> None:
+        if not any(s.callback_id == callback_id and s.kind == "message" for s in self.manifest.shortcuts):
+            raise ActionError("This app has no such shortcut.")
+        with self.workspace.session() as session:
+            user = self._user(session, user_id)
+            channel = self._readable(session, user_id, channel_id)
+            message = self.workspace.message(session, channel_id, ts)
+            if message is None:
+                raise ActionError("That message is gone.")
+            reactions = self.workspace.reactions(session, [message.id]).get(message.id, [])
+            message_json = message.as_slack(reactions)
+        answer = self.link.interaction(
+            {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "trigger_id": self.triggers.issue(user_id, channel_id),
+                "response_url": self._response_url(user_id, channel_id, None, ephemeral=False, thread_ts=None),
+                "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": message_json.get("team")},
+                "channel": {"id": channel.id, "name": channel.name},
+                "message_ts": ts,
+                "message": message_json,
+                "action_ts": f"{time.time():.6f}",
+            }
+        )
+        self._show_failure(answer, "That shortcut", user_id, channel_id)
+
+    def click(
+        self,
+        user_id: str,
+        *,
+        action_id: str,
+        block_id: str,
+        channel_id: str | None = None,
+        ts: str | None = None,
+        view_id: str | None = None,
+    ) -> None:
+        """A button in a message (channel_id + ts, ephemeral ones too) or in a view (view_id)."""
+        with self.workspace.session() as session:
+            user = self._user(session, user_id)
+            payload: dict[str, Any] = {
+                "type": "block_actions",
+                "user": {"id": user.id, "username": user.name, "name": user.name},
+                "trigger_id": self.triggers.issue(user_id, channel_id),
+            }
+            if view_id is not None:
+                view = session.get(View, view_id)
+                if view is None or view.user_id != user_id:
+                    raise ActionError("That view is closed.")
+                body = json.loads(view.body)
+                payload["container"] = {"type": "view", "view_id": view_id}
+                payload["view"] = {**body, "state": {"values": {}}}
+                blocks = body.get("blocks") or []
+            else:
+                channel = self._readable(session, user_id, channel_id or "")
+                message = session.scalars(
+                    select(Message).where(Message.channel_id == channel.id, Message.ts == (ts or ""))
+                ).first()
+                if message is None or message.visible_to not in (None, user_id):
+                    raise ActionError("That message is gone.")
+                ephemeral = message.visible_to is not None
+                payload["container"] = {
+                    "type": "message",
+                    "message_ts": message.ts,
+                    "channel_id": channel.id,
+                    "is_ephemeral": ephemeral,
+                }
+                payload["channel"] = {"id": channel.id, "name": channel.name}
+                if not ephemeral:
+                    payload["message"] = message.as_slack([])
+                payload["response_url"] = self._response_url(
+                    user_id, channel.id, message.ts, ephemeral=ephemeral, thread_ts=message.thread_ts
+                )
+                payload["state"] = {"values": {}}
+                blocks = json.loads(message.blocks)
+            element = _find_element(blocks, block_id, action_id)
+            if element is None:
+                raise ActionError("That button is no longer there.")
+        action = {
+            "type": element["type"],
+            "action_id": action_id,
+            "block_id": block_id,
+            "action_ts": f"{time.time():.6f}",
+        }
+        if "text" in element:
+            action["text"] = element["text"]
+        if "value" in element:
+            action["value"] = element["value"]
+        payload["actions"] = [action]
+        answer = self.link.interaction(payload)
+        self._show_failure(answer, "That button", user_id, channel_id)
+
+    # -- modals and App Home ----------------------------------------------------------------------
+
+    def submit_view(self, user_id: str, view_id: str, values: dict[str, Any]) -> dict[str, str]:
+        """Submit a modal; the field errors the app answered with (empty when it was accepted)."""
+        with self.workspace.session() as session:
+            user = self._user(session, user_id)
+            view = session.get(View, view_id)
+            if view is None or view.user_id != user_id or view.kind != "modal":
+                raise ActionError("That form is closed.")
+            body = json.loads(view.body)
+        body["state"] = {"values": values}
+        answer = self.link.interaction(
+            {
+                "type": "view_submission",
+                "user": {"id": user.id, "username": user.name, "name": user.name},
+                "trigger_id": self.triggers.issue(user_id, view.channel_id),
+                "view": body,
+                "response_urls": [],
+            }
+        )
+        if answer.error or answer.status != 200:
+            raise ActionError("We had some trouble connecting. Try again? (the app did not answer in time)")
+        reply = answer.json() or {}
+        action = reply.get("response_action")
+        if action == "errors":
+            return {str(key): str(value) for key, value in (reply.get("errors") or {}).items()}
+        with self.workspace.session() as session:
+            stack = session.scalars(
+                select(View).where(View.user_id == user_id, View.kind == "modal").order_by(View.position)
+            ).all()
+            if action == "update":
+                replacement = dict(reply.get("view") or {})
+                replacement["id"] = view_id
+                session.get(View, view_id).body = json.dumps(replacement)  # type: ignore[union-attr]
+            elif action == "push":
+                pushed = {**(reply.get("view") or {}), "id": "V" + secrets.token_hex(5).upper()}
+                session.add(
+                    View(
+                        id=pushed["id"],
+                        user_id=user_id,
+                        kind="modal",
+                        body=json.dumps(pushed),
+                        position=len(stack),
+                        channel_id=view.channel_id,
+                    )
+                )
+            elif action == "clear":
+                for stacked in stack:
+                    session.delete(stacked)
+            else:
+                session.delete(session.get(View, view_id))
+        self.workspace.changed()
+        return {}
+
+    def close_view(self, user_id: str, view_id: str) -> None:
+        with self.workspace.session() as session:
+            view = session.get(View, view_id)
+            if view is None or view.user_id != user_id:
+                return
+            body = json.loads(view.body)
+            session.delete(view)
+            user = self._user(session, user_id)
+        self.workspace.changed()
+        if body.get("notify_on_close"):
+            self.link.interaction(
+                {
+                    "type": "view_closed",
+                    "user": {"id": user.id, "username": user.name, "name": user.name},
+                    "view": body,
+                    "is_cleared": False,
+                }
+            )
+
+    def open_app_home(self, user_id: str, tab: str) -> None:
+        with self.workspace.session() as session:
+            self._user(session, user_id)
+            channel = self.workspace.im_with(session, user_id)
+            home = session.scalars(select(View).where(View.user_id == user_id, View.kind == "home")).first()
+            shown = json.loads(home.body) if home else None
+        if "app_home_opened" in self.manifest.bot_events:
+            event: dict[str, Any] = {"type": "app_home_opened", "user": user_id, "channel": channel.id, "tab": tab}
+            if shown:
+                event["view"] = shown
+            self.link.event(event)
+
+    # -- response_url ------------------------------------------------------------------------------
+
+    def respond(self, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            target = self._responses.get(token)
+            if target is None or time.time() - target.issued > RESPONSE_URL_LIFETIME:
+                return 404, {"ok": False, "error": "expired_url"}
+            if target.uses >= RESPONSE_URL_USES:
+                return 404, {"ok": False, "error": "used_url"}
+            target.uses += 1
+        blocks = body.get("blocks")
+        if blocks is not None:
+            problems = block_kit_problems(blocks, 50)
+            if problems:
+                self.workspace.record_problem("response_url", "invalid_blocks", problems)
+                return 400, {"ok": False, "error": "invalid_blocks", "errors": problems}
+        if not body.get("text") and not blocks and not body.get("delete_original"):
+            return 400, {"ok": False, "error": "no_text"}
+        with self.workspace.session() as session:
+            original = None
+            if target.message_ts:
+                original = session.scalars(
+                    select(Message).where(Message.channel_id == target.channel_id, Message.ts == target.message_ts)
+                ).first()
+            if original is not None and body.get("delete_original"):
+                session.delete(original)
+            elif original is not None and body.get("replace_original"):
+                original.text = body.get("text") or original.text
+                original.blocks = json.dumps(blocks or [])
+                original.edited = True
+            else:
+                in_channel = body.get("response_type") == "in_channel"
+                session.add(
+                    Message(
+                        channel_id=target.channel_id,
+                        ts=self.workspace.next_ts(),
+                        user_id=BOT_USER_ID,
+                        text=body.get("text") or "",
+                        blocks=json.dumps(blocks or []),
+                        thread_ts=body.get("thread_ts") or (target.thread_ts if in_channel else None),
+                        visible_to=None if in_channel else target.user_id,
+                    )
+                )
+        self.workspace.changed()
+        return 200, {"ok": True}
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _response_url(
+        self, user_id: str, channel_id: str, message_ts: str | None, *, ephemeral: bool, thread_ts: str | None
+    ) -> str:
+        token = secrets.token_urlsafe(18)
+        with self._lock:
+            now = time.time()
+            self._responses = {k: v for k, v in self._responses.items() if now - v.issued < RESPONSE_URL_LIFETIME}
+            self._responses[token] = ResponseTarget(user_id, channel_id, message_ts, ephemeral, thread_ts, now)
+        return f"{self.base_url}/response/{token}"
+
+    def _show_ack(self, answer: Answer, name: str, user_id: str, channel_id: str, thread_ts: str | None) -> None:
+        if self._show_failure(answer, name, user_id, channel_id):
+            return
+        reply = answer.json()
+        if reply is None:
+            if answer.text.strip():
+                self._ephemeral(user_id, channel_id, answer.text.strip(), [])
+            return
+        blocks = reply.get("blocks") or []
+        problems = block_kit_problems(blocks, 50) if blocks else []
+        if problems:
+            self.workspace.record_problem(f"{name} ack", "invalid_blocks", problems)
+            self._slackbot(user_id, channel_id, f"{name} answered with blocks Slack would refuse (see Problems).")
+            return
+        if not reply.get("text") and not blocks:
+            return
+        if reply.get("response_type") == "in_channel":
+            with self.workspace.session() as session:
+                session.add(
+                    Message(
+                        channel_id=channel_id,
+                        ts=self.workspace.next_ts(),
+                        user_id=BOT_USER_ID,
+                        text=reply.get("text") or "",
+                        blocks=json.dumps(blocks),
+                        thread_ts=thread_ts,
+                    )
+                )
+            self.workspace.changed()
+            return
+        self._ephemeral(user_id, channel_id, reply.get("text") or "", blocks)
+
+    def _show_failure(self, answer: Answer, what: str, user_id: str, channel_id: str | None) -> bool:
+        if answer.status == 200 and not answer.error:
+            return False
+        error = answer.error or "dispatch_failed"
+        if channel_id:
+            self._slackbot(user_id, channel_id, f'{what} failed with the error "{error}"')
+        return True
+
+    def _slackbot(self, user_id: str, channel_id: str, text: str) -> None:
+        self._ephemeral(user_id, channel_id, text, [], author=SLACKBOT)
+
+    def _ephemeral(
+        self, user_id: str, channel_id: str, text: str, blocks: list[Any], author: str = BOT_USER_ID
+    ) -> None:
+        with self.workspace.session() as session:
+            session.add(
+                Message(
+                    channel_id=channel_id,
+                    ts=self.workspace.next_ts(),
+                    user_id=author,
+                    text=text,
+                    blocks=json.dumps(blocks),
+                    visible_to=user_id,
+                )
+            )
+        self.workspace.changed()
+
+    def _user(self, session: Any, user_id: str) -> User:
+        user = session.get(User, user_id)
+        if user is None or user.is_bot:
+            raise ActionError("Pick someone to act as.")
+        return user  # type: ignore[no-any-return]
+
+    def _readable(self, session: Any, user_id: str, channel_id: str) -> Channel:
+        channel = session.get(Channel, channel_id)
+        if channel is None:
+            raise ActionError("No such channel.")
+        if session.get(Member, (channel_id, user_id)) is None:
+            if channel.is_private or channel.is_im:
+                raise ActionError("You are not in that conversation.")
+            session.add(Member(channel_id=channel_id, user_id=user_id))  # opening a public channel joins it
+        return channel  # type: ignore[no-any-return]
+
+    def _encode(self, session: Any, text: str, *, links: bool) -> str:
+        """Typed text as Slack sends it: &, <, > escaped; with `links`, @name and #channel as references."""
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        if not links:
+            return text
+        users = {user.name.lower(): user.id for user in session.scalars(select(User))}
+        channels = {c.name.lower(): c.id for c in session.scalars(select(Channel).where(Channel.is_im.is_(False)))}
+
+        def reference(match: re.Match[str]) -> str:
+            sigil, name = match.group(1), match.group(2)
+            if sigil == "@" and name.lower() in users:
+                return f"<@{users[name.lower()]}|{name}>" if links else match.group(0)
+            if sigil == "#" and name.lower() in channels:
+                return f"<#{channels[name.lower()]}|{name}>"
+            if sigil == "@" and name.lower() in ("here", "channel", "everyone"):
+                return f"<!{name.lower()}>"
+            return match.group(0)
+
+        return re.sub(r"(?<![\w&])([@#])([a-z0-9][a-z0-9._-]*)", reference, text, flags=re.IGNORECASE)
+
+
+def _find_element(blocks: list[dict[str, Any]], block_id: str, action_id: str) -> dict[str, Any] | None:
+    for block in blocks:
+        if block.get("block_id", "") != block_id and block_id:
+            continue
+        candidates = [*(block.get("elements") or []), block.get("accessory") or {}]
+        for element in candidates:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return element
+    return None
+
+
+def _rich_text(text: str) -> dict[str, Any]:
+    """The rich_text block Slack's client attaches to a typed message."""
+    return {
+        "type": "rich_text",
+        "block_id": secrets.token_hex(3),
+        "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+    }

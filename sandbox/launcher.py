@@ -1,0 +1,174 @@
+"""Start the sandbox: a local Slack for the real, unchanged Peerlearn app.
+
+    this process                                   child process
+    ─────────────                                  ─────────────
+    page + Web API + response_urls  (HOST:PORT) ◄── python app.py --role web  (SLACK_API_URL → here)
+    signed commands/events/actions ──────────────► POST /slack/events on a free loopback port
+    scheduler role on a movable clock ───────────► the app's database (data/sandbox/peerlearn.db)
+
+The app gets freshly generated credentials each start and its own SQLite file, so the sandbox can
+never write into a real workspace's data (DATABASE_URL is ignored here on purpose).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+
+from bot.config import ConfigError, Settings, configure_logging, parse_log_level, parse_port
+from sandbox.app_link import AppLink
+from sandbox.client import SlackClient
+from sandbox.jobs import ScheduledJobs
+from sandbox.manifest import Manifest
+from sandbox.seed import seed_app, seed_workspace
+from sandbox.server import SandboxServer
+from sandbox.web_api import Triggers, WebApi
+from sandbox.workspace import Workspace
+
+log = logging.getLogger("peerlearn.sandbox")
+
+PROJECT = Path(__file__).resolve().parent.parent
+APP_START_TIMEOUT = 60.0
+SEEDED_SETTING = "seeded_app"
+
+
+def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
+    host = env.get("HOST", "").strip() or "127.0.0.1"
+    port = parse_port(env.get("PORT", "").strip() or "3000")
+    level = parse_log_level(env.get("LOG_LEVEL", "").strip().upper() or "INFO")
+    data = Path(env.get("PEERLEARN_SANDBOX_DIR", "").strip() or PROJECT / "data" / "sandbox")
+    url = f"http://{host}:{port}/"
+    print(
+        f"*** SANDBOX MODE: no Slack credentials found, so Peerlearn runs against a local pretend Slack at {url} "
+        "-- to connect to real Slack instead, put SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (and SLACK_APP_TOKEN "
+        "for Socket Mode) in .env; PEERLEARN_SANDBOX=off forbids the sandbox ***",
+        flush=True,
+    )
+    configure_logging(level)
+    workspace = Workspace(data / "slack.db")
+    if workspace.fresh:
+        seed_workspace(workspace)
+    manifest = Manifest.load(PROJECT / "manifest.yml")
+    bot_token, signing_secret = "xoxb-sandbox-" + secrets.token_hex(12), secrets.token_hex(16)
+    app_port = _free_port(host)
+    link = AppLink(f"http://127.0.0.1:{app_port}/slack/events", signing_secret)
+    triggers = Triggers()
+    client = SlackClient(workspace, link, triggers, manifest, base_url=f"http://{host}:{port}")
+    web_api = WebApi(workspace, bot_token, triggers, client.emit)
+    app_env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("SLACK_")},
+        "SLACK_BOT_TOKEN": bot_token,
+        "SLACK_SIGNING_SECRET": signing_secret,
+        "SLACK_API_URL": f"http://{host}:{port}/api/",
+        "DATABASE_URL": f"sqlite:///{(data / 'peerlearn.db').resolve()}",
+        "HOST": "127.0.0.1",
+        "PORT": str(app_port),
+        "LOG_LEVEL": level,
+        "PEERLEARN_ROLE": "web",
+        "PEERLEARN_ADMINS": "",  # the seeded admin is a workspace admin, as on Slack
+    }
+    settings = Settings.from_env(app_env)
+    holder: dict[str, ScheduledJobs] = {}
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        server = SandboxServer(
+            (host, port),
+            workspace=workspace,
+            web_api=web_api,
+            client=client,
+            manifest=manifest,
+            jobs=lambda: holder.get("jobs"),
+            app_alive=lambda: process is not None and process.poll() is None,
+        )
+    except OSError as error:
+        raise ConfigError(
+            "PORT", f"cannot listen on {host}:{port} ({error.strerror}); set PORT to a free one"
+        ) from error
+    server.serve_in_background()
+    link.start()
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping the sandbox", signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    process = subprocess.Popen([sys.executable, str(app_script), "--role", "web"], env=app_env)  # noqa: S603
+    try:
+        if not _wait_healthy(app_port, process, stopping):
+            return 0 if stopping.is_set() else 1
+        jobs = holder["jobs"] = ScheduledJobs(settings, workspace)
+        jobs.start()
+        _seed_once(workspace, client)
+        log.info("sandbox ready: open %s", url)
+        print(f"*** Peerlearn sandbox ready: open {url} ***", flush=True)
+        while not stopping.wait(0.5):
+            if process.poll() is not None:
+                log.error("the app exited with %s; stopping the sandbox", process.returncode)
+                return 1
+        return 0
+    finally:
+        if "jobs" in holder:
+            holder["jobs"].stop()
+        _stop_app(process)
+        link.stop()
+        server.shutdown()
+        server.server_close()
+        workspace.engine.dispose()
+
+
+def _seed_once(workspace: Workspace, client: SlackClient) -> None:
+    with workspace.session() as session:
+        if workspace.get_setting(session, SEEDED_SETTING):
+            return
+    log.info("first start: seeding tips, a circle and a prompt schedule through the app")
+    seed_app(workspace, client)
+    with workspace.session() as session:
+        workspace.set_setting(session, SEEDED_SETTING, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+
+def _wait_healthy(port: int, process: subprocess.Popen[bytes], stopping: threading.Event) -> bool:
+    deadline = time.monotonic() + APP_START_TIMEOUT
+    while time.monotonic() < deadline and not stopping.is_set():
+        if process.poll() is not None:
+            log.error("the app exited with %s before it was ready", process.returncode)
+            return False
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    if not stopping.is_set():
+        log.error("the app did not answer /healthz within %.0fs", APP_START_TIMEOUT)
+    return False
+
+
+def _stop_app(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -1,0 +1,148 @@
+"""What the page shows one person: their conversations, the open one's messages, thread, modal, App Home."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+
+from sandbox.manifest import Manifest
+from sandbox.workspace import BOT_USER_ID, Channel, Member, Message, Problem, User, View, Workspace
+
+MESSAGES_SHOWN = 200
+
+
+def page_state(
+    workspace: Workspace,
+    manifest: Manifest,
+    *,
+    user_id: str,
+    channel_id: str | None,
+    thread_ts: str | None,
+    clock: dict[str, Any],
+) -> dict[str, Any]:
+    with workspace.session() as session:
+        users = list(session.scalars(select(User).order_by(User.is_bot, User.real_name)))
+        names = {user.id: user.real_name for user in users}
+        names["USLACKBOT"] = "Slackbot"
+        people = [u for u in users if not u.is_bot]
+        if user_id not in {u.id for u in people} and people:
+            user_id = people[0].id
+        mine = set(session.scalars(select(Member.channel_id).where(Member.user_id == user_id)))
+        channels = []
+        for channel in session.scalars(select(Channel).where(Channel.is_im.is_(False)).order_by(Channel.name)):
+            if channel.is_private and channel.id not in mine:
+                continue
+            members = workspace.members(session, channel.id)
+            channels.append(
+                {
+                    "id": channel.id,
+                    "name": channel.name,
+                    "topic": channel.topic,
+                    "is_private": channel.is_private,
+                    "is_archived": channel.is_archived,
+                    "is_member": channel.id in mine,
+                    "app_is_member": BOT_USER_ID in members,
+                }
+            )
+        app_dm = workspace.im_with(session, user_id) if people else None
+        visible = {c["id"] for c in channels} | ({app_dm.id} if app_dm else set())
+        if channel_id not in visible:
+            channel_id = str(channels[0]["id"]) if channels else None
+        messages: list[dict[str, Any]] = []
+        thread: list[dict[str, Any]] = []
+        if channel_id:
+            messages = _messages(workspace, session, channel_id, user_id, names, thread_ts=None)
+            if thread_ts:
+                thread = _messages(workspace, session, channel_id, user_id, names, thread_ts=thread_ts)
+        modal = session.scalars(
+            select(View).where(View.user_id == user_id, View.kind == "modal").order_by(View.position.desc())
+        ).first()
+        home = session.scalars(select(View).where(View.user_id == user_id, View.kind == "home")).first()
+        problems = session.scalars(select(Problem).order_by(Problem.id.desc()).limit(20)).all()
+        return {
+            "version": workspace.version,
+            "clock": clock,
+            "me": user_id,
+            "users": [
+                {
+                    "id": u.id,
+                    "name": u.name,
+                    "real_name": u.real_name,
+                    "title": u.title,
+                    "tz": u.tz,
+                    "is_admin": u.is_admin,
+                    "is_bot": u.is_bot,
+                }
+                for u in users
+            ],
+            "channels": channels,
+            "app_dm": app_dm.id if app_dm else None,
+            "channel": channel_id,
+            "messages": messages,
+            "thread_ts": thread_ts if thread else None,
+            "thread": thread,
+            "modal": None if modal is None else {"id": modal.id, "view": json.loads(modal.body)},
+            "home": None if home is None else {"id": home.id, "view": json.loads(home.body)},
+            "problems": [
+                {
+                    "id": p.id,
+                    "at": p.at.isoformat(timespec="seconds") + "Z",
+                    "method": p.method,
+                    "error": p.error,
+                    "details": json.loads(p.details),
+                }
+                for p in problems
+            ],
+            "manifest": manifest.as_json(),
+        }
+
+
+def _messages(
+    workspace: Workspace, session: Any, channel_id: str, user_id: str, names: dict[str, str], *, thread_ts: str | None
+) -> list[dict[str, Any]]:
+    query = select(Message).where(
+        Message.channel_id == channel_id, (Message.visible_to.is_(None)) | (Message.visible_to == user_id)
+    )
+    if thread_ts is None:
+        query = query.where((Message.thread_ts.is_(None)) | (Message.thread_ts == Message.ts))
+    else:
+        query = query.where((Message.ts == thread_ts) | (Message.thread_ts == thread_ts))
+    rows = list(reversed(session.scalars(query.order_by(Message.id.desc()).limit(MESSAGES_SHOWN)).all()))
+    reactions = workspace.reactions(session, [row.id for row in rows])
+    reply_counts: dict[str, int] = {}
+    if thread_ts is None and rows:
+        counted = session.execute(
+            select(Message.thread_ts, func.count())
+            .where(Message.channel_id == channel_id, Message.thread_ts.is_not(None), Message.thread_ts != Message.ts)
+            .where(Message.visible_to.is_(None))
+            .group_by(Message.thread_ts)
+        )
+        reply_counts = {str(ts): int(count) for ts, count in counted}
+    shown = []
+    for row in rows:
+        shown.append(
+            {
+                "ts": row.ts,
+                "user": row.user_id,
+                "user_name": names.get(row.user_id, row.user_id),
+                "is_app": row.user_id == BOT_USER_ID,
+                "text": row.text,
+                "blocks": json.loads(row.blocks),
+                "thread_ts": row.thread_ts,
+                "reply_count": reply_counts.get(row.ts, 0),
+                "ephemeral": row.visible_to is not None,
+                "edited": row.edited,
+                "reactions": [
+                    {
+                        "name": r["name"],
+                        "count": r["count"],
+                        "mine": user_id in r["users"],
+                        "users": [names.get(u, u) for u in r["users"]],
+                    }
+                    for r in reactions.get(row.id, [])
+                ],
+            }
+        )
+    return shown

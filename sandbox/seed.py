@@ -1,0 +1,154 @@
+"""First-start data, so the first look is not empty.
+
+The workspace (people, channels, a conversation) is written directly: that is Slack's own data.
+Everything Peerlearn holds (tips, votes, a circle, a prompt schedule) is made the way a person
+would make it, through slash commands, reactions and a modal sent to the real app. So the seed
+also checks, on every first start, that the app answers what Slack sends it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+
+from sandbox.client import SlackClient
+from sandbox.forms import form_values
+from sandbox.workspace import BOT_USER_ID, Channel, Member, Message, User, View, Workspace
+
+log = logging.getLogger("peerlearn.sandbox")
+
+ADMIN = "U0ANA"
+PEOPLE = [
+    # id, handle, name, title, time zone, workspace admin
+    (ADMIN, "ana", "Ana Souza", "Staff engineer", "America/Sao_Paulo", True),
+    ("U0BEN", "ben", "Ben Okafor", "Product designer", "Africa/Lagos", False),
+    ("U0CHEN", "chen", "Chen Wei", "Data scientist", "Asia/Singapore", False),
+    ("U0DANA", "dana", "Dana Kim", "Engineering manager", "America/Los_Angeles", False),
+    ("U0ELI", "eli", "Eli Novak", "Junior engineer", "Europe/Berlin", False),
+]
+CHANNELS = [
+    # id, name, topic, private, members, the app is a member
+    (
+        "C0GENERAL",
+        "general",
+        "Company-wide news, learning prompts and the weekly digest",
+        False,
+        ["U0ANA", "U0BEN", "U0CHEN", "U0DANA", "U0ELI"],
+        True,
+    ),
+    ("C0ENG", "engineering", "Builds, reviews, databases", False, ["U0ANA", "U0CHEN", "U0DANA", "U0ELI"], True),
+    (
+        "C0DESIGN",
+        "design",
+        "Figma, research, critique (the app is not in here yet)",
+        False,
+        ["U0ANA", "U0BEN", "U0DANA"],
+        False,
+    ),
+    ("G0LEADS", "leads", "Private: team leads (invite the app to use it here)", True, ["U0ANA", "U0DANA"], False),
+]
+CONVERSATION = [
+    ("C0GENERAL", "U0DANA", "Morning all! Reminder: demo day is Thursday."),
+    ("C0ENG", "U0ELI", "Anyone know how to review a PR without stashing my half-done work?"),
+]
+CAPTURED = (
+    "C0ENG",
+    "U0CHEN",
+    "TIL: `git worktree add ../review origin/main` gives you a second checkout next to the first, "
+    "so you can review a PR without stashing anything.",
+)
+TIPS = [
+    (ADMIN, "C0ENG", "Run EXPLAIN ANALYZE before adding an index: measure first, then change. #postgres #performance"),
+    ("U0BEN", "C0DESIGN", 'Name layers after what they show ("Empty state"), not where they are ("Frame 12"). #figma'),
+    ("U0DANA", "C0GENERAL", 'In 1:1s ask "what would make next week easier?": blockers come up early. #management'),
+]
+HELPFUL = [("U0ELI", 0, "+1"), ("U0CHEN", 0, "raised_hands"), ("U0DANA", 1, "+1"), ("U0ELI", 2, "heart")]
+CIRCLE = {"name": "Postgres study group", "description": "Reading the PostgreSQL docs together, one chapter a week"}
+
+
+def seed_workspace(workspace: Workspace) -> None:
+    with workspace.session() as session:
+        session.add(User(id=BOT_USER_ID, name="peerlearn", real_name="Peerlearn", tz="UTC", is_bot=True))
+        for user_id, handle, name, title, zone, admin in PEOPLE:
+            session.add(User(id=user_id, name=handle, real_name=name, title=title, tz=zone, is_admin=admin))
+        session.flush()
+        for channel_id, name, topic, private, members, app_joined in CHANNELS:
+            session.add(Channel(id=channel_id, name=name, topic=topic, is_private=private))
+            session.flush()
+            session.add_all(Member(channel_id=channel_id, user_id=user_id) for user_id in members)
+            if app_joined:
+                session.add(Member(channel_id=channel_id, user_id=BOT_USER_ID))
+        for channel_id, user_id, text in CONVERSATION:
+            session.add(Message(channel_id=channel_id, ts=workspace.next_ts(), user_id=user_id, text=text))
+    workspace.changed()
+
+
+def seed_app(workspace: Workspace, client: SlackClient) -> None:
+    """Tips, helpful votes, a circle with members and a prompt schedule, made through the app."""
+    channel_id, author, text = CAPTURED
+    client.send(author, channel_id, text)
+    captured_ts = _wait(lambda: _latest(workspace, channel_id, author), "the message to capture")
+    client.toggle_reaction("U0ELI", channel_id, captured_ts, "bulb")
+
+    posts: list[tuple[str, str]] = []
+    for user_id, channel, tip in TIPS:
+        client.run_command(user_id, channel, f"/tip {tip}")
+        posts.append((channel, _wait(partial(_tip_post, workspace, channel, tip), f"the tip post in {channel}")))
+    for user_id, index, emoji in HELPFUL:
+        channel, ts = posts[index]
+        client.toggle_reaction(user_id, channel, ts, emoji)
+
+    client.run_command(ADMIN, "C0ENG", f"/circle create {CIRCLE['name']}")
+    view_id, view = _wait(lambda: _modal_of(workspace, ADMIN), "the circle form")
+    errors = client.submit_view(ADMIN, view_id, form_values(view, {"description": CIRCLE["description"]}))
+    if errors:
+        raise RuntimeError(f"the circle form was refused: {errors}")
+    for member in ("U0CHEN", "U0ELI"):
+        client.run_command(member, "C0ENG", f"/circle join {CIRCLE['name']}")
+
+    client.run_command(ADMIN, "C0GENERAL", "/peerlearn prompts #general mon 09:30")
+    client.run_command(ADMIN, "C0GENERAL", "/peerlearn digest #general fri 16:00")
+    client.link.drain()
+
+
+def _wait(probe: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (found := probe()) is not None:
+            return found
+        time.sleep(0.05)
+    raise RuntimeError(f"seeding: no {what} after {timeout:.0f}s")
+
+
+def _latest(workspace: Workspace, channel_id: str, user_id: str) -> str | None:
+    with workspace.session() as session:
+        return session.scalars(
+            select(Message.ts)
+            .where(Message.channel_id == channel_id, Message.user_id == user_id, Message.visible_to.is_(None))
+            .order_by(Message.id.desc())
+        ).first()
+
+
+def _tip_post(workspace: Workspace, channel_id: str, tip: str) -> str | None:
+    words = tip.split()[:3]  # the post escapes the text; its first plain words are enough to find it
+    with workspace.session() as session:
+        for message in session.scalars(
+            select(Message)
+            .where(Message.channel_id == channel_id, Message.user_id == BOT_USER_ID, Message.visible_to.is_(None))
+            .order_by(Message.id.desc())
+        ):
+            if all(word in message.blocks for word in words):
+                return message.ts
+    return None
+
+
+def _modal_of(workspace: Workspace, user_id: str) -> tuple[str, dict[str, Any]] | None:
+    with workspace.session() as session:
+        view = session.scalars(select(View).where(View.user_id == user_id, View.kind == "modal")).first()
+        return None if view is None else (view.id, json.loads(view.body))

@@ -1,0 +1,203 @@
+"""The sandbox's one HTTP server: the page, its JSON actions, the Slack Web API and response_urls.
+
+    GET  /                      the page (static files, no build step)
+    GET  /sandbox/state         what one person sees; long-polls with ?since=<version>
+    POST /sandbox/<action>      what they do: send, react, shortcut, click, submit, close, home, jobs
+    POST /api/<method>          Slack's Web API, for the app (SLACK_API_URL points here)
+    POST /response/<token>      response_url answers from the app
+    GET  /healthz               200 while the sandbox and the app both answer
+
+A stdlib threading server is enough: it serves one browser and one app on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from sandbox.client import ActionError, SlackClient
+from sandbox.jobs import ScheduledJobs
+from sandbox.manifest import Manifest
+from sandbox.page_state import page_state
+from sandbox.web_api import WebApi
+from sandbox.workspace import Workspace
+
+log = logging.getLogger("peerlearn.sandbox")
+
+STATIC = Path(__file__).parent / "static"
+LONG_POLL_SECONDS = 20.0
+
+
+class SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        workspace: Workspace,
+        web_api: WebApi,
+        client: SlackClient,
+        manifest: Manifest,
+        jobs: Callable[[], ScheduledJobs | None],
+        app_alive: Callable[[], bool],
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.workspace = workspace
+        self.web_api = web_api
+        self.client = client
+        self.manifest = manifest
+        self.jobs = jobs
+        self.app_alive = app_alive
+
+    def serve_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, name="sandbox-http")
+        thread.daemon = True
+        thread.start()
+        return thread
+
+    # -- the page's actions ------------------------------------------------------------------------
+
+    def state(self, query: dict[str, str]) -> dict[str, Any]:
+        since = query.get("since")
+        if since is not None and since.lstrip("-").isdigit():
+            self.workspace.wait_for_change(int(since), LONG_POLL_SECONDS)
+        jobs = self.jobs()
+        now = jobs.clock() if jobs else None
+        clock = {
+            "now": now.isoformat(timespec="seconds") if now else None,
+            "offset_seconds": jobs.clock.offset.total_seconds() if jobs else 0,
+            "app_alive": self.app_alive(),
+        }
+        return page_state(
+            self.workspace,
+            self.manifest,
+            user_id=query.get("user", ""),
+            channel_id=query.get("channel") or None,
+            thread_ts=query.get("thread") or None,
+            clock=clock,
+        )
+
+    def act(self, action: str, args: dict[str, Any]) -> dict[str, Any]:
+        client, user = self.client, str(args.get("user", ""))
+        if action == "send":
+            client.send(user, str(args["channel"]), str(args.get("text", "")), args.get("thread_ts") or None)
+        elif action == "react":
+            added = client.toggle_reaction(user, str(args["channel"]), str(args["ts"]), str(args["name"]))
+            return {"ok": True, "added": added}
+        elif action == "shortcut":
+            client.shortcut(user, str(args["channel"]), str(args["ts"]), str(args["callback_id"]))
+        elif action == "click":
+            client.click(
+                user,
+                action_id=str(args["action_id"]),
+                block_id=str(args.get("block_id", "")),
+                channel_id=args.get("channel"),
+                ts=args.get("ts"),
+                view_id=args.get("view_id"),
+            )
+        elif action == "submit":
+            errors = client.submit_view(user, str(args["view_id"]), dict(args.get("values") or {}))
+            return {"ok": not errors, "errors": errors}
+        elif action == "close":
+            client.close_view(user, str(args["view_id"]))
+        elif action == "home":
+            client.open_app_home(user, str(args.get("tab", "home")))
+        elif action == "jobs":
+            jobs = self.jobs()
+            if jobs is None:
+                raise ActionError("The scheduler is still starting; try again in a moment.")
+            run = jobs.run_now()
+            return {"ok": True, "summary": run.describe(), "now": run.now.isoformat(timespec="seconds")}
+        else:
+            raise LookupError(action)
+        return {"ok": True}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SandboxServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("sandbox http: " + format, *args)
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        if url.path == "/sandbox/state":
+            query = {key: values[0] for key, values in parse_qs(url.query).items()}
+            self._json(200, self.server.state(query))
+        elif url.path == "/healthz":
+            alive = self.server.app_alive()
+            self._json(200 if alive else 503, {"ok": alive})
+        elif url.path in ("/", "/index.html"):
+            self._file(STATIC / "index.html")
+        elif url.path.startswith("/static/"):
+            name = url.path.removeprefix("/static/")
+            path = (STATIC / name).resolve()
+            if STATIC.resolve() in path.parents and path.is_file():
+                self._file(path)
+            else:
+                self._json(404, {"ok": False, "error": "not_found"})
+        else:
+            self._json(404, {"ok": False, "error": "not_found"})
+
+    def do_POST(self) -> None:
+        url = urlparse(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        if url.path.startswith("/api/"):
+            self._web_api(url.path.removeprefix("/api/"), raw)
+        elif url.path.startswith("/response/"):
+            status, body = self.server.client.respond(url.path.removeprefix("/response/"), _json_or_empty(raw))
+            self._json(status, body)
+        elif url.path.startswith("/sandbox/"):
+            self._action(url.path.removeprefix("/sandbox/"), raw)
+        else:
+            self._json(404, {"ok": False, "error": "not_found"})
+
+    def _web_api(self, method: str, raw: str) -> None:
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            args = _json_or_empty(raw)
+        else:
+            args = {key: values[0] for key, values in parse_qs(raw).items()}
+        auth = self.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
+        self._json(200, self.server.web_api.handle(method, args, token))
+
+    def _action(self, action: str, raw: str) -> None:
+        try:
+            self._json(200, self.server.act(action, _json_or_empty(raw)))
+        except ActionError as error:
+            self._json(200, {"ok": False, "error": str(error)})
+        except (KeyError, LookupError) as error:
+            self._json(400, {"ok": False, "error": f"bad request: {error}"})
+
+    def _json(self, status: int, body: dict[str, Any]) -> None:
+        self._send(status, json.dumps(body).encode(), "application/json")
+
+    def _file(self, path: Path) -> None:
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        self._send(200, path.read_bytes(), kind + ("; charset=utf-8" if kind.startswith("text/") else ""))
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _json_or_empty(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

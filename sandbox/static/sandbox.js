@@ -1,0 +1,375 @@
+// The sandbox page: long-polls /sandbox/state and draws it; every click is a POST to /sandbox/<action>,
+// which the server turns into what Slack would send the app.
+"use strict";
+
+const REACTIONS = ["bulb", "+1", "heart", "raised_hands", "tada", "eyes", "rocket", "white_check_mark"];
+const view = { user: "", channel: "", thread: "", home: false, homeTab: "home" };
+let state = null;
+let poll = null;
+let shownModal = "";
+
+const $ = (id) => document.getElementById(id);
+
+function readLocation() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  view.user = params.get("user") || localStorage.getItem("sandbox-user") || "";
+  view.channel = params.get("channel") || "";
+  view.thread = params.get("thread") || "";
+  view.home = params.get("home") === "1";
+}
+
+function writeLocation() {
+  const params = new URLSearchParams();
+  if (view.user) params.set("user", view.user);
+  if (view.channel) params.set("channel", view.channel);
+  if (view.thread) params.set("thread", view.thread);
+  if (view.home) params.set("home", "1");
+  history.replaceState(null, "", `#${params}`);
+  if (view.user) localStorage.setItem("sandbox-user", view.user);
+}
+
+// -- talking to the server -------------------------------------------------------------------------
+
+async function act(action, args) {
+  const response = await fetch(`/sandbox/${action}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ user: view.user, ...args }),
+  });
+  const body = await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }));
+  if (!body.ok && body.error) notify(body.error, true);
+  refresh();
+  return body;
+}
+
+function refresh() {
+  if (poll) poll.abort();
+}
+
+async function loop() {
+  let since = null;
+  for (;;) {
+    poll = new AbortController();
+    const params = new URLSearchParams({ user: view.user, channel: view.home && view.homeTab === "home" ? "" : view.channel, thread: view.thread });
+    if (view.home && view.homeTab === "messages" && state) params.set("channel", state.app_dm);
+    if (since !== null) params.set("since", since);
+    try {
+      const response = await fetch(`/sandbox/state?${params}`, { signal: poll.signal });
+      state = await response.json();
+      since = state.version;
+      render();
+    } catch (error) {
+      since = null; // aborted by an action, or the server restarted: draw afresh
+      if (error.name !== "AbortError") await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+function notify(text, isError = false) {
+  const banner = $("jobs-status");
+  banner.textContent = text;
+  banner.classList.toggle("error", isError);
+  banner.hidden = false;
+}
+
+// -- drawing -----------------------------------------------------------------------------------------
+
+function names() {
+  const users = {};
+  for (const user of state.users) users[user.id] = user.real_name;
+  const channels = {};
+  for (const channel of state.channels) channels[channel.id] = channel.name;
+  return { users, channels };
+}
+
+function render() {
+  view.user = state.me;
+  if (!view.home) view.channel = state.channel || "";
+  writeLocation();
+  renderUsers();
+  renderClock();
+  renderSidebar();
+  renderProblems();
+  if (view.home) renderHome(); else renderChannel();
+  renderThread();
+  renderModal();
+}
+
+function renderUsers() {
+  const select = $("user-select");
+  const people = state.users.filter((u) => !u.is_bot);
+  const wanted = people.map((u) => `${u.id}:${u.real_name}`).join(",");
+  if (select.dataset.people !== wanted) {
+    select.replaceChildren(...people.map((u) => el("option", { value: u.id }, `${u.real_name}${u.is_admin ? " (admin)" : ""}`)));
+    select.dataset.people = wanted;
+  }
+  select.value = state.me;
+  const me = people.find((u) => u.id === state.me);
+  $("user-hint").textContent = me ? `${me.title} · ${me.tz}` : "";
+}
+
+function renderClock() {
+  const clock = $("clock");
+  if (state.clock.now) {
+    const now = new Date(state.clock.now);
+    clock.dateTime = state.clock.now;
+    clock.textContent = now.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    clock.title = state.clock.offset_seconds > 0 ? `${Math.round(state.clock.offset_seconds / 3600)} h ahead of real time` : "real time";
+  }
+  $("app-status").textContent = state.clock.app_alive ? "● app running" : "● app not running";
+  $("app-status").classList.toggle("down", !state.clock.app_alive);
+}
+
+function renderSidebar() {
+  const list = $("channel-list");
+  list.replaceChildren(...state.channels.map((channel) => el("li", {},
+    el("button", {
+      type: "button", class: "conversation", "aria-current": !view.home && channel.id === view.channel ? "page" : null,
+      onclick: () => { view.home = false; view.channel = channel.id; view.thread = ""; writeLocation(); refresh(); },
+    }, `${channel.is_private ? "🔒" : "#"} ${channel.name}`, channel.is_member ? null : el("span", { class: "muted" }, " (not joined)")))));
+  $("open-home").setAttribute("aria-current", view.home ? "page" : "false");
+}
+
+function renderProblems() {
+  $("problem-count").textContent = String(state.problems.length);
+  $("problems").classList.toggle("has-problems", state.problems.length > 0);
+  $("problem-list").replaceChildren(...state.problems.map((p) => el("li", {},
+    el("strong", {}, `${p.method}: ${p.error}`), el("span", { class: "muted" }, ` ${new Date(p.at).toLocaleTimeString()}`),
+    el("ul", {}, p.details.map((d) => el("li", {}, d))))));
+}
+
+function context() {
+  return {
+    names: names(),
+    channels: state.channels.filter((c) => c.is_member || !c.is_private),
+    currentChannel: view.channel,
+    onButton: (element, blockId) => null,
+  };
+}
+
+function renderChannel() {
+  const channel = state.channels.find((c) => c.id === state.channel);
+  $("home-tabs").hidden = true;
+  $("home-view").hidden = true;
+  $("messages").hidden = false;
+  $("composer").hidden = false;
+  $("conversation-title").textContent = channel ? `${channel.is_private ? "🔒" : "#"} ${channel.name}` : "No channel";
+  $("conversation-topic").textContent = channel
+    ? `${channel.topic}${channel.app_is_member ? "" : " · Peerlearn is not in this channel"}` : "";
+  $("composer-label").textContent = channel ? `Message #${channel.name}` : "Message";
+  renderMessages($("messages"), state.messages, state.channel, false);
+}
+
+function renderHome() {
+  $("home-tabs").hidden = false;
+  $("conversation-title").textContent = state.manifest.app_name;
+  $("conversation-topic").textContent = "App Home";
+  $("tab-home").setAttribute("aria-selected", String(view.homeTab === "home"));
+  $("tab-messages").setAttribute("aria-selected", String(view.homeTab === "messages"));
+  const onHome = view.homeTab === "home";
+  $("home-view").hidden = !onHome;
+  $("messages").hidden = onHome;
+  $("composer").hidden = onHome || !state.manifest.messages_tab;
+  $("composer-label").textContent = `Message ${state.manifest.app_name}`;
+  if (onHome) {
+    const home = $("home-view");
+    if (!state.manifest.home_tab) {
+      home.replaceChildren(el("p", { class: "muted" }, "This app has no Home tab (home_tab_enabled is false in manifest.yml). Its DMs are under Messages."));
+    } else if (!state.home) {
+      home.replaceChildren(el("p", { class: "muted" }, "Nothing published yet."));
+    } else {
+      const ctx = { ...context(), onButton: (element, blockId) => act("click", { view_id: state.home.id, action_id: element.action_id, block_id: blockId }) };
+      home.replaceChildren(...renderBlocks(state.home.view.blocks, ctx));
+    }
+  } else {
+    view.channel = state.app_dm;
+    renderMessages($("messages"), state.messages, state.app_dm, false);
+  }
+}
+
+function renderMessages(list, messages, channelId, inThread) {
+  const ctx = context();
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.replaceChildren(...messages.map((message) => renderMessage(message, channelId, inThread, ctx)));
+  if (atBottom || !list.dataset.drawn) list.scrollTop = list.scrollHeight;
+  list.dataset.drawn = "1";
+}
+
+function renderMessage(message, channelId, inThread, ctx) {
+  const when = new Date(Number(message.ts) * 1000);
+  const buttonCtx = { ...ctx, onButton: (element, blockId) => act("click", { channel: channelId, ts: message.ts, action_id: element.action_id, block_id: blockId }) };
+  const body = message.blocks.length && !(message.blocks.length === 1 && message.blocks[0].type === "rich_text")
+    ? el("div", { class: "blocks" }, renderBlocks(message.blocks, buttonCtx))
+    : el("div", { class: "text", html: mrkdwn(message.text, ctx.names) });
+  const item = el("li", { class: `message${message.ephemeral ? " ephemeral" : ""}`, "data-ts": message.ts },
+    el("div", { class: "meta" },
+      el("strong", {}, message.user_name),
+      message.is_app ? el("span", { class: "badge" }, "APP") : null,
+      el("time", { datetime: when.toISOString() }, when.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })),
+      message.edited ? el("span", { class: "muted" }, "(edited)") : null,
+      message.ephemeral ? el("span", { class: "muted" }, "Only visible to you") : null),
+    body);
+  if (!message.ephemeral) {
+    item.append(renderReactions(message, channelId));
+    const tools = el("div", { class: "message-tools" });
+    if (!inThread) {
+      tools.append(el("button", { type: "button", onclick: () => openThread(message.ts) },
+        message.reply_count ? `${message.reply_count} repl${message.reply_count === 1 ? "y" : "ies"}` : "Reply in thread"));
+    }
+    tools.append(el("button", { type: "button", "aria-label": "Add reaction", onclick: (event) => openPicker(event.currentTarget, channelId, message.ts) }, "☺+"));
+    for (const shortcut of state.manifest.shortcuts.filter((s) => s.kind === "message")) {
+      tools.append(el("button", { type: "button", title: shortcut.description,
+        onclick: () => act("shortcut", { channel: channelId, ts: message.ts, callback_id: shortcut.callback_id }) }, shortcut.name));
+    }
+    item.append(tools);
+  }
+  return item;
+}
+
+function renderReactions(message, channelId) {
+  return el("div", { class: "reactions" }, message.reactions.map((reaction) => el("button", {
+    type: "button", class: "reaction", "aria-pressed": String(reaction.mine),
+    title: `${reaction.users.join(", ")} reacted with :${reaction.name}:`,
+    "aria-label": `${reaction.name}, ${reaction.count} reaction${reaction.count === 1 ? "" : "s"}${reaction.mine ? ", including yours" : ""}`,
+    onclick: () => act("react", { channel: channelId, ts: message.ts, name: reaction.name }),
+  }, `${emojiFor(reaction.name)} ${reaction.count}`)));
+}
+
+function openPicker(anchor, channelId, ts) {
+  const picker = $("emoji-picker");
+  picker.replaceChildren(...REACTIONS.map((name) => el("button", {
+    type: "button", "aria-label": name, title: `:${name}:`,
+    onclick: () => { picker.hidden = true; act("react", { channel: channelId, ts, name }); anchor.focus(); },
+  }, emojiFor(name))));
+  const box = anchor.getBoundingClientRect();
+  picker.style.top = `${window.scrollY + box.bottom + 4}px`;
+  picker.style.left = `${window.scrollX + box.left}px`;
+  picker.hidden = false;
+  picker.querySelector("button").focus();
+}
+
+function openThread(ts) {
+  view.thread = ts;
+  writeLocation();
+  refresh();
+}
+
+function renderThread() {
+  const pane = $("thread");
+  pane.hidden = !state.thread_ts;
+  if (state.thread_ts) renderMessages($("thread-messages"), state.thread, state.channel, true);
+}
+
+function renderModal() {
+  const dialog = $("modal");
+  if (!state.modal) {
+    if (dialog.open) dialog.close();
+    shownModal = "";
+    return;
+  }
+  const modal = state.modal.view;
+  const key = `${state.modal.id}:${modal.hash || ""}:${JSON.stringify(modal.blocks).length}`;
+  if (key === shownModal && dialog.open) return; // keep what the person typed
+  shownModal = key;
+  $("modal-title").textContent = modal.title.text;
+  $("modal-close").textContent = modal.close ? modal.close.text : "Cancel";
+  $("modal-submit").textContent = modal.submit ? modal.submit.text : "Submit";
+  $("modal-submit").hidden = !modal.submit;
+  $("modal-error").hidden = true;
+  const ctx = { ...context(), inModal: true,
+    onButton: (element, blockId) => act("click", { view_id: state.modal.id, action_id: element.action_id, block_id: blockId }) };
+  $("modal-body").replaceChildren(...renderBlocks(modal.blocks, ctx));
+  if (!dialog.open) dialog.showModal();
+  const first = $("modal-body").querySelector("input, textarea, select");
+  if (first) first.focus();
+}
+
+async function submitModal(event) {
+  event.preventDefault();
+  const form = $("modal-form");
+  for (const error of form.querySelectorAll(".field-error")) { error.hidden = true; error.textContent = ""; }
+  for (const control of form.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
+  const missing = [...form.querySelectorAll("[data-block-id][required]")].filter((c) => !c.value.trim());
+  if (missing.length) {
+    for (const control of missing) showFieldError(control.dataset.blockId, "Please fill out this field.");
+    missing[0].focus();
+    return;
+  }
+  const result = await act("submit", { view_id: state.modal.id, values: formValues(form) });
+  const errors = result.errors || {};
+  for (const [blockId, message] of Object.entries(errors)) showFieldError(blockId, message);
+  if (!result.ok && !Object.keys(errors).length && result.error) {
+    $("modal-error").textContent = result.error;
+    $("modal-error").hidden = false;
+  }
+}
+
+function showFieldError(blockId, message) {
+  const error = document.getElementById(`error-${blockId}`);
+  const control = document.getElementById(`input-${blockId}`);
+  if (error) { error.textContent = message; error.hidden = false; }
+  if (control) { control.setAttribute("aria-invalid", "true"); control.focus(); }
+}
+
+// -- composer --------------------------------------------------------------------------------------
+
+function renderHints() {
+  const text = $("composer-text").value;
+  const hints = $("command-hints");
+  if (!text.startsWith("/") || !state) { hints.replaceChildren(); return; }
+  const typed = text.split(" ")[0];
+  const matches = state.manifest.commands.filter((c) => c.name.startsWith(typed));
+  hints.replaceChildren(...matches.map((c) => el("li", {}, el("code", {}, c.name), ` ${c.usage_hint} — ${c.description}`)));
+}
+
+async function send(textarea, threadTs) {
+  const text = textarea.value;
+  if (!text.trim()) return;
+  textarea.value = "";
+  renderHints();
+  const channel = view.home ? state.app_dm : view.channel;
+  const result = await act("send", { channel, text, thread_ts: threadTs || null });
+  if (!result.ok) textarea.value = text;
+}
+
+function composerKeys(event, threadTs) {
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    send(event.currentTarget, threadTs());
+  }
+}
+
+// -- wiring ----------------------------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", () => {
+  readLocation();
+  $("user-select").addEventListener("change", (event) => { view.user = event.target.value; view.thread = ""; writeLocation(); refresh(); });
+  $("composer").addEventListener("submit", (event) => { event.preventDefault(); send($("composer-text"), null); });
+  $("composer-text").addEventListener("keydown", (event) => composerKeys(event, () => null));
+  $("composer-text").addEventListener("input", renderHints);
+  $("thread-composer").addEventListener("submit", (event) => { event.preventDefault(); send($("thread-text"), view.thread); });
+  $("thread-text").addEventListener("keydown", (event) => composerKeys(event, () => view.thread));
+  $("close-thread").addEventListener("click", () => { view.thread = ""; writeLocation(); refresh(); });
+  $("open-home").addEventListener("click", () => { view.home = true; view.thread = ""; writeLocation(); act("home", { tab: view.homeTab }); });
+  $("tab-home").addEventListener("click", () => { view.homeTab = "home"; act("home", { tab: "home" }); });
+  $("tab-messages").addEventListener("click", () => { view.homeTab = "messages"; act("home", { tab: "messages" }); });
+  $("modal-form").addEventListener("submit", submitModal);
+  $("modal-close").addEventListener("click", () => act("close", { view_id: state.modal.id }));
+  $("modal").addEventListener("cancel", (event) => { event.preventDefault(); act("close", { view_id: state.modal.id }); });
+  $("run-jobs").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    notify("Running scheduled jobs…");
+    const result = await act("jobs", {});
+    if (result.ok) notify(result.summary);
+    button.disabled = false;
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !$("emoji-picker").hidden) $("emoji-picker").hidden = true;
+  });
+  document.addEventListener("click", (event) => {
+    const picker = $("emoji-picker");
+    if (!picker.hidden && !picker.contains(event.target) && !event.target.closest(".message-tools")) picker.hidden = true;
+  });
+  loop();
+});
