@@ -187,12 +187,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, path.read_bytes(), kind + ("; charset=utf-8" if kind.startswith("text/") else ""))
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the page went away mid long-poll: nothing to answer
 
 
 def _json_or_empty(raw: str) -> dict[str, Any]:

@@ -11,7 +11,9 @@ const EMOJI = {
   trophy: "🏆", mag: "🔍", warning: "⚠️", x: "❌", pray: "🙏", clap: "👏", thinking_face: "🤔",
   hourglass: "⌛", bell: "🔔", link: "🔗", pushpin: "📌", question: "❓", muscle: "💪",
   wastebasket: "🗑️", sunrise: "🌅", clipboard: "📋", busts_in_silhouette: "👥", bar_chart: "📊",
-  medal: "🏅", spiral_calendar_pad: "🗓️", raising_hand: "🙋", zap: "⚡", mortar_board: "🎓",
+  medal: "🏅", spiral_calendar_pad: "🗓️", raising_hand: "🙋", zap: "⚡", mortar_board: "🎓", thread: "🧵",
+  alarm_clock: "⏰", card_file_box: "🗃️", pause_button: "⏸️",
+  calendar_spiral: "🗓️", hammer_and_wrench: "🛠️", bookmark: "🔖", pencil: "✏️", sos: "🆘",
 };
 
 function emojiFor(name) {
@@ -41,12 +43,28 @@ function reference(inner, names) {
     const id = target.slice(1);
     return `<span class="mention">#${escapeHtml(label || names.channels[id] || id)}</span>`;
   }
+  if (target.startsWith("!date^")) {
+    // <!date^unix^{tokens}^optional_link|fallback>: the fallback text is what a reader sees.
+    const seconds = Number(target.split("^")[1]);
+    const shown = Number.isFinite(seconds) ? new Date(seconds * 1000).toLocaleDateString() : label;
+    return `<time>${escapeHtml(decodeSlackEntities(shown || label || ""))}</time>`;
+  }
+  if (target.startsWith("!subteam^")) {
+    return `<span class="mention">${escapeHtml(decodeSlackEntities(label || "@group"))}</span>`;
+  }
   if (target.startsWith("!")) {
     const special = target.slice(1).split("^")[0];
     return `<span class="mention">@${escapeHtml(label || special)}</span>`;
   }
   const url = safeUrl(decodeSlackEntities(target));
   if (!url) return escapeHtml(decodeSlackEntities(label || target));
+  const permalink = url.match(/^https:\/\/[^/]+\.slack\.com\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})/);
+  if (permalink) {
+    // A link to a message in this workspace opens it here, as Slack's client does.
+    const [, channel, seconds, micros] = permalink;
+    const href = `#channel=${channel}&ts=${seconds}.${micros}`;
+    return `<a href="${escapeHtml(href)}" class="permalink">${escapeHtml(decodeSlackEntities(label || target))}</a>`;
+  }
   return `<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(decodeSlackEntities(label || target))}</a>`;
 }
 

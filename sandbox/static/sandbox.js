@@ -3,7 +3,7 @@
 "use strict";
 
 const REACTIONS = ["bulb", "+1", "heart", "raised_hands", "tada", "eyes", "rocket", "white_check_mark"];
-const view = { user: "", channel: "", thread: "", home: false, homeTab: "home" };
+const view = { user: "", channel: "", thread: "", home: false, homeTab: "home", highlight: "" };
 let state = null;
 let poll = null;
 let shownModal = "";
@@ -16,6 +16,7 @@ function readLocation() {
   view.channel = params.get("channel") || "";
   view.thread = params.get("thread") || "";
   view.home = params.get("home") === "1";
+  view.highlight = params.get("ts") || "";
 }
 
 function writeLocation() {
@@ -193,6 +194,12 @@ function renderMessages(list, messages, channelId, inThread) {
   list.replaceChildren(...messages.map((message) => renderMessage(message, channelId, inThread, ctx)));
   if (atBottom || !list.dataset.drawn) list.scrollTop = list.scrollHeight;
   list.dataset.drawn = "1";
+  const wanted = view.highlight && list.querySelector(`[data-ts="${CSS.escape(view.highlight)}"]`);
+  if (wanted) {
+    wanted.classList.add("highlight");
+    wanted.scrollIntoView({ block: "center" });
+    view.highlight = "";
+  }
 }
 
 function renderMessage(message, channelId, inThread, ctx) {
@@ -205,7 +212,7 @@ function renderMessage(message, channelId, inThread, ctx) {
     el("div", { class: "meta" },
       el("strong", {}, message.user_name),
       message.is_app ? el("span", { class: "badge" }, "APP") : null,
-      el("time", { datetime: when.toISOString() }, when.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })),
+      el("time", { datetime: when.toISOString() }, when.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })),
       message.edited ? el("span", { class: "muted" }, "(edited)") : null,
       message.ephemeral ? el("span", { class: "muted" }, "Only visible to you") : null),
     body);
@@ -343,6 +350,12 @@ function composerKeys(event, threadTs) {
 
 document.addEventListener("DOMContentLoaded", () => {
   readLocation();
+  window.addEventListener("hashchange", () => {
+    const user = view.user;
+    readLocation();
+    view.user = view.user || user;
+    refresh();
+  });
   $("user-select").addEventListener("change", (event) => { view.user = event.target.value; view.thread = ""; writeLocation(); refresh(); });
   $("composer").addEventListener("submit", (event) => { event.preventDefault(); send($("composer-text"), null); });
   $("composer-text").addEventListener("keydown", (event) => composerKeys(event, () => null));

@@ -1,0 +1,202 @@
+"""The sandbox page in headless Chromium: the main flows a person goes through, by label and role.
+
+Uses the machine's Chromium (Debian's `chromium` package) through Playwright's `executable_path`;
+no browser is downloaded. Skipped, saying why, only when no Chromium can be found.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.app_link import AppLink
+from sandbox.client import SlackClient
+from sandbox.manifest import Manifest
+from sandbox.seed import seed_workspace
+from sandbox.server import SandboxServer
+from sandbox.web_api import Triggers, WebApi
+from sandbox.workspace import Workspace
+from tests.sandbox.conftest import ROOT, Sandbox, free_port
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.lock")
+expect = playwright_api.expect
+Page = playwright_api.Page
+
+
+def chromium_path() -> str | None:
+    candidates = [os.environ.get("CHROMIUM_PATH"), "chromium", "chromium-browser", "google-chrome"]
+    return next((found for name in candidates if name and (found := shutil.which(name))), None)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip(
+            "no Chromium here: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH"
+        )
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def open_as(page: Page, sandbox: Sandbox, user: str, channel: str) -> None:
+    page.goto(f"{sandbox.url}#user={user}&channel={channel}")
+    expect(page.get_by_label("Acting as")).to_have_value(user)
+
+
+def send(page: Page, label: str, text: str) -> None:
+    composer = page.get_by_label(label)
+    composer.fill(text)
+    composer.press("Enter")
+    expect(composer).to_have_value("")
+
+
+def app_post(page: Page, text: str) -> Any:
+    return page.locator("#messages li.message").filter(has_text=text).filter(has=page.locator(".badge", has_text="APP"))
+
+
+def run_jobs_until(page: Page, locator: Any, attempts: int = 12) -> None:
+    for _ in range(attempts):
+        button = page.get_by_role("button", name="Run scheduled jobs now")
+        expect(button).to_be_enabled()
+        button.click()
+        expect(page.locator("#jobs-status")).not_to_have_text("Running scheduled jobs…")
+        expect(button).to_be_enabled()
+        try:
+            expect(locator.first).to_be_visible(timeout=2000)
+        except AssertionError:
+            continue
+        return
+    raise AssertionError("the scheduled jobs never produced what was expected")
+
+
+def test_share_a_tip_react_to_it_and_search_it(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0CHEN", "C0ENG")
+    send(page, "Message #engineering", "/tip Profile before you optimise: guesses are usually wrong #performance")
+    post = app_post(page, "Profile before you optimise")
+    expect(post).to_be_visible()
+
+    page.get_by_label("Acting as").select_option("U0BEN")
+    post.get_by_role("button", name="Add reaction").click()
+    page.get_by_role("dialog", name="Add a reaction").get_by_role("button", name="+1", exact=True).click()
+    reaction = post.get_by_role("button", name=re.compile(r"^\+1, 1 reaction, including yours"))
+    expect(reaction).to_have_attribute("aria-pressed", "true")
+
+    for _ in range(10):  # the vote lands once the app has processed the reaction event
+        send(page, "Message #engineering", "/tip search optimise")
+        answer = page.locator("#messages li.ephemeral").last
+        expect(answer).to_contain_text("Tips matching")
+        if "1 found it helpful" in answer.inner_text():
+            break
+    expect(answer).to_contain_text("Profile before you optimise")
+    expect(answer).to_contain_text("Only visible to you")
+    expect(answer).to_contain_text("1 found it helpful")
+
+
+def test_create_a_circle_and_answer_its_check_in(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0BEN", "C0GENERAL")
+    send(page, "Message #general", "/circle create Design crit")
+    dialog = page.get_by_role("dialog", name="New learning circle")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Name")).to_have_value("Design crit")
+    dialog.get_by_label("What the circle is about").fill("Show work in progress, get kind and useful feedback")
+    dialog.get_by_label("Time zone").fill("Not/AZone")
+    dialog.get_by_role("button", name="Create").click()
+    expect(dialog.get_by_role("alert").filter(has_text=re.compile("zone", re.IGNORECASE))).to_be_visible()
+    dialog.get_by_label("Time zone").fill("Europe/London")
+    dialog.get_by_role("button", name="Create").click()
+    expect(dialog).to_be_hidden()
+
+    page.get_by_role("button", name="Peerlearn", exact=True).click()
+    page.get_by_role("tab", name="Messages").click()
+    check_in = (
+        page.locator("#messages li.message").filter(has_text="Design crit").get_by_role("button", name="Check in")
+    )
+    run_jobs_until(page, check_in)
+    check_in.last.click()
+    answers = page.get_by_role("dialog")
+    expect(answers).to_be_visible()
+    answers.get_by_label("What did you learn or try since the last check-in?").fill("Critique works best with a goal")
+    answers.get_by_role("button", name="Share").click()
+    expect(answers).to_be_hidden()
+
+    page.get_by_role("button", name="# general").click()
+    header = app_post(page, "Design crit check-in")
+    expect(header.get_by_role("button", name=re.compile(r"1 repl"))).to_be_visible()
+    header.get_by_role("button", name=re.compile(r"1 repl")).click()
+    expect(page.get_by_role("complementary", name="Thread")).to_contain_text("Critique works best with a goal")
+
+
+def test_run_the_scheduled_jobs_and_see_the_digest(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0DANA", "C0GENERAL")
+    clock_before = page.locator("#clock").get_attribute("datetime")
+    before = app_post(page, "This week in peer learning").count()
+    newer_digest = page.locator("#messages li.message").filter(has_text="This week in peer learning").nth(before)
+    run_jobs_until(page, newer_digest, attempts=14)
+    # Tips carry real dates while the sandbox clock runs ahead, so a later week may be a quiet one.
+    expect(newer_digest).to_contain_text(re.compile("Most helpful tips|A quiet stretch"))
+    expect(newer_digest.get_by_role("heading", name="This week in peer learning")).to_be_visible()
+    expect(page.locator("#jobs-status")).to_contain_text(re.compile("scheduled post|circle round"))
+    assert page.locator("#clock").get_attribute("datetime") != clock_before
+
+
+def test_what_people_type_is_shown_as_text_never_as_markup(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0ELI", "C0GENERAL")
+    send(page, "Message #general", "<!channel> <img src=x onerror=alert(1)> & *bold* `code`")
+    message = page.locator("#messages li.message").filter(has_text="onerror").last
+    expect(message).to_contain_text("<!channel> <img src=x onerror=alert(1)> & bold code")
+    expect(message.locator("img")).to_have_count(0)
+    expect(message.locator(".mention")).to_have_count(0)
+    expect(message.locator(".text strong")).to_have_text("bold")
+
+
+def test_block_kit_that_slack_would_refuse_is_shown(page: Page, tmp_path: Path) -> None:
+    workspace = Workspace(tmp_path / "slack.db")
+    seed_workspace(workspace)
+    triggers = Triggers()
+    manifest = Manifest.load(ROOT / "manifest.yml")
+    link = AppLink("http://127.0.0.1:9/slack/events", "0" * 32)  # no app: this test only draws the page
+    client = SlackClient(workspace, link, triggers, manifest, "http://127.0.0.1")
+    web_api = WebApi(workspace, "xoxb-page-test", triggers, client.emit)
+    answer = web_api.handle(
+        "chat.postMessage",
+        {
+            "channel": "C0GENERAL",
+            "text": "x",
+            "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}],
+        },
+        "xoxb-page-test",
+    )
+    assert answer["error"] == "invalid_blocks"
+    server = SandboxServer(("127.0.0.1", free_port()), workspace=workspace, web_api=web_api, client=client,
+                           manifest=manifest, jobs=lambda: None, app_alive=lambda: False)  # fmt: skip
+    server.serve_in_background()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/#user=U0ANA&channel=C0GENERAL")
+        expect(page.locator("#problem-count")).to_have_text("1")
+        page.get_by_text("Slack would refuse").click()
+        expect(page.locator("#problem-list")).to_contain_text("chat.postMessage: invalid_blocks")
+        expect(page.locator("#problem-list")).to_contain_text("blocks[0].text: text is 151 characters, more than 150")
+        expect(page.get_by_role("status").filter(has_text="app not running")).to_be_visible()
+    finally:
+        server.shutdown()
+        server.server_close()

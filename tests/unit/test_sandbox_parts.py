@@ -1,0 +1,136 @@
+"""The sandbox's parts without the app: the switch, the manifest reading, the Web API's refusals, forms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import ConfigError, wants_sandbox
+from sandbox.forms import form_values
+from sandbox.manifest import Manifest
+from sandbox.page_state import page_state
+from sandbox.seed import seed_workspace
+from sandbox.web_api import Triggers, WebApi
+from sandbox.workspace import BOT_USER_ID, Workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "xoxb-unit-test"
+
+
+@pytest.mark.parametrize(
+    ("env", "sandbox"),
+    [
+        ({}, True),
+        ({"SLACK_BOT_TOKEN": " ", "SLACK_SIGNING_SECRET": ""}, True),  # blank counts as unset
+        ({"PEERLEARN_SANDBOX": "auto"}, True),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, False),  # partial: Settings then names what is missing
+        ({"SLACK_APP_TOKEN": "xapp-1"}, False),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "abc", "PEERLEARN_SANDBOX": "off"}, False),
+    ],
+)
+def test_the_sandbox_runs_only_without_any_credential(env: dict[str, str], sandbox: bool) -> None:
+    assert wants_sandbox(env) is sandbox
+
+
+@pytest.mark.parametrize(("value", "variable"), [("off", "SLACK_BOT_TOKEN"), ("yes", "PEERLEARN_SANDBOX")])
+def test_sandbox_off_or_unknown_is_a_configuration_error(value: str, variable: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        wants_sandbox({"PEERLEARN_SANDBOX": value})
+    assert raised.value.variable == variable
+
+
+def test_the_manifest_decides_commands_shortcuts_and_events() -> None:
+    manifest = Manifest.load(ROOT / "manifest.yml")
+    assert {"/tip", "/peerlearn", "/circle"} <= set(manifest.commands)
+    assert manifest.commands["/peerlearn"].should_escape and not manifest.commands["/tip"].should_escape
+    assert [s.callback_id for s in manifest.shortcuts] == ["save_as_tip"]
+    assert manifest.subscribed("message", "channel") and manifest.subscribed("message", "group")
+    assert not manifest.subscribed("message", "im")  # the app did not ask for DMs' messages
+    assert manifest.subscribed("reaction_added", "channel") and not manifest.subscribed("app_home_opened", "im")
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> tuple[WebApi, Workspace, list[dict[str, Any]], Triggers]:
+    workspace = Workspace(tmp_path / "slack.db")
+    seed_workspace(workspace)
+    events: list[dict[str, Any]] = []
+    triggers = Triggers()
+    return WebApi(workspace, TOKEN, triggers, events.append), workspace, events, triggers
+
+
+def test_the_web_api_checks_the_token(api: tuple[WebApi, Workspace, list[Any], Triggers]) -> None:
+    web_api = api[0]
+    assert web_api.handle("auth.test", {}, None) == {"ok": False, "error": "not_authed"}
+    assert web_api.handle("auth.test", {}, "xoxb-other") == {"ok": False, "error": "invalid_auth"}
+    assert web_api.handle("auth.test", {}, TOKEN)["user_id"] == BOT_USER_ID
+    assert web_api.handle("admin.users.list", {}, TOKEN)["error"] == "unknown_method"
+
+
+def test_posting_follows_slacks_membership_rules(api: tuple[WebApi, Workspace, list[Any], Triggers]) -> None:
+    web_api, _, events, _ = api
+    assert web_api.handle("chat.postMessage", {"channel": "C0DESIGN", "text": "hi"}, TOKEN)["error"] == "not_in_channel"
+    assert (
+        web_api.handle("chat.postMessage", {"channel": "G0LEADS", "text": "hi"}, TOKEN)["error"] == "channel_not_found"
+    )
+    assert web_api.handle("conversations.join", {"channel": "G0LEADS"}, TOKEN)["error"] == (
+        "method_not_supported_for_channel_type"
+    )
+    assert web_api.handle("conversations.join", {"channel": "C0DESIGN"}, TOKEN)["ok"]
+    posted = web_api.handle("chat.postMessage", {"channel": "C0DESIGN", "text": "hi"}, TOKEN)
+    assert posted["ok"] and events[-1]["type"] == "message" and events[-1]["ts"] == posted["ts"]
+    assert web_api.handle("chat.postMessage", {"channel": "U0ANA", "text": "a DM"}, TOKEN)["channel"] == "D0ANA"
+    assert web_api.handle("chat.postMessage", {"channel": BOT_USER_ID, "text": "x"}, TOKEN)["error"] == "cannot_dm_bot"
+    unsafe = {"channel": "C0GENERAL", "text": "<!channel>", "link_names": "true"}
+    assert web_api.handle("chat.postMessage", unsafe, TOKEN)["error"] == "invalid_arguments"
+
+
+def test_refused_block_kit_is_recorded_for_the_page(api: tuple[WebApi, Workspace, list[Any], Triggers]) -> None:
+    web_api, workspace, _, _ = api
+    blocks = json.dumps([{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}] * 51)
+    answer = web_api.handle("chat.postMessage", {"channel": "C0GENERAL", "text": "x", "blocks": blocks}, TOKEN)
+    assert answer["error"] == "invalid_blocks" and "51 blocks, more than 50" in answer["errors"]
+    manifest = Manifest.load(ROOT / "manifest.yml")
+    shown = page_state(workspace, manifest, user_id="U0ANA", channel_id="C0GENERAL", thread_ts=None, clock={})
+    assert shown["problems"][0]["method"] == "chat.postMessage"
+    assert "blocks[0].text: text is 3001 characters, more than 3000" in shown["problems"][0]["details"]
+    assert not any(m["is_app"] for m in shown["messages"]), "nothing refused is posted"
+
+
+def test_a_modal_needs_a_fresh_trigger(api: tuple[WebApi, Workspace, list[Any], Triggers]) -> None:
+    web_api, workspace, _, triggers = api
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "Hello"}, "blocks": []}
+    assert web_api.handle("views.open", {"trigger_id": "made-up", "view": json.dumps(view)}, TOKEN)["error"] == (
+        "expired_trigger_id"
+    )
+    trigger = triggers.issue("U0BEN", "C0GENERAL")
+    opened = web_api.handle("views.open", {"trigger_id": trigger, "view": json.dumps(view)}, TOKEN)
+    assert opened["ok"] and opened["view"]["id"].startswith("V")
+    assert web_api.handle("views.open", {"trigger_id": trigger, "view": json.dumps(view)}, TOKEN)["error"] == (
+        "expired_trigger_id"  # one use only
+    )
+    long_title = {**view, "title": {"type": "plain_text", "text": "x" * 25}}
+    trigger = triggers.issue("U0BEN", "C0GENERAL")
+    refused = web_api.handle("views.open", {"trigger_id": trigger, "view": json.dumps(long_title)}, TOKEN)
+    assert refused["error"] == "invalid_arguments"
+
+
+def test_form_values_are_shaped_as_slack_sends_them() -> None:
+    view = {
+        "blocks": [
+            {"type": "input", "block_id": "name", "element": {"type": "plain_text_input", "action_id": "v",
+                                                              "initial_value": "Readers"}},
+            {"type": "input", "block_id": "when", "element": {"type": "timepicker", "action_id": "v"}},
+            {"type": "input", "block_id": "often", "element": {"type": "static_select", "action_id": "v", "options": [
+                {"text": {"type": "plain_text", "text": "Weekly"}, "value": "weekly"}]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "not an input"}},
+        ]
+    }  # fmt: skip
+    values = form_values(view, {"when": "08:30", "often": "weekly"})
+    assert values == {
+        "name": {"v": {"type": "plain_text_input", "value": "Readers"}},
+        "when": {"v": {"type": "timepicker", "selected_time": "08:30"}},
+        "often": {"v": {"type": "static_select", "selected_option": view["blocks"][2]["element"]["options"][0]}},
+    }
