@@ -100,7 +100,7 @@ def test_refused_block_kit_is_recorded_for_the_page(api: tuple[WebApi, Workspace
 
 
 def test_a_modal_needs_a_fresh_trigger(api: tuple[WebApi, Workspace, list[Any], Triggers]) -> None:
-    web_api, workspace, _, triggers = api
+    web_api, _, _, triggers = api
     view = {"type": "modal", "title": {"type": "plain_text", "text": "Hello"}, "blocks": []}
     assert web_api.handle("views.open", {"trigger_id": "made-up", "view": json.dumps(view)}, TOKEN)["error"] == (
         "expired_trigger_id"
