@@ -88,15 +88,8 @@ class SlackClient:
                 raise ActionError(f"#{channel.name} is archived: nobody can post in it.")
             if channel.is_im and not self.manifest.messages_tab:
                 raise ActionError("Sending messages to this app has been turned off.")
-            message = Message(
-                channel_id=channel_id,
-                ts=self.workspace.next_ts(),
-                user_id=user_id,
-                text=self._encode(session, text, links=True),
-                thread_ts=thread_ts,
-            )
-            session.add(message)
-            session.flush()
+            encoded = self._encode(session, text, links=True)
+            message = self.workspace.add_message(session, channel_id, user_id, encoded, thread_ts=thread_ts)
             event: dict[str, Any] = {"type": "message", "channel": channel_id, "channel_type": channel_type(channel)}
             event.update(message.as_slack([]))
             event["blocks"] = [_rich_text(message.text)]
@@ -280,16 +273,7 @@ class SlackClient:
                 session.get(View, view_id).body = json.dumps(replacement)  # type: ignore[union-attr]
             elif action == "push":
                 pushed = {**(reply.get("view") or {}), "id": "V" + secrets.token_hex(5).upper()}
-                session.add(
-                    View(
-                        id=pushed["id"],
-                        user_id=user_id,
-                        kind="modal",
-                        body=json.dumps(pushed),
-                        position=len(stack),
-                        channel_id=view.channel_id,
-                    )
-                )
+                self.workspace.add_modal(session, pushed, user_id, view.channel_id, position=len(stack))
             elif action == "clear":
                 for stacked in stack:
                     session.delete(stacked)
@@ -361,16 +345,14 @@ class SlackClient:
                 original.edited = True
             else:
                 in_channel = body.get("response_type") == "in_channel"
-                session.add(
-                    Message(
-                        channel_id=target.channel_id,
-                        ts=self.workspace.next_ts(),
-                        user_id=BOT_USER_ID,
-                        text=body.get("text") or "",
-                        blocks=json.dumps(blocks or []),
-                        thread_ts=body.get("thread_ts") or (target.thread_ts if in_channel else None),
-                        visible_to=None if in_channel else target.user_id,
-                    )
+                self.workspace.add_message(
+                    session,
+                    target.channel_id,
+                    BOT_USER_ID,
+                    body.get("text") or "",
+                    blocks=blocks,
+                    thread_ts=body.get("thread_ts") or (target.thread_ts if in_channel else None),
+                    visible_to=None if in_channel else target.user_id,
                 )
         self.workspace.changed()
         return 200, {"ok": True}
@@ -405,16 +387,8 @@ class SlackClient:
             return
         if reply.get("response_type") == "in_channel":
             with self.workspace.session() as session:
-                session.add(
-                    Message(
-                        channel_id=channel_id,
-                        ts=self.workspace.next_ts(),
-                        user_id=BOT_USER_ID,
-                        text=reply.get("text") or "",
-                        blocks=json.dumps(blocks),
-                        thread_ts=thread_ts,
-                    )
-                )
+                text = reply.get("text") or ""
+                self.workspace.add_message(session, channel_id, BOT_USER_ID, text, blocks=blocks, thread_ts=thread_ts)
             self.workspace.changed()
             return
         self._ephemeral(user_id, channel_id, reply.get("text") or "", blocks)
@@ -434,16 +408,7 @@ class SlackClient:
         self, user_id: str, channel_id: str, text: str, blocks: list[Any], author: str = BOT_USER_ID
     ) -> None:
         with self.workspace.session() as session:
-            session.add(
-                Message(
-                    channel_id=channel_id,
-                    ts=self.workspace.next_ts(),
-                    user_id=author,
-                    text=text,
-                    blocks=json.dumps(blocks),
-                    visible_to=user_id,
-                )
-            )
+            self.workspace.add_message(session, channel_id, author, text, blocks=blocks, visible_to=user_id)
         self.workspace.changed()
 
     def _user(self, session: Any, user_id: str) -> User:

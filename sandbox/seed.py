@@ -85,7 +85,7 @@ def seed_workspace(workspace: Workspace) -> None:
             if app_joined:
                 session.add(Member(channel_id=channel_id, user_id=BOT_USER_ID))
         for channel_id, user_id, text in CONVERSATION:
-            session.add(Message(channel_id=channel_id, ts=workspace.next_ts(), user_id=user_id, text=text))
+            workspace.add_message(session, channel_id, user_id, text)
     workspace.changed()
 
 

@@ -113,6 +113,8 @@ class WebApi:
         return message
 
     def _blocks(self, method: str, args: dict[str, Any], limit: int = 50) -> list[dict[str, Any]]:
+        """The message's blocks, once Slack would accept them and the text's parsing is safe."""
+        _forbid_unsafe_parsing(args)
         blocks = _json_arg(args.get("blocks"))
         if blocks is None:
             return []
@@ -165,62 +167,55 @@ class WebApi:
 
     # -- messages --------------------------------------------------------------------------------
 
+    def _postable(self, session: Session, args: dict[str, Any]) -> Channel:
+        channel = self._channel(session, args.get("channel"))
+        if channel.is_archived:
+            raise SlackError("is_archived")
+        return channel
+
     def api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        _forbid_unsafe_parsing(args)
         blocks = self._blocks("chat.postMessage", args)
         with self.workspace.session() as session:
-            channel = self._channel(session, args.get("channel"))
-            if channel.is_archived:
-                raise SlackError("is_archived")
+            channel = self._postable(session, args)
             if not args.get("text") and not blocks:
                 raise SlackError("no_text")
             thread_ts = args.get("thread_ts") or None
             if thread_ts:
                 self._message(session, channel, thread_ts)
-            metadata = _json_arg(args.get("metadata"))
-            message = Message(
-                channel_id=channel.id,
-                ts=self.workspace.next_ts(),
-                user_id=BOT_USER_ID,
-                text=args.get("text") or "",
-                blocks=json.dumps(blocks),
+            message = self.workspace.add_message(
+                session,
+                channel.id,
+                BOT_USER_ID,
+                args.get("text") or "",
+                blocks=blocks,
                 thread_ts=thread_ts,
-                meta=json.dumps(metadata) if metadata else None,
+                metadata=_json_arg(args.get("metadata")),
             )
-            session.add(message)
-            session.flush()
             posted = message.as_slack([])
         self.workspace.changed()
         self.emit({"type": "message", "channel": channel.id, "channel_type": channel_type(channel), **posted})
         return {"channel": channel.id, "ts": posted["ts"], "message": posted}
 
     def api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        _forbid_unsafe_parsing(args)
         blocks = self._blocks("chat.postEphemeral", args)
         with self.workspace.session() as session:
-            channel = self._channel(session, args.get("channel"))
-            if channel.is_archived:
-                raise SlackError("is_archived")
+            channel = self._postable(session, args)
             user_id = args.get("user") or ""
             if user_id not in self.workspace.members(session, channel.id):
                 raise SlackError("user_not_in_channel")
-            ts = self.workspace.next_ts()
-            session.add(
-                Message(
-                    channel_id=channel.id,
-                    ts=ts,
-                    user_id=BOT_USER_ID,
-                    text=args.get("text") or "",
-                    blocks=json.dumps(blocks),
-                    thread_ts=args.get("thread_ts") or None,
-                    visible_to=user_id,
-                )
-            )
+            ts = self.workspace.add_message(
+                session,
+                channel.id,
+                BOT_USER_ID,
+                args.get("text") or "",
+                blocks=blocks,
+                thread_ts=args.get("thread_ts") or None,
+                visible_to=user_id,
+            ).ts
         self.workspace.changed()
         return {"message_ts": ts}
 
     def api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        _forbid_unsafe_parsing(args)
         blocks = self._blocks("chat.update", args)
         with self.workspace.session() as session:
             channel = self._channel(session, args.get("channel"))
@@ -368,9 +363,7 @@ class WebApi:
             # A trigger from inside a modal opens a new stack, as Slack does: views.push stacks.
             for old in session.scalars(select(View).where(View.user_id == user_id, View.kind == "modal")):
                 session.delete(old)
-            session.add(
-                View(id=view["id"], user_id=user_id, kind="modal", body=json.dumps(view), channel_id=channel_id)
-            )
+            self.workspace.add_modal(session, view, user_id, channel_id, position=0)
         self.workspace.changed()
         return {"view": view}
 
@@ -381,16 +374,7 @@ class WebApi:
             depth = len(session.scalars(select(View.id).where(View.user_id == user_id, View.kind == "modal")).all())
             if depth >= 3:
                 raise SlackError("push_limit_reached")
-            session.add(
-                View(
-                    id=view["id"],
-                    user_id=user_id,
-                    kind="modal",
-                    body=json.dumps(view),
-                    position=depth,
-                    channel_id=channel_id,
-                )
-            )
+            self.workspace.add_modal(session, view, user_id, channel_id, position=depth)
         self.workspace.changed()
         return {"view": view}
 

@@ -245,6 +245,47 @@ class Workspace:
             for message_id, names in grouped.items()
         }
 
+    def add_message(
+        self,
+        session: Session,
+        channel_id: str,
+        user_id: str,
+        text: str,
+        *,
+        blocks: list[Any] | None = None,
+        thread_ts: str | None = None,
+        visible_to: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Message:
+        """A new message, stamped with the next ts (an ephemeral one when `visible_to` is set)."""
+        message = Message(
+            channel_id=channel_id,
+            ts=self.next_ts(),
+            user_id=user_id,
+            text=text,
+            blocks=json.dumps(blocks or []),
+            thread_ts=thread_ts,
+            visible_to=visible_to,
+            meta=json.dumps(metadata) if metadata else None,
+        )
+        session.add(message)
+        session.flush()
+        return message
+
+    @staticmethod
+    def add_modal(session: Session, view: dict[str, Any], user_id: str, channel_id: str | None, position: int) -> None:
+        """A modal on top of the person's stack (position 0 starts a new stack)."""
+        session.add(
+            View(
+                id=view["id"],
+                user_id=user_id,
+                kind="modal",
+                body=json.dumps(view),
+                position=position,
+                channel_id=channel_id,
+            )
+        )
+
     def im_with(self, session: Session, user_id: str) -> Channel:
         """The app's DM with a person (its Messages tab), made on first use."""
         channel_id = "D" + user_id[1:]
