@@ -3,6 +3,7 @@ or a view. The sandbox shows these problems on its page; the tests' Slack double
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -29,8 +30,28 @@ def _element_problems(where: str, element: Any) -> list[str]:
             problems.append(f"{where}: button value longer than 2000")
         if "url" in element and len(element["url"]) > 3000:
             problems.append(f"{where}: url longer than 3000")
-    for index, option in enumerate(element.get("options") or []):
+    options = element.get("options") or []
+    for index, option in enumerate(options):
         problems += _text_problems(f"{where}.options[{index}]", option.get("text"), 75)
+        if not isinstance(option.get("value"), str) or not 1 <= len(option["value"]) <= 150:
+            problems.append(f"{where}.options[{index}]: value must be 1 to 150 characters")
+    if element["type"] in ("static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow"):
+        if not options and not element.get("option_groups"):
+            problems.append(f"{where}: {element['type']} needs options")
+        if len(options) > 100:
+            problems.append(f"{where}: more than 100 options")
+        initial = element.get("initial_option")
+        if initial is not None and initial not in options:
+            problems.append(f"{where}: initial_option must be one of the options, exactly")
+    if element["type"] == "plain_text_input":
+        initial_value = str(element.get("initial_value", ""))
+        if int(element.get("max_length", 3000)) > 3000 or len(initial_value) > int(element.get("max_length", 3000)):
+            problems.append(f"{where}: max_length over 3000, or initial_value longer than max_length")
+    if element["type"] == "timepicker" and "initial_time" in element:
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(element["initial_time"])):
+            problems.append(f"{where}: initial_time must be HH:mm, 24-hour")
+    if element["type"] == "image" and (not element.get("image_url") or not element.get("alt_text")):
+        problems.append(f"{where}: image needs image_url and alt_text")
     return problems
 
 
@@ -66,6 +87,8 @@ def block_kit_problems(blocks: Any, limit: int) -> list[str]:
             for element_index, element in enumerate(elements):
                 if element.get("type") in ("plain_text", "mrkdwn"):
                     problems += _text_problems(f"{where}.elements[{element_index}]", element, 3000)
+                else:
+                    problems += _element_problems(f"{where}.elements[{element_index}]", element)
         elif kind == "actions":
             elements = block.get("elements") or []
             if not 1 <= len(elements) <= 25:
@@ -92,6 +115,14 @@ def view_problems(view: dict[str, Any]) -> list[str]:
         for key in ("submit", "close"):
             if key in view:
                 problems += _text_problems(key, view[key], 24, kinds=("plain_text",))
+        has_inputs = any(isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or [])
+        if has_inputs and "submit" not in view:
+            problems.append("a modal with input blocks needs a submit button")
+    if "blocks" not in view:
+        problems.append("view needs blocks")
+    block_ids = [b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict) and b.get("block_id")]
+    if len(block_ids) != len(set(block_ids)):
+        problems.append("block_id values must be unique within a view")
     if len(view.get("private_metadata", "")) > 3000:
         problems.append("private_metadata longer than 3000")
     if len(view.get("callback_id", "")) > 255:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.config import ConfigError, wants_sandbox
+from sandbox.block_kit import view_problems
 from sandbox.forms import form_values
 from sandbox.manifest import Manifest
 from sandbox.page_state import page_state
@@ -134,3 +135,31 @@ def test_form_values_are_shaped_as_slack_sends_them() -> None:
         "when": {"v": {"type": "timepicker", "selected_time": "08:30"}},
         "often": {"v": {"type": "static_select", "selected_option": view["blocks"][2]["element"]["options"][0]}},
     }
+
+
+def _select(**changes: Any) -> dict[str, Any]:
+    option = {"text": {"type": "plain_text", "text": "Weekly"}, "value": "weekly"}
+    return {"type": "static_select", "action_id": "v", "options": [option], **changes}
+
+
+@pytest.mark.parametrize(
+    ("view", "problem"),
+    [
+        ({"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": [
+            {"type": "input", "block_id": "a", "label": {"type": "plain_text", "text": "A"},
+             "element": {"type": "plain_text_input", "action_id": "v"}}]}, "needs a submit button"),
+        ({"type": "modal", "title": {"type": "plain_text", "text": "T"}, "submit": {"type": "plain_text", "text": "Go"},
+          "blocks": [{"type": "divider", "block_id": "x"}, {"type": "divider", "block_id": "x"}]}, "must be unique"),
+        ({"type": "home"}, "view needs blocks"),
+        ({"type": "home", "blocks": [{"type": "actions", "elements": [_select(options=[])]}]}, "needs options"),
+        ({"type": "home", "blocks": [{"type": "actions", "elements": [
+            _select(initial_option={"text": {"type": "plain_text", "text": "Daily"}, "value": "daily"})]}]},
+         "initial_option must be one of the options"),
+        ({"type": "home", "blocks": [{"type": "actions", "elements": [
+            {"type": "timepicker", "action_id": "t", "initial_time": "9:00"}]}]}, "HH:mm"),
+        ({"type": "home", "blocks": [{"type": "context", "elements": [{"type": "image", "image_url": "x"}]}]},
+         "image needs image_url and alt_text"),
+    ],
+)  # fmt: skip
+def test_views_slack_would_refuse(view: dict[str, Any], problem: str) -> None:
+    assert any(problem in found for found in view_problems(view)), view_problems(view)
