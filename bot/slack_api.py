@@ -233,6 +233,11 @@ class SlackGateway:
             return error_code(error)
         return None
 
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Show `view` on the person's Home tab. Failures raise: the error handler logs them, since
+        nobody is waiting on an answer (the tab keeps its last view)."""
+        self.client.views_publish(user_id=user_id, view=view)
+
     def tell(self, user: str, text: str, *, channel: str | None = None) -> None:
         """Tell one person something: ephemeral in `channel` when possible, else in their DM with the app."""
         if channel:

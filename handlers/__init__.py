@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import capture, circles, errors, peerlearn, prompt_replies, tips
+from handlers import capture, circles, errors, home, peerlearn, prompt_replies, tips
 
 
 def register_all(app: App, deps: Deps) -> None:
@@ -15,3 +15,4 @@ def register_all(app: App, deps: Deps) -> None:
     peerlearn.register(app, deps)
     circles.register(app, deps)
     prompt_replies.register(app, deps)
+    home.register(app, deps)

@@ -47,9 +47,9 @@ def _element_problems(where: str, element: Any) -> list[str]:
         initial_value = str(element.get("initial_value", ""))
         if int(element.get("max_length", 3000)) > 3000 or len(initial_value) > int(element.get("max_length", 3000)):
             problems.append(f"{where}: max_length over 3000, or initial_value longer than max_length")
-    if element["type"] == "timepicker" and "initial_time" in element:
-        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(element["initial_time"])):
-            problems.append(f"{where}: initial_time must be HH:mm, 24-hour")
+    clock = str(element.get("initial_time", "00:00"))
+    if element["type"] == "timepicker" and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", clock):
+        problems.append(f"{where}: initial_time must be HH:mm, 24-hour")
     if element["type"] == "image" and (not element.get("image_url") or not element.get("alt_text")):
         problems.append(f"{where}: image needs image_url and alt_text")
     return problems

@@ -24,6 +24,17 @@ def live_circles(session: Session, team_id: str | None = None) -> list[Circle]:
     return list(session.scalars(query.order_by(Circle.name_key)))
 
 
+def circles_of(session: Session, team_id: str, user_id: str) -> list[Circle]:
+    """The live circles a person is a member of."""
+    query = (
+        select(Circle)
+        .join(CircleMember, CircleMember.circle_id == Circle.id)
+        .where(Circle.team_id == team_id, Circle.archived_at.is_(None), CircleMember.user_id == user_id)
+        .order_by(Circle.name_key)
+    )
+    return list(session.scalars(query))
+
+
 def circle_names(session: Session, team_id: str) -> list[str]:
     return list(session.scalars(select(Circle.name).where(Circle.team_id == team_id, Circle.archived_at.is_(None))))
 

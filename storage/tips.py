@@ -61,6 +61,13 @@ def tips_by_author(session: Session, team_id: str, author_id: str, limit: int) -
     return list(tips), total
 
 
+def helpful_votes_received(session: Session, team_id: str, author_id: str) -> int:
+    query = select(func.coalesce(func.sum(Tip.helpful_count), 0)).where(
+        Tip.team_id == team_id, Tip.author_id == author_id
+    )
+    return int(session.scalar(query) or 0)
+
+
 def delete_tip(session: Session, tip: Tip) -> None:
     # Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite honours only with
     # foreign_keys=ON on every connection (an operator's sqlite3 shell may not set it).

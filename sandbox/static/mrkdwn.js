@@ -45,8 +45,12 @@ function reference(inner, names) {
   }
   if (target.startsWith("!date^")) {
     // <!date^unix^{tokens}^optional_link|fallback>: the fallback text is what a reader sees.
-    const seconds = Number(target.split("^")[1]);
-    const shown = Number.isFinite(seconds) ? new Date(seconds * 1000).toLocaleDateString() : label;
+    const [, stamp, tokens = ""] = target.split("^");
+    const when = new Date(Number(stamp) * 1000);
+    const withTime = tokens.includes("{time");
+    const shown = Number.isFinite(when.getTime())
+      ? (withTime ? when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : when.toLocaleDateString())
+      : label;
     return `<time>${escapeHtml(decodeSlackEntities(shown || label || ""))}</time>`;
   }
   if (target.startsWith("!subteam^")) {

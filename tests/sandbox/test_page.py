@@ -159,6 +159,25 @@ def test_run_the_scheduled_jobs_and_see_the_digest(page: Page, sandbox: Sandbox)
     assert page.locator("#clock").get_attribute("datetime") != clock_before
 
 
+def test_the_app_home_shows_your_tips_and_its_button_shares_one(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0ANA", "C0ENG")
+    page.get_by_role("button", name="Peerlearn", exact=True).click()
+    home = page.get_by_role("region", name="App Home")
+    expect(home.get_by_role("heading", name="Your tips")).to_be_visible()
+    expect(home).to_contain_text("Run EXPLAIN ANALYZE")  # Ana's seeded tip
+    expect(home).to_contain_text("Postgres study group")  # her circle
+
+    home.get_by_role("button", name="Share a tip").click()
+    form = page.get_by_role("dialog", name="Share a tip")
+    form.get_by_label("What did you learn?").fill("Name the test after the behaviour it checks")
+    form.get_by_label("Tags").fill("testing")
+    form.get_by_label("Post it in").select_option("C0ENG")
+    form.get_by_role("button", name="Share").click()
+    expect(form).to_be_hidden()
+    page.get_by_role("button", name="# engineering").click()
+    expect(app_post(page, "Name the test after the behaviour")).to_be_visible()
+
+
 def test_what_people_type_is_shown_as_text_never_as_markup(page: Page, sandbox: Sandbox) -> None:
     open_as(page, sandbox, "U0ELI", "C0GENERAL")
     send(page, "Message #general", "<!channel> <img src=x onerror=alert(1)> & *bold* `code`")

@@ -50,7 +50,8 @@ def test_the_manifest_decides_commands_shortcuts_and_events() -> None:
     assert [s.callback_id for s in manifest.shortcuts] == ["save_as_tip"]
     assert manifest.subscribed("message", "channel") and manifest.subscribed("message", "group")
     assert not manifest.subscribed("message", "im")  # the app did not ask for DMs' messages
-    assert manifest.subscribed("reaction_added", "channel") and not manifest.subscribed("app_home_opened", "im")
+    assert manifest.subscribed("reaction_added", "channel") and manifest.subscribed("app_home_opened", "im")
+    assert manifest.home_tab and manifest.messages_tab
 
 
 @pytest.fixture

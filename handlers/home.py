@@ -1,0 +1,34 @@
+"""The App Home tab: published when someone opens it; its button opens the tip form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
+
+from bot.blocks.home import SHARE_FROM_HOME, home_view
+from bot.blocks.tips import compose_modal
+from bot.deps import Deps
+from bot.home import home_summary
+from handlers.errors import acknowledge, after_ack
+
+
+def register(app: App, deps: Deps) -> None:
+    def publish_home(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        event = body["event"]
+        if event.get("tab") != "home":
+            return  # the Messages tab is the app's DM: nothing to draw
+        with deps.db.snapshot() as session:
+            summary = home_summary(session, str(context.team_id), event["user"], deps.clock())
+        deps.slack.publish_home(event["user"], home_view(summary))
+
+    app.event("app_home_opened")(ack=acknowledge, lazy=[after_ack(deps, publish_home)])
+
+    def share_from_home(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        # views.open must follow the click within 3 s, so it runs here rather than after the ack.
+        if error := deps.slack.open_view(body["trigger_id"], compose_modal(None)):
+            deps.slack.tell(str(context.user_id), f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.")
+
+    app.action(SHARE_FROM_HOME)(share_from_home)
