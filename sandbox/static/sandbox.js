@@ -128,7 +128,8 @@ function renderSidebar() {
       type: "button", class: "conversation", "aria-current": !view.home && channel.id === view.channel ? "page" : null,
       onclick: () => { view.home = false; view.channel = channel.id; view.thread = ""; writeLocation(); refresh(); },
     }, `${channel.is_private ? "🔒" : "#"} ${channel.name}`, channel.is_member ? null : el("span", { class: "muted" }, " (not joined)")))));
-  $("open-home").setAttribute("aria-current", view.home ? "page" : "false");
+  $("open-home").setAttribute("aria-current", view.home && view.homeTab === "home" ? "page" : "false");
+  $("open-app-dm").setAttribute("aria-current", view.home && view.homeTab === "messages" ? "page" : "false");
 }
 
 function renderProblems() {
@@ -363,7 +364,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("thread-composer").addEventListener("submit", (event) => { event.preventDefault(); send($("thread-text"), view.thread); });
   $("thread-text").addEventListener("keydown", (event) => composerKeys(event, () => view.thread));
   $("close-thread").addEventListener("click", () => { view.thread = ""; writeLocation(); refresh(); });
-  $("open-home").addEventListener("click", () => { view.home = true; view.thread = ""; writeLocation(); act("home", { tab: view.homeTab }); });
+  $("open-home").addEventListener("click", () => { view.home = true; view.homeTab = "home"; view.thread = ""; writeLocation(); act("home", { tab: "home" }); });
+  $("open-app-dm").addEventListener("click", () => { view.home = true; view.homeTab = "messages"; view.thread = ""; writeLocation(); act("home", { tab: "messages" }); });
   $("tab-home").addEventListener("click", () => { view.homeTab = "home"; act("home", { tab: "home" }); });
   $("tab-messages").addEventListener("click", () => { view.homeTab = "messages"; act("home", { tab: "messages" }); });
   $("modal-form").addEventListener("submit", submitModal);
