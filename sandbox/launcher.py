@@ -12,6 +12,7 @@ never write into a real workspace's data (DATABASE_URL is ignored here on purpos
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import secrets
@@ -95,8 +96,6 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
         raise ConfigError(
             "PORT", f"cannot listen on {host}:{port} ({error.strerror}); set PORT to a free one"
         ) from error
-    server.serve_in_background()
-    link.start()
     stopping = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -105,7 +104,13 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    process = subprocess.Popen([sys.executable, str(app_script), "--role", "web"], env=app_env)  # noqa: S603
+    # Started before this process has any thread (preexec_fn is only safe then). The sandbox's socket
+    # is already listening, so the app's first Web API calls wait in its backlog until it serves.
+    process = subprocess.Popen(  # noqa: S603 - our own app.py, with our own interpreter
+        [sys.executable, str(app_script), "--role", "web"], env=app_env, preexec_fn=_die_with_parent
+    )
+    server.serve_in_background()
+    link.start()
     try:
         if not _wait_healthy(app_port, process, stopping):
             return 0 if stopping.is_set() else 1
@@ -166,6 +171,13 @@ def _stop_app(process: subprocess.Popen[bytes] | None) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, SIGTERM the app if the sandbox dies without stopping it
+    (kill -9), so no app is left orphaned. Elsewhere the normal shutdown path is all there is."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _free_port(host: str) -> int:

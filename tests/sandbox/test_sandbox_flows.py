@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,22 @@ def test_restart_keeps_the_workspace_and_does_not_seed_twice(tmp_path: Path) -> 
         second.wait_for_message(ANA, ENG, lambda m: m["is_app"] and "Restarts keep data" in blocks_text(m))
     finally:
         assert stop_sandbox(second) == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_app_does_not_outlive_a_killed_sandbox(tmp_path: Path) -> None:
+    killed = start_sandbox(tmp_path)
+    port = killed.app_port()
+    killed.process.kill()
+    killed.process.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return
+        time.sleep(0.2)
+    pytest.fail("the app kept running after the sandbox was killed")
 
 
 def _wait_modal(sandbox: Sandbox, user: str) -> dict[str, Any]:
