@@ -116,7 +116,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
             return 0 if stopping.is_set() else 1
         jobs = holder["jobs"] = ScheduledJobs(settings, workspace)
         jobs.start()
-        _seed_once(workspace, client)
+        _seed_once(workspace, client, data)
         log.info("sandbox ready: open %s", url)
         print(f"*** Peerlearn sandbox ready: open {url} ***", flush=True)
         while not stopping.wait(0.5):
@@ -134,12 +134,16 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
         workspace.engine.dispose()
 
 
-def _seed_once(workspace: Workspace, client: SlackClient) -> None:
+def _seed_once(workspace: Workspace, client: SlackClient, data: Path) -> None:
     with workspace.session() as session:
         if workspace.get_setting(session, SEEDED_SETTING):
             return
     log.info("first start: seeding tips, a circle and a prompt schedule through the app")
-    seed_app(workspace, client)
+    try:
+        seed_app(workspace, client)
+    except RuntimeError as error:
+        # The sandbox still works without the seed; seeding again would duplicate what did land.
+        log.error("seeding stopped part way (%s); the sandbox runs on. Start over with: rm -rf %s", error, data)
     with workspace.session() as session:
         workspace.set_setting(session, SEEDED_SETTING, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
