@@ -158,6 +158,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = self.server.client.respond(url.path.removeprefix("/response/"), _json_or_empty(raw))
             self._json(status, body)
         elif url.path.startswith("/sandbox/"):
+            # JSON only: another site's page cannot send that cross-origin without a CORS preflight,
+            # which this server never grants, so it cannot act in the sandbox from a visitor's browser.
+            if not self.headers.get("Content-Type", "").startswith("application/json"):
+                self._json(415, {"ok": False, "error": "send JSON"})
+                return
             self._action(url.path.removeprefix("/sandbox/"), raw)
         else:
             self._json(404, {"ok": False, "error": "not_found"})

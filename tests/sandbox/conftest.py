@@ -23,6 +23,14 @@ from typing import Any
 
 import pytest
 
+from sandbox.app_link import AppLink
+from sandbox.client import SlackClient
+from sandbox.manifest import Manifest
+from sandbox.seed import seed_workspace
+from sandbox.server import SandboxServer
+from sandbox.web_api import Triggers, WebApi
+from sandbox.workspace import Workspace
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
 
@@ -109,3 +117,34 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     running = start_sandbox(tmp_path_factory.mktemp("sandbox"))
     yield running
     assert stop_sandbox(running) == 0, "".join(running.output[-40:])
+
+
+@dataclass
+class OfflineSandbox:
+    """The sandbox's server and Slack parts in this process, with no app behind them."""
+
+    server: SandboxServer
+    workspace: Workspace
+    web_api: WebApi
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def offline_sandbox(directory: Path, bot_token: str = "xoxb-offline") -> OfflineSandbox:
+    workspace = Workspace(directory / "slack.db")
+    seed_workspace(workspace)
+    manifest = Manifest.load(ROOT / "manifest.yml")
+    triggers = Triggers()
+    link = AppLink("http://127.0.0.1:9/slack/events", "0" * 32)  # nothing listens: no app here
+    client = SlackClient(workspace, link, triggers, manifest, "http://127.0.0.1")
+    web_api = WebApi(workspace, bot_token, triggers, client.emit)
+    server = SandboxServer(("127.0.0.1", 0), workspace=workspace, web_api=web_api, client=client, manifest=manifest,
+                           jobs=lambda: None, app_alive=lambda: False)  # fmt: skip
+    server.serve_in_background()
+    return OfflineSandbox(server, workspace, web_api)

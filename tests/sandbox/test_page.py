@@ -15,14 +15,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.app_link import AppLink
-from sandbox.client import SlackClient
-from sandbox.manifest import Manifest
-from sandbox.seed import seed_workspace
-from sandbox.server import SandboxServer
-from sandbox.web_api import Triggers, WebApi
-from sandbox.workspace import Workspace
-from tests.sandbox.conftest import ROOT, Sandbox, free_port
+from tests.sandbox.conftest import Sandbox, offline_sandbox
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.lock")
 expect = playwright_api.expect
@@ -189,33 +182,18 @@ def test_what_people_type_is_shown_as_text_never_as_markup(page: Page, sandbox: 
 
 
 def test_block_kit_that_slack_would_refuse_is_shown(page: Page, tmp_path: Path) -> None:
-    workspace = Workspace(tmp_path / "slack.db")
-    seed_workspace(workspace)
-    triggers = Triggers()
-    manifest = Manifest.load(ROOT / "manifest.yml")
-    link = AppLink("http://127.0.0.1:9/slack/events", "0" * 32)  # no app: this test only draws the page
-    client = SlackClient(workspace, link, triggers, manifest, "http://127.0.0.1")
-    web_api = WebApi(workspace, "xoxb-page-test", triggers, client.emit)
-    answer = web_api.handle(
-        "chat.postMessage",
-        {
-            "channel": "C0GENERAL",
-            "text": "x",
-            "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}],
-        },
-        "xoxb-page-test",
+    offline = offline_sandbox(tmp_path, bot_token="xoxb-page-test")
+    too_long = [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]
+    answer = offline.web_api.handle(
+        "chat.postMessage", {"channel": "C0GENERAL", "text": "x", "blocks": too_long}, "xoxb-page-test"
     )
     assert answer["error"] == "invalid_blocks"
-    server = SandboxServer(("127.0.0.1", free_port()), workspace=workspace, web_api=web_api, client=client,
-                           manifest=manifest, jobs=lambda: None, app_alive=lambda: False)  # fmt: skip
-    server.serve_in_background()
     try:
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/#user=U0ANA&channel=C0GENERAL")
+        page.goto(offline.url + "#user=U0ANA&channel=C0GENERAL")
         expect(page.locator("#problem-count")).to_have_text("1")
         page.get_by_text("Slack would refuse").click()
         expect(page.locator("#problem-list")).to_contain_text("chat.postMessage: invalid_blocks")
         expect(page.locator("#problem-list")).to_contain_text("blocks[0].text: text is 151 characters, more than 150")
         expect(page.get_by_role("status").filter(has_text="app not running")).to_be_visible()
     finally:
-        server.shutdown()
-        server.server_close()
+        offline.close()

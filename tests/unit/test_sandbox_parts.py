@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from sandbox.page_state import page_state
 from sandbox.seed import seed_workspace
 from sandbox.web_api import Triggers, WebApi
 from sandbox.workspace import BOT_USER_ID, Workspace
+from tests.sandbox.conftest import offline_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "xoxb-unit-test"
@@ -164,3 +167,18 @@ def _select(**changes: Any) -> dict[str, Any]:
 )  # fmt: skip
 def test_views_slack_would_refuse(view: dict[str, Any], problem: str) -> None:
     assert any(problem in found for found in view_problems(view)), view_problems(view)
+
+
+def test_the_page_actions_take_json_only(tmp_path: Path) -> None:
+    offline = offline_sandbox(tmp_path)
+    url = offline.url + "sandbox/send"
+    form = b'{"user": "U0ANA", "channel": "C0GENERAL", "text": "hello"}'
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(url, data=form, headers={"Content-Type": "text/plain"}))
+        assert refused.value.code == 415
+        request = urllib.request.Request(url, data=form, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as accepted:
+            assert json.loads(accepted.read()) == {"ok": True}
+    finally:
+        offline.close()
