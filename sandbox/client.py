@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sandbox.app_link import Answer, AppLink
-from sandbox.block_kit import block_kit_problems
+from sandbox.block_kit import block_kit_problems, view_problems
 from sandbox.manifest import Manifest
 from sandbox.web_api import Triggers, channel_type, reaction_event
 from sandbox.workspace import BOT_USER_ID, Channel, Member, Message, Reaction, User, View, Workspace
@@ -110,7 +111,7 @@ class SlackClient:
         with self.workspace.session() as session:
             user = self._user(session, user_id)
             channel = self._readable(session, user_id, channel_id)
-            text = self._encode(session, text.strip(), links=command.should_escape)
+            text = self._encode(session, text.strip(), links=command.should_escape, named=True)
             channel_json = {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name}
         answer = self.link.command(
             command=name,
@@ -263,22 +264,24 @@ class SlackClient:
         action = reply.get("response_action")
         if action == "errors":
             return {str(key): str(value) for key, value in (reply.get("errors") or {}).items()}
+        if action in ("update", "push") and (problems := view_problems(reply.get("view") or {})):
+            self.workspace.record_problem(f"view_submission response_action={action}", "invalid_arguments", problems)
+            raise ActionError("The app answered with a view Slack would refuse (see “Slack would refuse”).")
         with self.workspace.session() as session:
             stack = session.scalars(
                 select(View).where(View.user_id == user_id, View.kind == "modal").order_by(View.position)
             ).all()
-            if action == "update":
-                replacement = dict(reply.get("view") or {})
-                replacement["id"] = view_id
-                session.get(View, view_id).body = json.dumps(replacement)  # type: ignore[union-attr]
+            current = next((stacked for stacked in stack if stacked.id == view_id), None)
+            if action == "update" and current is not None:
+                current.body = json.dumps({**(reply.get("view") or {}), "id": view_id})
             elif action == "push":
                 pushed = {**(reply.get("view") or {}), "id": "V" + secrets.token_hex(5).upper()}
                 self.workspace.add_modal(session, pushed, user_id, view.channel_id, position=len(stack))
             elif action == "clear":
                 for stacked in stack:
                     session.delete(stacked)
-            else:
-                session.delete(session.get(View, view_id))
+            elif current is not None:
+                session.delete(current)
         self.workspace.changed()
         return {}
 
@@ -411,13 +414,13 @@ class SlackClient:
             self.workspace.add_message(session, channel_id, author, text, blocks=blocks, visible_to=user_id)
         self.workspace.changed()
 
-    def _user(self, session: Any, user_id: str) -> User:
+    def _user(self, session: Session, user_id: str) -> User:
         user = session.get(User, user_id)
         if user is None or user.is_bot:
             raise ActionError("Pick someone to act as.")
-        return user  # type: ignore[no-any-return]
+        return user
 
-    def _readable(self, session: Any, user_id: str, channel_id: str) -> Channel:
+    def _readable(self, session: Session, user_id: str, channel_id: str) -> Channel:
         channel = session.get(Channel, channel_id)
         if channel is None:
             raise ActionError("No such channel.")
@@ -425,10 +428,11 @@ class SlackClient:
             if channel.is_private or channel.is_im:
                 raise ActionError("You are not in that conversation.")
             session.add(Member(channel_id=channel_id, user_id=user_id))  # opening a public channel joins it
-        return channel  # type: ignore[no-any-return]
+        return channel
 
-    def _encode(self, session: Any, text: str, *, links: bool) -> str:
-        """Typed text as Slack sends it: &, <, > escaped; with `links`, @name and #channel as references."""
+    def _encode(self, session: Session, text: str, *, links: bool, named: bool = False) -> str:
+        """Typed text as Slack sends it: &, <, > escaped; with `links`, @name and #channel as references
+        (`<@U123>` in messages; `<@U123|name>` in commands, which is what `named` asks for)."""
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         if not links:
             return text
@@ -438,7 +442,7 @@ class SlackClient:
         def reference(match: re.Match[str]) -> str:
             sigil, name = match.group(1), match.group(2)
             if sigil == "@" and name.lower() in users:
-                return f"<@{users[name.lower()]}|{name}>" if links else match.group(0)
+                return f"<@{users[name.lower()]}|{name}>" if named else f"<@{users[name.lower()]}>"
             if sigil == "#" and name.lower() in channels:
                 return f"<#{channels[name.lower()]}|{name}>"
             if sigil == "@" and name.lower() in ("here", "channel", "everyone"):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from sandbox.manifest import Manifest
 from sandbox.workspace import BOT_USER_ID, Channel, Member, Message, Problem, User, View, Workspace
@@ -100,7 +101,13 @@ def page_state(
 
 
 def _messages(
-    workspace: Workspace, session: Any, channel_id: str, user_id: str, names: dict[str, str], *, thread_ts: str | None
+    workspace: Workspace,
+    session: Session,
+    channel_id: str,
+    user_id: str,
+    names: dict[str, str],
+    *,
+    thread_ts: str | None,
 ) -> list[dict[str, Any]]:
     query = select(Message).where(
         Message.channel_id == channel_id, (Message.visible_to.is_(None)) | (Message.visible_to == user_id)
