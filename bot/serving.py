@@ -1,21 +1,26 @@
-"""Serving the app: HTTP mode (Bolt behind gunicorn, plus a health check) or Socket Mode."""
+"""Serving the app: HTTP mode (Bolt behind gunicorn, plus a health check) or Socket Mode, and the
+job queue between the app's acks and the job workers that do the rest."""
 
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.lazy_listener import LazyListenerRunner
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.jobs import JOB_ATTEMPT, Attempt, JobQueue, RunJob
 from storage.db import Database
+from storage.jobs import ClaimedJob, NewJob
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -24,6 +29,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
+# Bolt reads these request headers to run one lazy listener alone, without the ack (its AWS Lambda
+# adapter re-invokes itself that way). Only our job worker may ask for that, never the network.
+_LAZY_HEADERS = ("HTTP_X_SLACK_BOLT_LAZY_ONLY", "HTTP_X_SLACK_BOLT_LAZY_FUNCTION_NAME")
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:
@@ -50,6 +58,8 @@ def wsgi_app(bolt_app: App, db: Database) -> WSGIApplication:
         if path == "/healthz":
             return _health(db, start_response)
         if path == SLACK_PATH and environ.get("REQUEST_METHOD") == "POST":
+            for header in _LAZY_HEADERS:
+                environ.pop(header, None)
             return slack(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found\n"]
@@ -66,6 +76,55 @@ def _health(db: Database, start_response: StartResponse) -> Iterable[bytes]:
         return [b"database unavailable\n"]
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"ok\n"]
+
+
+class QueueingLazyRunner(LazyListenerRunner):
+    """Bolt's lazy listeners, run later by a job worker: each becomes a row in the job queue.
+
+    Bolt calls `start` after the ack function returned and before the response goes out, so every
+    acknowledged request has its work stored first; if storing fails, Slack gets a 500, not an ack.
+    """
+
+    def __init__(self, queue: JobQueue, logger: logging.Logger) -> None:
+        self.queue = queue
+        self.logger = logger
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        socket_mode = request.mode == "socket_mode"
+        self.queue.enqueue(
+            NewJob(
+                team_id=str(request.context.team_id or request.context.enterprise_id or ""),
+                listener=str(request.lazy_function_name),
+                mode=request.mode,
+                content_type=request.content_type,
+                body=json.dumps(request.body) if socket_mode else request.raw_body,
+            )
+        )
+
+
+def job_runner(worker_app: App) -> RunJob:
+    """Run a queued job: its Slack request again, marked to run only the named lazy listener."""
+
+    def run(job: ClaimedJob, attempt: Attempt) -> str | None:
+        headers: dict[str, str | Sequence[str]] = {
+            "x-slack-bolt-lazy-only": "1",
+            "x-slack-bolt-lazy-function-name": job.listener,
+        }
+        if job.content_type:
+            headers["content-type"] = job.content_type
+        socket_mode = job.mode == "socket_mode"
+        request = BoltRequest(
+            body=json.loads(job.body) if socket_mode else job.body,
+            headers=headers,
+            context={JOB_ATTEMPT: attempt},
+            mode=job.mode,
+        )
+        response = worker_app.dispatch(request)
+        if not attempt.started:  # e.g. a deploy renamed the listener while its jobs were queued
+            return f"no listener named {job.listener} took it (status {response.status})"
+        return None
+
+    return run
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 _READONLY = "peerlearn_readonly"
@@ -45,6 +45,12 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         with self._writer.begin() as session:
             yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction without an ORM session: for hot paths (enqueueing a job on every request)."""
+        with self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:

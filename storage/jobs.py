@@ -1,0 +1,116 @@
+"""The job queue's rows: enqueue, claim under a lease, and settle (done, retry later, failed).
+
+Claims work on both backends with one statement: PostgreSQL locks the chosen rows with
+FOR UPDATE SKIP LOCKED, so concurrent workers take different jobs without waiting; SQLite ignores
+that clause, and its write transactions (BEGIN IMMEDIATE, see storage/db.py) already run one at a
+time. Every settle step is a compare-and-set on (id, attempts): a worker whose lease ran out and
+whose job was claimed again can no longer settle it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, insert, select, update
+
+from storage.models import Job
+
+_jobs = cast(Table, Job.__table__)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    team_id: str
+    listener: str
+    mode: str
+    content_type: str | None
+    body: str
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    team_id: str
+    listener: str
+    mode: str
+    content_type: str | None
+    body: str
+    attempts: int  # this claim's attempt number, 1 for the first run
+    created_at: datetime
+
+
+def enqueue(connection: Connection, job: NewJob, now: datetime) -> None:
+    connection.execute(
+        insert(_jobs),
+        {
+            "team_id": job.team_id,
+            "listener": job.listener,
+            "mode": job.mode,
+            "content_type": job.content_type,
+            "body": job.body,
+            "state": "queued",
+            "attempts": 0,
+            "due_at": now,
+            "created_at": now,
+        },
+    )
+
+
+def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
+    """Take up to `limit` due jobs (queued ones whose time has come, running ones whose lease ran out)."""
+    due = (
+        select(Job.id)
+        .where(Job.due_at <= now)
+        .order_by(Job.due_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    rows = connection.execute(
+        update(_jobs)
+        .where(Job.id.in_(due), Job.due_at <= now)
+        .values(state="running", attempts=Job.attempts + 1, due_at=now + lease, holder=holder)
+        .returning(
+            Job.id, Job.team_id, Job.listener, Job.mode, Job.content_type, Job.body, Job.attempts, Job.created_at
+        )
+    )
+    claimed = [ClaimedJob(**row._asdict()) for row in rows]
+    return sorted(claimed, key=lambda job: job.id)
+
+
+def _mine(job: ClaimedJob) -> tuple[ColumnElement[bool], ...]:
+    return (Job.id == job.id, Job.attempts == job.attempts, Job.state == "running")
+
+
+def finish(connection: Connection, job: ClaimedJob) -> bool:
+    """A job that ran: gone from the queue. False if this claim had lost the job (lease expired)."""
+    return bool(connection.execute(delete(_jobs).where(*_mine(job))).rowcount)
+
+
+def retry_at(connection: Connection, job: ClaimedJob, when: datetime, error: str) -> bool:
+    values = {"state": "queued", "due_at": when, "holder": None, "last_error": error}
+    return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
+
+
+def fail(connection: Connection, job: ClaimedJob, error: str) -> bool:
+    values = {"state": "failed", "due_at": None, "last_error": error}
+    return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
+
+
+def release(connection: Connection, job: ClaimedJob, now: datetime) -> bool:
+    """Give back a job claimed but not run (the worker is stopping): due now, this claim not counted."""
+    values = {"state": "queued", "due_at": now, "holder": None, "attempts": Job.attempts - 1}
+    return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
+
+
+def backlog(connection: Connection) -> dict[str, int]:
+    """Jobs by state (queued, running, failed)."""
+    rows = connection.execute(select(Job.state, func.count()).group_by(Job.state))
+    return {str(state): int(count) for state, count in rows}
+
+
+def forget_failed_before(connection: Connection, cutoff: datetime) -> int:
+    result = connection.execute(delete(_jobs).where(Job.state == "failed", Job.created_at < cutoff))
+    return int(result.rowcount)
