@@ -77,6 +77,7 @@ class ChildProcess:
             try:
                 pid, status = os.waitpid(self.pid, os.WNOHANG)
             except ChildProcessError:  # already reaped (gunicorn's master reaps any child)
+                log.info("%s stopped", self.name)
                 return None
             if pid:
                 code = os.waitstatus_to_exitcode(status)

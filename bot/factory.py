@@ -15,7 +15,7 @@ from bot.deps import Deps
 from bot.jobs import JobQueue, JobWorker
 from bot.pacing import PostPacer
 from bot.posting import PostingSettings, ScheduledPoster
-from bot.serving import QueueingLazyRunner, job_runner
+from bot.serving import job_runner, queue_lazy_listeners
 from bot.slack_api import SlackGateway, UserDirectory, build_client
 from handlers import register_all
 from storage.db import Database
@@ -55,10 +55,9 @@ def build_app(
     (process_before_response); the work after the ack (Bolt's lazy listeners) is stored in the job
     queue before that, for a job worker to run: see `build_job_worker`.
     """
-    app = _bolt_app(settings, client=client, db=db, clock=clock, poster=poster, circles=circles)
-    runner = app.listener_runner
-    runner.lazy_listener_runner = QueueingLazyRunner(JobQueue(db, clock), runner.logger)
-    return app
+    return _bolt_app(
+        settings, client=client, db=db, clock=clock, poster=poster, circles=circles, queue=JobQueue(db, clock)
+    )
 
 
 def build_job_worker(
@@ -89,6 +88,7 @@ def _bolt_app(
     clock: Callable[[], datetime],
     poster: ScheduledPoster | None,
     circles: CircleRunner | None,
+    queue: JobQueue | None = None,
     request_verification_enabled: bool = True,
 ) -> App:
     app = App(
@@ -98,6 +98,8 @@ def _bolt_app(
         process_before_response=True,
         request_verification_enabled=request_verification_enabled,
     )
+    if queue is not None:
+        queue_lazy_listeners(app, queue)
     engines: list[tuple[ScheduledPoster, CircleRunner]] = []
 
     def scheduler_engines() -> tuple[ScheduledPoster, CircleRunner]:

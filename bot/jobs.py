@@ -84,10 +84,11 @@ class JobQueue:
     def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.clock = clock
+        self._enqueuer = jobs.DriverEnqueuer(db.engine.dialect)
 
     def enqueue(self, job: NewJob) -> None:
-        with self.db.writing() as connection:
-            jobs.enqueue(connection, job, self.clock())
+        with self.db.driver_transaction() as cursor:
+            self._enqueuer.enqueue(cursor, job, self.clock())
 
 
 # Runs one claimed job; returns a problem when no listener ran it (the listener's own failure is

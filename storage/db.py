@@ -53,6 +53,26 @@ class Database:
             yield connection
 
     @contextmanager
+    def driver_transaction(self) -> Iterator[Any]:
+        """A write transaction on the driver's own connection (from the pool), yielding its cursor.
+
+        For the one statement every Slack request makes (enqueueing its job): SQLAlchemy's execution
+        layers cost ~75 µs of the ~100 µs that insert takes through them (bench/profile_requests.py).
+        """
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            if self.dialect == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")  # as _sqlite_on_begin does for writes
+            yield cursor
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()
+
+    @contextmanager
     def snapshot(self) -> Iterator[Session]:
         with self._reader() as session:
             yield session

@@ -10,14 +10,16 @@ whose job was claimed again can no longer settle it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import cast
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Dialect, Table, delete, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from storage.models import Job
 
 _jobs = cast(Table, Job.__table__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -41,21 +43,46 @@ class ClaimedJob:
     created_at: datetime
 
 
+def _new_row(job: NewJob, now: datetime) -> dict[str, object]:
+    return {
+        "team_id": job.team_id,
+        "listener": job.listener,
+        "mode": job.mode,
+        "content_type": job.content_type,
+        "body": job.body,
+        "state": "queued",
+        "attempts": 0,
+        "due_at": now,
+        "created_at": now,
+    }
+
+
 def enqueue(connection: Connection, job: NewJob, now: datetime) -> None:
-    connection.execute(
-        insert(_jobs),
-        {
-            "team_id": job.team_id,
-            "listener": job.listener,
-            "mode": job.mode,
-            "content_type": job.content_type,
-            "body": job.body,
-            "state": "queued",
-            "attempts": 0,
-            "due_at": now,
-            "created_at": now,
-        },
-    )
+    connection.execute(insert(_jobs), _new_row(job, now))
+
+
+class DriverEnqueuer:
+    """`enqueue` on a DBAPI cursor (Database.driver_transaction): the SQL compiled once, values
+    converted by the columns' own types, so the rows are exactly those `enqueue` writes."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        compiled = (
+            insert(_jobs)
+            .inline()
+            .compile(dialect=dialect, column_keys=list(_new_row(NewJob("", "", "", None, ""), _EPOCH)))
+        )
+        self.sql = compiled.string
+        self._positional = compiled.positiontup
+        self._convert = {
+            name: processor
+            for name in compiled.binds
+            if (processor := _jobs.c[name].type.bind_processor(dialect)) is not None
+        }
+
+    def enqueue(self, cursor: Any, job: NewJob, now: datetime) -> None:
+        row = _new_row(job, now)
+        values = {name: self._convert[name](value) if name in self._convert else value for name, value in row.items()}
+        cursor.execute(self.sql, [values[name] for name in self._positional] if self._positional else values)
 
 
 def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
@@ -111,6 +138,6 @@ def backlog(connection: Connection) -> dict[str, int]:
     return {str(state): int(count) for state, count in rows}
 
 
-def forget_failed_before(connection: Connection, cutoff: datetime) -> int:
-    result = connection.execute(delete(_jobs).where(Job.state == "failed", Job.created_at < cutoff))
-    return int(result.rowcount)
+def forget_failed_before(session: Session, cutoff: datetime) -> int:
+    result = session.execute(delete(_jobs).where(Job.state == "failed", Job.created_at < cutoff))
+    return int(result.rowcount)  # type: ignore[attr-defined]
