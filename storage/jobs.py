@@ -79,10 +79,12 @@ class DriverEnqueuer:
             if (processor := _jobs.c[name].type.bind_processor(dialect)) is not None
         }
 
-    def enqueue(self, cursor: Any, job: NewJob, now: datetime) -> None:
-        row = _new_row(job, now)
+    def enqueue_many(self, cursor: Any, batch: list[NewJob], now: datetime) -> None:
+        cursor.executemany(self.sql, [self._parameters(_new_row(job, now)) for job in batch])
+
+    def _parameters(self, row: dict[str, object]) -> Any:
         values = {name: self._convert[name](value) if name in self._convert else value for name, value in row.items()}
-        cursor.execute(self.sql, [values[name] for name in self._positional] if self._positional else values)
+        return [values[name] for name in self._positional] if self._positional else values
 
 
 def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:

@@ -187,3 +187,28 @@ def test_failed_jobs_are_forgotten_after_a_while(db: Database, clock: FakeClock)
         assert jobs.forget_failed_before(session, clock() + timedelta(seconds=1)) == 1
     with db.writing() as connection:
         assert jobs.backlog(connection) == {"running": 1}
+
+
+def test_concurrent_requests_each_return_once_their_job_is_committed(db: Database, clock: FakeClock) -> None:
+    queue = JobQueue(db, clock)
+
+    def request(n: int) -> bool:
+        queue.enqueue(NewJob("T0TEST", "work", "http", None, f"n={n}"))
+        with db.snapshot() as session:  # another connection: sees only what was committed
+            return session.scalar(select(Job.id).where(Job.body == f"n={n}")) is not None
+
+    with ThreadPoolExecutor(16) as pool:
+        committed = list(pool.map(request, range(200)))
+
+    assert all(committed) and len(rows(db)) == 200
+
+
+def test_a_request_whose_job_cannot_be_stored_fails_and_the_next_is_stored(db: Database, clock: FakeClock) -> None:
+    queue = JobQueue(db, clock)
+    too_long = "x" * 200  # listener is VARCHAR(128): PostgreSQL refuses it; SQLite does not check lengths
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite stores over-long strings")
+    with pytest.raises(Exception, match="too long"):
+        queue.enqueue(NewJob("T0TEST", too_long, "http", None, "x=1"))
+    queue.enqueue(NewJob("T0TEST", "work", "http", None, "x=2"))
+    assert [job.body for job in rows(db)] == ["x=2"]
