@@ -593,6 +593,7 @@ class Context:
     targets: list[tuple[str, str, str]]
     mix: dict[str, float]
     engine: Engine
+    queue: Database  # where the job queue lives (on SQLite, a file of its own)
     acked_shares: int = 0
     acked_reactions: int = 0
     runs: int = 0
@@ -680,7 +681,7 @@ def run_closed_loop(context: Context, app: AppProcess, concurrency: int, duratio
     shares = meters.report()
     result["app_cpu"], result["jobs_cpu"] = shares["app"], shares["jobs"]
     if app.jobs_pid:
-        result.update(drain_backlog(context.engine, context.args.drain_timeout))
+        result.update(drain_backlog(context.queue.engine, context.args.drain_timeout))
     return result
 
 
@@ -754,8 +755,10 @@ def main() -> int:
         targets = list(tip_targets(db.engine, TEAM_ID, 2000))
         db.dispose()
         engine = create_engine(database_url)
+        queue = Database.connect(database_url).queue
+        stack.callback(queue.dispose)
         stack.callback(engine.dispose)
-        context = Context(args, tmp, database_url, double, corpus, targets, args.mix, engine)
+        context = Context(args, tmp, database_url, double, corpus, targets, args.mix, engine, queue)
         mix = " / ".join(f"{kind} {weight:g}" for kind, weight in args.mix.items())
         print(
             f"setup: Slack double in its own process (pid {double.pid}, {double.url});"
@@ -763,7 +766,7 @@ def main() -> int:
             f" mix {mix}; load generator: asyncio, raw keep-alive HTTP/1.1, this process"
         )
         print(
-            "server: bot.serving.serve_http = gunicorn, 1 gthread worker x 16 threads;"
+            "server: bot.serving.serve_http = gunicorn, 1 gthread worker x 32 threads;"
             " a job worker process (nice +10) x 32 threads"
         )
         results = run_all(context)

@@ -56,7 +56,7 @@ def build_app(
     queue before that, for a job worker to run: see `build_job_worker`.
     """
     return _bolt_app(
-        settings, client=client, db=db, clock=clock, poster=poster, circles=circles, queue=JobQueue(db, clock)
+        settings, client=client, db=db, clock=clock, poster=poster, circles=circles, queue=JobQueue(db.queue, clock)
     )
 
 
@@ -77,7 +77,7 @@ def build_job_worker(
     worker_app = _bolt_app(
         settings, client=client, db=db, clock=clock, poster=poster, circles=circles, request_verification_enabled=False
     )
-    return JobWorker(db, job_runner(worker_app), threads=threads or settings.listener_threads, clock=clock)
+    return JobWorker(db.queue, job_runner(worker_app), threads=threads or settings.listener_threads, clock=clock)
 
 
 def _bolt_app(

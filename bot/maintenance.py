@@ -30,7 +30,7 @@ def forget_old_events(db: Database, now: datetime) -> int:
 
 
 def forget_failed_jobs(db: Database, now: datetime) -> int:
-    return _forget(db, jobs.forget_failed_before, now - FAILED_JOB_MEMORY, "failed jobs")
+    return _forget(db.queue, jobs.forget_failed_before, now - FAILED_JOB_MEMORY, "failed jobs")
 
 
 def _forget(db: Database, forget: Callable[[Session, datetime], int], cutoff: datetime, what: str) -> int:

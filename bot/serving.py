@@ -175,7 +175,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return self._load()
 
 
-def serve_http(load: Callable[[], WSGIApplication], host: str, port: int, *, threads: int = 16) -> None:
+def serve_http(load: Callable[[], WSGIApplication], host: str, port: int, *, threads: int = 32) -> None:
     """Serve until SIGTERM/SIGINT; gunicorn then stops accepting and lets requests in flight finish."""
     GunicornServer(
         load,
@@ -185,6 +185,8 @@ def serve_http(load: Callable[[], WSGIApplication], host: str, port: int, *, thr
             # out with more app instances on PostgreSQL instead.
             "workers": 1,
             "worker_class": "gthread",
+            # Each ack waits for its job's commit (I/O, the GIL released); with 16 threads the process
+            # sat 32% idle at full load, all of them waiting there (bench/http_load.py: 0.49x -> 0.67x).
             "threads": threads,
             "timeout": 30,
             "graceful_timeout": 20,

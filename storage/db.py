@@ -7,10 +7,13 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.jobs import create_queue_table
 
 _READONLY = "peerlearn_readonly"
 
@@ -71,8 +74,11 @@ class Database:
     Writers take turns through `_WriterTurns` first, so they rarely meet SQLite's own lock at all.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, queue_engine: Engine | None = None) -> None:
         self.engine = engine
+        self._queue_engine = queue_engine
+        self._queue: Database | None = None
+        self._queue_lock = threading.Lock()
         self._writer = sessionmaker(engine, expire_on_commit=False)
         self._reader = sessionmaker(engine.execution_options(**{_READONLY: True}), expire_on_commit=False)
         path = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -84,14 +90,32 @@ class Database:
     @classmethod
     def connect(cls, url: str, **engine_options: Any) -> Database:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False}, **engine_options)
-            event.listen(engine, "connect", _sqlite_on_connect)
-            event.listen(engine, "begin", _sqlite_on_begin)
-        else:
-            engine_options.setdefault("pool_size", 10)
-            engine_options.setdefault("max_overflow", 20)
-            engine = create_engine(url, pool_pre_ping=True, **engine_options)
-        return cls(engine)
+            engine = _sqlite_engine(url, engine_options)
+            path = engine.url.database
+            if not path or path == ":memory:":
+                return cls(engine)
+            queue = Path(path).with_name(Path(path).stem + "-jobs" + Path(path).suffix)
+            return cls(engine, _sqlite_engine(str(engine.url.set(database=str(queue))), engine_options))
+        engine_options.setdefault("pool_size", 10)
+        engine_options.setdefault("max_overflow", 20)
+        return cls(create_engine(url, pool_pre_ping=True, **engine_options))
+
+    @property
+    def queue(self) -> Database:
+        """Where the job queue lives: this database, but for a SQLite file a file of its own.
+
+        SQLite has one write lock per file, and the job worker's transactions held it 88% of the time
+        under full load (bench/http_load.py), so each request's enqueue waited behind them: 0.45x the
+        bare app's throughput, 0.71x with the worker stopped. In its own file, an enqueue only meets
+        the worker's claims and completions. Its one table is made here, on first use.
+        """
+        if self._queue_engine is None:
+            return self
+        with self._queue_lock:
+            if self._queue is None:
+                create_queue_table(self._queue_engine)
+                self._queue = Database(self._queue_engine)
+        return self._queue
 
     @property
     def dialect(self) -> str:
@@ -158,6 +182,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._queue_engine is not None:
+            self._queue_engine.dispose()
+
+
+def _sqlite_engine(url: str, engine_options: dict[str, Any]) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **engine_options)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -26,7 +26,7 @@ from bot.serving import wsgi_app
 from bot.slack_api import SlackGateway, UserDirectory, build_client
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.models import Base, Job
 from tests.slack_double import BOT_TOKEN, SlackDouble
 from tests.slack_sender import SIGNING_SECRET, SlackSender
 
@@ -63,6 +63,8 @@ def db(migrated_db: Database) -> Iterator[Database]:
     with migrated_db.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(table.delete())
+    with migrated_db.queue.transaction() as session:  # SQLite keeps the job queue in a file of its own
+        session.execute(Job.__table__.delete())
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ def test_acked_work_survives_a_restart_and_a_worker_alone_runs_it(
         web.send_signal(signal.SIGTERM)
         web.communicate(timeout=30)
         assert web.returncode == 0
-        with db.snapshot() as session:
+        with db.queue.snapshot() as session:
             assert [job.state for job in session.scalars(select(Job))] == ["queued"]
         assert double.posts("C1") == []
 
@@ -126,5 +126,5 @@ def test_acked_work_survives_a_restart_and_a_worker_alone_runs_it(
 
     assert worker.returncode == 0 and "Traceback" not in stderr
     assert "Write the rollback plan before the deploy" in str(double.posts("C1"))
-    with db.snapshot() as session:
+    with db.queue.snapshot() as session:
         assert list(session.scalars(select(Job))) == []

@@ -38,7 +38,7 @@ def tips_table_fails(db: Database, times: int) -> Iterator[list[int]]:
 
 
 def jobs(db: Database) -> list[Job]:
-    with db.snapshot() as session:
+    with db.queue.snapshot() as session:
         return list(session.scalars(select(Job)))
 
 

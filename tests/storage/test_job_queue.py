@@ -20,6 +20,12 @@ from storage.models import Job
 from tests.conftest import FakeClock
 
 
+@pytest.fixture
+def db(db: Database) -> Database:
+    """The job queue's database: the app's on PostgreSQL, a file of its own beside it on SQLite."""
+    return db.queue
+
+
 def enqueue(db: Database, clock: FakeClock, count: int = 1, listener: str = "work") -> None:
     queue = JobQueue(db, clock)
     for n in range(count):

@@ -1,5 +1,8 @@
 """The job queue: work left for after an ack, run by job worker processes.
 
+On SQLite the queue lives in a file of its own beside the database (storage/db.py `Database.queue`,
+which makes this same table there), so this one stays empty.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-25
