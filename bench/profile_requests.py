@@ -110,10 +110,11 @@ def profile(args: argparse.Namespace, tmp: Path, double: SlackDouble) -> None:
         started_cpu = time.thread_time()
         jobs = worker.drain()
         job_cpu = (time.thread_time() - started_cpu) / max(jobs, 1)
+        work = f"job worker {job_cpu * 1000:.2f} ms CPU per job ({jobs} jobs)" if jobs else "no jobs"
         print(
             f"\n-- {name}: web {cpu / args.requests * 1000:.2f} ms CPU per request in this thread"
-            f" (wall {wall / args.requests * 1000:.2f} ms); job worker {job_cpu * 1000:.2f} ms CPU per job"
-            f" ({jobs} jobs); cProfile of the web side of another {args.requests}:"
+            f" (wall {wall / args.requests * 1000:.2f} ms); {work};"
+            f" cProfile of the web side of another {args.requests}:"
         )
         profiler = cProfile.Profile()
         for _ in range(args.requests):
