@@ -1,5 +1,5 @@
-"""Peerlearn entrypoint: settings -> migrations -> the app (Socket Mode or HTTP) and/or the scheduler;
-with no Slack credentials at all, the local sandbox (sandbox/launcher.py) instead."""
+"""Peerlearn entrypoint: settings -> migrations -> the app (Socket Mode or HTTP), the scheduler and the job
+worker; with no Slack credentials at all, the local sandbox (sandbox/launcher.py) instead."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.base import BaseScheduler
 from dotenv import find_dotenv, load_dotenv
 
+from bot.child_process import ChildProcess, run_until_signalled
 from bot.config import ROLES, ConfigError, Settings, configure_logging, wants_sandbox
-from bot.factory import build_app, build_schedulers
+from bot.factory import build_app, build_job_worker, build_schedulers
 from bot.maintenance import daily_upkeep
 from bot.posting import ScheduledPoster
 from bot.scheduler import build_scheduler
@@ -33,10 +35,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("peerlearn")
 
+# The job worker's CPU priority under --role all. Jobs have minutes to run and acks 3 seconds, so
+# when both want the CPU the acks should win; with nothing to ack the worker still gets all of it.
+WORKER_NICENESS = 10
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Peerlearn: peer learning for Slack.")
-    parser.add_argument("--role", choices=ROLES, help="all (default), web (Slack requests only) or scheduler")
+    parser.add_argument(
+        "--role", choices=ROLES, help="all (default), web (Slack requests only), scheduler or worker (queued jobs)"
+    )
     args = parser.parse_args(argv)
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory it runs in
     try:
@@ -56,20 +64,41 @@ def main(argv: list[str] | None = None) -> int:
     db = Database.connect(settings.database_url)
     upgrade(db.engine)
     daily_upkeep(db, utcnow())
+    db.dispose()  # no connection may cross a fork (the job worker's, gunicorn's)
     if role == "scheduler":
         run_scheduler(settings, db)
-    elif settings.app_token:
+    elif role == "worker":
+        run_until_signalled(lambda stop: run_job_worker(settings, stop))
+    elif role == "web":
+        serve(settings, role, db)
+    else:
+        worker = ChildProcess.fork("job worker", lambda stop: run_job_worker(settings, stop), niceness=WORKER_NICENESS)
+        try:
+            serve(settings, role, db)
+        finally:
+            worker.stop()
+    return 0
+
+
+def serve(settings: Settings, role: str, db: Database) -> None:
+    if settings.app_token:
         client = build_client(settings.bot_token, settings.slack_api_url)
         if role == "all":
             start_background_scheduler(settings, db)
         serve_socket_mode(build_app(settings, client=client, db=db), settings.app_token)
     else:
-        db.dispose()  # the server builds its own after forking its worker
         log.info(
             "HTTP mode on http://%s:%s (POST /slack/events, GET /healthz) role=%s", settings.host, settings.port, role
         )
         serve_http(lambda: _http_app(settings, role), settings.host, settings.port)
-    return 0
+
+
+def run_job_worker(settings: Settings, stop: threading.Event) -> None:
+    """Run queued jobs (the work after each ack) until `stop` is set."""
+    db = Database.connect(settings.database_url)
+    worker = build_job_worker(settings, client=build_client(settings.bot_token, settings.slack_api_url), db=db)
+    worker.run_until(stop)
+    db.dispose()
 
 
 def _http_app(settings: Settings, role: str) -> WSGIApplication:

@@ -1,7 +1,7 @@
 """A Bolt app that only acknowledges, served exactly like Peerlearn: http_load.py's ceiling.
 
-Same settings (environment), same WebClient, same Bolt options (listener thread pool,
-process_before_response=True), same WSGI wrapper and the same gunicorn configuration through
+Same settings (environment), same WebClient, same Bolt options (process_before_response=True,
+signature verification), same WSGI wrapper and the same gunicorn configuration through
 `bot.serving.serve_http`; only the listeners differ: `/tip` calls ack() and nothing else, and
 `reaction_added` does nothing. Run by http_load.py as `python bench/bare_app.py` with the app's env.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import benchlib  # noqa: F401  (puts the repository root on sys.path)
@@ -26,13 +25,11 @@ if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
 
-def build_bare_app(settings: Settings, listener_executor: Executor | None = None) -> App:
+def build_bare_app(settings: Settings) -> App:
     app = App(
         client=build_client(settings.bot_token, settings.slack_api_url),
         signing_secret=settings.signing_secret,
         logger=logging.getLogger("bare.bolt"),
-        listener_executor=listener_executor
-        or ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="listener"),
         process_before_response=True,
     )
 

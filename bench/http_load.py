@@ -4,14 +4,16 @@ Processes:
   * the Slack Web API double (tests/slack_double.py) in its own process, so its request threads never
     take the load generator's GIL (that would delay sends and read as app latency) and the app
     reaches it over loopback as it would reach Slack;
-  * the app under test: `python app.py` (gunicorn master + 1 gthread worker), env as in production;
+  * the app under test: `python app.py` (gunicorn master + 1 gthread worker, and the job worker
+    process it forks at nice +10, which runs the work queued after each ack), env as in production;
   * this process: an asyncio load generator on raw keep-alive connections (no HTTP library),
     signing every request as Slack does.
 
 Runs, in order:
   1. real app, open loop: a constant 200 req/s for 30 s of signed `/tip <text>`, `/tip search <words>`
      and `reaction_added` events on tips' posts; latency is send -> full HTTP response (the ack).
-  2. real app, closed loop: N requests always in flight, same mix: maximum ack throughput.
+  2. real app, closed loop: N requests always in flight, same mix: maximum ack throughput; then the
+     job queue's backlog at the end of the run and how fast the job worker drains it (jobs/s).
   3. bare Bolt app (bench/bare_app.py: ack only, same server config), closed loop: the ceiling.
 Targets: p99 ack < 50 ms at 200 req/s; real >= 0.5 x bare throughput; worker RSS < 150 MB.
 
@@ -48,7 +50,7 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import ProcessedEvent, Tip
+from storage.models import Job, ProcessedEvent, Tip
 from tests.slack_double import BOT_TOKEN, SlackDouble
 from tests.slack_sender import SIGNING_SECRET
 
@@ -146,7 +148,8 @@ class AppProcess:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
-        self.worker_pid: int | None = None
+        self.worker_pid: int | None = None  # gunicorn's worker: the web side
+        self.jobs_pid: int | None = None  # the job worker (real app only), told apart by its niceness
 
     def wait_healthy(self, timeout: float = 30.0) -> float:
         started = time.perf_counter()
@@ -157,8 +160,11 @@ class AppProcess:
             try:
                 with urllib.request.urlopen(url, timeout=1) as response:
                     if response.status == 200:
-                        workers = benchlib.children_of(self.process.pid)
-                        self.worker_pid = workers[0] if workers else None
+                        children = benchlib.children_of(self.process.pid)
+                        niced = [pid for pid in children if benchlib.niceness(pid) > 0]
+                        web = [pid for pid in children if pid not in niced]
+                        self.worker_pid = web[0] if web else None
+                        self.jobs_pid = niced[0] if niced else None
                         return time.perf_counter() - started
             except OSError:
                 pass
@@ -168,13 +174,24 @@ class AppProcess:
     def cpu_seconds(self) -> float:
         return benchlib.process_cpu_seconds(self.worker_pid) if self.worker_pid else 0.0
 
+    def jobs_cpu_seconds(self) -> float:
+        return benchlib.process_cpu_seconds(self.jobs_pid) if self.jobs_pid else 0.0
+
     def rss(self) -> str:
         worker = benchlib.proc_status_mb(self.worker_pid) if self.worker_pid else {}
         master = benchlib.proc_status_mb(self.process.pid)
+        jobs = (
+            f"; job worker VmRSS {benchlib.proc_status_mb(self.jobs_pid).get('VmRSS', 0):.0f} MB"
+            if self.jobs_pid
+            else ""
+        )
         return (
             f"worker (pid {self.worker_pid}) VmRSS {worker.get('VmRSS', 0):.0f} MB"
-            f" (peak {worker.get('VmHWM', 0):.0f} MB); gunicorn master VmRSS {master.get('VmRSS', 0):.0f} MB"
+            f" (peak {worker.get('VmHWM', 0):.0f} MB); gunicorn master VmRSS {master.get('VmRSS', 0):.0f} MB{jobs}"
         )
+
+    def jobs_rss_mb(self) -> float:
+        return benchlib.proc_status_mb(self.jobs_pid).get("VmRSS", 0.0) if self.jobs_pid else 0.0
 
     def worker_rss_mb(self) -> float:
         return benchlib.proc_status_mb(self.worker_pid).get("VmRSS", 0.0) if self.worker_pid else 0.0
@@ -192,9 +209,9 @@ class AppProcess:
                 self._log_file.close()
                 return Stopped(None, time.perf_counter() - started)
         self._log_file.close()
-        worker_left = self.worker_pid is not None and Path(f"/proc/{self.worker_pid}").exists()
-        if worker_left and self.worker_pid is not None:
-            os.kill(self.worker_pid, signal.SIGKILL)
+        for child in (self.worker_pid, self.jobs_pid):
+            if child is not None and Path(f"/proc/{child}").exists():
+                os.kill(child, signal.SIGKILL)
         return Stopped(self.process.returncode, time.perf_counter() - started)
 
     def log_lines(self) -> list[str]:
@@ -461,6 +478,7 @@ class Meters:
         return {
             "wall": time.perf_counter(),
             "app": self.app.cpu_seconds(),
+            "jobs": self.app.jobs_cpu_seconds(),
             "double": benchlib.process_cpu_seconds(self.double.pid),
             "generator": time.process_time(),
             "machine": benchlib.machine_busy_seconds(),
@@ -475,10 +493,11 @@ class Meters:
         end = self._now()
         wall = end["wall"] - self.readings["wall"]
         share = {name: 100 * (end[name] - self.readings[name]) / wall for name in end if name != "wall"}
-        ours = share["app"] + share["double"] + share["generator"] + share["master"]
+        ours = share["app"] + share["jobs"] + share["double"] + share["generator"] + share["master"]
         share["others"] = max(0.0, share["machine"] - ours)
         print(
-            f"  CPU (% of one core): app worker {share['app']:.0f}%, slack double {share['double']:.0f}%,"
+            f"  CPU (% of one core): app worker {share['app']:.0f}%, job worker {share['jobs']:.0f}%,"
+            f" slack double {share['double']:.0f}%,"
             f" load generator {share['generator']:.0f}%; anything else on the machine"
             f" {share['others']:.0f}% (of {100 * (os.cpu_count() or 1)}%)"
         )
@@ -514,6 +533,33 @@ def report_outcomes(outcomes: list[Outcome], wall: float, *, open_loop_rate: flo
     return result
 
 
+def jobs_pending(engine: Engine) -> tuple[int, int]:
+    """Jobs not yet run (queued or running), and jobs failed for good."""
+    with engine.connect() as connection:
+        pending = connection.scalar(select(func.count()).select_from(Job).where(Job.state != "failed")) or 0
+        failed = connection.scalar(select(func.count()).select_from(Job).where(Job.state == "failed")) or 0
+    return pending, failed
+
+
+def drain_backlog(engine: Engine, timeout: float) -> dict[str, float]:
+    """The queue's backlog as the load stops, and how fast the job worker then empties it."""
+    backlog, _ = jobs_pending(engine)
+    started = time.perf_counter()
+    pending = backlog
+    while pending and time.perf_counter() - started < timeout:
+        time.sleep(0.05)
+        pending, _ = jobs_pending(engine)
+    seconds = time.perf_counter() - started
+    _, failed = jobs_pending(engine)
+    rate = (backlog - pending) / seconds if backlog and seconds > 0 else 0.0
+    state = "drained" if not pending else f"NOT drained ({pending:,} left after {timeout:.0f} s)"
+    print(
+        f"  job queue at the end of the run: {backlog:,} jobs waiting; {state} in {seconds:.1f} s"
+        f" = {rate:,.0f} jobs/s; {failed:,} failed"
+    )
+    return {"backlog": backlog, "drain_seconds": seconds, "drain_rate": rate, "failed": failed}
+
+
 def wait_for_background(engine: Engine, expected_tips: int, expected_events: int, timeout: float) -> str:
     """Work Bolt runs after the ack (posting shared tips, recording reactions) until it is all done."""
     started = time.perf_counter()
@@ -547,6 +593,7 @@ class Context:
     targets: list[tuple[str, str, str]]
     mix: dict[str, float]
     engine: Engine
+    queue: Database  # where the job queue lives (on SQLite, a file of its own)
     acked_shares: int = 0
     acked_reactions: int = 0
     runs: int = 0
@@ -631,7 +678,10 @@ def run_closed_loop(context: Context, app: AppProcess, concurrency: int, duratio
     wall = time.perf_counter() - started
     context.count_acks(run.outcomes)
     result = report_outcomes(run.outcomes, wall)
-    result["app_cpu"] = meters.report()["app"]
+    shares = meters.report()
+    result["app_cpu"], result["jobs_cpu"] = shares["app"], shares["jobs"]
+    if app.jobs_pid:
+        result.update(drain_backlog(context.queue.engine, context.args.drain_timeout))
     return result
 
 
@@ -668,7 +718,7 @@ def main() -> int:
         default=parse_mix("share=35,search=35,reaction=30"),
         help="request mix, weights (default share=35,search=35,reaction=30)",
     )
-    parser.add_argument("--drain-timeout", type=float, default=60, help="max wait for after-ack work (default 60)")
+    parser.add_argument("--drain-timeout", type=float, default=180, help="max wait for after-ack work (default 180)")
     parser.add_argument(
         "--database-url",
         help="a PostgreSQL server URL to use a scratch database on (default: SQLite in a temp dir)",
@@ -705,15 +755,20 @@ def main() -> int:
         targets = list(tip_targets(db.engine, TEAM_ID, 2000))
         db.dispose()
         engine = create_engine(database_url)
+        queue = Database.connect(database_url).queue
+        stack.callback(queue.dispose)
         stack.callback(engine.dispose)
-        context = Context(args, tmp, database_url, double, corpus, targets, args.mix, engine)
+        context = Context(args, tmp, database_url, double, corpus, targets, args.mix, engine, queue)
         mix = " / ".join(f"{kind} {weight:g}" for kind, weight in args.mix.items())
         print(
             f"setup: Slack double in its own process (pid {double.pid}, {double.url});"
             f" {db.dialect} database with {seeded.tips:,} seeded tips ({seeded.seconds:.1f} s);"
             f" mix {mix}; load generator: asyncio, raw keep-alive HTTP/1.1, this process"
         )
-        print("server: bot.serving.serve_http = gunicorn, 1 gthread worker x 16 threads, 32 listener threads")
+        print(
+            "server: bot.serving.serve_http = gunicorn, 1 gthread worker x 32 threads;"
+            " a job worker process (nice +10) x 32 threads"
+        )
         results = run_all(context)
     summarize(args, results, context.clean_exits)
     return 0
@@ -730,7 +785,7 @@ def run_all(context: Context) -> dict[str, Any]:
         background(context, args.drain_timeout)
         results["open"] = run_open_loop(context, app, args.rate, args.duration)
         background(context, args.drain_timeout)
-        results["rss"] = app.worker_rss_mb()
+        results["rss"], results["jobs_rss"] = app.worker_rss_mb(), app.jobs_rss_mb()
         print(f"  RSS after the load: {app.rss()}")
         print(f"\n-- real app: closed loop, {args.concurrency} in flight for {args.max_duration:g} s")
         results["real"] = run_closed_loop(context, app, args.concurrency, args.max_duration)
@@ -775,12 +830,19 @@ def summarize(args: argparse.Namespace, results: dict[str, Any], clean_exits: li
         cpu_real = results["real"]["app_cpu"] * 10 / real  # % of a core -> ms of CPU per response
         cpu_bare = results["bare"]["app_cpu"] * 10 / bare
         print(
-            f"    worker CPU per request at max load: real {cpu_real:.2f} ms vs bare {cpu_bare:.2f} ms;"
-            f" the worker was {results['real']['app_cpu']:.0f}% vs {results['bare']['app_cpu']:.0f}% busy"
-            " (bare stays under 100%: Bolt polls every 10 ms for a command's ack(), holding one of 16 threads)"
+            f"    web worker CPU per request at max load: real {cpu_real:.2f} ms vs bare {cpu_bare:.2f} ms;"
+            f" it was {results['real']['app_cpu']:.0f}% vs {results['bare']['app_cpu']:.0f}% busy"
+            f" (the job worker {results['real']['jobs_cpu']:.0f}%)"
         )
     else:
         print(f"  max throughput: real {real:,.0f} req/s (bare run skipped)")
+    if "drain_rate" in results["real"]:
+        real_run = results["real"]
+        print(
+            f"  the work behind those acks: {real_run['backlog']:,.0f} jobs still queued when the run ended,"
+            f" drained in {real_run['drain_seconds']:.1f} s ({real_run['drain_rate']:,.0f} jobs/s);"
+            f" {real_run['failed']:,.0f} failed"
+        )
     if "slow" in results:
         p99 = results["slow"]["p99"]
         print(
@@ -790,7 +852,8 @@ def summarize(args: argparse.Namespace, results: dict[str, Any], clean_exits: li
     rss = results["rss"]
     print(
         f"  app worker RSS after the {args.rate:g} req/s load: {rss:.0f} MB"
-        f" (target < {TARGET_RSS_MB:.0f} MB) {benchlib.verdict(rss < TARGET_RSS_MB)}"
+        f" (target < {TARGET_RSS_MB:.0f} MB) {benchlib.verdict(rss < TARGET_RSS_MB)};"
+        f" job worker {results['jobs_rss']:.0f} MB"
     )
     print(f"  clean SIGTERM exits: {sum(clean_exits)}/{len(clean_exits)}")
 

@@ -1,10 +1,10 @@
 """Where a request's CPU goes: the real app in-process, one thread, under cProfile.
 
-The app is built as app.py builds it (bot.factory.build_app + bot.serving.wsgi_app) but with a
-listener executor that runs each listener at once in the calling thread, so one request's whole
-cost (ack path and the work after the ack) lands in this thread: CPU per request kind is
-`time.thread_time()` around the WSGI call, and cProfile sees every frame. The Slack double runs
-in this process, in its own thread (its CPU is not counted). No gunicorn, no HTTP client.
+The app is built as app.py builds it (bot.factory.build_app + bot.serving.wsgi_app, and a job
+worker from bot.factory.build_job_worker), all in this thread: the web side's CPU per request (verify,
+ack, enqueue) is `time.thread_time()` around the WSGI call, then the job worker's CPU per job around
+a one-thread drain of those requests' jobs; cProfile sees every frame of the web side. The Slack
+double runs in this process, in its own thread (its CPU is not counted). No gunicorn, no HTTP client.
 
     .venv/bin/python bench/profile_requests.py [--requests 300] [--tips 20000] [--top 25]
 """
@@ -19,16 +19,15 @@ import random
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import benchlib
 from bare_app import build_bare_app
 from corpus import TEAM_ID, Corpus, seed_tips, tip_rows, tip_targets
 
 from bot.config import Settings
-from bot.factory import build_app
+from bot.factory import build_app, build_job_worker
 from bot.serving import wsgi_app
 from bot.slack_api import build_client
 from storage.db import Database
@@ -36,27 +35,13 @@ from storage.migrate import upgrade
 from tests.slack_double import BOT_TOKEN, SlackDouble
 from tests.slack_sender import SIGNING_SECRET, SlackSender
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
-
-
-class InlineExecutor(Executor):
-    """Runs the submitted function before `submit` returns, in the caller's thread."""
-
-    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
-        future: Future[_T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # the future carries it, as a pool's would
-            future.set_exception(error)
-        return future
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=300, help="requests per kind (default 300)")
     parser.add_argument("--tips", type=int, default=20_000, help="tips seeded first (default 20000)")
     parser.add_argument("--top", type=int, default=25, help="functions to list per kind (default 25)")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative (default) or tottime")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -84,7 +69,8 @@ def profile(args: argparse.Namespace, tmp: Path, double: SlackDouble) -> None:
         bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=double.api_url, database_url=""
     )
     client = build_client(settings.bot_token, settings.slack_api_url)
-    app = build_app(settings, client=client, db=db, listener_executor=InlineExecutor())
+    app = build_app(settings, client=client, db=db)
+    worker = build_job_worker(settings, client=client, db=db, threads=1)
     sender = SlackSender(wsgi_app(app, db), double)
     rng = random.Random(args.seed)
     print(f"SQLite, {seeded.tips:,} seeded tips; {args.requests} requests per kind after 20 warm-up ones")
@@ -99,7 +85,7 @@ def profile(args: argparse.Namespace, tmp: Path, double: SlackDouble) -> None:
         channel, ts, author = targets[min(int(rng.expovariate(1 / 200)), len(targets) - 1)]
         return sender.reaction("reaction_added", rng.choice(users), channel, ts, "+1", item_user=author)
 
-    bare_sender = SlackSender(wsgi_app(build_bare_app(settings, InlineExecutor()), db), double)
+    bare_sender = SlackSender(wsgi_app(build_bare_app(settings), db), double)
 
     def bare_ack() -> Any:  # bench/bare_app.py: Bolt's own cost for the same /tip, ack() only
         return bare_sender.command("search " + corpus.query(rng)[1])
@@ -113,6 +99,7 @@ def profile(args: argparse.Namespace, tmp: Path, double: SlackDouble) -> None:
     for name, make in kinds.items():
         for _ in range(20):
             make()
+        worker.drain()
         cpu = wall = 0.0
         for _ in range(args.requests):
             started_cpu, started = time.thread_time(), time.perf_counter()
@@ -120,17 +107,23 @@ def profile(args: argparse.Namespace, tmp: Path, double: SlackDouble) -> None:
             cpu += time.thread_time() - started_cpu
             wall += time.perf_counter() - started
             assert response.status == 200, response.status
+        started_cpu = time.thread_time()
+        jobs = worker.drain()
+        job_cpu = (time.thread_time() - started_cpu) / max(jobs, 1)
+        work = f"job worker {job_cpu * 1000:.2f} ms CPU per job ({jobs} jobs)" if jobs else "no jobs"
         print(
-            f"\n-- {name}: {cpu / args.requests * 1000:.2f} ms CPU per request in this thread"
-            f" (wall {wall / args.requests * 1000:.2f} ms); cProfile of another {args.requests}:"
+            f"\n-- {name}: web {cpu / args.requests * 1000:.2f} ms CPU per request in this thread"
+            f" (wall {wall / args.requests * 1000:.2f} ms); {work};"
+            f" cProfile of the web side of another {args.requests}:"
         )
         profiler = cProfile.Profile()
         for _ in range(args.requests):
             profiler.enable()
             make()
             profiler.disable()
+        worker.drain()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
         print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
     db.dispose()
 

@@ -43,10 +43,10 @@ class Settings:
     log_level: str = "INFO"
     tip_emoji: str = "bulb"
     admin_user_ids: frozenset[str] = frozenset()
-    # Threads that run listener work after the ack; Bolt's default of 5 stalls acks under load
-    # when a few posts are waiting out a Retry-After.
+    # Threads of a job worker, running listener work after the ack: mostly waiting on Slack, so
+    # many, or a few posts waiting out a Retry-After hold up everything queued behind them.
     listener_threads: int = 32
-    role: str = "all"  # all | web | scheduler
+    role: str = "all"  # all | web | scheduler | worker
     grace_hours: float = 12.0  # a post missed while down is still made this long after its time
     # Workspace-wide pace of scheduled posts: under Slack's ~20/s with headroom, because pacing at
     # exactly the limit bounces off a strict one-second window on jitter alone (bench/posting.py).
@@ -171,7 +171,7 @@ def _positive_number(value: str, name: str) -> float:
     return number
 
 
-ROLES = ("all", "web", "scheduler")
+ROLES = ("all", "web", "scheduler", "worker")
 
 
 def _role(value: str) -> str:

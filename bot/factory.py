@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from slack_bolt import App
@@ -13,8 +12,10 @@ from slack_sdk import WebClient
 from bot.circle_rounds import CircleRunner
 from bot.config import Settings
 from bot.deps import Deps
+from bot.jobs import JobQueue, JobWorker
 from bot.pacing import PostPacer
 from bot.posting import PostingSettings, ScheduledPoster
+from bot.serving import job_runner, queue_lazy_listeners
 from bot.slack_api import SlackGateway, UserDirectory, build_client
 from handlers import register_all
 from storage.db import Database
@@ -45,22 +46,60 @@ def build_app(
     client: WebClient,
     db: Database,
     clock: Callable[[], datetime] = utcnow,
-    listener_executor: Executor | None = None,
     poster: ScheduledPoster | None = None,
     circles: CircleRunner | None = None,
 ) -> App:
-    """A ready Bolt app. Signature verification is always on (Bolt's default; never turned off)."""
+    """The app Slack talks to. Signature verification is always on (Bolt's default; never turned off).
+
+    Ack functions run in the request thread and their response goes out as soon as they return
+    (process_before_response); the work after the ack (Bolt's lazy listeners) is stored in the job
+    queue before that, for a job worker to run: see `build_job_worker`.
+    """
+    return _bolt_app(
+        settings, client=client, db=db, clock=clock, poster=poster, circles=circles, queue=JobQueue(db.queue, clock)
+    )
+
+
+def build_job_worker(
+    settings: Settings,
+    *,
+    client: WebClient,
+    db: Database,
+    clock: Callable[[], datetime] = utcnow,
+    poster: ScheduledPoster | None = None,
+    circles: CircleRunner | None = None,
+    threads: int | None = None,
+) -> JobWorker:
+    """A job worker running queued work through the same listeners as `build_app`'s app."""
+    # Its app never faces the network: its only requests are rows of the job queue, which the public
+    # app wrote after it verified their signatures. Verifying again would fail every job: the rows
+    # keep no signature, and Slack's would be older than the 5 minutes allowed once a backlog builds.
+    worker_app = _bolt_app(
+        settings, client=client, db=db, clock=clock, poster=poster, circles=circles, request_verification_enabled=False
+    )
+    return JobWorker(db.queue, job_runner(worker_app), threads=threads or settings.listener_threads, clock=clock)
+
+
+def _bolt_app(
+    settings: Settings,
+    *,
+    client: WebClient,
+    db: Database,
+    clock: Callable[[], datetime],
+    poster: ScheduledPoster | None,
+    circles: CircleRunner | None,
+    queue: JobQueue | None = None,
+    request_verification_enabled: bool = True,
+) -> App:
     app = App(
         client=client,
         signing_secret=settings.signing_secret,
         logger=logging.getLogger("peerlearn.bolt"),
-        listener_executor=listener_executor
-        or ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="listener"),
-        # Each listener's ack function runs in the request thread and its response goes out as soon as
-        # it returns; Slack calls run afterwards as lazy listeners on the executor. So an ack never waits
-        # for a free executor thread (Bolt's other mode polls for it every 10 ms), nor for a slow Slack.
         process_before_response=True,
+        request_verification_enabled=request_verification_enabled,
     )
+    if queue is not None:
+        queue_lazy_listeners(app, queue)
     engines: list[tuple[ScheduledPoster, CircleRunner]] = []
 
     def scheduler_engines() -> tuple[ScheduledPoster, CircleRunner]:

@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from storage import events
+from sqlalchemy.orm import Session
+
+from storage import events, jobs
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 # Slack retries a delivery within minutes; a week of event ids is a generous margin.
 EVENT_MEMORY = timedelta(days=7)
+# Failed jobs stay for an operator to look into (their error and request), then go.
+FAILED_JOB_MEMORY = timedelta(days=14)
 
 
 def daily_upkeep(db: Database, now: datetime) -> None:
     forget_old_events(db, now)
+    forget_failed_jobs(db, now)
     db.refresh_statistics()
 
 
 def forget_old_events(db: Database, now: datetime) -> int:
+    return _forget(db, events.forget_events_before, now - EVENT_MEMORY, "processed event ids")
+
+
+def forget_failed_jobs(db: Database, now: datetime) -> int:
+    return _forget(db.queue, jobs.forget_failed_before, now - FAILED_JOB_MEMORY, "failed jobs")
+
+
+def _forget(db: Database, forget: Callable[[Session, datetime], int], cutoff: datetime, what: str) -> int:
     with db.transaction() as session:
-        forgotten = events.forget_events_before(session, now - EVENT_MEMORY)
+        forgotten = forget(session, cutoff)
     if forgotten:
-        log.info("forgot %s processed event ids older than %s", forgotten, EVENT_MEMORY)
+        log.info("forgot %s %s from before %s", forgotten, what, cutoff.isoformat(timespec="seconds"))
     return forgotten

@@ -1,21 +1,28 @@
-"""Serving the app: HTTP mode (Bolt behind gunicorn, plus a health check) or Socket Mode."""
+"""Serving the app: HTTP mode (Bolt behind gunicorn, plus a health check) or Socket Mode, and the
+job queue between the app's acks and the job workers that do the rest."""
 
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.lazy_listener import LazyListenerRunner
+from slack_bolt.listener.thread_runner import ThreadListenerRunner
+from slack_bolt.util.utils import get_name_for_callable
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.jobs import JOB_ATTEMPT, Attempt, JobQueue, RunJob
 from storage.db import Database
+from storage.jobs import ClaimedJob, NewJob
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -24,6 +31,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
+# Bolt reads these request headers to run one lazy listener alone, without the ack (its AWS Lambda
+# adapter re-invokes itself that way). Only our job worker may ask for that, never the network.
+_LAZY_HEADERS = ("HTTP_X_SLACK_BOLT_LAZY_ONLY", "HTTP_X_SLACK_BOLT_LAZY_FUNCTION_NAME")
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:
@@ -50,6 +60,8 @@ def wsgi_app(bolt_app: App, db: Database) -> WSGIApplication:
         if path == "/healthz":
             return _health(db, start_response)
         if path == SLACK_PATH and environ.get("REQUEST_METHOD") == "POST":
+            for header in _LAZY_HEADERS:
+                environ.pop(header, None)
             return slack(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found\n"]
@@ -68,6 +80,85 @@ def _health(db: Database, start_response: StartResponse) -> Iterable[bytes]:
     return [b"ok\n"]
 
 
+class QueueingLazyRunner(LazyListenerRunner):
+    """Bolt's lazy listeners, run later by a job worker: each becomes a row in the job queue.
+
+    Bolt starts them after the ack function returned and before the response goes out, so every
+    acknowledged request has its work stored first; if storing fails, Slack gets a 500, not an ack.
+    """
+
+    def __init__(self, queue: JobQueue, logger: logging.Logger) -> None:
+        self.queue = queue
+        self.logger = logger
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        self.store(request, str(request.lazy_function_name))
+
+    def store(self, request: BoltRequest, listener: str) -> None:
+        socket_mode = request.mode == "socket_mode"
+        self.queue.enqueue(
+            NewJob(
+                team_id=str(request.context.team_id or request.context.enterprise_id or ""),
+                listener=listener,
+                mode=request.mode,
+                content_type=request.content_type,
+                body=json.dumps(request.body) if socket_mode else request.raw_body,
+            )
+        )
+
+
+class _QueueingListenerRunner(ThreadListenerRunner):
+    """Bolt's listener runner, minus the deep copy of the whole request it makes for each lazy
+    listener (for another thread to use): a job keeps only the body, and the copy cost ~130 µs, a
+    third of the web side of a request. Should Bolt rename the method, its own path still calls
+    `QueueingLazyRunner.start`, with the copy (tests/unit/test_job_queue.py watches for that)."""
+
+    lazy_listener_runner: QueueingLazyRunner
+
+    def _start_lazy_function(self, lazy_func: Callable[..., None], request: BoltRequest) -> None:
+        self.lazy_listener_runner.store(request, get_name_for_callable(lazy_func))
+
+
+def queue_lazy_listeners(app: App, queue: JobQueue) -> None:
+    """Make `app` store its lazy listeners' work in `queue`. Call it before registering listeners
+    and the error handler (they attach to the runner it installs)."""
+    base = app.listener_runner
+    app._listener_runner = _QueueingListenerRunner(  # Bolt 1.x takes no runner of ours in App(...)
+        logger=base.logger,
+        process_before_response=base.process_before_response,
+        listener_error_handler=base.listener_error_handler,
+        listener_start_handler=base.listener_start_handler,
+        listener_completion_handler=base.listener_completion_handler,
+        listener_executor=base.listener_executor,
+        lazy_listener_runner=QueueingLazyRunner(queue, base.logger),
+    )
+
+
+def job_runner(worker_app: App) -> RunJob:
+    """Run a queued job: its Slack request again, marked to run only the named lazy listener."""
+
+    def run(job: ClaimedJob, attempt: Attempt) -> str | None:
+        headers: dict[str, str | Sequence[str]] = {
+            "x-slack-bolt-lazy-only": "1",
+            "x-slack-bolt-lazy-function-name": job.listener,
+        }
+        if job.content_type:
+            headers["content-type"] = job.content_type
+        socket_mode = job.mode == "socket_mode"
+        request = BoltRequest(
+            body=json.loads(job.body) if socket_mode else job.body,
+            headers=headers,
+            context={JOB_ATTEMPT: attempt},
+            mode=job.mode,
+        )
+        response = worker_app.dispatch(request)
+        if not attempt.started:  # e.g. a deploy renamed the listener while its jobs were queued
+            return f"no listener named {job.listener} took it (status {response.status})"
+        return None
+
+    return run
+
+
 class GunicornServer(BaseApplication):  # type: ignore[misc]
     """Gunicorn run from app.py. The app is built in the worker (after fork), never in the master."""
 
@@ -84,7 +175,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return self._load()
 
 
-def serve_http(load: Callable[[], WSGIApplication], host: str, port: int, *, threads: int = 16) -> None:
+def serve_http(load: Callable[[], WSGIApplication], host: str, port: int, *, threads: int = 32) -> None:
     """Serve until SIGTERM/SIGINT; gunicorn then stops accepting and lets requests in flight finish."""
     GunicornServer(
         load,
@@ -94,6 +185,8 @@ def serve_http(load: Callable[[], WSGIApplication], host: str, port: int, *, thr
             # out with more app instances on PostgreSQL instead.
             "workers": 1,
             "worker_class": "gthread",
+            # Each ack waits for its job's commit (I/O, the GIL released); with 16 threads the process
+            # sat 32% idle at full load, all of them waiting there (bench/http_load.py: 0.49x -> 0.67x).
             "threads": threads,
             "timeout": 30,
             "graceful_timeout": 20,

@@ -1,7 +1,8 @@
 """The one place unexpected errors land: log with ids, tell the person, never stay silent.
 
 Bolt sends errors raised while acknowledging to `@app.error`, but only logs those raised in lazy
-listeners (the work done after the ack). `after_ack` routes the latter to the same `report`.
+listeners (the work done after the ack, run by a job worker). `after_ack` routes the latter to the
+same `report`, unless the worker will try the job again (a transient failure, tries left).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from slack_bolt.context.respond import Respond
 
 from bot.blocks.notices import something_went_wrong
 from bot.deps import Deps
+from bot.jobs import JOB_ATTEMPT, Attempt
 
 log = logging.getLogger("peerlearn.errors")
 
@@ -36,13 +38,18 @@ def report(deps: Deps, error: Exception, body: dict[str, Any], context: BoltCont
 
 
 def after_ack(deps: Deps, work: Work) -> LazyListener:
-    """A Bolt lazy listener running `work(body, context, respond)` after the ack, failures reported."""
+    """A Bolt lazy listener running `work(body, context, respond)` after the ack, failures reported
+    (or left to the job worker's retry)."""
 
     def lazy(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        attempt: Attempt | None = context.get(JOB_ATTEMPT)
+        if attempt is not None:
+            attempt.started = True
         try:
             work(body, context, respond)
         except Exception as error:
-            report(deps, error, body, context, respond)
+            if attempt is None or not attempt.will_retry(error):
+                report(deps, error, body, context, respond)
 
     lazy.__name__ = lazy.__qualname__ = work.__name__  # Bolt tells lazy listeners apart by name
     return lazy

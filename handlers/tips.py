@@ -1,8 +1,9 @@
 """/tip and its composer modal.
 
-Each listener is split in two: the ack does only quick work (parse, answer from the database, open
-a modal while the trigger is fresh) and returns at once; Slack calls run after it, as a lazy
-listener, so a slow Slack never delays an acknowledgement.
+Each listener is split in two: the ack does only quick work (parse, validate, a small indexed read,
+open a modal while the trigger is fresh) and returns at once; the rest (writes, Slack calls, and the
+searches and rankings that read across the workspace) runs after it, as a lazy listener that a job
+worker runs, so neither a slow Slack nor a slow query delays an acknowledgement.
 """
 
 from __future__ import annotations
@@ -53,14 +54,10 @@ def register(app: App, deps: Deps) -> None:
                 ack()
                 if error := deps.slack.open_view(command["trigger_id"], compose_modal(channel_id)):
                     respond(f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.")
-            case SearchTips(query=query):
-                with deps.db.snapshot() as session:
-                    found = tips.search(session, team_id, query)
-                ack(text=f"Tips matching {query}", blocks=search_results(query, found), response_type="ephemeral")
-            case TopTips(window=window):
-                with deps.db.snapshot() as session:
-                    best = tips.top(session, team_id, window, deps.clock())
-                ack(text="Most helpful tips", blocks=top_tips(window, best), response_type="ephemeral")
+            case SearchTips() | TopTips():
+                # Answered by the job worker through response_url, usually within a fraction of a
+                # second; an interim "Searching…" would stay above the answer as clutter.
+                ack()
             case MyTips():
                 with deps.db.snapshot() as session:
                     own, total = tips.mine(session, team_id, user_id)
@@ -70,10 +67,18 @@ def register(app: App, deps: Deps) -> None:
             case ShowHelp(problem=problem):
                 ack(text="How to use /tip", blocks=help_blocks(problem), response_type="ephemeral")
 
-    def share_or_delete(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+    def run_tip_command(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         assert respond is not None, "slash commands carry a response_url"
         team_id, user_id, channel_id = str(context.team_id), body["user_id"], body["channel_id"]
         match _request(body):
+            case SearchTips(query=query):
+                with deps.db.snapshot() as session:
+                    found = tips.search(session, team_id, query)
+                respond(text=f"Tips matching {query}", blocks=search_results(query, found), response_type="ephemeral")
+            case TopTips(window=window):
+                with deps.db.snapshot() as session:
+                    best = tips.top(session, team_id, window, deps.clock())
+                respond(text="Most helpful tips", blocks=top_tips(window, best), response_type="ephemeral")
             case ShareTip(text=text):
                 try:
                     draft = tips.draft_tip(text)
@@ -92,7 +97,7 @@ def register(app: App, deps: Deps) -> None:
                     return
                 respond(f":wastebasket: Tip #{tip_id} is deleted.")
 
-    app.command("/tip")(ack=ack_tip, lazy=[after_ack(deps, share_or_delete)])
+    app.command("/tip")(ack=ack_tip, lazy=[after_ack(deps, run_tip_command)])
 
     def ack_compose(ack: Ack, view: dict[str, Any]) -> None:
         values = view["state"]["values"]

@@ -1,8 +1,9 @@
 """Start the sandbox: a local Slack for the real, unchanged Peerlearn app.
 
-    this process                                   child process
-    ─────────────                                  ─────────────
-    page + Web API + response_urls  (HOST:PORT) ◄── python app.py --role web  (SLACK_API_URL → here)
+    this process                                   child processes
+    ─────────────                                  ───────────────
+    page + Web API + response_urls  (HOST:PORT) ◄── python app.py --role web     (SLACK_API_URL → here)
+                                                ◄── python app.py --role worker  (the work after each ack)
     signed commands/events/actions ──────────────► POST /slack/events on a free loopback port
     scheduler role on a movable clock ───────────► the app's database (data/sandbox/peerlearn.db)
 
@@ -76,12 +77,11 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
         "HOST": "127.0.0.1",
         "PORT": str(app_port),
         "LOG_LEVEL": level,
-        "PEERLEARN_ROLE": "web",
         "PEERLEARN_ADMINS": "",  # the seeded admin is a workspace admin, as on Slack
     }
     settings = Settings.from_env(app_env)
     holder: dict[str, ScheduledJobs] = {}
-    process: subprocess.Popen[bytes] | None = None
+    children: list[subprocess.Popen[bytes]] = []
     try:
         server = SandboxServer(
             (host, port),
@@ -90,7 +90,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
             client=client,
             manifest=manifest,
             jobs=lambda: holder.get("jobs"),
-            app_alive=lambda: process is not None and process.poll() is None,
+            app_alive=lambda: bool(children) and all(child.poll() is None for child in children),
         )
     except OSError as error:
         raise ConfigError(
@@ -104,15 +104,20 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    # Started before this process has any thread (preexec_fn is only safe then). The sandbox's socket
-    # is already listening, so the app's first Web API calls wait in its backlog until it serves.
-    process = subprocess.Popen(  # noqa: S603 - our own app.py, with our own interpreter
-        [sys.executable, str(app_script), "--role", "web"], env=app_env, preexec_fn=_die_with_parent
-    )
+    # The app as a deployment with separate roles: web (acks) and worker (the work after them); this
+    # process is the scheduler. Both start before this process has any thread (preexec_fn is only
+    # safe then); they migrate the database one after the other (SQLite's write lock). The sandbox's
+    # socket already listens, so the app's first Web API calls wait in its backlog until it serves.
+    children += [
+        subprocess.Popen(  # noqa: S603 - our own app.py, with our own interpreter
+            [sys.executable, str(app_script), "--role", role], env=app_env, preexec_fn=_die_with_parent
+        )
+        for role in ("web", "worker")
+    ]
     server.serve_in_background()
     link.start()
     try:
-        if not _wait_healthy(app_port, process, stopping):
+        if not _wait_healthy(app_port, children, stopping):
             return 0 if stopping.is_set() else 1
         jobs = holder["jobs"] = ScheduledJobs(settings, workspace)
         jobs.start()
@@ -120,14 +125,14 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
         log.info("sandbox ready: open %s", url)
         print(f"*** Peerlearn sandbox ready: open {url} ***", flush=True)
         while not stopping.wait(0.5):
-            if process.poll() is not None:
-                log.error("the app exited with %s; stopping the sandbox", process.returncode)
+            if exited := [child for child in children if child.poll() is not None]:
+                log.error("the app (%s) exited with %s; stopping the sandbox", exited[0].args, exited[0].returncode)
                 return 1
         return 0
     finally:
         if "jobs" in holder:
             holder["jobs"].stop()
-        _stop_app(process)
+        _stop_app(children)
         link.stop()
         server.shutdown()
         server.server_close()
@@ -148,11 +153,11 @@ def _seed_once(workspace: Workspace, client: SlackClient, data: Path) -> None:
         workspace.set_setting(session, SEEDED_SETTING, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
-def _wait_healthy(port: int, process: subprocess.Popen[bytes], stopping: threading.Event) -> bool:
+def _wait_healthy(port: int, children: list[subprocess.Popen[bytes]], stopping: threading.Event) -> bool:
     deadline = time.monotonic() + APP_START_TIMEOUT
     while time.monotonic() < deadline and not stopping.is_set():
-        if process.poll() is not None:
-            log.error("the app exited with %s before it was ready", process.returncode)
+        if exited := [child for child in children if child.poll() is not None]:
+            log.error("the app (%s) exited with %s before it was ready", exited[0].args, exited[0].returncode)
             return False
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
@@ -166,15 +171,16 @@ def _wait_healthy(port: int, process: subprocess.Popen[bytes], stopping: threadi
     return False
 
 
-def _stop_app(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def _stop_app(children: list[subprocess.Popen[bytes]]) -> None:
+    running = [child for child in children if child.poll() is None]
+    for child in running:
+        child.terminate()
+    for child in running:
+        try:
+            child.wait(timeout=30)  # the worker finishes the jobs it holds
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def _die_with_parent() -> None:

@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     TypeDecorator,
@@ -276,3 +278,30 @@ class ProcessedEvent(Base):
     team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Job(Base):
+    """Work a listener left for after its ack: the Slack request it came from, run by a job worker.
+
+    `due_at` is when the row may next be claimed: its (re)try time while queued, its lease expiry
+    while running (a crashed worker's job is claimed again then); None once failed for good.
+    """
+
+    __tablename__ = "jobs"
+
+    # 64-bit on PostgreSQL: at 200 jobs/s a 32-bit id runs out in four months. SQLite's INTEGER
+    # PRIMARY KEY is 64-bit already (and only that exact type is the rowid).
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId)
+    listener: Mapped[str] = mapped_column(String(128))  # the lazy listener's name
+    mode: Mapped[str] = mapped_column(String(16))  # http (raw body) | socket_mode (JSON body)
+    content_type: Mapped[str | None] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))  # queued | running | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime | None]
+    holder: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_jobs_due", "due_at", "id"), Index("ix_jobs_team_state", "team_id", "state"))

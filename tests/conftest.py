@@ -7,11 +7,8 @@ scratch database is created for this run (so parallel runs never collide) and dr
 from __future__ import annotations
 
 import os
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,14 +18,15 @@ from sqlalchemy import create_engine, text
 
 from bot.circle_rounds import CircleRunner
 from bot.config import Settings
-from bot.factory import build_app
+from bot.factory import build_app, build_job_worker
+from bot.jobs import JobWorker
 from bot.pacing import PostPacer
 from bot.posting import PostingSettings, ScheduledPoster
 from bot.serving import wsgi_app
 from bot.slack_api import SlackGateway, UserDirectory, build_client
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.models import Base, Job
 from tests.slack_double import BOT_TOKEN, SlackDouble
 from tests.slack_sender import SIGNING_SECRET, SlackSender
 
@@ -65,6 +63,8 @@ def db(migrated_db: Database) -> Iterator[Database]:
     with migrated_db.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(table.delete())
+    with migrated_db.queue.transaction() as session:  # SQLite keeps the job queue in a file of its own
+        session.execute(Job.__table__.delete())
 
 
 @pytest.fixture
@@ -92,43 +92,6 @@ def settings(slack: SlackDouble, database_url: str) -> Settings:
         database_url=database_url,
         admin_user_ids=frozenset({ADMIN_ID}),
     )
-
-
-class TrackedExecutor(ThreadPoolExecutor):
-    """The listener pool, able to say when all work submitted so far (the part after acks) is done."""
-
-    def __init__(self) -> None:
-        super().__init__(8, thread_name_prefix="test-listener")
-        self._pending: set[Future[Any]] = set()
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future = super().submit(fn, *args, **kwargs)
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._discard)
-        return future
-
-    def _discard(self, future: Future[Any]) -> None:
-        with self._lock:
-            self._pending.discard(future)
-
-    def wait_idle(self, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                pending = list(self._pending)
-            if not pending:
-                return
-            wait(pending, timeout=max(0.0, deadline - time.monotonic()))
-        raise AssertionError("listener work did not finish in time")
-
-
-@pytest.fixture
-def listener_pool() -> Iterator[TrackedExecutor]:
-    executor = TrackedExecutor()
-    yield executor
-    executor.shutdown(wait=True)  # let work after the ack finish before the database is wiped
 
 
 class FakeClock:
@@ -176,23 +139,29 @@ def app(
     settings: Settings,
     client: WebClient,
     db: Database,
-    listener_pool: TrackedExecutor,
     clock: FakeClock,
     poster: ScheduledPoster,
     circle_runner: CircleRunner,
 ) -> Any:
-    return build_app(
-        settings,
-        client=client,
-        db=db,
-        listener_executor=listener_pool,
-        clock=clock,
-        poster=poster,
-        circles=circle_runner,
+    return build_app(settings, client=client, db=db, clock=clock, poster=poster, circles=circle_runner)
+
+
+@pytest.fixture
+def job_worker(
+    settings: Settings,
+    client: WebClient,
+    db: Database,
+    clock: FakeClock,
+    poster: ScheduledPoster,
+    circle_runner: CircleRunner,
+) -> JobWorker:
+    """The job worker as deployed (its own Bolt app over the same listeners), run on demand by `drain`."""
+    return build_job_worker(
+        settings, client=client, db=db, clock=clock, poster=poster, circles=circle_runner, threads=8
     )
 
 
 @pytest.fixture
-def sender(app: Any, db: Database, slack: SlackDouble, listener_pool: TrackedExecutor) -> SlackSender:
-    """Signed requests to the app; each returns once the work it started after the ack is done."""
-    return SlackSender(wsgi_app(app, db), slack, settle=listener_pool.wait_idle)
+def sender(app: Any, db: Database, slack: SlackDouble, job_worker: JobWorker) -> SlackSender:
+    """Signed requests to the app; each returns once the job worker has run the work its ack queued."""
+    return SlackSender(wsgi_app(app, db), slack, settle=job_worker.drain)

@@ -35,12 +35,12 @@ class SlackSender:
         wsgi_app: Any,
         double: SlackDouble,
         signing_secret: str = SIGNING_SECRET,
-        settle: Callable[[], None] | None = None,
+        settle: Callable[[], object] | None = None,
     ) -> None:
         self.wsgi_app = wsgi_app
         self.double = double
         self.signing_secret = signing_secret
-        # Called after each response (not timed): waits for the work the request started after its ack.
+        # Called after each response (not timed): runs the work the request queued after its ack.
         self.settle = settle
         self.concurrent = False  # True: return at the ack, as Slack sees it, and let work overlap
         self._ids = itertools.count(1)

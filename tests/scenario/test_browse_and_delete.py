@@ -41,6 +41,15 @@ def add_tip(
         return tip.id
 
 
+def answer(sender: SlackSender, text: str) -> dict[str, Any]:
+    """/tip search and top: an empty ack, then the answer through response_url from the job worker."""
+    before = len(sender.double.responses)
+    ack = sender.command(text)
+    assert ack.status == 200 and not ack.body
+    (reply,) = sender.double.responses[before:]
+    return reply
+
+
 def texts(blocks: list[dict[str, Any]]) -> list[str]:
     """The tip excerpts shown in a list answer, in order."""
     return [b["text"]["text"] for b in blocks if b["type"] == "section"]
@@ -57,15 +66,15 @@ def test_search_ranks_by_relevance_and_helpfulness(sender: SlackSender, db: Data
     add_tip(db, "Unrelated: stand-ups should be short", votes=50)
     add_tip(db, "docker caching docker caching docker", votes=0, team="T0OTHER")
 
-    answer = sender.command("search docker caching").json()
+    reply = answer(sender, "search docker caching")
 
-    assert answer["response_type"] == "ephemeral"
-    shown = texts(answer["blocks"])
+    assert reply["response_type"] == "ephemeral"
+    shown = texts(reply["blocks"])
     assert shown == [
         "Order Dockerfile steps so docker caching works",
         "Docker layer caching speeds up builds",
     ]
-    facts = str(answer["blocks"])
+    facts = str(reply["blocks"])
     assert "9 found it helpful" in facts and "<https://x.slack.com/archives/C1/p1|view post>" in facts
     assert "<!date^" in facts and "<@U1>" in facts
 
@@ -74,16 +83,16 @@ def test_search_returns_at_most_ten_and_survives_query_syntax(sender: SlackSende
     for n in range(15):
         add_tip(db, f"Testing tip number {n} about pytest fixtures")
 
-    answer = sender.command('search pytest" OR NEAR(fixtures * -x:').json()
+    reply = answer(sender, 'search pytest" OR NEAR(fixtures * -x:')
 
-    assert len(texts(answer["blocks"])) == 10
-    assert sender.command("search zzzunknownword").json()["blocks"][-1]["text"]["text"].startswith("No tips match")
+    assert len(texts(reply["blocks"])) == 10
+    assert answer(sender, "search zzzunknownword")["blocks"][-1]["text"]["text"].startswith("No tips match")
 
 
 def test_search_result_text_is_escaped(sender: SlackSender, db: Database) -> None:
     add_tip(db, "Never ping <!channel> for a flaky test")
 
-    shown = str(sender.command("search flaky").json()["blocks"])
+    shown = str(answer(sender, "search flaky")["blocks"])
 
     assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
 
@@ -94,12 +103,12 @@ def test_top_honours_the_window(sender: SlackSender, db: Database) -> None:
     add_tip(db, "last month's favourite", votes=20, age_days=20)
     add_tip(db, "the classic", votes=99, age_days=200)
 
-    assert texts(sender.command("top").json()["blocks"]) == ["fresh and loved"]
-    assert texts(sender.command("top month").json()["blocks"]) == [
+    assert texts(answer(sender, "top")["blocks"]) == ["fresh and loved"]
+    assert texts(answer(sender, "top month")["blocks"]) == [
         "last month's favourite",
         "fresh and loved",
     ]
-    assert texts(sender.command("top all").json()["blocks"]) == [
+    assert texts(answer(sender, "top all")["blocks"]) == [
         "the classic",
         "last month's favourite",
         "fresh and loved",
@@ -109,7 +118,7 @@ def test_top_honours_the_window(sender: SlackSender, db: Database) -> None:
 def test_top_with_nothing_voted_encourages(sender: SlackSender, db: Database) -> None:
     add_tip(db, "no votes yet")
 
-    assert "has a helpful vote yet" in str(sender.command("top week").json()["blocks"])
+    assert "has a helpful vote yet" in str(answer(sender, "top week")["blocks"])
 
 
 def test_mine_lists_only_my_tips_with_counts(sender: SlackSender, db: Database) -> None:
@@ -166,8 +175,8 @@ def test_deleting_a_captured_tip_leaves_the_message_and_removes_the_mark(
 def test_no_tip_leaks_across_workspaces(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     foreign = add_tip(db, "another workspace's secret roadmap", votes=5, team="T0OTHER")
 
-    assert "secret" not in str(sender.command("search roadmap").json())
-    assert "secret" not in str(sender.command("top all").json())
+    assert "secret" not in str(answer(sender, "search roadmap"))
+    assert "secret" not in str(answer(sender, "top all"))
     sender.command(f"delete {foreign}", user=ADMIN_ID)
     assert f"no tip #{foreign}" in slack.responses[-1]["text"]
     assert len(all_tips(db)) == 1

@@ -1,0 +1,239 @@
+"""The job queue's two ends, Slack-agnostic: the web side enqueues, job workers claim and run.
+
+A worker claims due jobs under a lease, runs each through `run` (which rebuilds the Slack request
+and hands it to the same listeners; see bot/serving.py), then settles it: done (deleted), retried
+later with backoff when the failure looks transient, or failed for good (logged, row kept for a
+while). Work therefore runs at least once; a retried or re-claimed job repeats only what its
+listener did before failing, and event deliveries are deduplicated by event_id in the same
+transaction as their effect (storage/events.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from storage import jobs
+from storage.db import Database
+from storage.jobs import ClaimedJob, NewJob
+from storage.models import Job, utcnow
+
+log = logging.getLogger(__name__)
+
+# Where a listener finds its Attempt in the Bolt context (set by the worker's dispatch).
+JOB_ATTEMPT = "peerlearn_job_attempt"
+# Longer than any one job runs (a 500-member circle round opens in ~30 s), so a live worker never
+# loses its job; a crashed worker's job is claimed again this long after it started.
+LEASE = timedelta(minutes=5)
+POLL_SECONDS = 0.1  # idle workers look for due jobs this often (a read; claiming writes)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    first_delay: timedelta = timedelta(seconds=10)
+    factor: float = 4.0  # 10 s, 40 s, 160 s: within the 30 minutes a response_url stays valid
+
+    def delay(self, failed_attempt: int) -> timedelta:
+        return self.first_delay * self.factor ** (failed_attempt - 1)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Failures that a later try may not meet: the database or Slack unreachable or overloaded.
+
+    Anything else (a bug, a refused call) would fail the same way again, so it is reported at once.
+    """
+    if isinstance(error, OperationalError | InterfaceError | URLError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(error, SlackApiError):
+        status = int(error.response.status_code)
+        return status >= 500 or status == 429
+    return isinstance(error, SlackClientError)
+
+
+@dataclass
+class Attempt:
+    """One run of a job, as the listener sees it: whether a failure now will be retried."""
+
+    number: int
+    final: bool
+    started: bool = False  # a listener took the job
+    error: BaseException | None = field(default=None)
+
+    def will_retry(self, error: BaseException) -> bool:
+        """Record the listener's failure; True when the worker will run the job again later."""
+        self.error = error
+        return not self.final and is_transient(error)
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.jobs: list[NewJob] = []
+        self.written = False
+        self.error: BaseException | None = None
+
+
+class JobQueue:
+    """The web side: a job is committed before its request's ack goes out.
+
+    Requests arriving together share one transaction (group commit): while one thread writes, the
+    jobs of the others gather in the next batch, which the first of them to get the turn writes for
+    all. Each request still waits for its own job's commit, but the web process takes the database's
+    write lock once per batch instead of once per request (on SQLite it shares that lock with the
+    job worker, whose turns it would otherwise wait behind each time).
+    """
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+        self._enqueuer = jobs.DriverEnqueuer(db.engine.dialect)
+        self._gathering = threading.Lock()
+        self._batch = _Batch()
+        self._writing = threading.Lock()
+
+    def enqueue(self, job: NewJob) -> None:
+        with self._gathering:
+            batch = self._batch
+            batch.jobs.append(job)
+        with self._writing:
+            if not batch.written and batch.error is None:
+                with self._gathering:
+                    self._batch = _Batch()  # later arrivals gather in the next one
+                self._write(batch)
+        if batch.error is not None:
+            raise batch.error
+
+    def _write(self, batch: _Batch) -> None:
+        try:
+            with self.db.driver_transaction() as cursor:
+                self._enqueuer.enqueue_many(cursor, batch.jobs, self.clock())
+        except BaseException as error:
+            batch.error = error
+            raise
+        batch.written = True
+
+
+# Runs one claimed job; returns a problem when no listener ran it (the listener's own failure is
+# recorded on the Attempt instead).
+RunJob = Callable[[ClaimedJob, Attempt], str | None]
+
+
+class JobWorker:
+    def __init__(
+        self,
+        db: Database,
+        run: RunJob,
+        *,
+        threads: int,
+        clock: Callable[[], datetime] = utcnow,
+        lease: timedelta = LEASE,
+        policy: RetryPolicy | None = None,
+        holder: str | None = None,
+    ) -> None:
+        self.db = db
+        self._run = run
+        self.threads = threads
+        self.clock = clock
+        self.lease = lease
+        self.policy = policy or RetryPolicy()
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._idle = threading.Condition()
+        self._running = 0
+
+    def run_until(self, stop: threading.Event) -> None:
+        """Claim and run jobs, `threads` at a time, until `stop` is set; jobs in hand are finished."""
+        log.info("job worker %s: %s threads", self.holder, self.threads)
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="job") as pool:
+            while not stop.is_set():
+                with self._idle:
+                    free = self.threads - self._running
+                    if not free:
+                        self._idle.wait(POLL_SECONDS)
+                        continue
+                claimed = self._claim(free) if self._anything_due() else []
+                if not claimed:
+                    stop.wait(POLL_SECONDS)
+                    continue
+                with self._idle:
+                    self._running += len(claimed)
+                for job in claimed:
+                    pool.submit(self._run_counted, job)
+        log.info("job worker %s stopped", self.holder)
+
+    def drain(self) -> int:
+        """Run every job due now, and those they enqueue, before returning (tests, benchmarks).
+
+        With one thread the jobs run in the calling thread, so its CPU time is theirs.
+        """
+        ran = 0
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="job-drain") as pool:
+            while claimed := self._claim(self.threads):
+                if self.threads == 1:
+                    self.run_one(claimed[0])
+                else:
+                    list(pool.map(self.run_one, claimed))
+                ran += len(claimed)
+        return ran
+
+    def _run_counted(self, job: ClaimedJob) -> None:
+        try:
+            self.run_one(job)
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify()
+
+    def _anything_due(self) -> bool:
+        with self.db.snapshot() as session:
+            return session.scalar(select(Job.id).where(Job.due_at <= self.clock()).limit(1)) is not None
+
+    def _claim(self, limit: int) -> list[ClaimedJob]:
+        with self.db.writing() as connection:
+            return jobs.claim(connection, self.holder, self.clock(), self.lease, limit)
+
+    def run_one(self, job: ClaimedJob) -> None:
+        if job.attempts > self.policy.max_attempts:  # claimed again after workers died running it
+            self._fail(job, f"its worker stopped while running it {job.attempts - 1} times")
+            return
+        attempt = Attempt(number=job.attempts, final=job.attempts >= self.policy.max_attempts)
+        try:
+            problem = self._run(job, attempt)
+        except Exception as error:  # the dispatch machinery itself (listeners' errors land on `attempt`)
+            log.exception("job %s (%s) could not be dispatched", job.id, job.listener)
+            attempt.will_retry(error)
+            problem = None
+        if problem is not None:
+            self._fail(job, problem)
+        elif attempt.error is None:
+            with self.db.writing() as connection:
+                jobs.finish(connection, job)
+        elif attempt.final or not is_transient(attempt.error):
+            self._fail(job, repr(attempt.error))
+        else:
+            delay = self.policy.delay(attempt.number)
+            with self.db.writing() as connection:
+                jobs.retry_at(connection, job, self.clock() + delay, repr(attempt.error))
+            log.warning(
+                "job %s (%s) team=%s attempt %s failed: %r; retrying in %s s",
+                job.id, job.listener, job.team_id, attempt.number, attempt.error, delay.total_seconds(),
+            )  # fmt: skip
+
+    def _fail(self, job: ClaimedJob, error: str) -> None:
+        with self.db.writing() as connection:
+            jobs.fail(connection, job, error)
+        log.error(
+            "job %s (%s) team=%s failed for good after %s attempt(s): %s",
+            job.id, job.listener, job.team_id, job.attempts, error,
+        )  # fmt: skip

@@ -1,0 +1,154 @@
+"""The job queue's rows: enqueue, claim under a lease, and settle (done, retry later, failed).
+
+Claims work on both backends with one statement: PostgreSQL locks the chosen rows with
+FOR UPDATE SKIP LOCKED, so concurrent workers take different jobs without waiting; SQLite ignores
+that clause, and its write transactions (BEGIN IMMEDIATE, see storage/db.py) already run one at a
+time. Every settle step is a compare-and-set on (id, attempts): a worker whose lease ran out and
+whose job was claimed again can no longer settle it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Connection, Dialect, Engine, Table, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from storage.models import Job
+
+_jobs = cast(Table, Job.__table__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    team_id: str
+    listener: str
+    mode: str
+    content_type: str | None
+    body: str
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    team_id: str
+    listener: str
+    mode: str
+    content_type: str | None
+    body: str
+    attempts: int  # this claim's attempt number, 1 for the first run
+    created_at: datetime
+
+
+def create_queue_table(engine: Engine) -> None:
+    """The jobs table (as migration 0005 makes it) in a database of its own; safe to run concurrently."""
+    with engine.begin() as connection:
+        connection.execute(CreateTable(_jobs, if_not_exists=True))
+        for index in _jobs.indexes:
+            connection.execute(CreateIndex(index, if_not_exists=True))
+
+
+def _new_row(job: NewJob, now: datetime) -> dict[str, object]:
+    return {
+        "team_id": job.team_id,
+        "listener": job.listener,
+        "mode": job.mode,
+        "content_type": job.content_type,
+        "body": job.body,
+        "state": "queued",
+        "attempts": 0,
+        "due_at": now,
+        "created_at": now,
+    }
+
+
+def enqueue(connection: Connection, job: NewJob, now: datetime) -> None:
+    connection.execute(insert(_jobs), _new_row(job, now))
+
+
+class DriverEnqueuer:
+    """`enqueue` on a DBAPI cursor (Database.driver_transaction): the SQL compiled once, values
+    converted by the columns' own types, so the rows are exactly those `enqueue` writes."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        compiled = (
+            insert(_jobs)
+            .inline()
+            .compile(dialect=dialect, column_keys=list(_new_row(NewJob("", "", "", None, ""), _EPOCH)))
+        )
+        self.sql = compiled.string
+        self._positional = compiled.positiontup
+        self._convert = {
+            name: processor
+            for name in compiled.binds
+            if (processor := _jobs.c[name].type.bind_processor(dialect)) is not None
+        }
+
+    def enqueue_many(self, cursor: Any, batch: list[NewJob], now: datetime) -> None:
+        cursor.executemany(self.sql, [self._parameters(_new_row(job, now)) for job in batch])
+
+    def _parameters(self, row: dict[str, object]) -> Any:
+        values = {name: self._convert[name](value) if name in self._convert else value for name, value in row.items()}
+        return [values[name] for name in self._positional] if self._positional else values
+
+
+def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
+    """Take up to `limit` due jobs (queued ones whose time has come, running ones whose lease ran out)."""
+    due = (
+        select(Job.id)
+        .where(Job.due_at <= now)
+        .order_by(Job.due_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    rows = connection.execute(
+        update(_jobs)
+        .where(Job.id.in_(due), Job.due_at <= now)
+        .values(state="running", attempts=Job.attempts + 1, due_at=now + lease, holder=holder)
+        .returning(
+            Job.id, Job.team_id, Job.listener, Job.mode, Job.content_type, Job.body, Job.attempts, Job.created_at
+        )
+    )
+    claimed = [ClaimedJob(**row._asdict()) for row in rows]
+    return sorted(claimed, key=lambda job: job.id)
+
+
+def _mine(job: ClaimedJob) -> tuple[ColumnElement[bool], ...]:
+    return (Job.id == job.id, Job.attempts == job.attempts, Job.state == "running")
+
+
+def finish(connection: Connection, job: ClaimedJob) -> bool:
+    """A job that ran: gone from the queue. False if this claim had lost the job (lease expired)."""
+    return bool(connection.execute(delete(_jobs).where(*_mine(job))).rowcount)
+
+
+def retry_at(connection: Connection, job: ClaimedJob, when: datetime, error: str) -> bool:
+    values = {"state": "queued", "due_at": when, "holder": None, "last_error": error}
+    return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
+
+
+def fail(connection: Connection, job: ClaimedJob, error: str) -> bool:
+    values = {"state": "failed", "due_at": None, "last_error": error}
+    return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
+
+
+def release(connection: Connection, job: ClaimedJob, now: datetime) -> bool:
+    """Give back a job claimed but not run (the worker is stopping): due now, this claim not counted."""
+    values = {"state": "queued", "due_at": now, "holder": None, "attempts": Job.attempts - 1}
+    return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
+
+
+def backlog(connection: Connection) -> dict[str, int]:
+    """Jobs by state (queued, running, failed)."""
+    rows = connection.execute(select(Job.state, func.count()).group_by(Job.state))
+    return {str(state): int(count) for state, count in rows}
+
+
+def forget_failed_before(session: Session, cutoff: datetime) -> int:
+    result = session.execute(delete(_jobs).where(Job.state == "failed", Job.created_at < cutoff))
+    return int(result.rowcount)  # type: ignore[attr-defined]
