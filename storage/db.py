@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.jobs import create_queue_table
 
 _READONLY = "peerlearn_readonly"
+_WAL_SWITCH_PATIENCE = 30.0  # seconds; a fresh file's migrations take well under one
 
 
 class _WriterTurns:
@@ -197,11 +200,26 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Take over transaction control from the sqlite3 module so "begin" below decides how to BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    _enable_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch a file to WAL (once; it stays so). The switch needs an exclusive lock, and while another
+    process holds a write lock (migrating a fresh file, as two roles starting together do) SQLite
+    refuses at once without waiting, to avoid a deadlock. So wait for that writer here."""
+    deadline = time.monotonic() + _WAL_SWITCH_PATIENCE
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_on_begin(connection: Any) -> None:

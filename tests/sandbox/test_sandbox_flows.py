@@ -40,6 +40,10 @@ def test_first_start_says_so_loudly_and_seeds_through_the_app(sandbox: Sandbox) 
     )
     assert "Friday" in blocks_text(listed) and "Monday" in blocks_text(listed)
 
+    sandbox.act("send", user=CHEN, channel=ENG, text="/circle list")
+    circles = sandbox.wait_for_message(CHEN, ENG, lambda m: m["ephemeral"] and "Postgres study group" in blocks_text(m))
+    assert "Postgres study group* — 3 members" in blocks_text(circles)  # Ana, and Chen and Eli who joined
+
 
 def test_share_react_and_search_a_tip(sandbox: Sandbox) -> None:
     assert sandbox.act("send", user=ELI, channel=ENG, text="/tip Use pytest -x to stop at the first failure #testing")[
@@ -49,17 +53,15 @@ def test_share_react_and_search_a_tip(sandbox: Sandbox) -> None:
     assert sandbox.act("react", user=DANA, channel=ENG, ts=post["ts"], name="+1") == {"ok": True, "added": True}
     assert sandbox.act("react", user=CHEN, channel=ENG, ts=post["ts"], name="tada")["added"]
 
-    def found_with_two_votes(message: dict[str, Any]) -> bool:
-        return (
-            message["ephemeral"]
-            and "pytest -x" in blocks_text(message)
-            and "2 found it helpful" in blocks_text(message)
-        )
-
-    for _ in range(20):  # votes land after the reaction events are processed
+    for _ in range(20):  # votes land once the reaction events are processed; answers come by response_url
+        last = sandbox.state(BEN, GENERAL)["messages"][-1]["ts"]
         sandbox.act("send", user=BEN, channel=GENERAL, text="/tip search pytest")
-        if any(found_with_two_votes(m) for m in sandbox.state(BEN, GENERAL)["messages"][-1:]):
+        answer = sandbox.wait_for_message(
+            BEN, GENERAL, lambda m, after=last: m["ts"] > after and m["ephemeral"] and "Tips matching" in blocks_text(m)
+        )
+        if "pytest -x" in blocks_text(answer) and "2 found it helpful" in blocks_text(answer):
             break
+        time.sleep(0.1)
     else:
         pytest.fail("the search never showed the tip with two helpful votes")
     ephemeral = sandbox.state(ELI, GENERAL)["messages"]
@@ -109,8 +111,9 @@ def test_circle_form_errors_then_a_check_in_answered_and_the_week_run(sandbox: S
     accepted = sandbox.act("submit", user=DANA, view_id=modal["id"], values=form_values(modal["view"]))
     assert accepted == {"ok": True, "errors": {}}
     assert sandbox.state(DANA, ENG)["modal"] is None
+    sandbox.wait_for_message(DANA, "D0DANA", lambda m: "Testing guild" in m["text"] and "created" in m["text"])
     sandbox.act("send", user=ELI, channel=ENG, text="/circle join Testing guild")
-    sandbox.wait_for_message(ELI, ENG, lambda m: m["ephemeral"] and "Testing guild" in blocks_text(m))
+    sandbox.wait_for_message(ELI, ENG, lambda m: m["ephemeral"] and "You joined “Testing guild”" in blocks_text(m))
 
     # Walk the clock until the guild's round opens and Eli is asked to check in.
     invitation = None

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import inspect, select
 
@@ -128,3 +132,30 @@ def test_migrations_run_down_and_up_again(database_url: str) -> None:
         upgrade(scratch.engine)  # idempotent at head
     finally:
         scratch.dispose()
+
+
+def test_a_process_connecting_while_another_migrates_a_fresh_sqlite_file_waits(tmp_path: Path) -> None:
+    """Two roles starting together on a new file: one holds the write lock migrating, the other's
+    switch to WAL must wait for it instead of failing with "database is locked"."""
+    path = tmp_path / "fresh.db"
+    migrating = sqlite3.connect(path, isolation_level=None)  # a rollback-journal file, as new files are
+    migrating.execute("BEGIN IMMEDIATE")
+    migrating.execute("CREATE TABLE first_migration (id INTEGER)")
+    outcome: list[object] = []
+
+    def connect() -> None:
+        try:
+            db = Database.connect(f"sqlite:///{path}")
+            with db.engine.connect() as connection:
+                outcome.append(connection.exec_driver_sql("PRAGMA journal_mode").scalar())
+            db.dispose()
+        except Exception as error:
+            outcome.append(error)
+
+    second = threading.Thread(target=connect)
+    second.start()
+    time.sleep(0.3)
+    migrating.execute("COMMIT")
+    migrating.close()
+    second.join(timeout=10)
+    assert outcome == ["wal"]
