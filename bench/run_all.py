@@ -3,7 +3,8 @@
   1. http_load.py: the real server under load on SQLite, and a bare Bolt app for comparison;
   2. search.py on SQLite;
   3. search.py on PostgreSQL, when a server answers ($BENCH_DATABASE_URL, else $TEST_DATABASE_URL,
-     else postgresql+psycopg://postgres@127.0.0.1:5432/postgres); a scratch database is made and dropped.
+     else postgresql+psycopg://postgres@127.0.0.1:5432/postgres); a scratch database is made and dropped;
+  4. circles.py, sandbox.py, and digest.py and posting.py (the scheduler's).
 
 Exits non-zero only when a benchmark could not run; missed targets are in the printed figures.
 """
@@ -41,6 +42,7 @@ def main() -> int:
                 "PostgreSQL: no server answers at 127.0.0.1:5432 (or $BENCH_DATABASE_URL); search runs on SQLite only"
             )
     runs.append(("circles: a round for 500 members", [str(BENCH / "circles.py")]))
+    runs.append(("sandbox: the page's requests", [str(BENCH / "sandbox.py")]))
     for extra in ("digest.py", "posting.py"):  # the scheduler's benchmarks, when present
         if (BENCH / extra).exists():
             runs.append((extra, [str(BENCH / extra)]))
