@@ -109,7 +109,8 @@ class AppLink:
                 "token": "sandbox-verification-token",
                 "team_id": TEAM_ID,
                 "api_app_id": APP_ID,
-                "event": {"event_ts": f"{now:.6f}", **event},
+                # A message's event_ts is its ts, as on Slack; other events get the time they happened.
+                "event": {"event_ts": event.get("ts") or f"{now:.6f}", **event},
                 "type": "event_callback",
                 "event_id": "Ev" + secrets.token_hex(6).upper(),
                 "event_time": int(now),
@@ -122,9 +123,9 @@ class AppLink:
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every queued event was delivered (or given up on)."""
-        deadline = time.monotonic() + timeout
-        while self._events.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.02)
+        waiter = threading.Thread(target=self._events.join, daemon=True)  # join() itself has no timeout
+        waiter.start()
+        waiter.join(timeout)
 
     def send(self, body: str, content_type: str, headers: dict[str, str] | None = None) -> Answer:
         timestamp = str(int(time.time()))

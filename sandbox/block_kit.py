@@ -32,6 +32,9 @@ def _element_problems(where: str, element: Any) -> list[str]:
             problems.append(f"{where}: url longer than 3000")
     options = element.get("options") or []
     for index, option in enumerate(options):
+        if not isinstance(option, dict):
+            problems.append(f"{where}.options[{index}]: must be an object")
+            continue
         problems += _text_problems(f"{where}.options[{index}]", option.get("text"), 75)
         if not isinstance(option.get("value"), str) or not 1 <= len(option["value"]) <= 150:
             problems.append(f"{where}.options[{index}]: value must be 1 to 150 characters")
@@ -63,7 +66,10 @@ def block_kit_problems(blocks: Any, limit: int) -> list[str]:
         problems.append(f"{len(blocks)} blocks, more than {limit}")
     for index, block in enumerate(blocks):
         where = f"blocks[{index}]"
-        kind = block.get("type") if isinstance(block, dict) else None
+        if not isinstance(block, dict):
+            problems.append(f"{where}: must be an object")
+            continue
+        kind = block.get("type")
         if len(str(block.get("block_id", ""))) > 255:
             problems.append(f"{where}: block_id longer than 255")
         if kind == "section":
@@ -85,7 +91,7 @@ def block_kit_problems(blocks: Any, limit: int) -> list[str]:
             if not 1 <= len(elements) <= 10:
                 problems.append(f"{where}: context needs 1 to 10 elements, has {len(elements)}")
             for element_index, element in enumerate(elements):
-                if element.get("type") in ("plain_text", "mrkdwn"):
+                if isinstance(element, dict) and element.get("type") in ("plain_text", "mrkdwn"):
                     problems += _text_problems(f"{where}.elements[{element_index}]", element, 3000)
                 else:
                     problems += _element_problems(f"{where}.elements[{element_index}]", element)
@@ -106,7 +112,9 @@ def block_kit_problems(blocks: Any, limit: int) -> list[str]:
     return problems
 
 
-def view_problems(view: dict[str, Any]) -> list[str]:
+def view_problems(view: Any) -> list[str]:
+    if not isinstance(view, dict):
+        return ["view must be an object"]
     problems = []
     if view.get("type") not in ("modal", "home"):
         problems.append("view type must be modal or home")

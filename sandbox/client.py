@@ -23,7 +23,18 @@ from sandbox.app_link import Answer, AppLink
 from sandbox.block_kit import block_kit_problems, view_problems
 from sandbox.manifest import Manifest
 from sandbox.web_api import Triggers, channel_type, reaction_event
-from sandbox.workspace import BOT_USER_ID, Channel, Member, Message, Reaction, User, View, Workspace
+from sandbox.workspace import (
+    BOT_USER_ID,
+    TEAM_ID,
+    Channel,
+    Member,
+    Message,
+    Reaction,
+    User,
+    View,
+    Workspace,
+    accepted_view,
+)
 
 SLACKBOT = "USLACKBOT"
 RESPONSE_URL_LIFETIME = 30 * 60  # seconds; Slack allows 5 answers within 30 minutes
@@ -55,6 +66,7 @@ class SlackClient:
         self.manifest = manifest
         self.base_url = base_url.rstrip("/")
         self._responses: dict[str, ResponseTarget] = {}
+        self._submitting: set[str] = set()  # view ids whose view_submission is on its way
         self._lock = threading.Lock()
 
     # -- events from the workspace to the app ------------------------------------------------------
@@ -87,7 +99,7 @@ class SlackClient:
             channel = self._readable(session, user_id, channel_id)
             if channel.is_archived:
                 raise ActionError(f"#{channel.name} is archived: nobody can post in it.")
-            if channel.is_im and not self.manifest.messages_tab:
+            if channel.is_im and self.manifest.messages_read_only:
                 raise ActionError("Sending messages to this app has been turned off.")
             encoded = self._encode(session, text, links=True)
             message = self.workspace.add_message(session, channel_id, user_id, encoded, thread_ts=thread_ts)
@@ -164,8 +176,8 @@ class SlackClient:
                 "callback_id": callback_id,
                 "trigger_id": self.triggers.issue(user_id, channel_id),
                 "response_url": self._response_url(user_id, channel_id, None, ephemeral=False, thread_ts=None),
-                "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": message_json.get("team")},
-                "channel": {"id": channel.id, "name": channel.name},
+                "user": _user_json(user),
+                "channel": {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name},
                 "message_ts": ts,
                 "message": message_json,
                 "action_ts": f"{time.time():.6f}",
@@ -186,15 +198,12 @@ class SlackClient:
         """A button in a message (channel_id + ts, ephemeral ones too) or in a view (view_id)."""
         with self.workspace.session() as session:
             user = self._user(session, user_id)
-            payload: dict[str, Any] = {
-                "type": "block_actions",
-                "user": {"id": user.id, "username": user.name, "name": user.name},
-                "trigger_id": self.triggers.issue(user_id, channel_id),
-            }
+            payload: dict[str, Any] = {"type": "block_actions", "user": _user_json(user)}
             if view_id is not None:
                 view = session.get(View, view_id)
                 if view is None or view.user_id != user_id:
                     raise ActionError("That view is closed.")
+                channel_id = view.channel_id  # a modal's buttons act where the modal was opened
                 body = json.loads(view.body)
                 payload["container"] = {"type": "view", "view_id": view_id}
                 payload["view"] = {**body, "state": {"values": {}}}
@@ -235,13 +244,26 @@ class SlackClient:
         if "value" in element:
             action["value"] = element["value"]
         payload["actions"] = [action]
+        payload["trigger_id"] = self.triggers.issue(user_id, channel_id)
         answer = self.link.interaction(payload)
-        self._show_failure(answer, "That button", user_id, channel_id)
+        self._show_failure(answer, "That button", user_id, None if view_id else channel_id)
 
     # -- modals and App Home ----------------------------------------------------------------------
 
     def submit_view(self, user_id: str, view_id: str, values: dict[str, Any]) -> dict[str, str]:
-        """Submit a modal; the field errors the app answered with (empty when it was accepted)."""
+        """Submit a modal; the field errors the app answered with (empty when it was accepted).
+        A second submit of a form already on its way is refused, as Slack's client disables it."""
+        with self._lock:
+            if view_id in self._submitting:
+                raise ActionError("That form is being sent.")
+            self._submitting.add(view_id)
+        try:
+            return self._submit_view(user_id, view_id, values)
+        finally:
+            with self._lock:
+                self._submitting.discard(view_id)
+
+    def _submit_view(self, user_id: str, view_id: str, values: dict[str, Any]) -> dict[str, str]:
         with self.workspace.session() as session:
             user = self._user(session, user_id)
             view = session.get(View, view_id)
@@ -252,7 +274,7 @@ class SlackClient:
         answer = self.link.interaction(
             {
                 "type": "view_submission",
-                "user": {"id": user.id, "username": user.name, "name": user.name},
+                "user": _user_json(user),
                 "trigger_id": self.triggers.issue(user_id, view.channel_id),
                 "view": body,
                 "response_urls": [],
@@ -273,9 +295,9 @@ class SlackClient:
             ).all()
             current = next((stacked for stacked in stack if stacked.id == view_id), None)
             if action == "update" and current is not None:
-                current.body = json.dumps({**(reply.get("view") or {}), "id": view_id})
+                current.body = json.dumps(accepted_view(reply["view"], view_id))
             elif action == "push":
-                pushed = {**(reply.get("view") or {}), "id": "V" + secrets.token_hex(5).upper()}
+                pushed = accepted_view(reply["view"])
                 self.workspace.add_modal(session, pushed, user_id, view.channel_id, position=len(stack))
             elif action == "clear":
                 for stacked in stack:
@@ -298,7 +320,7 @@ class SlackClient:
             self.link.interaction(
                 {
                     "type": "view_closed",
-                    "user": {"id": user.id, "username": user.name, "name": user.name},
+                    "user": _user_json(user),
                     "view": body,
                     "is_cleared": False,
                 }
@@ -310,11 +332,10 @@ class SlackClient:
             channel = self.workspace.im_with(session, user_id)
             home = session.scalars(select(View).where(View.user_id == user_id, View.kind == "home")).first()
             shown = json.loads(home.body) if home else None
-        if "app_home_opened" in self.manifest.bot_events:
-            event: dict[str, Any] = {"type": "app_home_opened", "user": user_id, "channel": channel.id, "tab": tab}
-            if shown:
-                event["view"] = shown
-            self.link.event(event)
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user_id, "channel": channel.id, "tab": tab}
+        if shown:
+            event["view"] = shown
+        self.emit(event)
 
     # -- response_url ------------------------------------------------------------------------------
 
@@ -340,8 +361,9 @@ class SlackClient:
                 original = session.scalars(
                     select(Message).where(Message.channel_id == target.channel_id, Message.ts == target.message_ts)
                 ).first()
-            if original is not None and body.get("delete_original"):
-                session.delete(original)
+            if body.get("delete_original"):
+                if original is not None:
+                    session.delete(original)
             elif original is not None and body.get("replace_original"):
                 original.text = body.get("text") or original.text
                 original.blocks = json.dumps(blocks or [])
@@ -397,11 +419,13 @@ class SlackClient:
         self._ephemeral(user_id, channel_id, reply.get("text") or "", blocks)
 
     def _show_failure(self, answer: Answer, what: str, user_id: str, channel_id: str | None) -> bool:
+        """Slackbot's notice when the app did not acknowledge; True when it did not."""
         if answer.status == 200 and not answer.error:
             return False
-        error = answer.error or "dispatch_failed"
-        if channel_id:
-            self._slackbot(user_id, channel_id, f'{what} failed with the error "{error}"')
+        notice = f'{what} failed with the error "{answer.error or "dispatch_failed"}"'
+        if channel_id is None:
+            raise ActionError(notice)  # a button in a modal or App Home: the page's banner shows it
+        self._slackbot(user_id, channel_id, notice)
         return True
 
     def _slackbot(self, user_id: str, channel_id: str, text: str) -> None:
@@ -422,6 +446,8 @@ class SlackClient:
 
     def _readable(self, session: Session, user_id: str, channel_id: str) -> Channel:
         channel = session.get(Channel, channel_id)
+        if channel is None and channel_id == "D" + user_id[1:]:
+            channel = self.workspace.im_with(session, user_id)  # their DM with the app, made on first use
         if channel is None:
             raise ActionError("No such channel.")
         if session.get(Member, (channel_id, user_id)) is None:
@@ -470,3 +496,8 @@ def _rich_text(text: str) -> dict[str, Any]:
         "block_id": secrets.token_hex(3),
         "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
     }
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    """The `user` of an interaction payload."""
+    return {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID}

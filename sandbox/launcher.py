@@ -33,7 +33,7 @@ from sandbox.app_link import AppLink
 from sandbox.client import SlackClient
 from sandbox.jobs import ScheduledJobs
 from sandbox.manifest import Manifest
-from sandbox.seed import seed_app, seed_workspace
+from sandbox.seed import seed_once, seed_workspace
 from sandbox.server import SandboxServer
 from sandbox.web_api import Triggers, WebApi
 from sandbox.workspace import Workspace
@@ -42,7 +42,6 @@ log = logging.getLogger("peerlearn.sandbox")
 
 PROJECT = Path(__file__).resolve().parent.parent
 APP_START_TIMEOUT = 60.0
-SEEDED_SETTING = "seeded_app"
 
 
 def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
@@ -121,7 +120,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
             return 0 if stopping.is_set() else 1
         jobs = holder["jobs"] = ScheduledJobs(settings, workspace)
         jobs.start()
-        _seed_once(workspace, client, data)
+        seed_once(workspace, client, data)
         log.info("sandbox ready: open %s", url)
         print(f"*** Peerlearn sandbox ready: open {url} ***", flush=True)
         while not stopping.wait(0.5):
@@ -137,20 +136,6 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
         server.shutdown()
         server.server_close()
         workspace.engine.dispose()
-
-
-def _seed_once(workspace: Workspace, client: SlackClient, data: Path) -> None:
-    with workspace.session() as session:
-        if workspace.get_setting(session, SEEDED_SETTING):
-            return
-    log.info("first start: seeding tips, a circle and a prompt schedule through the app")
-    try:
-        seed_app(workspace, client)
-    except RuntimeError as error:
-        # The sandbox still works without the seed; seeding again would duplicate what did land.
-        log.error("seeding stopped part way (%s); the sandbox runs on. Start over with: rm -rf %s", error, data)
-    with workspace.session() as session:
-        workspace.set_setting(session, SEEDED_SETTING, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
 def _wait_healthy(port: int, children: list[subprocess.Popen[bytes]], stopping: threading.Event) -> bool:

@@ -37,6 +37,7 @@ class Manifest:
     bot_events: frozenset[str]
     home_tab: bool
     messages_tab: bool
+    messages_read_only: bool  # the Messages tab shows the app's DMs but takes no typing
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
@@ -62,6 +63,8 @@ class Manifest:
             bot_events=frozenset(subscriptions.get("bot_events") or []),
             home_tab=bool(home.get("home_tab_enabled")),
             messages_tab=bool(home.get("messages_tab_enabled", True)),
+            messages_read_only=bool(home.get("messages_tab_read_only_enabled", False))
+            or not home.get("messages_tab_enabled", True),
         )
 
     def subscribed(self, event_type: str, channel_type: str) -> bool:
@@ -78,4 +81,5 @@ class Manifest:
             "shortcuts": [vars(shortcut) for shortcut in self.shortcuts],
             "home_tab": self.home_tab,
             "messages_tab": self.messages_tab,
+            "messages_read_only": self.messages_read_only,
         }

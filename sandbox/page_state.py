@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sandbox.client import SLACKBOT
 from sandbox.manifest import Manifest
 from sandbox.workspace import BOT_USER_ID, Channel, Member, Message, Problem, User, View, Workspace
 
@@ -26,7 +27,7 @@ def page_state(
     with workspace.session() as session:
         users = list(session.scalars(select(User).order_by(User.is_bot, User.real_name)))
         names = {user.id: user.real_name for user in users}
-        names["USLACKBOT"] = "Slackbot"
+        names[SLACKBOT] = "Slackbot"
         people = [u for u in users if not u.is_bot]
         if user_id not in {u.id for u in people} and people:
             user_id = people[0].id

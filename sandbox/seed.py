@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -69,6 +70,7 @@ TIPS = [
     ("U0DANA", "C0GENERAL", 'In 1:1s ask "what would make next week easier?": blockers come up early. #management'),
 ]
 HELPFUL = [("U0ELI", 0, "+1"), ("U0CHEN", 0, "raised_hands"), ("U0DANA", 1, "+1"), ("U0ELI", 2, "heart")]
+SEEDED_SETTING = "seeded_app"
 CIRCLE = {"name": "Postgres study group", "description": "Reading the PostgreSQL docs together, one chapter a week"}
 
 
@@ -117,6 +119,21 @@ def seed_app(workspace: Workspace, client: SlackClient) -> None:
     client.run_command(ADMIN, "C0GENERAL", "/peerlearn prompts #general mon 09:30")
     client.run_command(ADMIN, "C0GENERAL", "/peerlearn digest #general fri 16:00")
     client.link.drain()
+
+
+def seed_once(workspace: Workspace, client: SlackClient, data: Path) -> None:
+    """The app's part of the seed, on the first start only (a partial seed is never redone)."""
+    with workspace.session() as session:
+        if workspace.get_setting(session, SEEDED_SETTING):
+            return
+    log.info("first start: seeding tips, a circle and a prompt schedule through the app")
+    try:
+        seed_app(workspace, client)
+    except RuntimeError as error:
+        # The sandbox still works without the seed; seeding again would duplicate what did land.
+        log.error("seeding stopped part way (%s); the sandbox runs on. Start over with: rm -rf %s", error, data)
+    with workspace.session() as session:
+        workspace.set_setting(session, SEEDED_SETTING, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
 def _wait(probe: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:

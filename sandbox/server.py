@@ -58,6 +58,12 @@ class SandboxServer(ThreadingHTTPServer):
         self.jobs = jobs
         self.app_alive = app_alive
 
+    def page_host_allowed(self, host: str | None) -> bool:
+        """The page's own addresses only: a DNS-rebinding site arrives with its own name in Host."""
+        port = self.server_address[1]
+        bound = str(self.server_address[0])
+        return host in {f"127.0.0.1:{port}", f"localhost:{port}", f"{bound}:{port}", f"[::1]:{port}"}
+
     def serve_in_background(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, name="sandbox-http")
         thread.daemon = True
@@ -131,6 +137,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlparse(self.path)
+        if url.path != "/healthz" and not self.server.page_host_allowed(self.headers.get("Host")):
+            self._json(403, {"ok": False, "error": "open the sandbox at its own address"})
+            return
         if url.path == "/sandbox/state":
             query = {key: values[0] for key, values in parse_qs(url.query).items()}
             self._json(200, self.server.state(query))
@@ -157,6 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path.startswith("/response/"):
             status, body = self.server.client.respond(url.path.removeprefix("/response/"), _json_or_empty(raw))
             self._json(status, body)
+        elif not self.server.page_host_allowed(self.headers.get("Host")):
+            self._json(403, {"ok": False, "error": "open the sandbox at its own address"})
         elif url.path.startswith("/sandbox/"):
             # JSON only: another site's page cannot send that cross-origin without a CORS preflight,
             # which this server never grants, so it cannot act in the sandbox from a visitor's browser.

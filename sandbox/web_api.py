@@ -8,6 +8,7 @@ Block Kit is also recorded as a problem so the page can show what Slack would ha
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 import time
@@ -32,7 +33,10 @@ from sandbox.workspace import (
     User,
     View,
     Workspace,
+    accepted_view,
 )
+
+log = logging.getLogger("peerlearn.sandbox")
 
 TRIGGER_LIFETIME = 3.0  # seconds, as on Slack: a modal must be opened within 3 s of the click
 EventSink = Callable[[dict[str, Any]], None]
@@ -75,7 +79,10 @@ class WebApi:
         self.emit = emit
 
     def handle(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-        """The JSON body Slack would answer with (always HTTP 200, as Slack does for API errors)."""
+        """The JSON body Slack would answer with (always HTTP 200, as Slack does for API errors).
+
+        Arguments of the wrong type get Slack's `invalid_arguments`; any other failure is the
+        sandbox's own bug, logged and answered as Slack answers its own: `internal_error`."""
         if not token:
             return {"ok": False, "error": "not_authed"}
         if token != self.bot_token:
@@ -87,6 +94,11 @@ class WebApi:
             return {"ok": True, **implementation(args)}
         except SlackError as error:
             return {"ok": False, "error": error.code, **error.extra}
+        except (ValueError, TypeError) as error:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [str(error)]}}
+        except Exception:  # the one boundary between the app and the sandbox's own code
+            log.exception("sandbox Web API %s failed", method)
+            return {"ok": False, "error": "internal_error"}
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -132,7 +144,7 @@ class WebApi:
         if problems:
             self.workspace.record_problem(method, "invalid_arguments", problems)
             raise SlackError("invalid_arguments", response_metadata={"messages": problems})
-        return _with_ids(view)
+        return accepted_view(view)
 
     # -- auth and users ----------------------------------------------------------------------------
 
@@ -299,12 +311,13 @@ class WebApi:
                 select(Message).where(Message.channel_id == channel.id, Message.visible_to.is_(None))
             ).all()
             top_level = [row for row in rows if row.thread_ts in (None, row.ts)]
-            selected = sorted(_window(top_level, args), key=lambda row: float(row.ts), reverse=True)
-            selected = selected[: int(args.get("limit") or 100)]
+            newest_first = sorted(_window(top_level, args), key=lambda row: float(row.ts), reverse=True)
+            limit = int(args.get("limit") or 100)
+            selected = newest_first[:limit]
             reactions = self.workspace.reactions(session, [row.id for row in selected])
             with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
             messages = [row.as_slack(reactions.get(row.id, []), with_metadata=with_metadata) for row in selected]
-        return {"messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        return {"messages": messages, "has_more": len(newest_first) > limit, "response_metadata": {"next_cursor": ""}}
 
     def api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         with self.workspace.session() as session:
@@ -424,23 +437,6 @@ def permalink(channel_id: str, ts: str, thread_ts: str | None = None) -> str:
 
 def channel_type(channel: Channel) -> str:
     return "im" if channel.is_im else "group" if channel.is_private else "channel"
-
-
-def _with_ids(view: dict[str, Any]) -> dict[str, Any]:
-    """What Slack adds to a view it accepts: an id, and a block_id / action_id wherever one is missing."""
-    view = {**view, "id": "V" + secrets.token_hex(5).upper(), "team_id": TEAM_ID, "app_id": APP_ID, "bot_id": BOT_ID}
-    view["hash"] = f"{int(time.time())}.{secrets.token_hex(4)}"
-    blocks = []
-    for block in view.get("blocks") or []:
-        block = {**block, "block_id": block.get("block_id") or secrets.token_hex(3)}
-        if "element" in block:
-            block["element"] = {
-                **block["element"],
-                "action_id": block["element"].get("action_id") or secrets.token_hex(3),
-            }
-        blocks.append(block)
-    view["blocks"] = blocks
-    return view
 
 
 def _forbid_unsafe_parsing(args: dict[str, Any]) -> None:

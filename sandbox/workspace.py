@@ -9,6 +9,7 @@ increasing as Slack's are.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -306,6 +307,24 @@ class Workspace:
             keep = select(Problem.id).order_by(Problem.id.desc()).limit(50).scalar_subquery()
             session.execute(delete(Problem).where(Problem.id.not_in(keep)))
         self.changed()
+
+
+def accepted_view(view: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
+    """A view as Slack keeps it once accepted: with an id (a new one unless `view_id`), a hash, and a
+    block_id / action_id wherever the app left one out."""
+    view = {**view, "id": view_id or "V" + secrets.token_hex(5).upper(), "team_id": TEAM_ID, "app_id": APP_ID,
+            "bot_id": BOT_ID, "hash": f"{int(time.time())}.{secrets.token_hex(4)}"}  # fmt: skip
+    blocks = []
+    for block in view.get("blocks") or []:
+        block = {**block, "block_id": block.get("block_id") or secrets.token_hex(3)}
+        if "element" in block:
+            block["element"] = {
+                **block["element"],
+                "action_id": block["element"].get("action_id") or secrets.token_hex(3),
+            }
+        blocks.append(block)
+    view["blocks"] = blocks
+    return view
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -34,7 +34,8 @@ function safeUrl(url) {
 }
 
 function reference(inner, names) {
-  const [target, label] = inner.split("|", 2);
+  const bar = inner.indexOf("|"); // the label may hold more bars: only the first one separates
+  const [target, label] = bar < 0 ? [inner, ""] : [inner.slice(0, bar), inner.slice(bar + 1)];
   if (target.startsWith("@")) {
     const id = target.slice(1);
     return `<span class="mention">@${escapeHtml(label || names.users[id] || id)}</span>`;

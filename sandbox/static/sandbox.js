@@ -2,7 +2,9 @@
 // which the server turns into what Slack would send the app.
 "use strict";
 
-const REACTIONS = ["bulb", "+1", "heart", "raised_hands", "tada", "eyes", "rocket", "white_check_mark"];
+// The picker's emoji, with the words a screen reader says for each.
+const REACTIONS = [["bulb", "light bulb"], ["+1", "thumbs up"], ["heart", "heart"], ["raised_hands", "raised hands"],
+  ["tada", "party popper"], ["eyes", "eyes"], ["rocket", "rocket"], ["white_check_mark", "check mark"]];
 const view = { user: "", channel: "", thread: "", home: false, homeTab: "home", highlight: "" };
 let state = null;
 let poll = null;
@@ -32,12 +34,17 @@ function writeLocation() {
 // -- talking to the server -------------------------------------------------------------------------
 
 async function act(action, args) {
-  const response = await fetch(`/sandbox/${action}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ user: view.user, ...args }),
-  });
-  const body = await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }));
+  let body;
+  try {
+    const response = await fetch(`/sandbox/${action}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ user: view.user, ...args }),
+    });
+    body = await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }));
+  } catch {
+    body = { ok: false, error: "The sandbox is not answering: is `make run` still running?" };
+  }
   if (!body.ok && body.error) notify(body.error, true);
   refresh();
   return body;
@@ -117,7 +124,8 @@ function renderClock() {
     clock.textContent = now.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
     clock.title = state.clock.offset_seconds > 0 ? `${Math.round(state.clock.offset_seconds / 3600)} h ahead of real time` : "real time";
   }
-  $("app-status").textContent = state.clock.app_alive ? "● app running" : "● app not running";
+  const status = state.clock.app_alive ? "● app running" : "● app not running";
+  if ($("app-status").textContent !== status) $("app-status").textContent = status; // announce changes only
   $("app-status").classList.toggle("down", !state.clock.app_alive);
 }
 
@@ -145,7 +153,6 @@ function context() {
     names: names(),
     channels: state.channels.filter((c) => c.is_member || !c.is_private),
     currentChannel: view.channel,
-    onButton: (element, blockId) => null,
   };
 }
 
@@ -166,12 +173,13 @@ function renderHome() {
   $("home-tabs").hidden = false;
   $("conversation-title").textContent = state.manifest.app_name;
   $("conversation-topic").textContent = "App Home";
-  $("tab-home").setAttribute("aria-selected", String(view.homeTab === "home"));
-  $("tab-messages").setAttribute("aria-selected", String(view.homeTab === "messages"));
+  $("tab-home").setAttribute("aria-pressed", String(view.homeTab === "home"));
+  $("tab-messages").setAttribute("aria-pressed", String(view.homeTab === "messages"));
   const onHome = view.homeTab === "home";
   $("home-view").hidden = !onHome;
   $("messages").hidden = onHome;
-  $("composer").hidden = onHome || !state.manifest.messages_tab;
+  $("composer").hidden = onHome || state.manifest.messages_read_only;
+  $("read-only-note").hidden = onHome || !state.manifest.messages_read_only;
   $("composer-label").textContent = `Message ${state.manifest.app_name}`;
   if (onHome) {
     const home = $("home-view");
@@ -190,9 +198,16 @@ function renderHome() {
 }
 
 function renderMessages(list, messages, channelId, inThread) {
+  // Redraw only when what this list shows changed (a redraw would also make screen readers re-read
+  // the log), and put keyboard focus back on the same control of the same message afterwards.
+  const drawn = JSON.stringify([channelId, messages, state.manifest.shortcuts]);
+  if (list.dataset.content === drawn) return;
+  list.dataset.content = drawn;
+  const focused = focusedControl(list);
   const ctx = context();
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.replaceChildren(...messages.map((message) => renderMessage(message, channelId, inThread, ctx)));
+  restoreFocus(list, focused);
   if (atBottom || !list.dataset.drawn) list.scrollTop = list.scrollHeight;
   list.dataset.drawn = "1";
   const wanted = view.highlight && list.querySelector(`[data-ts="${CSS.escape(view.highlight)}"]`);
@@ -201,6 +216,19 @@ function renderMessages(list, messages, channelId, inThread) {
     wanted.scrollIntoView({ block: "center" });
     view.highlight = "";
   }
+}
+
+function focusedControl(list) {
+  const active = document.activeElement;
+  const item = active && list.contains(active) ? active.closest("[data-ts]") : null;
+  return item && active.dataset.key ? { ts: item.dataset.ts, key: active.dataset.key } : null;
+}
+
+function restoreFocus(list, focused) {
+  if (!focused) return;
+  const item = list.querySelector(`[data-ts="${CSS.escape(focused.ts)}"]`);
+  const control = item && item.querySelector(`[data-key="${CSS.escape(focused.key)}"]`);
+  if (control) control.focus();
 }
 
 function renderMessage(message, channelId, inThread, ctx) {
@@ -221,12 +249,13 @@ function renderMessage(message, channelId, inThread, ctx) {
     item.append(renderReactions(message, channelId));
     const tools = el("div", { class: "message-tools" });
     if (!inThread) {
-      tools.append(el("button", { type: "button", onclick: () => openThread(message.ts) },
+      tools.append(el("button", { type: "button", "data-key": "thread", onclick: () => openThread(message.ts) },
         message.reply_count ? `${message.reply_count} repl${message.reply_count === 1 ? "y" : "ies"}` : "Reply in thread"));
     }
-    tools.append(el("button", { type: "button", "aria-label": "Add reaction", onclick: (event) => openPicker(event.currentTarget, channelId, message.ts) }, "☺+"));
+    tools.append(el("button", { type: "button", "aria-label": "Add reaction", "aria-haspopup": "dialog", "data-key": "add-reaction",
+      onclick: (event) => openPicker(event.currentTarget, channelId, message.ts) }, "☺+"));
     for (const shortcut of state.manifest.shortcuts.filter((s) => s.kind === "message")) {
-      tools.append(el("button", { type: "button", title: shortcut.description,
+      tools.append(el("button", { type: "button", title: shortcut.description, "data-key": `shortcut:${shortcut.callback_id}`,
         onclick: () => act("shortcut", { channel: channelId, ts: message.ts, callback_id: shortcut.callback_id }) }, shortcut.name));
     }
     item.append(tools);
@@ -236,7 +265,7 @@ function renderMessage(message, channelId, inThread, ctx) {
 
 function renderReactions(message, channelId) {
   return el("div", { class: "reactions" }, message.reactions.map((reaction) => el("button", {
-    type: "button", class: "reaction", "aria-pressed": String(reaction.mine),
+    type: "button", class: "reaction", "aria-pressed": String(reaction.mine), "data-key": `reaction:${reaction.name}`,
     title: `${reaction.users.join(", ")} reacted with :${reaction.name}:`,
     "aria-label": `${reaction.name}, ${reaction.count} reaction${reaction.count === 1 ? "" : "s"}${reaction.mine ? ", including yours" : ""}`,
     onclick: () => act("react", { channel: channelId, ts: message.ts, name: reaction.name }),
@@ -245,15 +274,23 @@ function renderReactions(message, channelId) {
 
 function openPicker(anchor, channelId, ts) {
   const picker = $("emoji-picker");
-  picker.replaceChildren(...REACTIONS.map((name) => el("button", {
-    type: "button", "aria-label": name, title: `:${name}:`,
-    onclick: () => { picker.hidden = true; act("react", { channel: channelId, ts, name }); anchor.focus(); },
+  picker.opener = anchor;
+  picker.replaceChildren(...REACTIONS.map(([name, words]) => el("button", {
+    type: "button", "aria-label": words, title: `:${name}:`,
+    onclick: () => { closePicker(); act("react", { channel: channelId, ts, name }); },
   }, emojiFor(name))));
   const box = anchor.getBoundingClientRect();
   picker.style.top = `${window.scrollY + box.bottom + 4}px`;
   picker.style.left = `${window.scrollX + box.left}px`;
   picker.hidden = false;
   picker.querySelector("button").focus();
+}
+
+function closePicker() {
+  const picker = $("emoji-picker");
+  if (picker.hidden) return;
+  picker.hidden = true;
+  if (picker.opener && picker.opener.isConnected) picker.opener.focus();
 }
 
 function openThread(ts) {
@@ -303,7 +340,10 @@ async function submitModal(event) {
     missing[0].focus();
     return;
   }
-  const result = await act("submit", { view_id: state.modal.id, values: formValues(form) });
+  $("modal-submit").disabled = true; // one submission at a time, as in Slack
+  const result = await act("submit", { view_id: state.modal.id, values: formValues(form) }).finally(() => {
+    $("modal-submit").disabled = false;
+  });
   const errors = result.errors || {};
   for (const [blockId, message] of Object.entries(errors)) showFieldError(blockId, message);
   if (!result.ok && !Object.keys(errors).length && result.error) {
@@ -341,6 +381,7 @@ async function send(textarea, threadTs) {
 }
 
 function composerKeys(event, threadTs) {
+  if (event.isComposing || event.keyCode === 229) return; // Enter that confirms an IME composition
   if (event.key === "Enter" && !event.shiftKey) {
     event.preventDefault();
     send(event.currentTarget, threadTs());
@@ -369,22 +410,29 @@ document.addEventListener("DOMContentLoaded", () => {
   $("tab-home").addEventListener("click", () => { view.homeTab = "home"; act("home", { tab: "home" }); });
   $("tab-messages").addEventListener("click", () => { view.homeTab = "messages"; act("home", { tab: "messages" }); });
   $("modal-form").addEventListener("submit", submitModal);
-  $("modal-close").addEventListener("click", () => act("close", { view_id: state.modal.id }));
-  $("modal").addEventListener("cancel", (event) => { event.preventDefault(); act("close", { view_id: state.modal.id }); });
+  const closeModal = () => { if (state && state.modal) act("close", { view_id: state.modal.id }); };
+  $("modal-close").addEventListener("click", closeModal);
+  $("modal").addEventListener("cancel", (event) => { event.preventDefault(); closeModal(); });
   $("run-jobs").addEventListener("click", async (event) => {
     const button = event.currentTarget;
     button.disabled = true;
     notify("Running scheduled jobs…");
-    const result = await act("jobs", {});
-    if (result.ok) notify(result.summary);
-    button.disabled = false;
+    try {
+      const result = await act("jobs", {});
+      if (result.ok) notify(result.summary);
+    } finally {
+      button.disabled = false;
+    }
   });
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !$("emoji-picker").hidden) $("emoji-picker").hidden = true;
+    if (event.key === "Escape") closePicker();
   });
   document.addEventListener("click", (event) => {
     const picker = $("emoji-picker");
-    if (!picker.hidden && !picker.contains(event.target) && !event.target.closest(".message-tools")) picker.hidden = true;
+    if (!picker.hidden && !picker.contains(event.target) && !event.target.closest(".message-tools")) closePicker();
+  });
+  $("emoji-picker").addEventListener("focusout", (event) => {
+    if (!$("emoji-picker").contains(event.relatedTarget)) $("emoji-picker").hidden = true;
   });
   loop();
 });

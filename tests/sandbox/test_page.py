@@ -90,7 +90,7 @@ def test_share_a_tip_react_to_it_and_search_it(page: Page, sandbox: Sandbox) -> 
 
     page.get_by_label("Acting as").select_option("U0BEN")
     post.get_by_role("button", name="Add reaction").click()
-    page.get_by_role("dialog", name="Add a reaction").get_by_role("button", name="+1", exact=True).click()
+    page.get_by_role("dialog", name="Add a reaction").get_by_role("button", name="thumbs up").click()
     reaction = post.get_by_role("button", name=re.compile(r"^\+1, 1 reaction, including yours"))
     expect(reaction).to_have_attribute("aria-pressed", "true")
 
@@ -105,6 +105,29 @@ def test_share_a_tip_react_to_it_and_search_it(page: Page, sandbox: Sandbox) -> 
     expect(answer).to_contain_text("Profile before you optimise")
     expect(answer).to_contain_text("Only visible to you")
     expect(answer).to_contain_text("1 found it helpful")
+
+
+def test_reacting_by_keyboard_keeps_focus_where_it_was(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0DANA", "C0ENG")
+    post = app_post(page, "Run EXPLAIN ANALYZE")
+    add = post.get_by_role("button", name="Add reaction")
+    add.focus()
+    page.keyboard.press("Enter")
+    picker = page.get_by_role("dialog", name="Add a reaction")
+    expect(picker.get_by_role("button", name="light bulb")).to_be_focused()  # the first emoji
+    page.keyboard.press("Escape")
+    expect(picker).to_be_hidden()
+    expect(add).to_be_focused()
+
+    page.keyboard.press("Enter")
+    picker.get_by_role("button", name="rocket").focus()
+    page.keyboard.press("Enter")
+    rocket = post.get_by_role("button", name=re.compile(r"^rocket, 1 reaction, including yours"))
+    expect(rocket).to_be_visible()  # the list was redrawn with Dana's reaction ...
+    expect(add).to_be_focused()  # ... and focus is back on the control that opened the picker
+    rocket.focus()
+    page.keyboard.press("Enter")  # toggling it off keeps focus on the reactions row's place
+    expect(post.get_by_role("button", name=re.compile(r"^rocket,"))).to_have_count(0)
 
 
 def test_create_a_circle_and_answer_its_check_in(page: Page, sandbox: Sandbox) -> None:
@@ -122,7 +145,7 @@ def test_create_a_circle_and_answer_its_check_in(page: Page, sandbox: Sandbox) -
     expect(dialog).to_be_hidden()
 
     page.get_by_role("button", name="Peerlearn", exact=True).click()
-    page.get_by_role("tab", name="Messages").click()
+    page.get_by_role("button", name="Messages", exact=True).click()
     check_in = (
         page.locator("#messages li.message").filter(has_text="Design crit").get_by_role("button", name="Check in")
     )

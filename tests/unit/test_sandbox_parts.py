@@ -169,7 +169,7 @@ def test_views_slack_would_refuse(view: dict[str, Any], problem: str) -> None:
     assert any(problem in found for found in view_problems(view)), view_problems(view)
 
 
-def test_the_page_actions_take_json_only(tmp_path: Path) -> None:
+def test_the_page_actions_take_json_from_the_pages_own_address_only(tmp_path: Path) -> None:
     offline = offline_sandbox(tmp_path)
     url = offline.url + "sandbox/send"
     form = b'{"user": "U0ANA", "channel": "C0GENERAL", "text": "hello"}'
@@ -177,8 +177,41 @@ def test_the_page_actions_take_json_only(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(urllib.request.Request(url, data=form, headers={"Content-Type": "text/plain"}))
         assert refused.value.code == 415
+        rebound = {"Content-Type": "application/json", "Host": "attacker.example:80"}  # DNS rebinding
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(url, data=form, headers=rebound))
+        assert refused.value.code == 403
         request = urllib.request.Request(url, data=form, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request) as accepted:
             assert json.loads(accepted.read()) == {"ok": True}
+    finally:
+        offline.close()
+
+
+def test_malformed_arguments_get_slacks_errors_not_a_dropped_connection(
+    api: tuple[WebApi, Workspace, list[Any], Triggers],
+) -> None:
+    web_api, workspace, _, _ = api
+    not_objects = web_api.handle("chat.postMessage", {"channel": "C0GENERAL", "text": "x", "blocks": "[1]"}, TOKEN)
+    assert not_objects["error"] == "invalid_blocks" and "blocks[0]: must be an object" in not_objects["errors"]
+    bad_limit = web_api.handle("conversations.history", {"channel": "C0GENERAL", "limit": "many"}, TOKEN)
+    assert bad_limit["error"] == "invalid_arguments"
+    manifest = Manifest.load(ROOT / "manifest.yml")
+    shown = page_state(workspace, manifest, user_id="U0ANA", channel_id="C0GENERAL", thread_ts=None, clock={})
+    assert shown["problems"][0]["details"] == ["blocks[0]: must be an object"]
+
+
+def test_the_apps_messages_tab_is_read_only_as_its_manifest_says(tmp_path: Path) -> None:
+    offline = offline_sandbox(tmp_path)
+    try:
+        body = json.dumps({"user": "U0ANA", "channel": "D0ANA", "text": "hello app"}).encode()
+        request = urllib.request.Request(
+            offline.url + "sandbox/send", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request) as answer:
+            assert json.loads(answer.read()) == {
+                "ok": False,
+                "error": "Sending messages to this app has been turned off.",
+            }
     finally:
         offline.close()
