@@ -13,7 +13,6 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from sandbox.app_link import Answer, AppLink
 from sandbox.block_kit import block_kit_problems, view_problems
 from sandbox.manifest import Manifest
+from sandbox.response_urls import ResponseUrls
 from sandbox.web_api import Triggers, channel_type, reaction_event
 from sandbox.workspace import (
     BOT_USER_ID,
@@ -37,23 +37,10 @@ from sandbox.workspace import (
 )
 
 SLACKBOT = "USLACKBOT"
-RESPONSE_URL_LIFETIME = 30 * 60  # seconds; Slack allows 5 answers within 30 minutes
-RESPONSE_URL_USES = 5
 
 
 class ActionError(Exception):
     """Something the person tried that Slack's client would refuse; shown on the page."""
-
-
-@dataclass
-class ResponseTarget:
-    user_id: str
-    channel_id: str
-    message_ts: str | None  # the message a button was clicked in, for replace_original / delete_original
-    ephemeral: bool
-    thread_ts: str | None
-    issued: float
-    uses: int = 0
 
 
 class SlackClient:
@@ -64,8 +51,7 @@ class SlackClient:
         self.link = link
         self.triggers = triggers
         self.manifest = manifest
-        self.base_url = base_url.rstrip("/")
-        self._responses: dict[str, ResponseTarget] = {}
+        self.response_urls = ResponseUrls(workspace, base_url)
         self._submitting: set[str] = set()  # view ids whose view_submission is on its way
         self._lock = threading.Lock()
 
@@ -130,7 +116,7 @@ class SlackClient:
             text=text,
             user={"id": user.id, "name": user.name},
             channel=channel_json,
-            response_url=self._response_url(user_id, channel_id, None, ephemeral=False, thread_ts=thread_ts),
+            response_url=self.response_urls.issue(user_id, channel_id, None, ephemeral=False, thread_ts=thread_ts),
             trigger_id=self.triggers.issue(user_id, channel_id),
         )
         self._show_ack(answer, name, user_id, channel_id, thread_ts)
@@ -175,7 +161,7 @@ class SlackClient:
                 "type": "message_action",
                 "callback_id": callback_id,
                 "trigger_id": self.triggers.issue(user_id, channel_id),
-                "response_url": self._response_url(user_id, channel_id, None, ephemeral=False, thread_ts=None),
+                "response_url": self.response_urls.issue(user_id, channel_id, None, ephemeral=False, thread_ts=None),
                 "user": _user_json(user),
                 "channel": {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name},
                 "message_ts": ts,
@@ -225,7 +211,7 @@ class SlackClient:
                 payload["channel"] = {"id": channel.id, "name": channel.name}
                 if not ephemeral:
                     payload["message"] = message.as_slack([])
-                payload["response_url"] = self._response_url(
+                payload["response_url"] = self.response_urls.issue(
                     user_id, channel.id, message.ts, ephemeral=ephemeral, thread_ts=message.thread_ts
                 )
                 payload["state"] = {"values": {}}
@@ -337,62 +323,7 @@ class SlackClient:
             event["view"] = shown
         self.emit(event)
 
-    # -- response_url ------------------------------------------------------------------------------
-
-    def respond(self, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        with self._lock:
-            target = self._responses.get(token)
-            if target is None or time.time() - target.issued > RESPONSE_URL_LIFETIME:
-                return 404, {"ok": False, "error": "expired_url"}
-            if target.uses >= RESPONSE_URL_USES:
-                return 404, {"ok": False, "error": "used_url"}
-            target.uses += 1
-        blocks = body.get("blocks")
-        if blocks is not None:
-            problems = block_kit_problems(blocks, 50)
-            if problems:
-                self.workspace.record_problem("response_url", "invalid_blocks", problems)
-                return 400, {"ok": False, "error": "invalid_blocks", "errors": problems}
-        if not body.get("text") and not blocks and not body.get("delete_original"):
-            return 400, {"ok": False, "error": "no_text"}
-        with self.workspace.session() as session:
-            original = None
-            if target.message_ts:
-                original = session.scalars(
-                    select(Message).where(Message.channel_id == target.channel_id, Message.ts == target.message_ts)
-                ).first()
-            if body.get("delete_original"):
-                if original is not None:
-                    session.delete(original)
-            elif original is not None and body.get("replace_original"):
-                original.text = body.get("text") or original.text
-                original.blocks = json.dumps(blocks or [])
-                original.edited = True
-            else:
-                in_channel = body.get("response_type") == "in_channel"
-                self.workspace.add_message(
-                    session,
-                    target.channel_id,
-                    BOT_USER_ID,
-                    body.get("text") or "",
-                    blocks=blocks,
-                    thread_ts=body.get("thread_ts") or (target.thread_ts if in_channel else None),
-                    visible_to=None if in_channel else target.user_id,
-                )
-        self.workspace.changed()
-        return 200, {"ok": True}
-
     # -- helpers -----------------------------------------------------------------------------------
-
-    def _response_url(
-        self, user_id: str, channel_id: str, message_ts: str | None, *, ephemeral: bool, thread_ts: str | None
-    ) -> str:
-        token = secrets.token_urlsafe(18)
-        with self._lock:
-            now = time.time()
-            self._responses = {k: v for k, v in self._responses.items() if now - v.issued < RESPONSE_URL_LIFETIME}
-            self._responses[token] = ResponseTarget(user_id, channel_id, message_ts, ephemeral, thread_ts, now)
-        return f"{self.base_url}/response/{token}"
 
     def _show_ack(self, answer: Answer, name: str, user_id: str, channel_id: str, thread_ts: str | None) -> None:
         if self._show_failure(answer, name, user_id, channel_id):

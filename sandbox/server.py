@@ -164,7 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path.startswith("/api/"):
             self._web_api(url.path.removeprefix("/api/"), raw)
         elif url.path.startswith("/response/"):
-            status, body = self.server.client.respond(url.path.removeprefix("/response/"), _json_or_empty(raw))
+            status, body = self.server.client.response_urls.respond(
+                url.path.removeprefix("/response/"), _json_or_empty(raw)
+            )
             self._json(status, body)
         elif not self.server.page_host_allowed(self.headers.get("Host")):
             self._json(403, {"ok": False, "error": "open the sandbox at its own address"})
