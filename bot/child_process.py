@@ -20,16 +20,22 @@ log = logging.getLogger(__name__)
 Loop = Callable[[threading.Event], None]  # runs until the event is set, then returns
 
 
-def run_until_signalled(loop: Loop, *, parent: int | None = None) -> None:
-    """Run `loop` in this process until SIGTERM or SIGINT (or until `parent`, a pid, is gone)."""
+def stop_on_signals(what: str) -> threading.Event:
+    """An event set by SIGTERM or SIGINT, for a loop to finish what it does and return."""
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %s: stopping after the jobs in hand", signum)
+        log.info("signal %s: stopping %s", signum, what)
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def run_until_signalled(loop: Loop, *, parent: int | None = None) -> None:
+    """Run `loop` in this process until SIGTERM or SIGINT (or until `parent`, a pid, is gone)."""
+    stop = stop_on_signals("after the jobs in hand")
     if parent is not None:
         threading.Thread(target=_stop_when_orphaned, args=(parent, stop), daemon=True, name="parent-watch").start()
     loop(stop)

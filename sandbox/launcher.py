@@ -26,8 +26,8 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from types import FrameType
 
+from bot.child_process import stop_on_signals
 from bot.config import ConfigError, Settings, configure_logging, parse_log_level, parse_port
 from sandbox.app_link import AppLink
 from sandbox.client import SlackClient
@@ -95,14 +95,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
         raise ConfigError(
             "PORT", f"cannot listen on {host}:{port} ({error.strerror}); set PORT to a free one"
         ) from error
-    stopping = threading.Event()
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %s: stopping the sandbox", signum)
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopping = stop_on_signals("the sandbox")
     # The app as a deployment with separate roles: web (acks) and worker (the work after them); this
     # process is the scheduler. Both start before this process has any thread (preexec_fn is only
     # safe then); they migrate the database one after the other (SQLite's write lock). The sandbox's
