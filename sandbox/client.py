@@ -116,7 +116,7 @@ class SlackClient:
             text=text,
             user={"id": user.id, "name": user.name},
             channel=channel_json,
-            response_url=self.response_urls.issue(user_id, channel_id, None, ephemeral=False, thread_ts=thread_ts),
+            response_url=self.response_urls.issue(user_id, channel_id, None, thread_ts=thread_ts),
             trigger_id=self.triggers.issue(user_id, channel_id),
         )
         self._show_ack(answer, name, user_id, channel_id, thread_ts)
@@ -161,7 +161,7 @@ class SlackClient:
                 "type": "message_action",
                 "callback_id": callback_id,
                 "trigger_id": self.triggers.issue(user_id, channel_id),
-                "response_url": self.response_urls.issue(user_id, channel_id, None, ephemeral=False, thread_ts=None),
+                "response_url": self.response_urls.issue(user_id, channel_id, None, thread_ts=None),
                 "user": _user_json(user),
                 "channel": {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name},
                 "message_ts": ts,
@@ -212,7 +212,7 @@ class SlackClient:
                 if not ephemeral:
                     payload["message"] = message.as_slack([])
                 payload["response_url"] = self.response_urls.issue(
-                    user_id, channel.id, message.ts, ephemeral=ephemeral, thread_ts=message.thread_ts
+                    user_id, channel.id, message.ts, thread_ts=message.thread_ts
                 )
                 payload["state"] = {"values": {}}
                 blocks = json.loads(message.blocks)

@@ -29,7 +29,6 @@ class ResponseTarget:
     user_id: str
     channel_id: str
     message_ts: str | None  # the message a button was clicked in, for replace_original / delete_original
-    ephemeral: bool
     thread_ts: str | None
     issued: float
     uses: int = 0
@@ -42,14 +41,12 @@ class ResponseUrls:
         self._targets: dict[str, ResponseTarget] = {}
         self._lock = threading.Lock()
 
-    def issue(
-        self, user_id: str, channel_id: str, message_ts: str | None, *, ephemeral: bool, thread_ts: str | None
-    ) -> str:
+    def issue(self, user_id: str, channel_id: str, message_ts: str | None, *, thread_ts: str | None) -> str:
         token = secrets.token_urlsafe(18)
         with self._lock:
             now = time.time()
             self._targets = {k: v for k, v in self._targets.items() if now - v.issued < LIFETIME}
-            self._targets[token] = ResponseTarget(user_id, channel_id, message_ts, ephemeral, thread_ts, now)
+            self._targets[token] = ResponseTarget(user_id, channel_id, message_ts, thread_ts, now)
         return f"{self.base_url}/response/{token}"
 
     def respond(self, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
