@@ -26,7 +26,7 @@ test-postgres: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy bot handlers storage sandbox app.py
+	$(PY) -m mypy bot handlers storage sandbox runtime app.py
 
 bench: install
 	$(PY) bench/run_all.py

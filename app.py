@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.base import BaseScheduler
 from dotenv import find_dotenv, load_dotenv
 
-from bot.child_process import ChildProcess, run_until_signalled
-from bot.config import ROLES, ConfigError, Settings, configure_logging, wants_sandbox
-from bot.factory import build_app, build_job_worker, build_schedulers
-from bot.maintenance import daily_upkeep
-from bot.posting import ScheduledPoster
-from bot.scheduler import build_scheduler
-from bot.serving import limit_malloc_arenas, serve_http, serve_socket_mode, wsgi_app
-from bot.slack_api import build_client
+from bot.schedules.posting import ScheduledPoster
+from bot.slack.gateway import build_client
+from runtime.child_process import ChildProcess, run_until_signalled
+from runtime.factory import build_app, build_job_worker, build_schedulers
+from runtime.maintenance import daily_upkeep
+from runtime.scheduler import build_scheduler
+from runtime.serving import limit_malloc_arenas, serve_http, serve_socket_mode, wsgi_app
+from runtime.settings import ROLES, ConfigError, Settings, configure_logging, wants_sandbox
 from sandbox.launcher import run_sandbox
 from storage.db import Database
 from storage.migrate import upgrade

@@ -2,7 +2,7 @@
 
 Same settings (environment), same WebClient, same Bolt options (process_before_response=True,
 signature verification), same WSGI wrapper and the same gunicorn configuration through
-`bot.serving.serve_http`; only the listeners differ: `/tip` calls ack() and nothing else, and
+`runtime.serving.serve_http`; only the listeners differ: `/tip` calls ack() and nothing else, and
 `reaction_added` does nothing. Run by http_load.py as `python bench/bare_app.py` with the app's env.
 """
 
@@ -14,11 +14,11 @@ import sys
 from typing import TYPE_CHECKING
 
 import benchlib  # noqa: F401  (puts the repository root on sys.path)
-from slack_bolt import Ack, App  # noqa: TID251  (a bare Bolt app is the point of this module)
+from slack_bolt import Ack, App
 
-from bot.config import ConfigError, Settings, configure_logging
-from bot.serving import serve_http, wsgi_app
-from bot.slack_api import build_client
+from bot.slack.gateway import build_client
+from runtime.serving import serve_http, wsgi_app
+from runtime.settings import ConfigError, Settings, configure_logging
 from storage.db import Database
 
 if TYPE_CHECKING:

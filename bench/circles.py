@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import benchlib
 
-from bot.circle_rounds import CircleRunner
-from bot.pacing import PostPacer
-from bot.slack_api import SlackGateway, UserDirectory, build_client
+from bot.circles.rounds import CircleRunner
+from bot.slack.gateway import SlackGateway, UserDirectory, build_client
+from bot.slack.pacing import PostPacer
 from storage import circles as queries
 from storage.db import Database
 from storage.migrate import upgrade

@@ -1,4 +1,4 @@
-"""Building a digest (`bot.digests.gather`) for a big workspace: 1,000,000 tips and 5,000,000 votes.
+"""Building a digest (`bot.schedules.digests.gather`) for a big workspace: 1,000,000 tips and 5,000,000 votes.
 
 Seeds a freshly migrated database (SQLite file in a temp dir by default, or a scratch database on
 the PostgreSQL server named by --database-url) with two years of tips and helpful votes, plus a
@@ -42,7 +42,7 @@ import benchlib  # noqa: E402
 from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
 
 from bot import digests  # noqa: E402
-from bot.prompt_bank import BUILTIN_PROMPTS  # noqa: E402
+from bot.schedules.prompt_bank import BUILTIN_PROMPTS  # noqa: E402
 from storage import digests as digest_queries  # noqa: E402
 from storage import schedules as schedule_queries  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -575,7 +575,7 @@ def main() -> int:
     ):
         parser.error("--users must be a prime larger than --authors")
 
-    benchlib.print_header("bench/digest.py: bot.digests.gather on a big workspace")
+    benchlib.print_header("bench/digest.py: bot.schedules.digests.gather on a big workspace")
     now = datetime.now(UTC).replace(microsecond=0)
     shape = Shape(args.tips, args.votes, args.authors, args.users, args.days, args.noise_share, args.seed, now)
     with (

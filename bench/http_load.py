@@ -766,7 +766,7 @@ def main() -> int:
             f" mix {mix}; load generator: asyncio, raw keep-alive HTTP/1.1, this process"
         )
         print(
-            "server: bot.serving.serve_http = gunicorn, 1 gthread worker x 32 threads;"
+            "server: runtime.serving.serve_http = gunicorn, 1 gthread worker x 32 threads;"
             " a job worker process (nice +10) x 32 threads"
         )
         results = run_all(context)

@@ -43,9 +43,9 @@ import benchlib  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from bot.pacing import PostPacer  # noqa: E402
-from bot.posting import METADATA_EVENT, PostingSettings, RunReport, ScheduledPoster  # noqa: E402
-from bot.slack_api import SlackGateway, build_client  # noqa: E402
+from bot.schedules.posting import METADATA_EVENT, PostingSettings, RunReport, ScheduledPoster  # noqa: E402
+from bot.slack.gateway import SlackGateway, build_client  # noqa: E402
+from bot.slack.pacing import PostPacer  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Schedule, ScheduledPost  # noqa: E402
@@ -139,7 +139,7 @@ def busiest_second(times: list[float]) -> int:
 
 
 def poster_client(url: str, args: argparse.Namespace, pacer: PostPacer) -> WebClient:
-    """The client the app's scheduler uses: 429 retries take a pacer slot (bot.pacing)."""
+    """The client the app's scheduler uses: 429 retries take a pacer slot (bot.slack.pacing)."""
     return build_client(BOT_TOKEN, url, max_retries=args.max_retries, pacer=None if args.unpaced_retries else pacer)
 
 
@@ -308,7 +308,7 @@ def main() -> int:
     parser.add_argument(
         "--unpaced-retries",
         action="store_true",
-        help="retry 429s outside the pacer, as the app did before bot.pacing.PacedRateLimitRetryHandler",
+        help="retry 429s outside the pacer, as the app did before bot.slack.pacing.PacedRateLimitRetryHandler",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the injected 429s (default 1)")
     parser.add_argument(

@@ -1,7 +1,7 @@
 """Where a request's CPU goes: the real app in-process, one thread, under cProfile.
 
-The app is built as app.py builds it (bot.factory.build_app + bot.serving.wsgi_app, and a job
-worker from bot.factory.build_job_worker), all in this thread: the web side's CPU per request (verify,
+The app is built as app.py builds it (runtime.factory.build_app + runtime.serving.wsgi_app, and a job
+worker from runtime.factory.build_job_worker), all in this thread: the web side's CPU per request (verify,
 ack, enqueue) is `time.thread_time()` around the WSGI call, then the job worker's CPU per job around
 a one-thread drain of those requests' jobs; cProfile sees every frame of the web side. The Slack
 double runs in this process, in its own thread (its CPU is not counted). No gunicorn, no HTTP client.
@@ -26,10 +26,10 @@ import benchlib
 from bare_app import build_bare_app
 from corpus import TEAM_ID, Corpus, seed_tips, tip_rows, tip_targets
 
-from bot.config import Settings
-from bot.factory import build_app, build_job_worker
-from bot.serving import wsgi_app
-from bot.slack_api import build_client
+from bot.slack.gateway import build_client
+from runtime.factory import build_app, build_job_worker
+from runtime.serving import wsgi_app
+from runtime.settings import Settings
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.slack_double import BOT_TOKEN, SlackDouble

@@ -1,7 +1,7 @@
 """`/tip search` and `/tip top` over a realistic set of tips (100,000 by default).
 
 Seeds a freshly migrated database with SQLAlchemy bulk inserts (see corpus.py for the data), then
-times `bot.tips.search` for a few hundred mixed queries and `bot.tips.top` for each window, each
+times `bot.tips.rules.search` for a few hundred mixed queries and `bot.tips.rules.top` for each window, each
 call inside `db.snapshot()` exactly as the /tip handler makes it. Prints p50/p95/p99/max per
 operation, the seed time and this process's RSS.
 
@@ -23,8 +23,8 @@ import benchlib
 from corpus import OTHER_TEAM_ID, TEAM_ID, Corpus, seed_tips, tip_rows
 from sqlalchemy import text
 
-from bot import tips
-from bot.blocks.tips import search_results
+from bot.tips import rules as tips
+from bot.tips.blocks import search_results
 from storage.db import Database
 from storage.migrate import upgrade
 

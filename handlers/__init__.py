@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.deps import Deps
 from handlers import capture, circles, errors, home, peerlearn, prompt_replies, tips
+from handlers.deps import Deps
 
 
 def register_all(app: App, deps: Deps) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot import tip_service
-from bot.deps import Deps
-from bot.slack_api import Failed
+from bot.slack.gateway import Failed
+from bot.tips import service as tip_service
+from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack
 
 SAVE_AS_TIP = "save_as_tip"
@@ -20,7 +20,7 @@ def _emoji_name(reaction: str) -> str:
 
 
 def register(app: App, deps: Deps) -> None:
-    emoji = deps.settings.tip_emoji
+    emoji = deps.tip_emoji
 
     def save_as_tip(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         assert respond is not None, "message shortcuts carry a response_url"

@@ -8,8 +8,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot import circle_service, circles
-from bot.blocks.circles import (
+from bot.circles import rules as circles
+from bot.circles import service as circle_service
+from bot.circles import views
+from bot.circles.blocks import (
     ANSWER_MODAL,
     CHECKIN_ACTION,
     CIRCLE_MODAL,
@@ -19,17 +21,8 @@ from bot.blocks.circles import (
     circle_list,
     circle_modal,
 )
-from bot.cadence import format_local
-from bot.deps import Deps
+from handlers.deps import Deps
 from handlers.errors import after_ack
-from storage import circles as queries
-from storage.models import Circle
-
-
-def _next_round(circle: Circle, deps: Deps) -> str:
-    if circle.paused_reason:
-        return f"paused ({circle.paused_reason})"
-    return "next " + format_local(circles.cadence_of(circle).next_after(deps.clock()), circle.zone)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -41,10 +34,7 @@ def register(app: App, deps: Deps) -> None:
             ack(text="How to use /circle", blocks=circle_help(request.problem), response_type="ephemeral")
             return
         if request.action == "list":
-            with deps.db.snapshot() as session:
-                live = queries.live_circles(session, team_id)
-                counts = queries.member_counts(session, [c.id for c in live])
-            rows = [(c, counts.get(c.id, 0), _next_round(c, deps)) for c in live]
+            rows = views.listing(deps.db, team_id, deps.clock())
             ack(text="Learning circles", blocks=circle_list(rows), response_type="ephemeral")
             return
         if request.action == "create":
@@ -56,15 +46,13 @@ def register(app: App, deps: Deps) -> None:
                 respond(f"I couldn't open the form ({error}); please try again.")
             return
         try:
-            with deps.db.snapshot() as session:
-                circle = circles.find(session, team_id, request.name)
+            circle = views.find(deps.db, team_id, request.name)
         except circles.CircleNotFound as missing:
             ack(text=str(missing), response_type="ephemeral")
             return
         if request.action == "info":
-            with deps.db.snapshot() as session:
-                members, last = queries.members(session, circle.id), queries.last_answers(session, circle.id)
-            blocks = circle_info(circle, members, last, _next_round(circle, deps))
+            shown = views.details(deps.db, circle)
+            blocks = circle_info(circle, shown.members, shown.last_answers, views.next_round_text(circle, deps.clock()))
             ack(text=circle.name, blocks=blocks, response_type="ephemeral")
             return
         if request.action == "edit":
@@ -85,9 +73,8 @@ def register(app: App, deps: Deps) -> None:
         request = circle_service.parse_circle_command(body.get("text") or "")
         if request.action not in ("join", "leave", "pause", "checkin", "archive"):
             return
-        with deps.db.snapshot() as session:
-            circle = queries.circle_named(session, str(context.team_id), request.name)
-        if circle is not None and circle.archived_at is None:
+        circle = views.named(deps.db, str(context.team_id), request.name)
+        if circle is not None:
             respond(_act(deps, request, circle, body["user_id"]))
 
     app.command("/circle")(ack=ack_circle, lazy=[after_ack(deps, act)])
@@ -96,7 +83,7 @@ def register(app: App, deps: Deps) -> None:
         spec, errors = circle_service.spec_from_modal(view["state"]["values"])
         circle_id = json.loads(view.get("private_metadata") or "{}").get("circle_id")
         with deps.db.snapshot() as session:
-            editing = session.get(Circle, circle_id) if circle_id else None
+            editing = circles.circle_in_team(session, str(context.team_id), circle_id) if circle_id else None
             errors = {**circles.validate(session, str(context.team_id), spec, editing), **errors}
         if errors:
             ack(response_action="errors", errors=errors)
@@ -109,7 +96,7 @@ def register(app: App, deps: Deps) -> None:
         spec, errors = circle_service.spec_from_modal(view["state"]["values"])
         circle_id = json.loads(view.get("private_metadata") or "{}").get("circle_id")
         with deps.db.transaction() as session:
-            editing = session.get(Circle, circle_id) if circle_id else None
+            editing = circles.circle_in_team(session, team_id, circle_id) if circle_id else None
             if errors or circles.validate(session, team_id, spec, editing):
                 return  # shown in the form by the ack
             if editing is None:
@@ -121,7 +108,8 @@ def register(app: App, deps: Deps) -> None:
         deps.slack.tell(
             user_id,
             f":seedling: Circle “{circle.name}” {verb}: {circles.cadence_of(circle).describe()} "
-            f"in <#{circle.channel_id}>, {_next_round(circle, deps)}. Others join with `/circle join {circle.name}`.",
+            f"in <#{circle.channel_id}>, {views.next_round_text(circle, deps.clock())}. "
+            f"Others join with `/circle join {circle.name}`.",
         )
 
     app.view(CIRCLE_MODAL)(ack=ack_settings, lazy=[after_ack(deps, save_settings)])
@@ -163,7 +151,7 @@ def register(app: App, deps: Deps) -> None:
     app.view(ANSWER_MODAL)(ack=ack_answers, lazy=[after_ack(deps, record_answers)])
 
 
-def _act(deps: Deps, request: circle_service.CircleCommand, circle: Circle, user_id: str) -> str:
+def _act(deps: Deps, request: circle_service.CircleCommand, circle: Any, user_id: str) -> str:
     name = circle.name
     if request.action == "join":
         with deps.db.transaction() as session:

@@ -14,9 +14,9 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot.blocks.notices import something_went_wrong
-from bot.deps import Deps
-from bot.jobs import JOB_ATTEMPT, Attempt
+from bot.notices import something_went_wrong
+from bot.retry import JOB_ATTEMPT, Attempt
+from handlers.deps import Deps
 
 log = logging.getLogger("peerlearn.errors")
 

@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot.blocks.home import SHARE_FROM_HOME, home_view
-from bot.blocks.tips import compose_modal
-from bot.deps import Deps
-from bot.home import home_summary
+from bot.home.blocks import SHARE_FROM_HOME, home_view
+from bot.home.summary import home_summary
+from bot.tips.blocks import compose_modal
+from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack
 
 

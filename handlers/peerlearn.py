@@ -7,12 +7,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot import prompts, schedule_service, schedules
-from bot.blocks.scheduled import custom_prompt_list, peerlearn_help, schedule_lines
-from bot.deps import Deps
-from bot.posting import PAUSING_ERRORS, next_post_line
-from bot.prompt_bank import BUILTIN_PROMPTS
-from bot.schedules import (
+from bot.schedules import prompts
+from bot.schedules import rules as schedules
+from bot.schedules import service as schedule_service
+from bot.schedules.blocks import custom_prompt_list, peerlearn_help, schedule_lines
+from bot.schedules.posting import PAUSING_ERRORS, next_post_line
+from bot.schedules.prompt_bank import BUILTIN_PROMPTS
+from bot.schedules.rules import (
     AddPrompt,
     ChannelRef,
     ListPrompts,
@@ -26,6 +27,7 @@ from bot.schedules import (
     parse_peerlearn_command,
 )
 from bot.text import escape_mrkdwn, slack_to_plain
+from handlers.deps import Deps
 from handlers.errors import after_ack
 
 ADMINS_ONLY = "Only workspace admins and owners (and the people in PEERLEARN_ADMINS) can change what Peerlearn posts."

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot import prompts
-from bot.deps import Deps
+from bot.schedules import prompts
+from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack
 
 _COUNTED_SUBTYPES = (None, "thread_broadcast")

@@ -14,13 +14,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot import tip_service, tips
-from bot.blocks.notices import tip_saved_not_posted
-from bot.blocks.tips import COMPOSE_CALLBACK, compose_modal, help_blocks, my_tips, search_results, top_tips
-from bot.deps import Deps
-from bot.slack_api import Failed
+from bot.notices import tip_saved_not_posted
+from bot.slack.gateway import Failed
 from bot.text import parse_tags, slack_to_plain
-from bot.tip_commands import (
+from bot.tips import rules as tips
+from bot.tips import service as tip_service
+from bot.tips.blocks import COMPOSE_CALLBACK, compose_modal, help_blocks, my_tips, search_results, top_tips
+from bot.tips.commands import (
     DeleteTip,
     MyTips,
     OpenComposer,
@@ -31,6 +31,7 @@ from bot.tip_commands import (
     TopTips,
     parse_tip_command,
 )
+from handlers.deps import Deps
 from handlers.errors import after_ack
 
 

@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.config import Settings
-from bot.factory import build_schedulers
-from bot.scheduler import TickReport, build_scheduler, next_due, run_scheduled_posts
+from runtime.factory import build_schedulers
+from runtime.scheduler import TickReport, build_scheduler, next_due, run_scheduled_posts
+from runtime.settings import Settings
 from sandbox.workspace import Workspace
 from storage.db import Database
 from storage.models import utcnow

@@ -27,8 +27,8 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.child_process import stop_on_signals
-from bot.config import ConfigError, Settings, configure_logging, parse_log_level, parse_port
+from runtime.child_process import stop_on_signals
+from runtime.settings import ConfigError, Settings, configure_logging, parse_log_level, parse_port
 from sandbox.app_link import AppLink
 from sandbox.client import SlackClient
 from sandbox.jobs import ScheduledJobs

@@ -16,14 +16,14 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 
-from bot.circle_rounds import CircleRunner
-from bot.config import Settings
-from bot.factory import build_app, build_job_worker
-from bot.jobs import JobWorker
-from bot.pacing import PostPacer
-from bot.posting import PostingSettings, ScheduledPoster
-from bot.serving import wsgi_app
-from bot.slack_api import SlackGateway, UserDirectory, build_client
+from bot.circles.rounds import CircleRunner
+from bot.schedules.posting import PostingSettings, ScheduledPoster
+from bot.slack.gateway import SlackGateway, UserDirectory, build_client
+from bot.slack.pacing import PostPacer
+from runtime.factory import build_app, build_job_worker
+from runtime.jobs import JobWorker
+from runtime.serving import wsgi_app
+from runtime.settings import Settings
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base, Job

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.blocks.tips import compose_modal
+from bot.tips.blocks import compose_modal
 from storage.db import Database
 from storage.models import Tip
 from tests.conftest import ADMIN_ID

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.circle_rounds import CircleRunner
+from bot.circles.rounds import CircleRunner
 from storage.db import Database
 from storage.models import Circle, CircleMember, CircleRound, RoundParticipant
 from tests.conftest import FakeClock

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
-from bot.blocks.notices import something_went_wrong
+from bot.notices import something_went_wrong
 from storage.db import Database
 from storage.models import Job
 from tests.conftest import FakeClock

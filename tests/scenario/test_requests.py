@@ -67,7 +67,7 @@ def test_unknown_paths_are_404(sender: SlackSender) -> None:
 def test_an_unexpected_error_reaches_the_user(
     sender: SlackSender, slack: SlackDouble, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import tips
+    from bot.tips import rules as tips
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
@@ -84,7 +84,7 @@ def test_an_unexpected_error_reaches_the_user(
 def test_errors_after_the_ack_are_told_to_the_user(
     sender: SlackSender, slack: SlackDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import tip_service
+    from bot.tips import service as tip_service
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.posting import ScheduledPoster
+from bot.schedules.posting import ScheduledPoster
 from storage.db import Database
 from storage.models import Schedule, ScheduledPost, Tip, TipVote
 from tests.conftest import ADMIN_ID, FakeClock

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.circle_rounds import CircleRunner
-from bot.pacing import PostPacer
-from bot.slack_api import SlackGateway, UserDirectory, build_client
+from bot.circles.rounds import CircleRunner
+from bot.slack.gateway import SlackGateway, UserDirectory, build_client
+from bot.slack.pacing import PostPacer
 from storage import circles as queries
 from storage.db import Database
 from storage.models import Circle, CircleRound

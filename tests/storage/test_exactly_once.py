@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.pacing import PostPacer
-from bot.posting import LEASE_NAME, PostingSettings, ScheduledPoster
-from bot.slack_api import SlackGateway, build_client
+from bot.schedules.posting import LEASE_NAME, PostingSettings, ScheduledPoster
+from bot.slack.gateway import SlackGateway, build_client
+from bot.slack.pacing import PostPacer
 from storage import schedules as queries
 from storage.db import Database
 from storage.models import Schedule, ScheduledPost

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot.jobs import Attempt, JobQueue, JobWorker, RetryPolicy
+from bot.retry import Attempt, RetryPolicy
+from runtime.jobs import JobQueue, JobWorker
 from storage import jobs
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
@@ -91,7 +92,7 @@ def test_a_transient_failure_is_retried_with_backoff_then_succeeds(
             attempt.will_retry(error)
 
     worker = JobWorker(db, run, threads=1, clock=clock, policy=RetryPolicy(first_delay=timedelta(seconds=10)))
-    with caplog.at_level(logging.WARNING, "bot.jobs"):
+    with caplog.at_level(logging.WARNING, "runtime.jobs"):
         assert worker.drain() == 1
     (waiting,) = rows(db)
     assert waiting.state == "queued" and waiting.attempts == 1 and "database is locked" in str(waiting.last_error)
@@ -114,7 +115,7 @@ def test_retries_run_out_and_the_job_is_marked_failed_and_logged(
         attempt.will_retry(transient())
 
     worker = JobWorker(db, run, threads=1, clock=clock, policy=RetryPolicy(max_attempts=3))
-    with caplog.at_level(logging.WARNING, "bot.jobs"):
+    with caplog.at_level(logging.WARNING, "runtime.jobs"):
         for _ in range(5):
             worker.drain()
             clock.advance(minutes=10)

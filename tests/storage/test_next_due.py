@@ -1,11 +1,11 @@
-"""bot.scheduler.next_due: the first moment a tick has work, read from schedules, circles and rounds."""
+"""runtime.scheduler.next_due: the first moment a tick has work, read from schedules, circles and rounds."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
 
-from bot.scheduler import next_due
+from runtime.scheduler import next_due
 from storage import circles as circle_queries
 from storage import schedules as schedule_queries
 from storage.db import Database

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select
 
-from bot import tips
+from bot.tips import rules as tips
 from storage import events
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.blocks.kit import (
+from bot.kit import (
     MAX_FALLBACK_TEXT,
     context,
     fallback_text,
@@ -22,7 +22,8 @@ from bot.blocks.kit import (
     user_text_excerpt,
     user_text_sections,
 )
-from bot.blocks.tips import (
+from bot.text import escape_mrkdwn, extract_tags
+from bot.tips.blocks import (
     COMPOSE_CALLBACK,
     compose_modal,
     help_blocks,
@@ -32,7 +33,6 @@ from bot.blocks.tips import (
     tip_post,
     top_tips,
 )
-from bot.text import escape_mrkdwn, extract_tags
 from sandbox.block_kit import block_kit_problems, view_problems
 from storage.models import Tip
 

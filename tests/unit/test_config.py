@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_SLACK_API_URL, ConfigError, Settings
+from runtime.settings import DEFAULT_SLACK_API_URL, ConfigError, Settings
 
 BOT_TOKEN = "xoxb-1234-5678-secretbottoken"
 APP_TOKEN = "xapp-1-A0123-456-secretapptoken"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tips import MAX_TIP_LENGTH, TipDraft, TipRejected, draft_tip
+from bot.tips.rules import MAX_TIP_LENGTH, TipDraft, TipRejected, draft_tip
 
 
 def test_a_tip_of_exactly_the_limit_is_accepted() -> None:

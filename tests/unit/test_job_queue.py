@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot.jobs import Attempt, is_transient
+from bot.retry import Attempt, is_transient
 
 
 def test_bolt_still_starts_lazy_listeners_through_the_method_the_queue_replaces() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from unittest.mock import MagicMock
 
-from bot.pacing import PostPacer
-from bot.scheduler import build_scheduler
-from bot.slack_api import build_client
+from bot.slack.gateway import build_client
+from bot.slack.pacing import PostPacer
+from runtime.scheduler import build_scheduler
 from tests.slack_double import BOT_TOKEN, SlackDouble
 
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.config import configure_logging
-from bot.redaction import TokenRedactingFilter, redact
+from runtime.redaction import TokenRedactingFilter, redact
+from runtime.settings import configure_logging
 
 BOT_TOKEN = "xoxb-1234-5678-AbCdEfGhIjKl"
 USER_TOKEN = "xoxp-1234-5678-9012-abcdef"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import ConfigError, wants_sandbox
+from runtime.settings import ConfigError, wants_sandbox
 from sandbox.block_kit import view_problems
 from sandbox.forms import form_values
 from sandbox.manifest import Manifest

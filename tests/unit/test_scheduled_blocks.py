@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.blocks.scheduled import custom_prompt_list, digest_post, peerlearn_help, prompt_post, schedule_lines
-from bot.blocks.tips import help_blocks
-from bot.digests import Digest
-from bot.prompt_bank import BUILTIN_PROMPTS, Prompt
+from bot.schedules.blocks import custom_prompt_list, digest_post, peerlearn_help, prompt_post, schedule_lines
+from bot.schedules.digests import Digest
+from bot.schedules.prompt_bank import BUILTIN_PROMPTS, Prompt
+from bot.tips.blocks import help_blocks
 from sandbox.block_kit import block_kit_problems
 
 # What Slack reads inside <…>: mentions, channels, dates, links. Anything else is a swallowed placeholder.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tip_commands import (
+from bot.tips.commands import (
     DeleteTip,
     MyTips,
     OpenComposer,

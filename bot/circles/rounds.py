@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import circles
-from bot.blocks.circles import checkin_dm, reminder_dm, round_header, round_summary
-from bot.pacing import PostPacer
-from bot.slack_api import Failed, SlackGateway, UserDirectory
+from bot.circles import rules as circles
+from bot.circles.blocks import checkin_dm, reminder_dm, round_header, round_summary
+from bot.slack.gateway import Failed, SlackGateway, UserDirectory
+from bot.slack.pacing import PostPacer
 from storage import circles as queries
 from storage.db import Database
 from storage.models import Circle, CircleRound

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import circles as circle_rules
-from bot.blocks.kit import (
+from bot.circles import rules as circle_rules
+from bot.home.summary import HomeSummary
+from bot.kit import (
     MAX_BUTTON_TEXT,
     Block,
     context,
@@ -15,8 +16,7 @@ from bot.blocks.kit import (
     plain,
     user_text_excerpt,
 )
-from bot.blocks.tips import tip_line
-from bot.home import HomeSummary
+from bot.tips.blocks import tip_line
 
 SHARE_FROM_HOME = "home_share_tip"
 CIRCLES_SHOWN = 20  # keeps the view far under 100 blocks

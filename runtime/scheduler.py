@@ -15,11 +15,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot import circles as circle_rules
-from bot.circle_rounds import CircleReport, CircleRunner
-from bot.maintenance import daily_upkeep
-from bot.posting import RunReport, ScheduledPoster
-from bot.schedules import cadence_of
+from bot.circles import rules as circle_rules
+from bot.circles.rounds import CircleReport, CircleRunner
+from bot.schedules.posting import RunReport, ScheduledPoster
+from bot.schedules.rules import cadence_of
+from runtime.maintenance import daily_upkeep
 from storage import circles as circle_queries
 from storage import schedules as schedule_queries
 from storage.db import Database

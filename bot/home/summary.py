@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import circles as circle_rules
-from bot import tips
+from bot.circles import rules as circle_rules
+from bot.tips import rules as tips
 from storage import circles as circle_queries
 from storage import tips as tip_queries
 from storage.models import Circle, Tip

@@ -17,14 +17,11 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.error import URLError
 
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select
-from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot.retry import Attempt, RetryPolicy, is_transient
 from storage import jobs
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
@@ -32,50 +29,10 @@ from storage.models import Job, utcnow
 
 log = logging.getLogger(__name__)
 
-# Where a listener finds its Attempt in the Bolt context (set by the worker's dispatch).
-JOB_ATTEMPT = "peerlearn_job_attempt"
 # Longer than any one job runs (a 500-member circle round opens in ~30 s), so a live worker never
 # loses its job; a crashed worker's job is claimed again this long after it started.
 LEASE = timedelta(minutes=5)
 POLL_SECONDS = 0.1  # idle workers look for due jobs this often (a read; claiming writes)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 4
-    first_delay: timedelta = timedelta(seconds=10)
-    factor: float = 4.0  # 10 s, 40 s, 160 s: within the 30 minutes a response_url stays valid
-
-    def delay(self, failed_attempt: int) -> timedelta:
-        return self.first_delay * self.factor ** (failed_attempt - 1)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Failures that a later try may not meet: the database or Slack unreachable or overloaded.
-
-    Anything else (a bug, a refused call) would fail the same way again, so it is reported at once.
-    """
-    if isinstance(error, OperationalError | InterfaceError | URLError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(error, SlackApiError):
-        status = int(error.response.status_code)
-        return status >= 500 or status == 429
-    return isinstance(error, SlackClientError)
-
-
-@dataclass
-class Attempt:
-    """One run of a job, as the listener sees it: whether a failure now will be retried."""
-
-    number: int
-    final: bool
-    started: bool = False  # a listener took the job
-    error: BaseException | None = field(default=None)
-
-    def will_retry(self, error: BaseException) -> bool:
-        """Record the listener's failure; True when the worker will run the job again later."""
-        self.error = error
-        return not self.final and is_transient(error)
 
 
 class _Batch:

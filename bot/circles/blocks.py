@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks.kit import (
+from bot.cadence import DAY_NAMES, format_local
+from bot.circles.rules import (
+    DEFAULT_QUESTIONS,
+    DEFAULT_REMINDER_MINUTES,
+    DEFAULT_WINDOW_MINUTES,
+    MAX_ANSWER_LENGTH,
+    MAX_QUESTIONS,
+    cadence_of,
+    questions_of,
+    stuck_question,
+)
+from bot.kit import (
     MAX_BUTTON_TEXT,
     MAX_MODAL_TITLE,
     MAX_OPTION_TEXT,
@@ -17,17 +28,6 @@ from bot.blocks.kit import (
     plain,
     usage_blocks,
     user_text_excerpt,
-)
-from bot.cadence import DAY_NAMES, format_local
-from bot.circles import (
-    DEFAULT_QUESTIONS,
-    DEFAULT_REMINDER_MINUTES,
-    DEFAULT_WINDOW_MINUTES,
-    MAX_ANSWER_LENGTH,
-    MAX_QUESTIONS,
-    cadence_of,
-    questions_of,
-    stuck_question,
 )
 from storage.models import Circle, CircleMember, CircleRound
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from bot import schedules
 from bot.cadence import format_local
-from bot.deps import Deps
-from bot.schedules import ChannelRef, ScheduleInputError, SetSchedule, cadence_of, describe_kind
-from bot.slack_api import Failed
+from bot.schedules import rules as schedules
+from bot.schedules.rules import ChannelRef, ScheduleInputError, SetSchedule, cadence_of, describe_kind
+from bot.services import Services
+from bot.slack.gateway import Failed
 
 log = logging.getLogger(__name__)
 
 
-def resolve_channel(deps: Deps, ref: ChannelRef) -> str:
+def resolve_channel(deps: Services, ref: ChannelRef) -> str:
     """The id of a channel the bot can post in; raises ScheduleInputError saying why not."""
     channel_id = ref.id or (deps.slack.find_channel(ref.name) if ref.name else None)
     if channel_id is None:
@@ -35,7 +35,7 @@ def resolve_channel(deps: Deps, ref: ChannelRef) -> str:
     return channel_id
 
 
-def configure(deps: Deps, *, team_id: str, user_id: str, request: SetSchedule) -> str:
+def configure(deps: Services, *, team_id: str, user_id: str, request: SetSchedule) -> str:
     channel_id = resolve_channel(deps, request.channel)
     person = deps.users.get(user_id)
     zone = request.zone or (person.timezone if person and person.timezone else "UTC")
@@ -66,7 +66,7 @@ def configure(deps: Deps, *, team_id: str, user_id: str, request: SetSchedule) -
     )
 
 
-def turn_off(deps: Deps, *, team_id: str, user_id: str, kind: str, ref: ChannelRef) -> str:
+def turn_off(deps: Services, *, team_id: str, user_id: str, kind: str, ref: ChannelRef) -> str:
     channel_id = ref.id or (deps.slack.find_channel(ref.name) if ref.name else None)
     removed = False
     if channel_id is not None:

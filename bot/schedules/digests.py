@@ -9,7 +9,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import circles, prompts
+from bot.circles import rules as circles
+from bot.schedules import prompts
 from storage import circles as circle_queries
 from storage import digests as queries
 from storage import schedules

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.text import escape_mrkdwn
-from bot.tips import WINDOWS
+from bot.tips.rules import WINDOWS
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.blocks.kit import (
+from bot.kit import (
     Block,
     context,
     divider,
@@ -16,8 +16,8 @@ from bot.blocks.kit import (
     usage_blocks,
     user_text_excerpt,
 )
-from bot.digests import Digest
-from bot.prompt_bank import Prompt
+from bot.schedules.digests import Digest
+from bot.schedules.prompt_bank import Prompt
 from storage.models import CustomPrompt, Tip
 
 DIGEST_EXCERPT = 280

@@ -6,7 +6,7 @@ import hashlib
 
 from sqlalchemy.orm import Session
 
-from bot.prompt_bank import BUILTIN_PROMPTS, Prompt
+from bot.schedules.prompt_bank import BUILTIN_PROMPTS, Prompt
 from storage import events
 from storage import schedules as queries
 from storage.db import Database

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import digests, prompts
-from bot.blocks.scheduled import digest_post, prompt_post
 from bot.cadence import Cadence, format_local
-from bot.pacing import PostPacer
-from bot.schedules import cadence_of, describe_kind
-from bot.slack_api import Failed, Posted, SlackGateway
+from bot.schedules import digests, prompts
+from bot.schedules.blocks import digest_post, prompt_post
+from bot.schedules.rules import cadence_of, describe_kind
+from bot.slack.gateway import Failed, Posted, SlackGateway
+from bot.slack.pacing import PostPacer
 from storage import schedules as queries
 from storage.db import Database
 from storage.models import Schedule, ScheduledPost

@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.pacing import PacedRateLimitRetryHandler, PostPacer
+from bot.slack.pacing import PacedRateLimitRetryHandler, PostPacer
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from bot import circles
-from bot.blocks.circles import answer_reply
 from bot.cadence import CadenceError, parse_clock, parse_zone
-from bot.deps import Deps
-from bot.slack_api import Failed
+from bot.circles import rules as circles
+from bot.circles.blocks import answer_reply
+from bot.services import Services
+from bot.slack.gateway import Failed
 from storage import circles as queries
 from storage.models import Circle, CircleRound
 
@@ -108,7 +108,7 @@ class AnswerResult:
     message: str = ""
 
 
-def round_for_answer(deps: Deps, round_id: int, user_id: str) -> tuple[Circle, CircleRound, list[str] | None] | str:
+def round_for_answer(deps: Services, round_id: int, user_id: str) -> tuple[Circle, CircleRound, list[str] | None] | str:
     """The round a member may answer now, with their previous answers; or why they can't."""
     with deps.db.snapshot() as session:
         round_ = session.get(CircleRound, round_id)
@@ -123,7 +123,7 @@ def round_for_answer(deps: Deps, round_id: int, user_id: str) -> tuple[Circle, C
         return circle, round_, previous
 
 
-def record_answers(deps: Deps, round_id: int, user_id: str, answers: list[str]) -> AnswerResult:
+def record_answers(deps: Services, round_id: int, user_id: str, answers: list[str]) -> AnswerResult:
     """Store a member's answers and show them in the round's thread (editing the earlier reply)."""
     found = round_for_answer(deps, round_id, user_id)
     if isinstance(found, str):

@@ -9,15 +9,15 @@ from datetime import datetime, timedelta
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.circle_rounds import CircleRunner
-from bot.config import Settings
-from bot.deps import Deps
-from bot.jobs import JobQueue, JobWorker
-from bot.pacing import PostPacer
-from bot.posting import PostingSettings, ScheduledPoster
-from bot.serving import job_runner, queue_lazy_listeners
-from bot.slack_api import SlackGateway, UserDirectory, build_client
+from bot.circles.rounds import CircleRunner
+from bot.schedules.posting import PostingSettings, ScheduledPoster
+from bot.slack.gateway import SlackGateway, UserDirectory, build_client
+from bot.slack.pacing import PostPacer
 from handlers import register_all
+from handlers.deps import Deps
+from runtime.jobs import JobQueue, JobWorker
+from runtime.serving import job_runner, queue_lazy_listeners
+from runtime.settings import Settings
 from storage.db import Database
 from storage.models import utcnow
 
@@ -108,7 +108,7 @@ def _bolt_app(
         return engines[0]
 
     deps = Deps(
-        settings=settings,
+        tip_emoji=settings.tip_emoji,
         db=db,
         slack=SlackGateway(client),
         users=UserDirectory(client, settings.admin_user_ids),

@@ -189,3 +189,11 @@ def next_streak(current: int, outcome: str) -> int:
     if outcome in ("paused", "unreachable"):
         return current
     return 0
+
+
+def circle_in_team(session: Session, team_id: str, circle_id: object) -> Circle | None:
+    """The circle a form or button names, only if it is the request's team's (ids are untrusted)."""
+    if not isinstance(circle_id, int) or isinstance(circle_id, bool):
+        return None
+    circle = session.get(Circle, circle_id)
+    return circle if circle is not None and circle.team_id == team_id else None

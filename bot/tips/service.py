@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import tips
-from bot.blocks.tips import tip_post
-from bot.deps import Deps
-from bot.slack_api import Failed, Posted
+from bot.services import Services
+from bot.slack.gateway import Failed, Posted
 from bot.text import slack_to_plain
+from bot.tips import rules as tips
+from bot.tips.blocks import tip_post
 from storage.models import Tip
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,9 @@ class Shared:
     post: Posted | Failed
 
 
-def share(deps: Deps, *, team_id: str, author_id: str, draft: tips.TipDraft, channel_id: str, source: str) -> Shared:
+def share(
+    deps: Services, *, team_id: str, author_id: str, draft: tips.TipDraft, channel_id: str, source: str
+) -> Shared:
     with deps.db.transaction() as session:
         tip = tips.share_tip(
             session,
@@ -43,7 +45,7 @@ def share(deps: Deps, *, team_id: str, author_id: str, draft: tips.TipDraft, cha
         channel_id,
         source,
     )
-    text, blocks = tip_post(tip, deps.settings.tip_emoji)
+    text, blocks = tip_post(tip, deps.tip_emoji)
     post = deps.slack.post(channel_id, text, blocks)
     if isinstance(post, Failed):
         log.warning("tip not posted team=%s tip=%s channel=%s error=%s", team_id, tip.id, channel_id, post.error)
@@ -65,7 +67,7 @@ class CannotSave(Exception):
 
 
 def save_message(
-    deps: Deps,
+    deps: Services,
     *,
     team_id: str,
     channel_id: str,
@@ -121,7 +123,7 @@ def save_message(
 
 
 def react(
-    deps: Deps, *, team_id: str, event_id: str | None, channel_id: str, ts: str, user_id: str, reaction: str
+    deps: Services, *, team_id: str, event_id: str | None, channel_id: str, ts: str, user_id: str, reaction: str
 ) -> bool:
     """A reaction on a tip's message; True when it was one (and this delivery is new)."""
     with deps.db.transaction() as session:
@@ -136,7 +138,7 @@ def react(
 
 
 def unreact(
-    deps: Deps, *, team_id: str, event_id: str | None, channel_id: str, ts: str, user_id: str, reaction: str
+    deps: Services, *, team_id: str, event_id: str | None, channel_id: str, ts: str, user_id: str, reaction: str
 ) -> None:
     with deps.db.transaction() as session:
         tip = tips.tip_for_message(session, team_id, channel_id, ts)
@@ -146,7 +148,7 @@ def unreact(
     log.info("reaction removed team=%s user=%s tip=%s vote_withdrawn=%s", team_id, user_id, tip.id, withdrawn)
 
 
-def delete(deps: Deps, *, team_id: str, tip_id: int, actor_id: str) -> Tip:
+def delete(deps: Services, *, team_id: str, tip_id: int, actor_id: str) -> Tip:
     """Delete a tip (author or admin) and its trace in Slack; raises tips.TipNotFound / tips.NotAllowed."""
     with deps.db.snapshot() as session:
         tip = tips.tip_for_id(session, team_id, tip_id)
@@ -158,7 +160,7 @@ def delete(deps: Deps, *, team_id: str, tip_id: int, actor_id: str) -> Tip:
         if deleted.source in ("command", "modal"):
             error = deps.slack.delete_message(deleted.channel_id, deleted.message_ts)
         else:  # someone's own message: leave it, take back the bot's mark
-            error = deps.slack.remove_reaction(deleted.channel_id, deleted.message_ts, deps.settings.tip_emoji)
+            error = deps.slack.remove_reaction(deleted.channel_id, deleted.message_ts, deps.tip_emoji)
         if error:
             log.warning("tip %s deleted but its Slack message stays: %s", tip_id, error)
     return deleted

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks.kit import (
+from bot.kit import (
     MAX_MESSAGE_BLOCKS,
     MAX_MODAL_TITLE,
     Block,
@@ -21,7 +21,7 @@ from bot.blocks.kit import (
     user_text_sections,
 )
 from bot.text import escape_mrkdwn, truncate
-from bot.tips import MAX_TIP_LENGTH
+from bot.tips.rules import MAX_TIP_LENGTH
 from storage.models import Tip
 
 COMPOSE_CALLBACK = "tip_compose"

@@ -20,7 +20,8 @@ from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.util.utils import get_name_for_callable
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.jobs import JOB_ATTEMPT, Attempt, JobQueue, RunJob
+from bot.retry import JOB_ATTEMPT, Attempt
+from runtime.jobs import JobQueue, RunJob
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
 

@@ -1,0 +1,16 @@
+"""What the listeners need: the shared services, plus the scheduler engines that `/circle checkin
+now` and `/peerlearn … now` drive. Built by the runtime's factory and passed to `register`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.circles.rounds import CircleRunner
+from bot.schedules.posting import ScheduledPoster
+from bot.services import Services
+
+
+@dataclass(frozen=True)
+class Deps(Services):
+    poster: ScheduledPoster
+    circles: CircleRunner
