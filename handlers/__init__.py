@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import capture, circles, errors, home, peerlearn, prompt_replies, tips
+from handlers import capture, circles, errors, home, mentor, peerlearn, prompt_replies, tips
 from handlers.deps import Deps
 
 
@@ -16,3 +16,4 @@ def register_all(app: App, deps: Deps) -> None:
     circles.register(app, deps)
     prompt_replies.register(app, deps)
     home.register(app, deps)
+    mentor.register(app, deps)

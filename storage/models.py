@@ -305,3 +305,38 @@ class Job(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_jobs_due", "due_at", "id"), Index("ix_jobs_team_state", "team_id", "state"))
+
+
+class MentorProfile(Base):
+    """What a person can teach and wants to learn, and how they take part in pairing rounds."""
+
+    __tablename__ = "mentor_profiles"
+
+    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    level: Mapped[str | None] = mapped_column(String(16))  # new | junior | mid | senior | lead
+    team_name: Mapped[str | None] = mapped_column(String(80))
+    open_to_mentoring: Mapped[bool] = mapped_column(default=True)
+    open_to_mentee: Mapped[bool] = mapped_column(default=True)
+    open_to_coffee: Mapped[bool] = mapped_column(default=True)
+    capacity: Mapped[int] = mapped_column(default=1)  # mentees per round
+    avoids: Mapped[str] = mapped_column(Text, default="")  # space-separated user ids; never shown to anyone
+    paused_until: Mapped[datetime | None]
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    missed_rounds: Mapped[int] = mapped_column(default=0)  # unanswered rounds in a row
+    deactivated_at: Mapped[datetime | None]  # the person was deactivated in Slack
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProfileSkill(Base):
+    """One skill of a profile, in a row of its own so "who teaches X?" is an index lookup."""
+
+    __tablename__ = "profile_skills"
+
+    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # teach | learn
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index("ix_profile_skills_skill", "team_id", "kind", "skill"),)
