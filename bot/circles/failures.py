@@ -18,7 +18,7 @@ from bot.slack.gateway import SlackGateway
 from bot.text import escape_mrkdwn
 from storage import circles as queries
 from storage.db import Database
-from storage.models import Circle, CircleRound
+from storage.models import Circle, CircleRound, RoundState
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,11 @@ class CircleFailures:
             )  # fmt: skip
             if is_transient(error) or circle_id is None:
                 return  # the next tick tries again
-            if round_id is not None:  # no tick takes a round up again that fails the same way each time
-                with self.db.transaction() as session:
+            with self.db.transaction() as session:  # no tick takes up again a round that fails each time
+                if round_id is None:
+                    opening = queries.running_round_of(session, circle_id)
+                    round_id = opening.id if opening is not None and opening.status == RoundState.OPENING else None
+                if round_id is not None:
                     queries.abandon_round(session, round_id, self.clock())
             self.pause(circle_id, PAUSED_BY_ERROR, f"its check-in could not {stage} (`{type(error).__name__}`)")
         except Exception:
