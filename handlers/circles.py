@@ -1,186 +1,218 @@
-"""/circle, the circle settings modal, the check-in button and the answers modal."""
+"""/circle, the circle settings form, the Join and Check in buttons and the answers form.
+
+Acks do the quick part (parse, read the form, a small read, open a modal while the trigger is
+fresh); changes run after the ack, in bot/circles use cases that check the person's right again.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Any, assert_never
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot.circles import rules as circles
+from bot.circles import checkins, views
 from bot.circles import service as circle_service
-from bot.circles import views
 from bot.circles.blocks import (
     ANSWER_MODAL,
-    CHECKIN_ACTION,
     CIRCLE_MODAL,
     answer_modal,
-    circle_help,
-    circle_info,
-    circle_list,
     circle_modal,
+    read_answer_target,
+    read_answers,
+    read_circle_form,
+    read_circle_name,
+    read_settings_target,
 )
+from bot.circles.commands import (
+    ArchiveCircle,
+    CheckinNow,
+    CircleCommand,
+    CircleInfo,
+    CreateCircle,
+    EditCircle,
+    JoinCircle,
+    LeaveCircle,
+    ListCircles,
+    PauseCircle,
+    ShowHelp,
+    parse_circle_command,
+)
+from bot.circles.inputs import FieldErrors
+from bot.circles.messages import CHECKIN_ACTION, JOIN_ACTION, circle_help, circle_info, circle_list
+from bot.circles.replies import said, saved_text
+from bot.circles.rules import CircleNotFound, NotAllowed, known_zones
+from bot.slack.requests import request_key
+from bot.text import slack_to_plain
 from handlers.deps import Deps
-from handlers.errors import after_ack
+from handlers.errors import acknowledge, after_ack
+
+STALE_FORM = "This form is out of date; open it again."
+
+
+def _request(command: dict[str, Any]) -> CircleCommand:
+    # Slack entity-encodes &, <, > in command text: decode once here, so everything below is plain.
+    return parse_circle_command(slack_to_plain(command.get("text") or ""))
+
+
+def _values(view: dict[str, Any]) -> object:
+    return (view.get("state") or {}).get("values")
 
 
 def register(app: App, deps: Deps) -> None:
     def ack_circle(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         """Answers from the database and modals (trigger ids last 3 s) here; changes after the ack."""
-        team_id, user_id = str(context.team_id), command["user_id"]
-        request = circle_service.parse_circle_command(command.get("text") or "")
-        if request.action == "help":
-            ack(text="How to use /circle", blocks=circle_help(request.problem), response_type="ephemeral")
-            return
-        if request.action == "list":
-            rows = views.listing(deps.db, team_id, deps.clock())
-            ack(text="Learning circles", blocks=circle_list(rows), response_type="ephemeral")
-            return
-        if request.action == "create":
-            ack()
-            person = deps.users.get(user_id)
-            zone = person.timezone if person and person.timezone else "UTC"
-            view = circle_modal(channel_id=command["channel_id"], zone=zone, name=request.name)
-            if error := deps.slack.open_view(command["trigger_id"], view):
-                respond(f"I couldn't open the form ({error}); please try again.")
-            return
-        try:
-            circle = views.find(deps.db, team_id, request.name)
-        except circles.CircleNotFound as missing:
-            ack(text=str(missing), response_type="ephemeral")
-            return
-        if request.action == "info":
-            shown = views.details(deps.db, circle)
-            blocks = circle_info(circle, shown.members, shown.last_answers, views.next_round_text(circle, deps.clock()))
-            ack(text=circle.name, blocks=blocks, response_type="ephemeral")
-            return
-        if request.action == "edit":
-            try:
-                circles.require_manager(circle, user_id, deps.users.is_admin(user_id))
-            except circles.NotAllowed as refused:
-                ack(text=str(refused), response_type="ephemeral")
-                return
-            ack()
-            view = circle_modal(channel_id=circle.channel_id, zone=circle.zone, circle=circle)
-            if error := deps.slack.open_view(command["trigger_id"], view):
-                respond(f"I couldn't open the form ({error}); please try again.")
-            return
-        ack()
+        team_id, user_id, channel_id = str(context.team_id), command["user_id"], command["channel_id"]
+        match _request(command):
+            case ShowHelp(problem=problem):
+                ack(text="How to use /circle", blocks=circle_help(problem), response_type="ephemeral")
+            case ListCircles():
+                rows = views.listing(deps.db, team_id, deps.clock())
+                ack(text="Learning circles", blocks=circle_list(rows), response_type="ephemeral")
+            case CreateCircle(name=name):
+                ack()
+                person = deps.users.get(user_id)
+                zone = person.timezone if person and person.timezone in known_zones() else "UTC"
+                view = circle_modal(channel_id=channel_id, zone=zone or "UTC", name=name, origin=channel_id)
+                if error := deps.slack.open_view(command["trigger_id"], view):
+                    respond(f"I couldn't open the form ({error}); please try again.")
+            case CircleInfo(name=name):
+                try:
+                    shown = views.details(deps.db, team_id, name, deps.clock())
+                except CircleNotFound as missing:
+                    ack(text=str(missing), response_type="ephemeral")
+                    return
+                blocks = circle_info(
+                    shown.circle, shown.members, shown.last_answers, shown.next_round, shown.open_until
+                )
+                ack(text=shown.circle.name, blocks=blocks, response_type="ephemeral")
+            case EditCircle(name=name):
+                try:
+                    circle = circle_service.editable(deps, team_id, user_id, name)
+                except (CircleNotFound, NotAllowed) as refused:
+                    ack(text=str(refused), response_type="ephemeral")
+                    return
+                ack()
+                view = circle_modal(channel_id=circle.channel_id, zone=circle.zone, circle=circle, origin=channel_id)
+                if error := deps.slack.open_view(command["trigger_id"], view):
+                    respond(f"I couldn't open the form ({error}); please try again.")
+            case JoinCircle() | LeaveCircle() | PauseCircle() | CheckinNow() | ArchiveCircle():
+                ack()
+            case unreachable:
+                assert_never(unreachable)
 
-    def act(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+    def run_circle_command(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         assert respond is not None, "slash commands carry a response_url"
-        request = circle_service.parse_circle_command(body.get("text") or "")
-        if request.action not in ("join", "leave", "pause", "checkin", "archive"):
+        team_id, user_id = str(context.team_id), body["user_id"]
+        try:
+            match _request(body):
+                case JoinCircle(name=name):
+                    outcome: circle_service.CommandOutcome = circle_service.join(deps.db, team_id, user_id, name)
+                case LeaveCircle(name=name):
+                    outcome = circle_service.leave(deps.db, team_id, user_id, name)
+                case PauseCircle(name=name, rounds=rounds):
+                    outcome = circle_service.pause(deps.db, team_id, user_id, name, rounds)
+                case CheckinNow(name=name):
+                    key = request_key(body)
+                    outcome = circle_service.checkin_now(deps, deps.circles, team_id, user_id, name, key)
+                case ArchiveCircle(name=name):
+                    outcome = circle_service.archive(deps, team_id, user_id, name)
+                case ShowHelp() | ListCircles() | CreateCircle() | CircleInfo() | EditCircle():
+                    return  # answered in the ack
+                case unreachable:
+                    assert_never(unreachable)
+        except (CircleNotFound, NotAllowed) as refused:
+            respond(str(refused))
             return
-        circle = views.named(deps.db, str(context.team_id), request.name)
-        if circle is not None:
-            respond(_act(deps, request, circle, body["user_id"]))
+        respond(said(outcome))
 
-    app.command("/circle")(ack=ack_circle, lazy=[after_ack(deps, act)])
+    app.command("/circle")(ack=ack_circle, lazy=[after_ack(deps, run_circle_command)])
 
     def ack_settings(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-        spec, errors = circle_service.spec_from_modal(view["state"]["values"])
-        circle_id = json.loads(view.get("private_metadata") or "{}").get("circle_id")
-        with deps.db.snapshot() as session:
-            editing = circles.circle_in_team(session, str(context.team_id), circle_id) if circle_id else None
-            errors = {**circles.validate(session, str(context.team_id), spec, editing), **errors}
+        target = read_settings_target(view.get("private_metadata"))
+        if target is None:
+            ack(response_action="errors", errors={"name": STALE_FORM})
+            return
+        read = read_circle_form(_values(view))
+        team_id, user_id, name = str(context.team_id), str(context.user_id), read_circle_name(_values(view))
+        errors = circle_service.settings_problems(deps, team_id, user_id, target, name)
+        if isinstance(read, FieldErrors):
+            errors = {**errors, **read.errors}
         if errors:
             ack(response_action="errors", errors=errors)
             return
         ack()
 
     def save_settings(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
-        view = body["view"]
-        team_id, user_id = str(context.team_id), str(context.user_id)
-        spec, errors = circle_service.spec_from_modal(view["state"]["values"])
-        circle_id = json.loads(view.get("private_metadata") or "{}").get("circle_id")
-        with deps.db.transaction() as session:
-            editing = circles.circle_in_team(session, team_id, circle_id) if circle_id else None
-            if errors or circles.validate(session, team_id, spec, editing):
-                return  # shown in the form by the ack
-            if editing is None:
-                circle = circles.create(session, team_id, user_id, spec, deps.clock())
-                verb = "created"
-            else:
-                circle = circles.update(session, editing, spec, deps.clock())
-                verb = "updated"
-        deps.slack.tell(
-            user_id,
-            f":seedling: Circle “{circle.name}” {verb}: {circles.cadence_of(circle).describe()} "
-            f"in <#{circle.channel_id}>, {views.next_round_text(circle, deps.clock())}. "
-            f"Others join with `/circle join {circle.name}`.",
+        view, user_id = body["view"], str(context.user_id)
+        target, spec = read_settings_target(view.get("private_metadata")), read_circle_form(_values(view))
+        if target is None or isinstance(spec, FieldErrors):
+            return  # shown in the form by the ack
+        saved = circle_service.save_settings(
+            deps, team_id=str(context.team_id), user_id=user_id, target=target, spec=spec, key=request_key(body)
         )
+        match saved:
+            case circle_service.Refused(message=message):
+                deps.slack.tell(user_id, message, channel=target.origin_channel_id)
+            case circle_service.Saved():
+                deps.slack.tell(user_id, saved_text(saved), channel=target.origin_channel_id)
+            case unreachable:
+                assert_never(unreachable)
 
     app.view(CIRCLE_MODAL)(ack=ack_settings, lazy=[after_ack(deps, save_settings)])
+
+    def join_from_button(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        user_id = str(context.user_id)
+        value = ((body.get("actions") or [{}])[0] or {}).get("value")
+        try:
+            text = said(circle_service.join_by_button(deps.db, str(context.team_id), user_id, value))
+        except CircleNotFound as missing:
+            text = str(missing)
+        if respond is not None and body.get("response_url"):
+            respond(text=text, response_type="ephemeral", replace_original=False)
+        else:
+            deps.slack.tell(user_id, text, channel=context.channel_id)
+
+    app.action(JOIN_ACTION)(ack=acknowledge, lazy=[after_ack(deps, join_from_button)])
 
     def ack_checkin(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
         ack()
         user_id = str(context.user_id)
-        found = circle_service.round_for_answer(deps, int(action["value"]), user_id)
-        if isinstance(found, str):
-            deps.slack.tell(user_id, found)
-            return
-        circle, round_, previous = found
-        if error := deps.slack.open_view(body["trigger_id"], answer_modal(circle, round_, previous)):
-            deps.slack.tell(user_id, f"I couldn't open the check-in form ({error}); please click again.")
+        match checkins.answer_form(deps, str(context.team_id), user_id, action.get("value")):
+            case checkins.Refused(message=message):
+                deps.slack.tell(user_id, message)
+            case checkins.AnswerForm(circle=circle, round_=round_, previous=previous):
+                if error := deps.slack.open_view(body["trigger_id"], answer_modal(circle, round_, previous)):
+                    deps.slack.tell(user_id, f"I couldn't open the check-in form ({error}); please click again.")
+            case unreachable:
+                assert_never(unreachable)
 
     app.action(CHECKIN_ACTION)(ack_checkin)
 
-    def _answers(view: dict[str, Any]) -> list[str]:
-        values = view["state"]["values"]
-        blocks = sorted((b for b in values if b.startswith("answer_")), key=lambda b: int(b.split("_")[1]))
-        return [(values[block]["answer"].get("value") or "").strip() for block in blocks]
-
     def ack_answers(ack: Ack, view: dict[str, Any]) -> None:
-        if not any(_answers(view)):
-            ack(response_action="errors", errors={"answer_0": "Answer at least one question."})
-            return
-        ack()
+        match read_answers(_values(view)):
+            case FieldErrors(errors=errors):
+                ack(response_action="errors", errors=errors)
+            case _ if read_answer_target(view.get("private_metadata")) is None:
+                ack(response_action="errors", errors={"answer_0": STALE_FORM})
+            case _:
+                ack()
 
     def record_answers(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
-        view = body["view"]
-        answers = _answers(view)
-        if not any(answers):
-            return
-        round_id = json.loads(view.get("private_metadata") or "{}")["round_id"]
-        result = circle_service.record_answers(deps, round_id, str(context.user_id), answers)
-        if result.message:
-            deps.slack.tell(str(context.user_id), result.message)
+        view, user_id = body["view"], str(context.user_id)
+        answers, target = read_answers(_values(view)), read_answer_target(view.get("private_metadata"))
+        if isinstance(answers, FieldErrors) or target is None:
+            return  # shown in the form by the ack
+        result = checkins.record_answers(
+            deps, team_id=str(context.team_id), user_id=user_id, round_id=target.round_id, answers=answers
+        )
+        match result:
+            case checkins.Refused(message=message):
+                deps.slack.tell(user_id, message)
+            case checkins.Recorded(warning=warning):
+                if warning:
+                    deps.slack.tell(user_id, warning)
+            case unreachable:
+                assert_never(unreachable)
 
     app.view(ANSWER_MODAL)(ack=ack_answers, lazy=[after_ack(deps, record_answers)])
-
-
-def _act(deps: Deps, request: circle_service.CircleCommand, circle: Any, user_id: str) -> str:
-    name = circle.name
-    if request.action == "join":
-        with deps.db.transaction() as session:
-            joined = circles.join(session, circle, user_id)
-        return f":wave: You joined “{name}”. Check-ins come by DM." if joined else f"You're already in “{name}”."
-    if request.action == "leave":
-        with deps.db.transaction() as session:
-            left = circles.leave(session, circle, user_id)
-        return f"You left “{name}”." if left else f"You're not a member of “{name}”."
-    if request.action == "pause":
-        with deps.db.transaction() as session:
-            paused = circles.pause(session, circle, user_id, request.rounds)
-        if paused is None:
-            return f"You're not a member of “{name}”; `/circle join {name}` first."
-        return (
-            f":pause_button: You'll sit out the next {request.rounds} round(s) of “{name}”; your streak waits for you."
-        )
-    try:
-        circles.require_manager(circle, user_id, deps.users.is_admin(user_id))
-    except circles.NotAllowed as refused:
-        return str(refused)
-    if request.action == "checkin":
-        opened = deps.circles.open_now(circle.id)
-        return (
-            f":white_check_mark: Opened a check-in for “{name}”."
-            if opened
-            else f"“{name}” already has an open check-in."
-        )
-    assert request.action == "archive"
-    with deps.db.transaction() as session:
-        circles.archive(session, circle, deps.clock())
-    return f":file_cabinet: Archived “{name}”. No more check-ins."

@@ -111,8 +111,8 @@ def seed_app(workspace: Workspace, client: SlackClient) -> None:
     errors = client.submit_view(ADMIN, view_id, form_values(view, {"description": CIRCLE["description"]}))
     if errors:
         raise RuntimeError(f"the circle form was refused: {errors}")
-    # The app saves the circle after the ack (a queued job) and then tells its owner: join after that.
-    _wait(partial(_dm_mentioning, workspace, ADMIN, CIRCLE["name"]), "the circle's confirmation")
+    # The app saves the circle after the ack (a queued job) and then announces it: join after that.
+    _wait(partial(_tip_post, workspace, "C0ENG", CIRCLE["name"]), "the circle's announcement")
     for member in ("U0CHEN", "U0ELI"):
         client.run_command(member, "C0ENG", f"/circle join {CIRCLE['name']}")
 
@@ -165,15 +165,6 @@ def _tip_post(workspace: Workspace, channel_id: str, tip: str) -> str | None:
             if all(word in message.blocks for word in words):
                 return message.ts
     return None
-
-
-def _dm_mentioning(workspace: Workspace, user_id: str, text: str) -> str | None:
-    with workspace.session() as session:
-        return session.scalars(
-            select(Message.ts).where(
-                Message.channel_id == "D" + user_id[1:], Message.user_id == BOT_USER_ID, Message.text.contains(text)
-            )
-        ).first()
 
 
 def _modal_of(workspace: Workspace, user_id: str) -> tuple[str, dict[str, Any]] | None:

@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Circle, CircleMember, CircleRound, RoundParticipant, utcnow
+from storage.models import (
+    Circle,
+    CircleMember,
+    CircleRound,
+    ParticipantStatus,
+    RoundParticipant,
+    RoundState,
+    utcnow,
+)
 from storage.upsert import insert_if_absent
 
 
@@ -22,6 +30,27 @@ def live_circles(session: Session, team_id: str | None = None) -> list[Circle]:
     if team_id is not None:
         query = query.where(Circle.team_id == team_id)
     return list(session.scalars(query.order_by(Circle.name_key)))
+
+
+def circle_in_team(session: Session, team_id: str, circle_id: int) -> Circle | None:
+    circle = session.get(Circle, circle_id)
+    return circle if circle is not None and circle.team_id == team_id else None
+
+
+def circle_created_by(session: Session, team_id: str, key: str) -> Circle | None:
+    """The circle a request created (a rerun of its job finds it here)."""
+    return session.scalars(select(Circle).where(Circle.team_id == team_id, Circle.created_key == key)).first()
+
+
+def pause_circle(session: Session, circle_id: int, reason: str) -> bool:
+    """Pause a live circle unless it is paused already; True for the caller that paused it."""
+    result = session.execute(
+        update(Circle)
+        .where(Circle.id == circle_id, Circle.paused_reason.is_(None))
+        .values(paused_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def circles_of(session: Session, team_id: str, user_id: str) -> list[Circle]:
@@ -85,12 +114,14 @@ def member_counts(session: Session, circle_ids: list[int]) -> dict[int, int]:
 
 def open_round(session: Session, **values: Any) -> CircleRound | None:
     """Insert the round for (circle, period); None when it exists (opened by another run)."""
-    row = {"status": "opening", "created_at": utcnow(), **values}
+    row = {"status": RoundState.OPENING, "created_at": utcnow(), **values}
     round_id = insert_if_absent(session, CircleRound, row, ["circle_id", "period"])
     return None if round_id is None else session.get(CircleRound, round_id)
 
 
-def advance_round(session: Session, round_id: int, from_status: str, to_status: str, **values: Any) -> bool:
+def advance_round(
+    session: Session, round_id: int, from_status: RoundState, to_status: RoundState, **values: Any
+) -> bool:
     """Compare-and-set a round's status: exactly one caller moves it from one step to the next."""
     result = session.execute(
         update(CircleRound)
@@ -101,10 +132,26 @@ def advance_round(session: Session, round_id: int, from_status: str, to_status: 
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def abandon_round(session: Session, round_id: int, now: datetime) -> bool:
+    """Close a round whose opening or closing failed for good, so no tick takes it up again."""
+    result = session.execute(
+        update(CircleRound)
+        .where(CircleRound.id == round_id, CircleRound.status.in_((RoundState.OPENING, RoundState.CLOSING)))
+        .values(status=RoundState.CLOSED, closed_at=now, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def round_of_period(session: Session, circle_id: int, period: str) -> CircleRound | None:
+    query = select(CircleRound).where(CircleRound.circle_id == circle_id, CircleRound.period == period)
+    return session.scalars(query).first()
+
+
 def claim_reminders(session: Session, round_id: int, now: datetime) -> bool:
     result = session.execute(
         update(CircleRound)
-        .where(CircleRound.id == round_id, CircleRound.reminded_at.is_(None), CircleRound.status == "open")
+        .where(CircleRound.id == round_id, CircleRound.reminded_at.is_(None), CircleRound.status == RoundState.OPEN)
         .values(reminded_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -113,13 +160,13 @@ def claim_reminders(session: Session, round_id: int, now: datetime) -> bool:
 
 def rounds_to_remind(session: Session, now: datetime) -> list[int]:
     query = select(CircleRound.id).where(
-        CircleRound.status == "open", CircleRound.reminded_at.is_(None), CircleRound.remind_at <= now
+        CircleRound.status == RoundState.OPEN, CircleRound.reminded_at.is_(None), CircleRound.remind_at <= now
     )
     return list(session.scalars(query))
 
 
 def rounds_to_close(session: Session, now: datetime) -> list[int]:
-    query = select(CircleRound.id).where(CircleRound.status == "open", CircleRound.closes_at <= now)
+    query = select(CircleRound.id).where(CircleRound.status == RoundState.OPEN, CircleRound.closes_at <= now)
     return list(session.scalars(query))
 
 
@@ -127,7 +174,7 @@ def take_over_opening(session: Session, round_id: int, now: datetime, lease_unti
     """Resume a round whose opener died: compare-and-set on its expired lease."""
     result = session.execute(
         update(CircleRound)
-        .where(CircleRound.id == round_id, CircleRound.status == "opening", CircleRound.lease_until < now)
+        .where(CircleRound.id == round_id, CircleRound.status == RoundState.OPENING, CircleRound.lease_until < now)
         .values(lease_until=lease_until)
         .execution_options(synchronize_session=False)
     )
@@ -135,17 +182,32 @@ def take_over_opening(session: Session, round_id: int, now: datetime, lease_unti
 
 
 def stale_openings(session: Session, now: datetime) -> list[int]:
-    query = select(CircleRound.id).where(CircleRound.status == "opening", CircleRound.lease_until < now)
+    query = select(CircleRound.id).where(CircleRound.status == RoundState.OPENING, CircleRound.lease_until < now)
     return list(session.scalars(query))
 
 
 def open_rounds(session: Session) -> list[CircleRound]:
-    return list(session.scalars(select(CircleRound).where(CircleRound.status == "open").order_by(CircleRound.id)))
+    return list(
+        session.scalars(select(CircleRound).where(CircleRound.status == RoundState.OPEN).order_by(CircleRound.id))
+    )
 
 
 def open_round_of(session: Session, circle_id: int) -> CircleRound | None:
-    query = select(CircleRound).where(CircleRound.circle_id == circle_id, CircleRound.status == "open")
+    query = select(CircleRound).where(CircleRound.circle_id == circle_id, CircleRound.status == RoundState.OPEN)
     return session.scalars(query.order_by(CircleRound.due_at.desc())).first()
+
+
+def running_round_of(session: Session, circle_id: int) -> CircleRound | None:
+    """A round of the circle still opening or open."""
+    query = select(CircleRound).where(
+        CircleRound.circle_id == circle_id, CircleRound.status.in_((RoundState.OPENING, RoundState.OPEN))
+    )
+    return session.scalars(query.order_by(CircleRound.due_at.desc())).first()
+
+
+def round_in_team(session: Session, team_id: str, round_id: int) -> CircleRound | None:
+    round_ = session.get(CircleRound, round_id)
+    return round_ if round_ is not None and round_.team_id == team_id else None
 
 
 def last_answers(session: Session, circle_id: int) -> dict[str, datetime]:
@@ -158,7 +220,7 @@ def last_answers(session: Session, circle_id: int) -> dict[str, datetime]:
     return {user: answered for user, answered in session.execute(query) if answered is not None}
 
 
-def add_participant(session: Session, round_: CircleRound, user_id: str, status: str) -> bool:
+def add_participant(session: Session, round_: CircleRound, user_id: str, status: ParticipantStatus) -> bool:
     values = {"round_id": round_.id, "user_id": user_id, "team_id": round_.team_id, "status": status}
     return insert_if_absent(session, RoundParticipant, values, ["round_id", "user_id"]) is not None
 
@@ -177,7 +239,7 @@ def rounds_between(session: Session, team_id: str, start: datetime, end: datetim
         CircleRound.team_id == team_id,
         CircleRound.due_at >= start,
         CircleRound.due_at < end,
-        CircleRound.status.in_(("open", "closing", "closed")),
+        CircleRound.status.in_((RoundState.OPEN, RoundState.CLOSING, RoundState.CLOSED)),
     )
     return list(session.scalars(query.order_by(CircleRound.due_at)))
 

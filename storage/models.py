@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -44,6 +45,41 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class RoundState(StrEnum):
+    """A circle round's steps, each taken once (compare-and-set): opening -> open -> closing -> closed."""
+
+    OPENING = "opening"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class ParticipantStatus(StrEnum):
+    """A member's place in one round, decided before any DM goes out."""
+
+    INVITED = "invited"
+    ANSWERED = "answered"
+    PAUSED = "paused"  # sitting this round out (/circle pause)
+    UNREACHABLE = "unreachable"  # deactivated, or DMs closed
+
+
+class StrEnumColumn(TypeDecorator[Any]):
+    """A StrEnum stored as its value; read back as the enum, and refused at write when unknown."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self.enum(value)
 
 
 class Base(DeclarativeBase):
@@ -212,8 +248,14 @@ class Circle(Base):
     last_period: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The request that created it: a rerun of that job finds this circle instead of a name clash.
+    created_key: Mapped[str | None] = mapped_column(String(64))
+    announce_ts: Mapped[str | None] = mapped_column(String(32))  # the channel post with its Join button
 
-    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_circles_name"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "name_key", name="uq_circles_name"),
+        Index("uq_circles_created_key", "team_id", "created_key", unique=True),
+    )
 
 
 class CircleMember(Base):
@@ -242,8 +284,8 @@ class CircleRound(Base):
     closes_at: Mapped[datetime]
     channel_id: Mapped[str] = mapped_column(SlackId)
     thread_ts: Mapped[str | None] = mapped_column(String(32))
-    # opening -> open -> closing -> closed; reminded_at is set once, by whoever sends the reminders
-    status: Mapped[str] = mapped_column(String(16), default="opening")
+    # reminded_at is set once, by whoever sends the reminders
+    status: Mapped[RoundState] = mapped_column(StrEnumColumn(RoundState), default=RoundState.OPENING)
     lease_until: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -262,11 +304,11 @@ class RoundParticipant(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("circle_rounds.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId)
-    status: Mapped[str] = mapped_column(String(16))  # invited | answered | paused | unreachable
+    status: Mapped[ParticipantStatus] = mapped_column(StrEnumColumn(ParticipantStatus))
     dm_channel_id: Mapped[str | None] = mapped_column(SlackId)
     dm_ts: Mapped[str | None] = mapped_column(String(32))
     answers: Mapped[str | None] = mapped_column(Text)  # JSON list aligned with the circle's questions
-    reply_ts: Mapped[str | None] = mapped_column(String(32))
+    reply_ts: Mapped[str | None] = mapped_column(String(32))  # the answers' reply in the round's thread
     answered_at: Mapped[datetime | None]
 
 

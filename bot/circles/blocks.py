@@ -1,169 +1,93 @@
-"""Messages and views of learning circles."""
+"""The circle forms: each modal's builder and, beside it, the typed reader of what Slack sends back.
+
+A submission is input from the network, forged or not: readers take nothing on trust (options only
+from the offered set, numbers finite and within bounds, text without control characters and
+within lengths, ids in Slack's shapes) and return a value or the field errors to show.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
-from bot.cadence import DAY_NAMES, format_local
+from bot.cadence import DAY_NAMES, CadenceError, parse_clock
+from bot.circles.inputs import (
+    HOURS_TEXT,
+    FieldErrors,
+    choice,
+    hours_value,
+    parse_id,
+    parse_metadata,
+    state,
+    text_value,
+)
 from bot.circles.rules import (
+    CADENCES,
     DEFAULT_QUESTIONS,
     DEFAULT_REMINDER_MINUTES,
     DEFAULT_WINDOW_MINUTES,
     MAX_ANSWER_LENGTH,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_QUESTION_LENGTH,
     MAX_QUESTIONS,
-    cadence_of,
+    MAX_ZONE,
+    ON_A_WEEKDAY,
+    REMINDER_HOURS,
+    WINDOW_HOURS,
+    CircleSpec,
+    clean_line,
+    clean_text,
+    known_zones,
     questions_of,
-    stuck_question,
 )
-from bot.kit import (
-    MAX_BUTTON_TEXT,
-    MAX_MODAL_TITLE,
-    MAX_OPTION_TEXT,
-    Block,
-    context,
-    fallback_text,
-    header,
-    mrkdwn_section,
-    plain,
-    usage_blocks,
-    user_text_excerpt,
-)
-from storage.models import Circle, CircleMember, CircleRound
+from bot.kit import MAX_MODAL_TITLE, MAX_OPTION_TEXT, Block, context, plain
+from storage.models import Circle, CircleRound
 
 CIRCLE_MODAL = "circle_settings"
 ANSWER_MODAL = "circle_answers"
-CHECKIN_ACTION = "circle_checkin"
-CELEBRATED_STREAK = 3
-_CADENCES = [
-    ("weekly", "Every week"),
-    ("biweekly", "Every other week"),
-    ("weekdays", "Every weekday"),
-    ("daily", "Every day"),
-]
+_CADENCE_LABELS = {
+    "weekly": "Every week",
+    "biweekly": "Every other week",
+    "weekdays": "Every weekday",
+    "daily": "Every day",
+}
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{1,31}")
 
 
-def _name(circle: Circle) -> str:
-    return user_text_excerpt(circle.name, 80)
+@dataclass(frozen=True)
+class SettingsTarget:
+    """What the settings form is about: a new circle (None) or one to edit; where it was opened."""
+
+    circle_id: int | None
+    origin_channel_id: str | None = None
 
 
-def round_header(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
-    day = format_local(round_.due_at, circle.zone)[:10]
-    title = f"{circle.name} check-in — {day}"
-    blocks = [
-        header(title),
-        context(f"Members got a DM with the questions; answers arrive in this thread until {_closes(circle, round_)}."),
-    ]
-    return fallback_text(title), blocks
+@dataclass(frozen=True)
+class AnswerTarget:
+    round_id: int
 
 
-def _closes(circle: Circle, round_: CircleRound) -> str:
-    return format_local(round_.closes_at, circle.zone)
+# -- the settings form ------------------------------------------------------------------------
 
 
-def checkin_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
-    questions = "\n".join(f"• {user_text_excerpt(q, 150)}" for q in questions_of(circle))
-    blocks: list[Block] = [
-        mrkdwn_section(
-            f":wave: Time for the *{_name(circle)}* check-in (until {_closes(circle, round_)}).\n{questions}"
-        ),
-        {
-            "type": "actions",
-            "block_id": "checkin",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": CHECKIN_ACTION,
-                    "text": plain("Check in", MAX_BUTTON_TEXT),
-                    "style": "primary",
-                    "value": str(round_.id),
-                }
-            ],
-        },
-    ]
-    return fallback_text(f"Time for the {circle.name} check-in"), blocks
-
-
-def reminder_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
-    _, blocks = checkin_dm(circle, round_)
-    reminder = f":alarm_clock: A gentle reminder: the *{_name(circle)}* check-in closes {_closes(circle, round_)}."
-    return fallback_text(f"Reminder: the {circle.name} check-in"), [mrkdwn_section(reminder), blocks[1]]
-
-
-def answer_modal(circle: Circle, round_: CircleRound, previous: list[str] | None) -> dict[str, Any]:
-    blocks: list[Block] = []
-    for index, question in enumerate(questions_of(circle)):
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": "answer",
-            "multiline": True,
-            "max_length": MAX_ANSWER_LENGTH,
-        }
-        if previous and index < len(previous) and previous[index]:
-            element["initial_value"] = previous[index]
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": f"answer_{index}",
-                "optional": True,
-                "label": plain(question, 2000),
-                "element": element,
-            }
-        )
-    return {
-        "type": "modal",
-        "callback_id": ANSWER_MODAL,
-        "title": plain(f"{circle.name} check-in", MAX_MODAL_TITLE),
-        "submit": plain("Share", MAX_MODAL_TITLE),
-        "close": plain("Cancel", MAX_MODAL_TITLE),
-        "private_metadata": json.dumps({"round_id": round_.id}),
-        "blocks": [context("Answer what you like — at least one question."), *blocks],
-    }
-
-
-def answer_reply(circle: Circle, user_id: str, answers: list[str]) -> tuple[str, list[Block]]:
-    blocks: list[Block] = [context(f"*<@{user_id}>* checked in")]
-    for question, answer in zip(questions_of(circle), answers, strict=False):
-        if answer:
-            blocks.append(mrkdwn_section(f"*{user_text_excerpt(question, 150)}*\n{user_text_excerpt(answer, 2700)}"))
-    return fallback_text(f"Check-in from a circle member: {' / '.join(a for a in answers if a)}"), blocks
-
-
-def round_summary(
-    circle: Circle, invited: list[str], answers: dict[str, list[str]], streaks: dict[str, int]
-) -> tuple[str, list[Block]]:
-    if not answers:
-        line = f"Check-in closed: nobody checked in this time ({len(invited)} invited). See you next round!"
-        return line, [mrkdwn_section(line)]
-    blocks: list[Block] = [
-        mrkdwn_section(f":white_check_mark: Check-in closed: *{len(answers)} of {len(invited)}* checked in.")
-    ]
-    stuck_index = stuck_question(questions_of(circle))
-    if stuck_index is not None:
-        asks = [
-            f"• <@{user}>: {user_text_excerpt(given[stuck_index], 300)}"
-            for user, given in answers.items()
-            if stuck_index < len(given) and given[stuck_index]
-        ]
-        if asks:
-            blocks.append(mrkdwn_section("*Can you help?*\n" + "\n".join(asks[:8])))
-    celebrated = [f"<@{user}> {streak} in a row" for user, streak in streaks.items() if streak >= CELEBRATED_STREAK]
-    if celebrated:
-        blocks.append(mrkdwn_section(":fire: *Streaks*: " + ", ".join(celebrated[:20])))
-    return fallback_text(f"Check-in closed: {len(answers)} of {len(invited)} checked in"), blocks
-
-
-def circle_modal(*, channel_id: str | None, zone: str, circle: Circle | None = None, name: str = "") -> dict[str, Any]:
+def circle_modal(
+    *, channel_id: str | None, zone: str, circle: Circle | None = None, name: str = "", origin: str | None = None
+) -> dict[str, Any]:
     questions = questions_of(circle) if circle else list(DEFAULT_QUESTIONS)
-    cadence = circle.cadence if circle else "weekly"
-    weekday = circle.weekday if circle and circle.weekday is not None else 0
-    options = [{"text": plain(label, MAX_OPTION_TEXT), "value": value} for value, label in _CADENCES]
+    cadence = circle.cadence if circle and circle.cadence in CADENCES else "weekly"
+    weekday = circle.weekday if circle and circle.weekday is not None and 0 <= circle.weekday < 7 else 0
+    options = [{"text": plain(_CADENCE_LABELS[value], MAX_OPTION_TEXT), "value": value} for value in CADENCES]
     days = [{"text": plain(day, MAX_OPTION_TEXT), "value": str(index)} for index, day in enumerate(DAY_NAMES)]
 
-    def text_input(block_id: str, label: str, value: str, *, optional: bool = False, hint: str = "") -> Block:
-        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value"}
+    def text_input(
+        block_id: str, label: str, value: str, limit: int, *, optional: bool = False, hint: str = ""
+    ) -> Block:
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": limit}
         if value:
-            element["initial_value"] = value
+            element["initial_value"] = value[:limit]
         block: Block = {
             "type": "input",
             "block_id": block_id,
@@ -183,8 +107,14 @@ def circle_modal(*, channel_id: str | None, zone: str, circle: Circle | None = N
     if circle or channel_id:
         channel_select["initial_conversation"] = circle.channel_id if circle else channel_id
     blocks: list[Block] = [
-        text_input("name", "Name", circle.name if circle else name),
-        text_input("description", "What the circle is about", circle.description if circle else "", optional=True),
+        text_input("name", "Name", circle.name if circle else name, MAX_NAME),
+        text_input(
+            "description",
+            "What the circle is about",
+            circle.description if circle else "",
+            MAX_DESCRIPTION,
+            optional=True,
+        ),
         {"type": "input", "block_id": "channel", "label": plain("Share check-ins in", 2000), "element": channel_select},
         {
             "type": "input",
@@ -219,65 +149,173 @@ def circle_modal(*, channel_id: str | None, zone: str, circle: Circle | None = N
                 "initial_time": circle.at_time if circle else "09:00",
             },
         },
-        text_input("zone", "Time zone", circle.zone if circle else zone, hint="An Area/City name, e.g. Europe/Berlin"),
+        text_input(
+            "zone", "Time zone", circle.zone if circle else zone, MAX_ZONE, hint="An Area/City name, e.g. Europe/Berlin"
+        ),
     ]
     for index in range(MAX_QUESTIONS):
         value = questions[index] if index < len(questions) else ""
-        blocks.append(text_input(f"question_{index}", f"Question {index + 1}", value, optional=True))
+        blocks.append(
+            text_input(f"question_{index}", f"Question {index + 1}", value, MAX_QUESTION_LENGTH, optional=True)
+        )
     reminder = (circle.reminder_minutes if circle else DEFAULT_REMINDER_MINUTES) / 60
     window = (circle.window_minutes if circle else DEFAULT_WINDOW_MINUTES) / 60
-    blocks.append(text_input("reminder", "Remind after (hours)", f"{reminder:g}"))
-    blocks.append(text_input("window", "Answers close after (hours)", f"{window:g}"))
+    low, high = REMINDER_HOURS
+    blocks.append(text_input("reminder", "Remind after (hours)", f"{reminder:g}", HOURS_TEXT, hint=f"{low:g}–{high:g}"))
+    low, high = WINDOW_HOURS
+    blocks.append(
+        text_input("window", "Answers close after (hours)", f"{window:g}", HOURS_TEXT, hint=f"{low:g}–{high:g}")
+    )
     return {
         "type": "modal",
         "callback_id": CIRCLE_MODAL,
         "title": plain("Edit circle" if circle else "New learning circle", MAX_MODAL_TITLE),
         "submit": plain("Save" if circle else "Create", MAX_MODAL_TITLE),
         "close": plain("Cancel", MAX_MODAL_TITLE),
-        "private_metadata": json.dumps({"circle_id": circle.id if circle else None}),
+        "private_metadata": json.dumps({"circle_id": circle.id if circle else None, "origin": origin}),
         "blocks": blocks,
     }
 
 
-def circle_list(rows: list[tuple[Circle, int, str]]) -> list[Block]:
-    if not rows:
-        return [mrkdwn_section("No learning circles yet. Start one: `/circle create &lt;name&gt;`.")]
-    lines = [
-        f"*{_name(c)}* — {count} member{'s' if count != 1 else ''} · <#{c.channel_id}> · "
-        f"{cadence_of(c).describe()} · {when}"
-        for c, count, when in rows
-    ]
-    blocks: list[Block] = [header("Learning circles")]
-    for start in range(0, min(len(lines), 45 * 15), 15):
-        blocks.append(mrkdwn_section("\n".join(lines[start : start + 15])))
-    return blocks
+def read_circle_name(values: object) -> str:
+    return clean_line(text_value(values, "name"))
 
 
-def circle_info(circle: Circle, members: list[CircleMember], last: dict[str, Any], next_round: str) -> list[Block]:
-    about = f"\n{user_text_excerpt(circle.description, 500)}" if circle.description else ""
-    facts = f"<#{circle.channel_id}> · {cadence_of(circle).describe()} · owner <@{circle.owner_id}> · {next_round}"
-    lines = []
-    for membership in members:
-        answered = last.get(membership.user_id)
-        when = answered.strftime("%Y-%m-%d") if answered else "not yet"
-        paused = f" · sitting out {membership.skip_rounds} round(s)" if membership.skip_rounds else ""
-        lines.append(f"<@{membership.user_id}> — streak {membership.streak} · last answer {when}{paused}")
-    blocks: list[Block] = [header(circle.name), mrkdwn_section(f"{facts}{about}")]
-    for start in range(0, min(len(lines), 40 * 25), 25):
-        blocks.append(mrkdwn_section("\n".join(lines[start : start + 25])))
-    return blocks
-
-
-def circle_help(problem: str | None = None) -> list[Block]:
-    usage = "\n".join(
-        [
-            "*Learning circles* — small groups that check in on a schedule.",
-            "• `/circle create Rust learners` — set one up (a form opens)",
-            "• `/circle join Rust learners` · `/circle leave Rust learners`",
-            "• `/circle list` · `/circle info Rust learners`",
-            "• `/circle pause Rust learners 2` — sit out the next 2 rounds (default 1)",
-            "• Owner or admin: `/circle checkin Rust learners now` · `/circle edit Rust learners` · "
-            "`/circle archive Rust learners`",
-        ]
+def read_circle_form(values: object) -> CircleSpec | FieldErrors:
+    """The settings form as a spec within every bound, or the errors to show in its fields."""
+    errors: dict[str, str] = {}
+    name = read_circle_name(values)
+    if not name:
+        errors["name"] = "Give the circle a name."
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"Keep the name under {MAX_NAME} characters."
+    description = clean_text(text_value(values, "description"))
+    if len(description) > MAX_DESCRIPTION:
+        errors["description"] = f"Keep the description under {MAX_DESCRIPTION} characters."
+    channel_id = state(values, "channel").get("selected_conversation")
+    if not isinstance(channel_id, str) or not _CHANNEL_ID.fullmatch(channel_id):
+        errors["channel"] = "Pick the channel where check-ins are shared."
+        channel_id = ""
+    cadence, offered = choice(values, "cadence", CADENCES)
+    if cadence is None:
+        errors["cadence"] = "Pick how often the circle meets." if offered else "Pick one of the offered cadences."
+    weekday, offered = choice(values, "weekday", tuple(str(day) for day in range(7)))
+    if not offered:
+        errors["weekday"] = "Pick one of the days offered."
+    elif weekday is None and cadence in ON_A_WEEKDAY:
+        errors["weekday"] = "Pick the day of the week."
+    clock = state(values, "time").get("selected_time")
+    try:
+        at = parse_clock(clock) if isinstance(clock, str) and len(clock) <= 5 else None
+    except CadenceError:
+        at = None
+    if at is None:
+        errors["time"] = "Pick the time of the check-in."
+    zone = clean_line(text_value(values, "zone")) or "UTC"
+    if zone not in known_zones():
+        shown = zone[:MAX_ZONE].replace("`", "")
+        errors["zone"] = f"{shown} is not a time zone I know; use an Area/City name, e.g. Europe/Berlin."[:150]
+    questions: list[str] = []
+    for index in range(MAX_QUESTIONS):
+        question = clean_line(text_value(values, f"question_{index}"))
+        if len(question) > MAX_QUESTION_LENGTH:
+            errors[f"question_{index}"] = f"Keep questions under {MAX_QUESTION_LENGTH} characters."
+        elif question:
+            questions.append(question)
+    if not questions:
+        errors.setdefault("question_0", "Ask at least one question.")
+    reminder = hours_value(text_value(values, "reminder"), REMINDER_HOURS)
+    window = hours_value(text_value(values, "window"), WINDOW_HOURS)
+    if isinstance(window, str):
+        errors["window"] = window
+    if isinstance(reminder, str):
+        errors["reminder"] = reminder
+    elif isinstance(window, float) and reminder >= window:
+        errors["reminder"] = "The reminder must come after the start and before the answer window closes."
+    if errors or cadence is None or at is None or isinstance(reminder, str) or isinstance(window, str):
+        return FieldErrors(errors)
+    return CircleSpec(
+        name=name,
+        description=description,
+        channel_id=channel_id,
+        cadence=next(c for c in CADENCES if c == cadence),
+        weekday=int(weekday) if weekday is not None and cadence in ON_A_WEEKDAY else None,
+        at=at,
+        zone=zone,
+        questions=tuple(questions),
+        reminder_minutes=round(reminder * 60),
+        window_minutes=round(window * 60),
     )
-    return usage_blocks(usage, problem)
+
+
+def read_settings_target(raw: object) -> SettingsTarget | None:
+    """The form's private_metadata, or None when it is not what this app wrote."""
+    metadata = parse_metadata(raw)
+    if metadata is None:
+        return None
+    circle_id, origin = metadata.get("circle_id"), metadata.get("origin")
+    parsed = parse_id(circle_id) if circle_id is not None else None
+    if circle_id is not None and parsed is None:
+        return None
+    channel = origin if isinstance(origin, str) and re.fullmatch(r"[CDG][A-Z0-9]{1,31}", origin) else None
+    return SettingsTarget(parsed, channel)
+
+
+# -- the answers form -------------------------------------------------------------------------
+
+
+def answer_modal(circle: Circle, round_: CircleRound, previous: list[str] | None) -> dict[str, Any]:
+    blocks: list[Block] = []
+    for index, question in enumerate(questions_of(circle)[:MAX_QUESTIONS]):
+        element: dict[str, Any] = {
+            "type": "plain_text_input",
+            "action_id": "answer",
+            "multiline": True,
+            "max_length": MAX_ANSWER_LENGTH,
+        }
+        if previous and index < len(previous) and previous[index]:
+            element["initial_value"] = previous[index][:MAX_ANSWER_LENGTH]
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f"answer_{index}",
+                "optional": True,
+                "label": plain(question, 2000),
+                "element": element,
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": ANSWER_MODAL,
+        "title": plain(f"{circle.name} check-in", MAX_MODAL_TITLE),
+        "submit": plain("Share", MAX_MODAL_TITLE),
+        "close": plain("Cancel", MAX_MODAL_TITLE),
+        "private_metadata": json.dumps({"round_id": round_.id}),
+        "blocks": [context("Answer what you like — at least one question."), *blocks],
+    }
+
+
+def read_answers(values: object) -> list[str] | FieldErrors:
+    """One answer per question (empty when skipped), at least one given, each within its length."""
+    answers, errors = [], {}
+    for index in range(MAX_QUESTIONS):
+        block = values.get(f"answer_{index}") if isinstance(values, dict) else None
+        state = block.get("answer") if isinstance(block, dict) else None
+        value = state.get("value") if isinstance(state, dict) else None
+        answer = clean_text(value) if isinstance(value, str) else ""
+        if len(answer) > MAX_ANSWER_LENGTH:
+            errors[f"answer_{index}"] = f"Keep each answer under {MAX_ANSWER_LENGTH} characters."
+        answers.append(answer)
+    if errors:
+        return FieldErrors(errors)
+    if not any(answers):
+        return FieldErrors({"answer_0": "Answer at least one question."})
+    while answers and not answers[-1]:
+        answers.pop()
+    return answers
+
+
+def read_answer_target(raw: object) -> AnswerTarget | None:
+    metadata = parse_metadata(raw)
+    round_id = parse_id(metadata.get("round_id")) if metadata is not None else None
+    return None if round_id is None else AnswerTarget(round_id)

@@ -7,11 +7,13 @@
   a second header or a second DM to anyone already recorded.
 - *Remind*: whoever sets `reminded_at` (compare-and-set) sends the reminders.
 - *Close*: whoever moves `open` to `closing` posts the summary and updates the streaks.
+
+One bad item never stops the others: each circle and round is run through `CircleFailures`
+(bot/circles/failures.py), each member in a try of its own (a failed DM skips that person).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,12 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.circles import rules as circles
-from bot.circles.blocks import checkin_dm, reminder_dm, round_header, round_summary
-from bot.slack.gateway import Failed, SlackGateway, UserDirectory
+from bot.circles.failures import PAUSED_BY_SETTINGS, CircleFailures
+from bot.circles.messages import checkin_dm, reminder_dm, round_header, round_summary
+from bot.slack.gateway import Failed, Person, SlackGateway, UserDirectory
 from bot.slack.pacing import PostPacer
 from storage import circles as queries
 from storage.db import Database
-from storage.models import Circle, CircleRound
+from storage.models import Circle, CircleRound, ParticipantStatus, RoundState
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class CircleRunner:
         self.pacer = pacer or PostPacer()
         self.grace = grace
         self.workers = workers
+        self.failures = CircleFailures(db, slack, clock)
 
     def run_due(self) -> CircleReport:
         now = self.clock()
@@ -64,39 +68,55 @@ class CircleRunner:
             live = queries.live_circles(session)
             to_resume = queries.stale_openings(session, now)
         for circle in live:
-            if circle.paused_reason is not None:
-                continue
-            cadence = circles.cadence_of(circle)
-            fired = cadence.latest_at_or_before(now)
-            if fired is None or fired < circle.updated_at or now - fired > self.grace:
-                continue
-            period = cadence.period_key(fired)
-            if period != circle.last_period and (round_id := self._claim(circle, period, fired, now)) is not None:
-                self._start(round_id)
-                report.opened += 1
+            if circle.paused_reason is None:
+                report.opened += self.failures.guarded(circle.id, None, "open", self._open_if_due, circle, now)
         for round_id in to_resume:
-            with self.db.transaction() as session:
-                resumed = queries.take_over_opening(session, round_id, now, now + OPENING_LEASE)
-            if resumed:
-                self._start(round_id)
+            self.failures.guarded(None, round_id, "open", self._resume, round_id, now)
         with self.db.snapshot() as session:
             to_remind, to_close = queries.rounds_to_remind(session, now), queries.rounds_to_close(session, now)
         for round_id in to_close:
-            report.closed += self.close(round_id)
+            report.closed += self.failures.guarded(None, round_id, "close", self.close, round_id)
         for round_id in to_remind:
             if round_id not in to_close:
-                report.reminded += self._remind(round_id, now)
+                report.reminded += self.failures.guarded(None, round_id, "remind", self._remind, round_id, now)
         return report
 
-    def open_now(self, circle_id: int) -> int | None:
-        """Open a round right away (owner or admin asked); None when one is open already."""
+    def _open_if_due(self, circle: Circle, now: datetime) -> int:
+        if problem := circles.settings_problem(circle):
+            self.failures.pause(circle.id, PAUSED_BY_SETTINGS, f"its settings have {problem}")
+            return 0
+        cadence = circles.cadence_of(circle)
+        fired = cadence.latest_at_or_before(now)
+        if fired is None or fired < circle.updated_at or now - fired > self.grace:
+            return 0
+        period = cadence.period_key(fired)
+        if period == circle.last_period or (round_id := self._claim(circle, period, fired, now)) is None:
+            return 0
+        self._start(round_id)
+        return 1
+
+    def _resume(self, round_id: int, now: datetime) -> int:
+        with self.db.transaction() as session:
+            resumed = queries.take_over_opening(session, round_id, now, now + OPENING_LEASE)
+        if resumed:
+            self._start(round_id)
+        return 0
+
+    def open_now(self, circle_id: int, key: str) -> int | None:
+        """Open a round right away (owner or admin asked); None when one is under way already.
+
+        The request's key names the round, so a rerun of the same request opens nothing new.
+        """
         now = self.clock()
+        period = f"now:{key}"[:64]
         with self.db.snapshot() as session:
             circle = session.get(Circle, circle_id)
             assert circle is not None
-            if queries.open_round_of(session, circle_id) is not None:
+            if (mine := queries.round_of_period(session, circle_id, period)) is not None:
+                return mine.id  # opened by an earlier run of this request (a stale opening resumes by tick)
+            if queries.running_round_of(session, circle_id) is not None:
                 return None
-        round_id = self._claim(circle, f"now:{now.isoformat()}", now, now, move_period=False)
+        round_id = self._claim(circle, period, now, now, move_period=False)
         if round_id is not None:
             self._start(round_id)
         return round_id
@@ -139,12 +159,14 @@ class CircleRunner:
         self._enrol(circle, round_)
         with self.db.snapshot() as session:
             pending = [
-                p.user_id for p in queries.participants(session, round_id) if p.status == "invited" and not p.dm_ts
+                p.user_id
+                for p in queries.participants(session, round_id)
+                if p.status == ParticipantStatus.INVITED and not p.dm_ts
             ]
         with ThreadPoolExecutor(self.workers, thread_name_prefix="circle-dm") as pool:
             list(pool.map(lambda user_id: self._invite(circle, round_, user_id), pending))
         with self.db.transaction() as session:
-            queries.advance_round(session, round_id, "opening", "open", lease_until=None)
+            queries.advance_round(session, round_id, RoundState.OPENING, RoundState.OPEN, lease_until=None)
         log.info(
             "circle round opened team=%s circle=%s round=%s invited=%s",
             circle.team_id,
@@ -164,19 +186,36 @@ class CircleRunner:
             if membership.user_id in known:
                 continue
             person = self.users.get(membership.user_id)
-            with self.db.transaction() as session:
-                current = queries.member(session, circle.id, membership.user_id)
-                if current is None:
-                    continue
-                if current.skip_rounds > 0:
-                    status = "paused"
-                    if queries.add_participant(session, round_, current.user_id, status):
-                        current.skip_rounds -= 1
-                    continue
-                status = "unreachable" if person is not None and person.deleted else "invited"
-                queries.add_participant(session, round_, current.user_id, status)
+            try:
+                self._enrol_one(circle, round_, membership.user_id, person)
+            except Exception:  # this member is left out of the round, not the others
+                log.exception(
+                    "check-in enrolment failed team=%s circle=%s round=%s user=%s",
+                    circle.team_id, circle.id, round_.id, membership.user_id,
+                )  # fmt: skip
+
+    def _enrol_one(self, circle: Circle, round_: CircleRound, user_id: str, person: Person | None) -> None:
+        with self.db.transaction() as session:
+            current = queries.member(session, circle.id, user_id)
+            if current is None:
+                return
+            if current.skip_rounds > 0:
+                if queries.add_participant(session, round_, current.user_id, ParticipantStatus.PAUSED):
+                    current.skip_rounds -= 1
+                return
+            deleted = person is not None and person.deleted
+            status = ParticipantStatus.UNREACHABLE if deleted else ParticipantStatus.INVITED
+            queries.add_participant(session, round_, current.user_id, status)
 
     def _invite(self, circle: Circle, round_: CircleRound, user_id: str) -> None:
+        try:
+            self._invite_one(circle, round_, user_id)
+        except Exception:  # this member misses the DM; the others still get theirs
+            log.exception(
+                "check-in DM failed team=%s circle=%s round=%s user=%s", circle.team_id, circle.id, round_.id, user_id
+            )
+
+    def _invite_one(self, circle: Circle, round_: CircleRound, user_id: str) -> None:
         text, blocks = checkin_dm(circle, round_)
         self.pacer.wait(user_id)
         sent = self.slack.post(user_id, text, blocks)
@@ -192,13 +231,13 @@ class CircleRunner:
                     round_.id,
                     sent.error,
                 )
-                participant.status = "unreachable"
+                participant.status = ParticipantStatus.UNREACHABLE
             else:
                 participant.dm_channel_id, participant.dm_ts = sent.channel, sent.ts
 
     def _channel_failed(self, circle: Circle, round_: CircleRound, error: str) -> None:
         with self.db.transaction() as session:
-            queries.advance_round(session, round_.id, "opening", "closed", closed_at=self.clock())
+            queries.advance_round(session, round_.id, RoundState.OPENING, RoundState.CLOSED, closed_at=self.clock())
             if error in CIRCLE_PAUSING_ERRORS:
                 session.get(Circle, circle.id).paused_reason = error  # type: ignore[union-attr]
         log.warning("circle %s round %s could not open: %s", circle.id, round_.id, error)
@@ -220,12 +259,19 @@ class CircleRunner:
             assert round_ is not None
             circle = session.get(Circle, round_.circle_id)
             assert circle is not None
-            waiting = [p.user_id for p in queries.participants(session, round_id) if p.status == "invited" and p.dm_ts]
+            waiting = [
+                p.user_id
+                for p in queries.participants(session, round_id)
+                if p.status == ParticipantStatus.INVITED and p.dm_ts
+            ]
         text, blocks = reminder_dm(circle, round_)
 
         def remind(user_id: str) -> None:
-            self.pacer.wait(user_id)
-            self.slack.post(user_id, text, blocks)
+            try:
+                self.pacer.wait(user_id)
+                self.slack.post(user_id, text, blocks)
+            except Exception:  # this member misses the reminder; the others still get theirs
+                log.exception("check-in reminder failed circle=%s round=%s user=%s", circle.id, round_id, user_id)
 
         with ThreadPoolExecutor(self.workers, thread_name_prefix="circle-dm") as pool:
             list(pool.map(remind, waiting))
@@ -234,7 +280,7 @@ class CircleRunner:
     def close(self, round_id: int) -> int:
         now = self.clock()
         with self.db.transaction() as session:
-            if not queries.advance_round(session, round_id, "open", "closing"):
+            if not queries.advance_round(session, round_id, RoundState.OPEN, RoundState.CLOSING):
                 return 0
             round_ = session.get(CircleRound, round_id)
             assert round_ is not None
@@ -247,16 +293,18 @@ class CircleRunner:
                 if membership is None:
                     continue
                 membership.streak = circles.next_streak(membership.streak, participant.status)
-                if participant.status == "answered":
+                if participant.status == ParticipantStatus.ANSWERED:
                     membership.last_answered_at = participant.answered_at
                 streaks[participant.user_id] = membership.streak
-            answers = {p.user_id: json.loads(p.answers) for p in taking_part if p.answers}
-            invited = [p.user_id for p in taking_part if p.status in ("invited", "answered")]
+            answers = {p.user_id: given for p in taking_part if (given := circles.stored_answers(p.answers))}
+            invited = [
+                p.user_id for p in taking_part if p.status in (ParticipantStatus.INVITED, ParticipantStatus.ANSWERED)
+            ]
         text, blocks = round_summary(circle, invited, answers, streaks)
         if round_.thread_ts:
             self.slack.post(round_.channel_id, text, blocks, thread_ts=round_.thread_ts)
         with self.db.transaction() as session:
-            queries.advance_round(session, round_id, "closing", "closed", closed_at=now)
+            queries.advance_round(session, round_id, RoundState.CLOSING, RoundState.CLOSED, closed_at=now)
         log.info(
             "circle round closed team=%s circle=%s round=%s answered=%s/%s",
             circle.team_id,

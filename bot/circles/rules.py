@@ -1,17 +1,23 @@
-"""Learning circles: membership, settings, and the rules of rounds and streaks. No Slack in here."""
+"""Learning circles: membership, settings and their bounds, and the rules of rounds and streaks.
+No Slack in here."""
 
 from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
+from functools import cache
+from typing import Literal, assert_never, get_args
+from zoneinfo import available_timezones
 
 from sqlalchemy.orm import Session
 
-from bot.cadence import Cadence
+from bot.cadence import Cadence, CadenceError, parse_clock
+from bot.text import escape_mrkdwn
 from storage import circles as queries
-from storage.models import Circle, CircleMember
+from storage.models import Circle, CircleMember, ParticipantStatus
 
 DEFAULT_QUESTIONS = (
     "What did you learn or try since the last check-in?",
@@ -21,10 +27,36 @@ DEFAULT_QUESTIONS = (
 STUCK_QUESTION = 1  # the default question whose answers become "Can you help?" items
 MAX_QUESTIONS = 5
 MAX_NAME = 80
+MAX_DESCRIPTION = 1000
 MAX_QUESTION_LENGTH = 150
 MAX_ANSWER_LENGTH = 2000
+MAX_ZONE = 64
 DEFAULT_REMINDER_MINUTES = 4 * 60
 DEFAULT_WINDOW_MINUTES = 24 * 60
+# Hours, as the form asks: a reminder within three days, answers open for at most a week.
+REMINDER_HOURS = (0.5, 72.0)
+WINDOW_HOURS = (1.0, 168.0)
+MAX_PAUSE_ROUNDS = 12
+MAX_STORED_WINDOW_MINUTES = 31 * 24 * 60
+
+CircleCadence = Literal["weekly", "biweekly", "weekdays", "daily"]
+CADENCES: tuple[CircleCadence, ...] = get_args(CircleCadence)
+ON_A_WEEKDAY: tuple[CircleCadence, ...] = ("weekly", "biweekly")
+
+# C0 and C1 controls (NUL among them: PostgreSQL refuses it, SQLite stores it) and lone surrogates
+# (PostgreSQL refuses them too). Newlines and tabs are kept where text may span lines.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"[\t\n\r]+")
+
+
+def clean_text(text: str) -> str:
+    """Text as stored: no control characters but line breaks and tabs, no outer blanks."""
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def clean_line(text: str) -> str:
+    """A one-line value (a name, a zone): line breaks become spaces."""
+    return clean_text(_LINE_BREAKS.sub(" ", text))
 
 
 class CircleNotFound(LookupError):
@@ -37,58 +69,41 @@ class NotAllowed(PermissionError):
 
 @dataclass(frozen=True)
 class CircleSpec:
+    """A circle's settings, every value within its bounds (the form's reader makes them)."""
+
     name: str
     description: str
-    channel_id: str | None
-    cadence: str
-    weekday: int | None
-    at: time | None
+    channel_id: str
+    cadence: CircleCadence
+    weekday: int | None  # 0 = Monday; weekly and biweekly only
+    at: time
     zone: str
     questions: tuple[str, ...]
     reminder_minutes: int
     window_minutes: int
 
 
-def validate(session: Session, team_id: str, spec: CircleSpec, editing: Circle | None = None) -> dict[str, str]:
-    """Field errors by the modal's block ids; empty when the spec is good."""
-    errors: dict[str, str] = {}
-    name = spec.name.strip()
-    if not name:
-        errors["name"] = "Give the circle a name."
-    elif len(name) > MAX_NAME:
-        errors["name"] = f"Keep the name under {MAX_NAME} characters."
-    else:
-        existing = queries.circle_named(session, team_id, name)
-        if existing is not None and (editing is None or existing.id != editing.id):
-            errors["name"] = f"There is already a circle called “{existing.name}”."
-    if spec.channel_id is None:
-        errors["channel"] = "Pick the channel where check-ins are shared."
-    if spec.cadence in ("weekly", "biweekly") and spec.weekday is None:
-        errors["weekday"] = "Pick the day of the week."
-    if spec.at is None:
-        errors["time"] = "Pick the time of the check-in."
-    if not spec.questions:
-        errors["question_0"] = "Ask at least one question."
-    for index, question in enumerate(spec.questions):
-        if len(question) > MAX_QUESTION_LENGTH:
-            errors[f"question_{index}"] = f"Keep questions under {MAX_QUESTION_LENGTH} characters."
-    if spec.window_minutes < 30:
-        errors["window"] = "Leave at least half an hour to answer."
-    if spec.reminder_minutes <= 0 or spec.reminder_minutes >= spec.window_minutes:
-        errors["reminder"] = "The reminder must come after the start and before the answer window closes."
-    return errors
+@cache
+def known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def name_taken(session: Session, team_id: str, name: str, editing: Circle | None = None) -> str | None:
+    """Why this name can't be used by a new circle (or by `editing`), or None."""
+    existing = queries.circle_named(session, team_id, name)
+    if existing is not None and (editing is None or existing.id != editing.id):
+        return f"There is already a circle called “{existing.name}”."
+    return None
 
 
 def _settings(spec: CircleSpec) -> dict[str, object]:
-    assert spec.at is not None, "validated first"
-    assert spec.channel_id is not None, "validated first"
     return {
-        "name": spec.name.strip(),
-        "name_key": spec.name.strip().lower(),
-        "description": spec.description.strip(),
+        "name": spec.name,
+        "name_key": spec.name.lower(),
+        "description": spec.description,
         "channel_id": spec.channel_id,
         "cadence": spec.cadence,
-        "weekday": spec.weekday if spec.cadence in ("weekly", "biweekly") else None,
+        "weekday": spec.weekday if spec.cadence in ON_A_WEEKDAY else None,
         "at_time": spec.at.strftime("%H:%M"),
         "zone": spec.zone,
         "questions": json.dumps(list(spec.questions)),
@@ -97,14 +112,14 @@ def _settings(spec: CircleSpec) -> dict[str, object]:
     }
 
 
-def _anchor(spec: CircleSpec, now: datetime) -> object:
-    if spec.cadence != "biweekly" or spec.at is None:
+def _anchor(spec: CircleSpec, now: datetime) -> date | None:
+    if spec.cadence != "biweekly":
         return None
     weekly = Cadence("weekly", spec.at, spec.zone, weekday=spec.weekday)
     return weekly.next_after(now).astimezone(weekly.tz).date()
 
 
-def create(session: Session, team_id: str, owner_id: str, spec: CircleSpec, now: datetime) -> Circle:
+def create(session: Session, team_id: str, owner_id: str, spec: CircleSpec, now: datetime, key: str) -> Circle:
     circle = queries.add_circle(
         session,
         team_id=team_id,
@@ -112,20 +127,20 @@ def create(session: Session, team_id: str, owner_id: str, spec: CircleSpec, now:
         anchor=_anchor(spec, now),
         created_at=now,
         updated_at=now,
+        created_key=key,
         **_settings(spec),
     )
     queries.add_member(session, circle, owner_id)
     return circle
 
 
-def update(session: Session, circle: Circle, spec: CircleSpec, now: datetime) -> Circle:
-    circle = session.merge(circle)
+def update(circle: Circle, spec: CircleSpec, now: datetime) -> None:
+    """Apply new settings to a circle of the session; saving them also resumes a paused circle."""
     for key, value in _settings(spec).items():
         setattr(circle, key, value)
-    circle.anchor = _anchor(spec, now)  # type: ignore[assignment]
+    circle.anchor = _anchor(spec, now)
     circle.paused_reason = None
     circle.updated_at = now
-    return circle
 
 
 def find(session: Session, team_id: str, name: str) -> Circle:
@@ -137,23 +152,70 @@ def find(session: Session, team_id: str, name: str) -> Circle:
     lowered = {n.lower(): n for n in names}
     close += [lowered[n] for n in difflib.get_close_matches(name.strip().lower(), list(lowered), n=3, cutoff=0.5)]
     suggestions = list(dict.fromkeys(close))[:3]
-    hint = f" Did you mean {', '.join(f'“{n}”' for n in suggestions)}?" if suggestions else ""
-    listing = " See `/circle list`." if names else " Start one with `/circle create <name>`."
-    raise CircleNotFound(f"There is no circle called “{name.strip()}”.{hint}{listing}")
+    hint = f" Did you mean {', '.join(f'“{escape_mrkdwn(n)}”' for n in suggestions)}?" if suggestions else ""
+    listing = " See `/circle list`." if names else " Start one with `/circle create &lt;name&gt;`."
+    raise CircleNotFound(f"There is no circle called “{escape_mrkdwn(name.strip())}”.{hint}{listing}")
 
 
 def require_manager(circle: Circle, user_id: str, is_admin: bool) -> None:
     if circle.owner_id != user_id and not is_admin:
-        raise NotAllowed(f"Only the owner of “{circle.name}” (<@{circle.owner_id}>) or an admin can do that.")
+        shown = escape_mrkdwn(circle.name)
+        raise NotAllowed(f"Only the owner of “{shown}” (<@{circle.owner_id}>) or an admin can do that.")
 
 
 def questions_of(circle: Circle) -> list[str]:
     return list(json.loads(circle.questions))
 
 
+def stored_answers(raw: str | None) -> list[str] | None:
+    """A participant's stored answers; None when none, or unreadable (left out, not fatal)."""
+    try:
+        answers = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return [str(a) for a in answers] if isinstance(answers, list) and answers else None
+
+
 def cadence_of(circle: Circle) -> Cadence:
     hours, minutes = circle.at_time.split(":")
     return Cadence(circle.cadence, time(int(hours), int(minutes)), circle.zone, circle.weekday, circle.anchor)
+
+
+def settings_problem(circle: Circle) -> str | None:
+    """What is wrong with a stored circle's settings (a row written before the bounds, or by hand)."""
+    if circle.cadence not in CADENCES:
+        return f"an unknown cadence `{circle.cadence[:20]}`"
+    if circle.cadence in ON_A_WEEKDAY and circle.weekday not in range(7):
+        return "no valid weekday"
+    try:
+        parse_clock(circle.at_time)
+    except CadenceError:
+        return "no valid time of day"
+    if circle.zone not in known_zones():
+        return f"an unknown time zone `{circle.zone[:MAX_ZONE]}`"
+    # Looser than the form's bounds: circles saved under earlier bounds keep running.
+    if not 0 < circle.window_minutes <= MAX_STORED_WINDOW_MINUTES:
+        return "an answer window out of range"
+    if not 0 < circle.reminder_minutes < circle.window_minutes:
+        return "a reminder that doesn't fall within the answer window"
+    try:
+        questions = json.loads(circle.questions)
+    except ValueError:
+        return "unreadable questions"
+    if not isinstance(questions, list) or not questions or not all(isinstance(q, str) for q in questions):
+        return "unreadable questions"
+    return None
+
+
+def schedule_of(circle: Circle) -> Cadence | None:
+    """The circle's cadence, or None when its stored settings can't make one."""
+    return None if settings_problem(circle) else cadence_of(circle)
+
+
+def next_check_in(circle: Circle, now: datetime) -> datetime | None:
+    """When the circle next meets (never in the past); None while paused or when its settings can't say."""
+    cadence = None if circle.paused_reason else schedule_of(circle)
+    return cadence.next_after(max(now, circle.updated_at)) if cadence else None
 
 
 def join(session: Session, circle: Circle, user_id: str) -> bool:
@@ -171,8 +233,9 @@ def pause(session: Session, circle: Circle, user_id: str, rounds: int) -> Circle
     return membership
 
 
-def archive(session: Session, circle: Circle, now: datetime) -> None:
-    session.merge(circle).archived_at = now
+def archive(circle: Circle, now: datetime) -> None:
+    if circle.archived_at is None:
+        circle.archived_at = now
 
 
 def stuck_question(questions: list[str]) -> int | None:
@@ -182,18 +245,21 @@ def stuck_question(questions: list[str]) -> int | None:
     return next((i for i, q in enumerate(questions) if "stuck" in q.lower() or "help" in q.lower()), None)
 
 
-def next_streak(current: int, outcome: str) -> int:
+def next_streak(current: int, outcome: ParticipantStatus) -> int:
     """Streak after a round: answered extends it, a paused round leaves it, a missed one breaks it."""
-    if outcome == "answered":
-        return current + 1
-    if outcome in ("paused", "unreachable"):
-        return current
-    return 0
+    match outcome:
+        case ParticipantStatus.ANSWERED:
+            return current + 1
+        case ParticipantStatus.PAUSED | ParticipantStatus.UNREACHABLE:
+            return current
+        case ParticipantStatus.INVITED:
+            return 0
+        case _:
+            assert_never(outcome)
 
 
 def circle_in_team(session: Session, team_id: str, circle_id: object) -> Circle | None:
     """The circle a form or button names, only if it is the request's team's (ids are untrusted)."""
-    if not isinstance(circle_id, int) or isinstance(circle_id, bool):
+    if not isinstance(circle_id, int) or isinstance(circle_id, bool) or not 0 < circle_id < 2**31:
         return None
-    circle = session.get(Circle, circle_id)
-    return circle if circle is not None and circle.team_id == team_id else None
+    return queries.circle_in_team(session, team_id, circle_id)

@@ -1,155 +1,242 @@
-"""Circle use cases that need Slack or the modal's shape: settings from the form, answers to threads."""
+"""Circle use cases: settings, membership, check-in now, archive.
+
+Each one looks the circle up within the request's team and checks the person's right at the
+change (owner or admin to manage; anyone in the team to join), stores first and talks to Slack
+after, and may run twice (a job rerun) with the same effect as once.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from dataclasses import dataclass
-from datetime import time
-from typing import Any
+from datetime import datetime
 
-from bot.cadence import CadenceError, parse_clock, parse_zone
-from bot.circles import rules as circles
-from bot.circles.blocks import answer_reply
+from sqlalchemy.exc import IntegrityError
+
+from bot.circles import rules
+from bot.circles.blocks import SettingsTarget
+from bot.circles.inputs import parse_id
+from bot.circles.messages import ANNOUNCED_EVENT, announcement
+from bot.circles.rounds import CircleRunner
 from bot.services import Services
-from bot.slack.gateway import Failed
+from bot.slack.gateway import Failed, Posted
+from bot.text import escape_mrkdwn
 from storage import circles as queries
-from storage.models import Circle, CircleRound
+from storage.db import Database
+from storage.models import Circle
 
 log = logging.getLogger(__name__)
-ACTIONS = ("create", "join", "leave", "list", "info", "pause", "checkin", "edit", "archive", "help")
+GONE = "That circle no longer exists; see `/circle list`."
 
 
 @dataclass(frozen=True)
-class CircleCommand:
-    action: str
-    name: str = ""
-    rounds: int = 1
-    problem: str | None = None
+class Joined:
+    circle: Circle
+    new: bool  # False: was a member already
 
 
-def parse_circle_command(text: str) -> CircleCommand:
-    words = text.split()
-    if not words:
-        return CircleCommand("help")
-    action = words[0].lower()
-    if action not in ACTIONS:
-        return CircleCommand("help", problem=f"I don't know `{words[0][:40]}`. Here is what I can do:")
-    rest = words[1:]
-    if action in ("list", "help"):
-        return CircleCommand(action)
-    if action == "pause" and rest and re.fullmatch(r"[0-9]{1,2}", rest[-1]):
-        rounds = int(rest[-1])
-        if rounds < 1:
-            return CircleCommand("help", problem="Pause for at least one round, e.g. `/circle pause Rust learners 2`.")
-        return CircleCommand(action, " ".join(rest[:-1]), rounds)
-    if action == "checkin":
-        if not rest or rest[-1].lower() != "now":
-            return CircleCommand("help", problem="Say `now`: `/circle checkin Rust learners now`.")
-        rest = rest[:-1]
-    if not rest and action != "create":
-        return CircleCommand("help", problem=f"Which circle? e.g. `/circle {action} Rust learners`.")
-    return CircleCommand(action, " ".join(rest))
+@dataclass(frozen=True)
+class Left:
+    circle: Circle
+    was_member: bool
 
 
-def spec_from_modal(values: dict[str, Any]) -> tuple[circles.CircleSpec, dict[str, str]]:
-    """The form's values as a spec, and the errors found in reading them (zone, hours)."""
+@dataclass(frozen=True)
+class Paused:
+    circle: Circle
+    rounds: int | None  # None: not a member
 
-    def value(block: str) -> str:
-        return str(values.get(block, {}).get("value", {}).get("value") or "").strip()
 
-    def selected(block: str) -> str | None:
-        option = values.get(block, {}).get("value", {}).get("selected_option")
-        return option["value"] if option else None
+@dataclass(frozen=True)
+class CheckinOpened:
+    circle: Circle
+    opened: bool  # False: one is open already
 
-    errors: dict[str, str] = {}
-    zone = value("zone") or "UTC"
+
+@dataclass(frozen=True)
+class Archived:
+    circle: Circle
+
+
+CommandOutcome = Joined | Left | Paused | CheckinOpened | Archived
+
+
+@dataclass(frozen=True)
+class Saved:
+    circle: Circle
+    created: bool
+    next_at: datetime | None
+    announce: Posted | Failed | None  # None: announced before (a rerun), or an edit
+
+
+@dataclass(frozen=True)
+class Refused:
+    message: str
+
+
+def _may_manage(services: Services, circle: Circle, user_id: str) -> bool:
+    # The directory answers fresh for admin checks: a demoted admin loses the right at once.
+    return circle.owner_id == user_id or services.users.is_admin(user_id)
+
+
+def _managed(services: Services, team_id: str, user_id: str, name: str, *, archived_too: bool = False) -> Circle:
+    """The live circle of that name, if this person may manage it (CircleNotFound, NotAllowed)."""
+    with services.db.snapshot() as session:
+        circle = queries.circle_named(session, team_id, name) if archived_too else None
+        circle = circle or rules.find(session, team_id, name)
+    rules.require_manager(circle, user_id, _may_manage(services, circle, user_id))
+    return circle
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def settings_problems(
+    services: Services, team_id: str, user_id: str, target: SettingsTarget, name: str
+) -> dict[str, str]:
+    """What the settings form must show before it closes: the name taken, the circle gone or not theirs."""
+    with services.db.snapshot() as session:
+        editing = rules.circle_in_team(session, team_id, target.circle_id) if target.circle_id else None
+        if target.circle_id is not None and (editing is None or editing.archived_at is not None):
+            return {"name": GONE}
+        taken = rules.name_taken(session, team_id, name, editing) if name else None
+    if editing is not None and not _may_manage(services, editing, user_id):
+        return {"name": f"Only the owner of “{editing.name}” or an admin can change it."}
+    return {"name": taken} if taken else {}
+
+
+def save_settings(
+    services: Services, *, team_id: str, user_id: str, target: SettingsTarget, spec: rules.CircleSpec, key: str
+) -> Saved | Refused:
+    """Create a circle (announced in its channel) or change one, checked again at the change."""
+    now = services.clock()
+    if target.circle_id is None:
+        return _create(services, team_id, user_id, spec, key, now)
+    with services.db.snapshot() as session:
+        circle = rules.circle_in_team(session, team_id, target.circle_id)
+    if circle is None or circle.archived_at is not None:
+        return Refused(GONE)
+    if not _may_manage(services, circle, user_id):
+        log.warning("circle edit refused team=%s user=%s circle=%s", team_id, user_id, circle.id)
+        return Refused(f"Only the owner of “{circle.name}” (<@{circle.owner_id}>) or an admin can change it.")
     try:
-        parse_zone(zone)
-    except CadenceError as error:
-        errors["zone"] = str(error).replace("`", "")[:150]
-        zone = "UTC"
-    hours: dict[str, int] = {}
-    for block in ("reminder", "window"):
-        try:
-            hours[block] = round(float(value(block)) * 60)
-        except ValueError:
-            errors[block] = "A number of hours, e.g. 4 or 1.5."
-            hours[block] = 0
-    clock = values.get("time", {}).get("value", {}).get("selected_time")
-    weekday = selected("weekday")
-    questions = tuple(q for q in (value(f"question_{i}") for i in range(circles.MAX_QUESTIONS)) if q)
-    spec = circles.CircleSpec(
-        name=value("name"),
-        description=value("description"),
-        channel_id=values.get("channel", {}).get("value", {}).get("selected_conversation"),
-        cadence=selected("cadence") or "weekly",
-        weekday=int(weekday) if weekday is not None else None,
-        at=_time(clock),
-        zone=zone,
-        questions=questions,
-        reminder_minutes=hours["reminder"] or 1,
-        window_minutes=hours["window"] or 1,
-    )
-    return spec, errors
+        with services.db.transaction() as session:
+            editing = rules.circle_in_team(session, team_id, circle.id)
+            if editing is None or editing.archived_at is not None:
+                return Refused(GONE)
+            if taken := rules.name_taken(session, team_id, spec.name, editing):
+                return Refused(taken)
+            rules.update(editing, spec, now)
+    except IntegrityError:  # renamed to a name another change took a moment ago
+        return Refused(f"There is already a circle called “{spec.name}”.")
+    return Saved(editing, created=False, next_at=rules.next_check_in(editing, now), announce=None)
 
 
-def _time(clock: str | None) -> time | None:
+def _create(
+    services: Services, team_id: str, user_id: str, spec: rules.CircleSpec, key: str, now: datetime
+) -> Saved | Refused:
     try:
-        return parse_clock(clock) if clock else None
-    except CadenceError:
+        with services.db.transaction() as session:
+            circle = queries.circle_created_by(session, team_id, key)
+            rerun = circle is not None
+            if circle is None:
+                if taken := rules.name_taken(session, team_id, spec.name):
+                    return Refused(taken)
+                circle = rules.create(session, team_id, user_id, spec, now, key)
+    except IntegrityError:
+        with services.db.snapshot() as session:
+            circle = queries.circle_created_by(session, team_id, key)
+        if circle is None:  # not ours: someone took the name a moment ago
+            return Refused(f"There is already a circle called “{spec.name}”.")
+        rerun = True
+    next_at = rules.next_check_in(circle, now)
+    return Saved(circle, created=True, next_at=next_at, announce=_announce(services, circle, next_at, rerun))
+
+
+def _announce(services: Services, circle: Circle, next_at: datetime | None, rerun: bool) -> Posted | Failed | None:
+    """Post the new circle in its channel once, even when the job runs again after posting."""
+    if circle.announce_ts is not None:
         return None
+    if rerun and (ts := services.slack.find_by_metadata(circle.channel_id, ANNOUNCED_EVENT, "circle_id", circle.id)):
+        _store_announcement(services.db, circle.id, ts)
+        return None
+    text, blocks = announcement(circle, next_at)
+    metadata = {"event_type": ANNOUNCED_EVENT, "event_payload": {"circle_id": circle.id}}
+    posted = services.slack.post(circle.channel_id, text, blocks, metadata=metadata)
+    if isinstance(posted, Posted):
+        _store_announcement(services.db, circle.id, posted.ts)
+    else:
+        log.warning("circle announcement failed team=%s circle=%s error=%s", circle.team_id, circle.id, posted.error)
+    return posted
 
 
-@dataclass(frozen=True)
-class AnswerResult:
-    ok: bool
-    message: str = ""
+def _store_announcement(db: Database, circle_id: int, ts: str) -> None:
+    with db.transaction() as session:
+        stored = session.get(Circle, circle_id)
+        if stored is not None:
+            stored.announce_ts = ts
 
 
-def round_for_answer(deps: Services, round_id: int, user_id: str) -> tuple[Circle, CircleRound, list[str] | None] | str:
-    """The round a member may answer now, with their previous answers; or why they can't."""
-    with deps.db.snapshot() as session:
-        round_ = session.get(CircleRound, round_id)
-        participant = queries.participant(session, round_id, user_id)
-        if round_ is None or participant is None:
-            return "You're not part of that check-in."
-        if round_.status != "open":
-            return "That check-in has closed. See you next round!"
-        circle = session.get(Circle, round_.circle_id)
-        assert circle is not None
-        previous = json.loads(participant.answers) if participant.answers else None
-        return circle, round_, previous
+def editable(services: Services, team_id: str, user_id: str, name: str) -> Circle:
+    """The circle `/circle edit` opens, if this person may change it (the save checks again)."""
+    return _managed(services, team_id, user_id, name)
 
 
-def record_answers(deps: Services, round_id: int, user_id: str, answers: list[str]) -> AnswerResult:
-    """Store a member's answers and show them in the round's thread (editing the earlier reply)."""
-    found = round_for_answer(deps, round_id, user_id)
-    if isinstance(found, str):
-        return AnswerResult(False, found)
-    circle, round_, _ = found
-    now = deps.clock()
-    with deps.db.transaction() as session:
-        participant = queries.participant(session, round_id, user_id)
-        assert participant is not None
-        participant.answers, participant.status, participant.answered_at = json.dumps(answers), "answered", now
-        reply_ts = participant.reply_ts
-    text, blocks = answer_reply(circle, user_id, answers)
-    if reply_ts is not None:
-        error = deps.slack.update(round_.channel_id, reply_ts, text, blocks)
-        if error is None:
-            return AnswerResult(True)
-        log.warning("could not edit check-in reply round=%s user=%s error=%s; posting anew", round_id, user_id, error)
-    if round_.thread_ts is None:
-        return AnswerResult(True)
-    posted = deps.slack.post(round_.channel_id, text, blocks, thread_ts=round_.thread_ts)
-    if isinstance(posted, Failed):
-        return AnswerResult(
-            True, f"Your answers are saved, but I couldn't post them in <#{round_.channel_id}> ({posted.error})."
+# -- membership -------------------------------------------------------------------------------
+
+
+def join(db: Database, team_id: str, user_id: str, name: str) -> Joined:
+    with db.transaction() as session:
+        circle = rules.find(session, team_id, name)
+        return Joined(circle, rules.join(session, circle, user_id))
+
+
+def join_by_button(db: Database, team_id: str, user_id: str, value: object) -> Joined:
+    """The *Join* button under a circle's announcement; its value is untrusted input."""
+    with db.transaction() as session:
+        circle = rules.circle_in_team(session, team_id, parse_id(value))
+        if circle is None or circle.archived_at is not None:
+            raise rules.CircleNotFound(GONE)
+        return Joined(circle, rules.join(session, circle, user_id))
+
+
+def leave(db: Database, team_id: str, user_id: str, name: str) -> Left:
+    with db.transaction() as session:
+        circle = rules.find(session, team_id, name)
+        return Left(circle, rules.leave(session, circle, user_id))
+
+
+def pause(db: Database, team_id: str, user_id: str, name: str, rounds: int) -> Paused:
+    if not 1 <= rounds <= rules.MAX_PAUSE_ROUNDS:
+        raise ValueError(f"rounds out of range: {rounds}")
+    with db.transaction() as session:
+        circle = rules.find(session, team_id, name)
+        membership = rules.pause(session, circle, user_id, rounds)
+        return Paused(circle, rounds if membership is not None else None)
+
+
+# -- managing ---------------------------------------------------------------------------------
+
+
+def checkin_now(
+    services: Services, runner: CircleRunner, team_id: str, user_id: str, name: str, key: str
+) -> CheckinOpened:
+    """Open a round now (owner or admin); the request's key makes a rerun resume, not repeat, it."""
+    circle = _managed(services, team_id, user_id, name)
+    if problem := rules.settings_problem(circle):
+        shown = escape_mrkdwn(circle.name)
+        raise rules.NotAllowed(
+            f"“{shown}” can't open a check-in: its settings have {problem}. `/circle edit {shown}` fixes them."
         )
-    with deps.db.transaction() as session:
-        saved = queries.participant(session, round_id, user_id)
-        assert saved is not None
-        saved.reply_ts = posted.ts
-    return AnswerResult(True)
+    return CheckinOpened(circle, runner.open_now(circle.id, key) is not None)
+
+
+def archive(services: Services, team_id: str, user_id: str, name: str) -> Archived:
+    # An archived circle answers "archived" again: a rerun of this job says what the first run said.
+    circle = _managed(services, team_id, user_id, name, archived_too=True)
+    with services.db.transaction() as session:
+        current = rules.circle_in_team(session, team_id, circle.id)
+        if current is None:
+            raise rules.CircleNotFound(GONE)
+        rules.archive(current, services.clock())
+    return Archived(circle)

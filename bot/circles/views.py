@@ -1,22 +1,18 @@
-"""What /circle shows: the reads behind list and info, and the circle a form or command names,
-always looked up within the request's team."""
+"""What /circle shows: the reads behind list and info, always within the request's team.
+
+A circle whose stored settings are broken is shown as such, never breaks the list for the team.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.cadence import format_local
 from bot.circles import rules
+from bot.circles.messages import next_round_text, when
 from storage import circles as queries
 from storage.db import Database
 from storage.models import Circle, CircleMember
-
-
-def next_round_text(circle: Circle, now: datetime) -> str:
-    if circle.paused_reason:
-        return f"paused ({circle.paused_reason})"
-    return "next " + format_local(rules.cadence_of(circle).next_after(now), circle.zone)
 
 
 def listing(db: Database, team_id: str, now: datetime) -> list[tuple[Circle, int, str]]:
@@ -24,7 +20,7 @@ def listing(db: Database, team_id: str, now: datetime) -> list[tuple[Circle, int
     with db.snapshot() as session:
         live = queries.live_circles(session, team_id)
         counts = queries.member_counts(session, [c.id for c in live])
-    return [(c, counts.get(c.id, 0), next_round_text(c, now)) for c in live]
+    return [(c, counts.get(c.id, 0), next_round_text(c, rules.next_check_in(c, now))) for c in live]
 
 
 @dataclass(frozen=True)
@@ -32,20 +28,15 @@ class CircleDetails:
     circle: Circle
     members: list[CircleMember]
     last_answers: dict[str, datetime]
+    next_round: str
+    open_until: str | None  # a round open now: when it closes
 
 
-def details(db: Database, circle: Circle) -> CircleDetails:
+def details(db: Database, team_id: str, name: str, now: datetime) -> CircleDetails:
+    """The live circle of that name in the team, with its members; CircleNotFound otherwise."""
     with db.snapshot() as session:
-        return CircleDetails(circle, queries.members(session, circle.id), queries.last_answers(session, circle.id))
-
-
-def find(db: Database, team_id: str, name: str) -> Circle:
-    """The live circle of that name in the team; CircleNotFound (with suggestions) otherwise."""
-    with db.snapshot() as session:
-        return rules.find(session, team_id, name)
-
-
-def named(db: Database, team_id: str, name: str) -> Circle | None:
-    with db.snapshot() as session:
-        circle = queries.circle_named(session, team_id, name)
-    return circle if circle is not None and circle.archived_at is None else None
+        circle = rules.find(session, team_id, name)
+        members, last = queries.members(session, circle.id), queries.last_answers(session, circle.id)
+        open_round = queries.open_round_of(session, circle.id)
+    open_until = when(open_round.closes_at, circle.zone) if open_round is not None else None
+    return CircleDetails(circle, members, last, next_round_text(circle, rules.next_check_in(circle, now)), open_until)

@@ -166,6 +166,27 @@ class SlackGateway:
                 return str(message["ts"])
         return None
 
+    def find_reply_by_metadata(
+        self, channel: str, thread_ts: str, event_type: str, payload: dict[str, Any]
+    ) -> str | None:
+        """The ts of a reply in a thread whose metadata carries `payload` (else None).
+
+        conversations.replies may be Tier 1 for some apps: call it only when a post may have been made.
+        """
+        try:
+            replies = self.client.conversations_replies(
+                channel=channel, ts=thread_ts, limit=200, include_all_metadata=True
+            )
+        except _CALL_ERRORS as error:
+            log.warning("thread check failed channel=%s error=%s", channel, error_code(error))
+            return None
+        for message in replies.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            found = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == event_type and all(found.get(k) == v for k, v in payload.items()):
+                return str(message["ts"])
+        return None
+
     def channel_info(self, channel: str) -> Message | Failed:
         try:
             return dict(self.client.conversations_info(channel=channel)["channel"])

@@ -111,7 +111,8 @@ def test_circle_form_errors_then_a_check_in_answered_and_the_week_run(sandbox: S
     accepted = sandbox.act("submit", user=DANA, view_id=modal["id"], values=form_values(modal["view"]))
     assert accepted == {"ok": True, "errors": {}}
     assert sandbox.state(DANA, ENG)["modal"] is None
-    sandbox.wait_for_message(DANA, "D0DANA", lambda m: "Testing guild" in m["text"] and "created" in m["text"])
+    sandbox.wait_for_message(DANA, ENG, lambda m: m["ephemeral"] and "Testing guild” created" in m["text"])
+    sandbox.wait_for_message(DANA, ENG, lambda m: m["is_app"] and "Join" in blocks_text(m))  # the announcement
     sandbox.act("send", user=ELI, channel=ENG, text="/circle join Testing guild")
     sandbox.wait_for_message(ELI, ENG, lambda m: m["ephemeral"] and "You joined “Testing guild”" in blocks_text(m))
 

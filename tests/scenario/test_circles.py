@@ -107,8 +107,11 @@ def test_creating_a_circle_by_modal(sender: SlackSender, slack: SlackDouble, db:
         "09:00",
     )
     assert members == {"U1", "U2", "U3"}
-    created = [p for p in slack.posts() if p["channel"] == "U1" and "created" in p["text"]]
-    assert "every Monday at 09:00 Europe/Berlin" in created[0]["text"] and "next 2026-11-30 09:00" in created[0]["text"]
+    # Confirmed where the command ran, times in each reader's own zone (Berlin as the fallback).
+    [created] = [c for c in slack.calls_to("chat.postEphemeral") if c["user"] == "U1" and "created" in c["text"]]
+    assert created["channel"] == "C1"
+    assert "every Monday at 09:00 Europe/Berlin" in created["text"]
+    assert "next <!date^1796025600^{date_short_pretty} {time}|2026-11-30 09:00 Europe/Berlin>" in created["text"]
     listing = circle_cmd(sender, "list", user="U4")
     assert "Rust learners" in listing and "3 members" in listing
 
@@ -163,7 +166,7 @@ def test_a_whole_round(
     answer(sender, slack, "U2", round_.id, "Lifetimes and borrowing", "Async traits", "")  # an edit
     replies = [m for m in slack.channels["C1"].messages if m.get("thread_ts") == round_.thread_ts]
     assert len(replies) == 1 and "Lifetimes and borrowing" in str(replies[0]["blocks"])
-    assert len(slack.calls_to("chat.update")) == 1
+    assert len([c for c in slack.calls_to("chat.update") if c["channel"] == "C1"]) == 1
 
     clock.advance(hours=4)  # the reminder
     assert circle_runner.run_due().reminded == 1
@@ -293,7 +296,7 @@ def test_info_shows_members_streaks_and_last_answers(
 
     info = circle_cmd(sender, "info rust learners", user="U4")
 
-    assert "<@U2> — streak 0 · last answer 2026-11-30" in info
+    assert "<@U2> — streak 0 · last answer <!date^1796025600^{date_short_pretty}|2026-11-30>" in info
     assert "<@U3> — streak 0 · last answer not yet" in info
     assert "every Monday at 09:00 Europe/Berlin" in info
 
@@ -333,7 +336,9 @@ def test_owner_edits_the_circle_in_the_same_form(
     with db.snapshot() as session:
         circle = session.scalars(select(Circle)).one()
     assert (circle.at_time, circle.cadence, circle.weekday, circle.name) == ("17:30", "biweekly", 4, "Rust learners")
-    assert "updated: every other Friday at 17:30 Europe/Berlin" in dms_to(slack, "U1")[-1]["text"]
+    [updated] = [c for c in slack.calls_to("chat.postEphemeral") if "updated" in c["text"]]
+    assert (updated["channel"], updated["user"]) == ("C1", "U1")
+    assert "updated: every other Friday at 17:30 Europe/Berlin" in updated["text"]
 
 
 def test_a_large_circle_looks_people_up_in_pages_not_one_by_one(

@@ -1,7 +1,7 @@
 """Mentoring profiles and their skills (issue #10).
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0011"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

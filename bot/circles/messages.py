@@ -1,0 +1,203 @@
+"""What circles say: channel posts, DMs, list and info, and the answers to /circle.
+
+Times are Slack dates (`<!date^…>`): each reader sees them in their own time zone and locale; the
+fallback (old clients, notifications) is the circle's own local time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.cadence import format_local
+from bot.circles.rules import questions_of, schedule_of, stuck_question
+from bot.kit import MAX_BUTTON_TEXT, Block, context, fallback_text, header, mrkdwn_section, plain, usage_blocks
+from bot.text import escape_mrkdwn, truncate_escaped
+from storage.models import Circle, CircleMember, CircleRound
+
+CHECKIN_ACTION = "circle_checkin"
+JOIN_ACTION = "circle_join"
+CELEBRATED_STREAK = 3
+ANNOUNCED_EVENT = "peerlearn_circle_announced"
+ANSWERED_EVENT = "peerlearn_checkin_answered"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def when(moment: datetime, zone: str) -> str:
+    """A moment as each reader's own day and time, e.g. "Monday, Nov 30 9:00 AM" or "today 9:00"."""
+    try:
+        fallback = format_local(moment, zone)
+    except (ValueError, KeyError):  # an unknown zone in a row written before the bounds
+        fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def day(moment: datetime) -> str:
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}}|{moment:%Y-%m-%d}>"
+
+
+def _name(circle: Circle) -> str:
+    return truncate_escaped(circle.name, 80)
+
+
+def schedule_text(circle: Circle) -> str:
+    cadence = schedule_of(circle)
+    return cadence.describe() if cadence else "settings need fixing (`/circle edit`)"
+
+
+def next_round_text(circle: Circle, next_at: datetime | None) -> str:
+    if circle.paused_reason:
+        return f"paused ({escape_mrkdwn(circle.paused_reason)})"
+    return "not scheduled" if next_at is None else f"next {when(next_at, circle.zone)}"
+
+
+def round_header(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
+    title = f"{circle.name} check-in — {format_local(round_.due_at, circle.zone)[:10]}"
+    closes = when(round_.closes_at, circle.zone)
+    blocks = [
+        header(title),
+        context(f"Members got a DM with the questions; answers arrive in this thread until {closes}."),
+    ]
+    return fallback_text(title), blocks
+
+
+def _checkin_button(round_: CircleRound, label: str, primary: bool) -> Block:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": CHECKIN_ACTION,
+        "text": plain(label, MAX_BUTTON_TEXT),
+        "value": str(round_.id),
+    }
+    if primary:
+        button["style"] = "primary"
+    return {"type": "actions", "block_id": "checkin", "elements": [button]}
+
+
+def checkin_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
+    questions = "\n".join(f"• {truncate_escaped(q, 150)}" for q in questions_of(circle))
+    until = when(round_.closes_at, circle.zone)
+    blocks = [
+        mrkdwn_section(f":wave: Time for the *{_name(circle)}* check-in (until {until}).\n{questions}"),
+        _checkin_button(round_, "Check in", primary=True),
+    ]
+    return fallback_text(f"Time for the {circle.name} check-in"), blocks
+
+
+def reminder_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
+    closes = when(round_.closes_at, circle.zone)
+    reminder = f":alarm_clock: A gentle reminder: the *{_name(circle)}* check-in closes {closes}."
+    blocks = [mrkdwn_section(reminder), _checkin_button(round_, "Check in", primary=True)]
+    return fallback_text(f"Reminder: the {circle.name} check-in"), blocks
+
+
+def checked_in_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
+    """The invitation once answered: clicking again edits the answers."""
+    until = when(round_.closes_at, circle.zone)
+    line = f":white_check_mark: Checked in to *{_name(circle)}* — edit your answers until {until}."
+    blocks = [mrkdwn_section(line), _checkin_button(round_, "Edit answers", primary=False)]
+    return fallback_text(f"✓ Checked in to {circle.name} — edit your answers"), blocks
+
+
+def answer_reply(circle: Circle, user_id: str, answers: list[str]) -> tuple[str, list[Block]]:
+    blocks: list[Block] = [context(f"*<@{user_id}>* checked in")]
+    for question, answer in zip(questions_of(circle), answers, strict=False):
+        if answer:
+            section = mrkdwn_section(f"*{truncate_escaped(question, 150)}*\n{truncate_escaped(answer, 2700)}")
+            section["text"]["verbatim"] = True
+            blocks.append(section)
+    return fallback_text(f"Check-in from a circle member: {' / '.join(a for a in answers if a)}"), blocks
+
+
+def round_summary(
+    circle: Circle, invited: list[str], answers: dict[str, list[str]], streaks: dict[str, int]
+) -> tuple[str, list[Block]]:
+    if not answers:
+        line = f"Check-in closed: nobody checked in this time ({len(invited)} invited). See you next round!"
+        return line, [mrkdwn_section(line)]
+    blocks: list[Block] = [
+        mrkdwn_section(f":white_check_mark: Check-in closed: *{len(answers)} of {len(invited)}* checked in.")
+    ]
+    stuck_index = stuck_question(questions_of(circle))
+    if stuck_index is not None:
+        asks = [
+            f"• <@{user}>: {truncate_escaped(given[stuck_index], 300)}"
+            for user, given in answers.items()
+            if stuck_index < len(given) and given[stuck_index]
+        ]
+        if asks:
+            blocks.append(mrkdwn_section("*Can you help?*\n" + "\n".join(asks[:8])))
+    celebrated = [f"<@{user}> {streak} in a row" for user, streak in streaks.items() if streak >= CELEBRATED_STREAK]
+    if celebrated:
+        blocks.append(mrkdwn_section(":fire: *Streaks*: " + ", ".join(celebrated[:20])))
+    return fallback_text(f"Check-in closed: {len(answers)} of {len(invited)} checked in"), blocks
+
+
+def announcement(circle: Circle, next_at: datetime | None) -> tuple[str, list[Block]]:
+    """The new circle, shown in its channel with a button to join."""
+    about = f"\n{truncate_escaped(circle.description, 500)}" if circle.description else ""
+    line = (
+        f":seedling: <@{circle.owner_id}> started the learning circle *{_name(circle)}*: check-ins "
+        f"{schedule_text(circle)}, {next_round_text(circle, next_at)}.{about}"
+    )
+    section = mrkdwn_section(line)
+    section["text"]["verbatim"] = True
+    button = {
+        "type": "button",
+        "action_id": JOIN_ACTION,
+        "text": plain("Join", MAX_BUTTON_TEXT),
+        "style": "primary",
+        "value": str(circle.id),
+    }
+    blocks = [section, {"type": "actions", "block_id": "join", "elements": [button]}]
+    return fallback_text(f"New learning circle: {circle.name}"), blocks
+
+
+def circle_list(rows: list[tuple[Circle, int, str]]) -> list[Block]:
+    if not rows:
+        return [mrkdwn_section("No learning circles yet. Start one: `/circle create &lt;name&gt;`.")]
+    lines = [
+        f"*{_name(c)}* — {plural(count, 'member')} · <#{c.channel_id}> · {schedule_text(c)} · {next_round}"
+        for c, count, next_round in rows
+    ]
+    blocks: list[Block] = [header("Learning circles")]
+    for start in range(0, min(len(lines), 45 * 15), 15):
+        blocks.append(mrkdwn_section("\n".join(lines[start : start + 15])))
+    return blocks
+
+
+def circle_info(
+    circle: Circle, members: list[CircleMember], last: dict[str, datetime], next_round: str, open_until: str | None
+) -> list[Block]:
+    about = f"\n{truncate_escaped(circle.description, 500)}" if circle.description else ""
+    now_open = f" · check-in open until {open_until}" if open_until else ""
+    facts = f"<#{circle.channel_id}> · {schedule_text(circle)} · owner <@{circle.owner_id}> · {next_round}{now_open}"
+    lines = []
+    for membership in members:
+        answered = last.get(membership.user_id)
+        shown = day(answered) if answered else "not yet"
+        paused = f" · sitting out {plural(membership.skip_rounds, 'round')}" if membership.skip_rounds else ""
+        lines.append(f"<@{membership.user_id}> — streak {membership.streak} · last answer {shown}{paused}")
+    top = mrkdwn_section(f"{facts}{about}")
+    top["text"]["verbatim"] = True
+    blocks: list[Block] = [header(circle.name), top]
+    for start in range(0, min(len(lines), 40 * 25), 25):
+        blocks.append(mrkdwn_section("\n".join(lines[start : start + 25])))
+    return blocks
+
+
+def circle_help(problem: str | None = None) -> list[Block]:
+    usage = "\n".join(
+        [
+            "*Learning circles* — small groups that check in on a schedule.",
+            "• `/circle create Rust learners` — set one up (a form opens)",
+            "• `/circle join Rust learners` · `/circle leave Rust learners`",
+            "• `/circle list` · `/circle info Rust learners`",
+            "• `/circle pause Rust learners 2` — sit out the next 2 rounds (default 1)",
+            "• Owner or admin: `/circle checkin Rust learners now` · `/circle edit Rust learners` · "
+            "`/circle archive Rust learners`",
+        ]
+    )
+    return usage_blocks(usage, problem)
