@@ -163,7 +163,7 @@ def test_context_cuts_long_parts_to_3000() -> None:
 
 def test_mrkdwn_section_cuts_to_3000() -> None:
     assert len(mrkdwn_section("m" * 4000)["text"]["text"]) == 3000
-    assert mrkdwn_section("*ok*")["text"] == {"type": "mrkdwn", "text": "*ok*"}
+    assert mrkdwn_section("*ok*")["text"] == {"type": "mrkdwn", "text": "*ok*", "verbatim": True}
 
 
 def test_plain_cuts_to_its_limit() -> None:
@@ -207,7 +207,7 @@ def test_user_text_excerpt_is_escaped_and_cut() -> None:
 
 def test_user_text_sections_of_short_text_is_one_escaped_section() -> None:
     assert user_text_sections("Use <b> & </b>") == [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; &amp; &lt;/b&gt;"}}
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; &amp; &lt;/b&gt;", "verbatim": True}}
     ]
 
 
@@ -261,11 +261,16 @@ def test_tip_post_shows_author_text_tags_and_how_to_vote() -> None:
     fallback, blocks = tip_post(make_tip(text="Use <b> tags & #git", tags="git sql"), "bulb")
     assert fallback == "Tip from a colleague: Use &lt;b&gt; tags &amp; #git"
     assert blocks == [
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": ":bulb: *Tip #42* from <@U123ABC>"}]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; tags &amp; #git"}},
         {
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": "React to this message if it helped you · `#git` `#sql`"}],
+            "elements": [{"type": "mrkdwn", "text": ":bulb: *Tip #42* from <@U123ABC>", "verbatim": True}],
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; tags &amp; #git", "verbatim": True}},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": "React to this message if it helped you · `#git` `#sql`", "verbatim": True}
+            ],
         },
     ]
 
@@ -297,7 +302,7 @@ def test_tip_post_with_hundreds_of_tags_keeps_the_footer_within_limits() -> None
 
 def test_tip_line_is_an_excerpt_and_its_facts() -> None:
     section, facts = tip_line(make_tip(text="short & sweet", tags="git sql", helpful_count=1))
-    assert section == {"type": "section", "text": {"type": "mrkdwn", "text": "short &amp; sweet"}}
+    assert section == {"type": "section", "text": {"type": "mrkdwn", "text": "short &amp; sweet", "verbatim": True}}
     assert facts["elements"][0]["text"] == (
         "#42 · <@U123ABC> · <!date^1715938200^{date_short}|2024-05-17> · 1 found it helpful"
         " · `#git` `#sql` · <https://acme.slack.com/archives/C1/p1700000000000100|view post>"
@@ -350,8 +355,9 @@ def test_search_results_header_and_empty_message_stay_within_limits(query: str) 
     heading = blocks[0]["text"]["text"]
     assert heading.startswith("Tips matching “")
     assert heading == f"Tips matching “{query}”" or heading.endswith("…")
-    assert_inert(blocks[1]["text"]["text"])
-    assert blocks[1]["text"]["text"].startswith("No tips match *" + escape_mrkdwn(query[:5]))
+    # Plain text, never parsed: the query shows as typed, `*`, `<!channel>` and all.
+    assert blocks[1]["text"]["type"] == "plain_text"
+    assert blocks[1]["text"]["text"].startswith("No tips match “" + query[:5])
 
 
 def test_search_results_header_shows_the_query_as_typed() -> None:
@@ -393,11 +399,8 @@ def test_my_tips_without_tips_has_no_empty_context() -> None:
 
 @pytest.mark.parametrize(
     ("blocks", "shown"),
-    [
-        (search_results("docker", []), "`/tip &lt;what you learned&gt;`"),
-        (my_tips([], total=0), "`/tip &lt;something you learned this week&gt;`"),
-    ],
-    ids=["search", "mine"],
+    [(my_tips([], total=0), "`/tip &lt;something you learned this week&gt;`")],
+    ids=["mine"],
 )
 def test_empty_lists_show_the_usage_placeholder_with_its_angle_brackets(
     blocks: list[dict[str, Any]], shown: str
@@ -405,6 +408,14 @@ def test_empty_lists_show_the_usage_placeholder_with_its_angle_brackets(
     empty = blocks[-1]["text"]["text"]
     assert shown in empty
     assert "<" not in empty
+
+
+@pytest.mark.parametrize("query", ["*bold*", "_it_", "~gone~", "`code`", "a < b & c"])
+def test_an_empty_search_shows_the_query_and_the_placeholder_as_typed(query: str) -> None:
+    # issue #9 §7: plain text is never read as formatting, so `*docker*` is not shown as bold docker.
+    empty = search_results(query, [])[-1]["text"]
+    assert empty["type"] == "plain_text"
+    assert f"“{query}”" in empty["text"] and "/tip <what you learned>" in empty["text"]
 
 
 def test_help_blocks_lead_with_the_problem() -> None:

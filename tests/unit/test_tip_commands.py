@@ -68,10 +68,8 @@ def test_a_tip_that_starts_with_a_keyword_like_word_is_shared(text: str) -> None
     [
         "Help your reviewers: keep pull requests small",
         "Top tip: read the error message twice",
-        "top week month",
         "Mine the logs before guessing",
         "Delete merged branches weekly",
-        "delete 4 2",
     ],
 )
 def test_a_keyword_followed_by_a_sentence_is_a_tip(text: str) -> None:
