@@ -75,8 +75,16 @@ def register(app: App, deps: Deps) -> None:
             return
         team_id, event_id = str(context.team_id), body.get("event_id")
         user_id, channel_id, ts, reaction = event["user"], item["channel"], item["ts"], event["reaction"]
+        key = request_key(body)
         if tip_service.react(
-            deps, team_id=team_id, event_id=event_id, channel_id=channel_id, ts=ts, user_id=user_id, reaction=reaction
+            deps,
+            team_id=team_id,
+            event_id=event_id,
+            channel_id=channel_id,
+            ts=ts,
+            user_id=user_id,
+            reaction=reaction,
+            request_key=key,
         ):
             return
         if _emoji_name(reaction) != emoji:
@@ -95,7 +103,7 @@ def register(app: App, deps: Deps) -> None:
                 message=message,
                 saved_by_id=user_id,
                 source="reaction",
-                request_key=request_key(body),
+                request_key=key,
                 event_id=event_id,
                 reaction=reaction,
             )

@@ -206,12 +206,24 @@ def save_message(
 
 
 def react(
-    deps: Services, *, team_id: str, event_id: str | None, channel_id: str, ts: str, user_id: str, reaction: str
+    deps: Services,
+    *,
+    team_id: str,
+    event_id: str | None,
+    channel_id: str,
+    ts: str,
+    user_id: str,
+    reaction: str,
+    request_key: str | None = None,
 ) -> bool:
-    """A reaction on a tip's message; True when it was one (and this delivery is new)."""
+    """A reaction on a tip's message; True when it was one (and this delivery is new).
+
+    False too when this very delivery made the message a tip (a rerun of its capture), so the
+    capture runs again and finishes what it had not.
+    """
     with deps.db.transaction() as session:
         tip = tips.tip_for_message(session, team_id, channel_id, ts)
-        if tip is None:
+        if tip is None or (request_key is not None and tip.request_key == request_key):
             return False
         if not tips.first_delivery(session, team_id, event_id):
             return True
