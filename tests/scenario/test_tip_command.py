@@ -83,7 +83,8 @@ def test_private_channel_saves_the_tip_and_explains(sender: SlackSender, slack: 
     assert "is saved" in reply["text"] and "/invite @Peerlearn" in reply["text"]
     assert reply.get("response_type", "ephemeral") == "ephemeral"
     tip = only_tip(db)
-    assert tip.text == "Private wisdom stays in the team" and tip.channel_id is None and tip.origin_channel_id == "CPRIV"
+    assert tip.text == "Private wisdom stays in the team"
+    assert tip.channel_id is None and tip.origin_channel_id == "CPRIV"
 
 
 def test_archived_channel_keeps_the_tip_and_says_why(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
