@@ -56,13 +56,15 @@ def _request(command: dict[str, Any]) -> TipCommand:
     return parse_tip_command(slack_to_plain(command.get("text") or ""))
 
 
-def _shared_note(tip_id: int, private: bool) -> str | None:
-    """What the author hears once a tip is posted: nothing in a public channel (the post says it)."""
-    if not private:
-        return None
-    return f":bulb: Shared as tip #{tip_id}. This conversation is private, but {EVERYONE_SEES_HERE} " + (
-        f"`/tip delete {tip_id}` takes it back."
-    )
+def _share_answer(shared: tip_service.Shared, private: bool) -> str | None:
+    """What the author hears after a share: nothing when a public channel shows the post; for a
+    private conversation, that the tip is searchable by the whole workspace, and how to take it back."""
+    tip_id = shared.tip.id
+    consent = f"This conversation is private, but {EVERYONE_SEES_HERE} `/tip delete {tip_id}` takes it back."
+    if isinstance(shared.post, Failed):
+        failed = tip_saved_not_posted(tip_id, shared.post.error)
+        return f"{failed} {consent}" if private else failed
+    return f":bulb: Shared as tip #{tip_id}. {consent}" if private else None
 
 
 def register(app: App, deps: Deps) -> None:
@@ -116,10 +118,8 @@ def register(app: App, deps: Deps) -> None:
                     source="command",
                     request_key=request_key(body),
                 )
-                if isinstance(shared.post, Failed):
-                    respond(tip_saved_not_posted(shared.tip.id, shared.post.error))
-                elif note := _shared_note(shared.tip.id, tips.looks_private(channel_id, body.get("channel_name"))):
-                    respond(note)
+                if answer := _share_answer(shared, tips.looks_private(channel_id, body.get("channel_name"))):
+                    respond(answer)
             case DeleteTip(tip_id=tip_id):
                 try:
                     tip_service.delete(
@@ -158,11 +158,8 @@ def register(app: App, deps: Deps) -> None:
             source="command",
             request_key=request_key(body),
         )
-        if isinstance(shared.post, Failed):
-            respond(tip_saved_not_posted(shared.tip.id, shared.post.error), replace_original=True)
-            return
-        note = _shared_note(shared.tip.id, tips.looks_private(channel_id, (body.get("channel") or {}).get("name")))
-        respond(note or f":bulb: Shared as tip #{shared.tip.id}.", replace_original=True)
+        answer = _share_answer(shared, tips.looks_private(channel_id, (body.get("channel") or {}).get("name")))
+        respond(answer or f":bulb: Shared as tip #{shared.tip.id}.", replace_original=True)
 
     app.action(SHARE_ANYWAY)(ack=acknowledge, lazy=[after_ack(deps, share_anyway)])
 

@@ -26,11 +26,15 @@ from bot.text import escape_mrkdwn, extract_tags
 from bot.tips.blocks import (
     COMPOSE_CALLBACK,
     compose_modal,
+    compose_origin,
     help_blocks,
     my_tips,
+    plural,
     search_results,
+    suggestion_blocks,
     tip_line,
     tip_post,
+    too_short_blocks,
     top_tips,
 )
 from sandbox.block_kit import block_kit_problems, view_problems
@@ -451,3 +455,50 @@ def test_compose_modal_preselects_the_channel_it_was_opened_in() -> None:
     select = compose_modal("C0123ABCD")["blocks"][2]["element"]
     assert select["initial_conversation"] == "C0123ABCD"
     assert "initial_conversation" not in compose_modal(None)["blocks"][2]["element"]
+
+
+# -- issue #9 §6/§7: verbatim user text, one usage line, asking before sharing, the prefilled form --
+
+
+def test_every_mrkdwn_text_the_kit_makes_is_verbatim() -> None:
+    # Slack would otherwise auto-link URLs and turn "@here" or "#channel" that people typed into live ones.
+    blocks = [mrkdwn_section("x"), *user_text_sections("@here see https://x.test"), context("a", "b")]
+    objects = [obj for obj in text_objects(blocks) if obj["type"] == "mrkdwn"]
+    assert len(objects) == 4 and all(obj["verbatim"] is True for obj in objects)
+
+
+def test_a_problem_with_its_usage_line_shows_only_that_line() -> None:
+    blocks = help_blocks("Give the tip's number", "`/tip delete 42` — delete your tip #42")
+    assert [b["text"]["text"] for b in blocks] == [
+        ":warning: Give the tip's number",
+        "Usage: `/tip delete 42` — delete your tip #42",
+    ]
+
+
+@pytest.mark.parametrize(("count", "said"), [(0, "0 tips"), (1, "1 tip"), (2, "2 tips")])
+def test_plural_agrees_with_its_count(count: int, said: str) -> None:
+    assert plural(count, "tip") == said
+
+
+def test_asking_before_sharing_stays_within_limits_and_drops_a_button_that_cannot_hold_the_text() -> None:
+    fits = suggestion_blocks("s" * 2000, "/tip search " + "s" * 2000)
+    assert_message_within_limits(fits)
+    assert len(fits) == 2
+    assert fits[1]["elements"][0]["value"] == "s" * 2000
+    assert len(too_short_blocks("t" * 2001)) == 1  # no button that would cut the text short
+    assert_inert(suggestion_blocks("<!channel> x", "/tip search <!channel> `x`")[0]["text"]["text"])
+
+
+def test_the_prefilled_composer_keeps_every_word_and_stays_valid() -> None:
+    text = "word " * 1500
+    view = compose_modal("C1", text.strip())
+    assert view_problems(view) == []
+    field = next(b for b in view["blocks"] if b.get("block_id") == "text")["element"]
+    overflow = " ".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
+    assert (field["initial_value"] + " " + overflow).split() == text.split()
+
+
+@pytest.mark.parametrize("metadata", ["", "not json", "[1]", '{"origin_channel_id": 5}', json.dumps({"x": 1})])
+def test_the_composer_origin_is_read_strictly(metadata: str) -> None:
+    assert compose_origin({"private_metadata": metadata}) is None
+    assert compose_origin({"private_metadata": json.dumps({"origin_channel_id": "C1"})}) == "C1"
