@@ -1,4 +1,9 @@
-"""Block Kit primitives that never exceed Slack's limits (Slack answers `invalid_blocks` past them)."""
+"""Block Kit primitives that never exceed Slack's limits (Slack answers `invalid_blocks` past them).
+
+Every mrkdwn text object made here is `verbatim`: Slack then leaves what people wrote as written
+(no auto-linked URLs, no `@here` or `#channel` turned live). Markup that Peerlearn writes itself
+(`<@U1>`, `<#C1>`, `<url|label>`, `<!date^…>`) still renders.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +24,19 @@ MAX_OPTION_TEXT = 75
 MAX_FALLBACK_TEXT = 3000  # well under chat.postMessage's 40k; notifications show a line anyway
 
 
-def mrkdwn_section(mrkdwn: str) -> Block:
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object of already-escaped text, verbatim (see the module's docstring)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def mrkdwn_section(mrkdwn_text: str) -> Block:
     """A section of already-escaped mrkdwn, cut to the section limit."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(mrkdwn, MAX_SECTION_TEXT)}}
+    return {"type": "section", "text": mrkdwn(truncate(mrkdwn_text, MAX_SECTION_TEXT))}
+
+
+def plain_section(text: str) -> Block:
+    """A section of plain text, shown exactly as typed (`*`, `_`, `~`, backticks and all)."""
+    return {"type": "section", "text": {"type": "plain_text", "text": truncate(text, MAX_SECTION_TEXT), "emoji": False}}
 
 
 def user_text_sections(text: str, max_sections: int = 12) -> list[Block]:
@@ -44,7 +59,7 @@ def user_text_sections(text: str, max_sections: int = 12) -> list[Block]:
             if amp != -1 and ";" not in window[amp:cut]:
                 cut = amp  # never split an entity such as &amp;
             chunk, remaining = remaining[:cut], remaining[cut:].lstrip()
-        sections.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+        sections.append({"type": "section", "text": mrkdwn(chunk)})
     return sections
 
 
@@ -59,8 +74,8 @@ def header(plain: str) -> Block:
     }
 
 
-def context(*mrkdwn: str) -> Block:
-    elements = [{"type": "mrkdwn", "text": truncate(text, MAX_SECTION_TEXT)} for text in mrkdwn if text]
+def context(*texts: str) -> Block:
+    elements = [mrkdwn(truncate(text, MAX_SECTION_TEXT)) for text in texts if text]
     return {"type": "context", "elements": elements[:MAX_CONTEXT_ELEMENTS]}
 
 

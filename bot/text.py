@@ -12,7 +12,13 @@ import re
 from collections.abc import Callable
 
 _MARKUP = re.compile(r"<([^<>]*)>")
-_TAG = re.compile(r"(?<![\w#&])#([A-Za-z0-9][\w-]{0,49})")
+# A tag starts with a letter or digit of any script (`#日本語`, `#über-tag`) and may go on with
+# letters, digits, `_`, `-`, `+` (`#c++`) and inner dots (`#node.js`, but not a sentence's full stop).
+_TAG = re.compile(r"(?<![\w#&])#([^\W_][\w+-]*(?:\.[\w+-]+)*)")
+MAX_TAG_LENGTH = 50
+# C0/C1 controls (NUL included) and lone surrogates: PostgreSQL refuses NUL in text and no database
+# stores a lone surrogate as UTF-8; none of them is anything a reader sees. Newline and tab stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _WORD = re.compile(r"\w+")
 
 UserName = Callable[[str], str | None]
@@ -48,11 +54,17 @@ def slack_to_plain(text: str, user_name: UserName | None = None) -> str:
     return plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 
 
+def without_control_characters(text: str) -> str:
+    """`text` without NUL and other control characters (newline and tab kept; CRLF read as a newline)."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def extract_tags(text: str) -> list[str]:
-    """`#words` in order of first appearance, lower-cased, without duplicates."""
+    """`#words` in order of first appearance, lower-cased, without duplicates, at most 50 characters."""
     seen: dict[str, None] = {}
     for match in _TAG.finditer(text):
-        seen.setdefault(match.group(1).lower(), None)
+        tag = match.group(1).lower()[:MAX_TAG_LENGTH].rstrip(".-")
+        seen.setdefault(tag, None)
     return list(seen)
 
 

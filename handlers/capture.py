@@ -8,6 +8,7 @@ from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 
 from bot.slack.gateway import Failed
+from bot.slack.requests import request_key
 from bot.tips import service as tip_service
 from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack
@@ -19,20 +20,35 @@ def _emoji_name(reaction: str) -> str:
     return reaction.split("::", 1)[0]  # "+1::skin-tone-2" is still "+1"
 
 
+def _saved_note(emoji: str, saved: tip_service.Saved, user_id: str) -> str:
+    """The confirmation: whose message became which tip, and for a private one, who can now find it."""
+    tip = saved.tip
+    if not saved.private:
+        return f":{emoji}: Saved <@{tip.author_id}>'s message as tip #{tip.id}."
+    whose = "your" if tip.author_id == user_id else f"<@{tip.author_id}>'s"
+    return (
+        f":{emoji}: Saved {whose} message as tip #{tip.id}. It comes from a private conversation, and tips are "
+        f"searchable by everyone in the workspace: `/tip delete {tip.id}` takes it back."
+    )
+
+
 def register(app: App, deps: Deps) -> None:
     emoji = deps.tip_emoji
 
     def save_as_tip(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         assert respond is not None, "message shortcuts carry a response_url"
-        channel_id, message, user_id = body["channel"]["id"], body["message"], body["user"]["id"]
+        channel, message, user_id = body["channel"], body["message"], body["user"]["id"]
+        channel_id = channel["id"]
         try:
             saved = tip_service.save_message(
                 deps,
                 team_id=str(context.team_id),
                 channel_id=channel_id,
+                channel_name=channel.get("name"),
                 message=message,
                 saved_by_id=user_id,
                 source="shortcut",
+                request_key=request_key(body),
             )
         except tip_service.CannotSave as refused:
             respond(str(refused))
@@ -42,13 +58,13 @@ def register(app: App, deps: Deps) -> None:
             respond(f"That message is already tip #{saved.tip.id}.")
             return
         marked = deps.slack.add_reaction(channel_id, message["ts"], emoji)
-        note = (
-            ""
-            if marked is None
-            else " I couldn't mark the message, so reactions on it won't count as votes until you invite me"
-            " to the channel (`/invite @Peerlearn`)."
-        )
-        respond(f":{emoji}: Saved <@{saved.tip.author_id}>'s message as tip #{saved.tip.id}.{note}")
+        note = ""
+        if marked is not None and not channel_id.startswith("D"):  # a DM can't take me in
+            note = (
+                " I couldn't mark the message, so reactions on it won't count as votes until you invite me"
+                " to the channel (`/invite @Peerlearn`)."
+            )
+        respond(_saved_note(emoji, saved, user_id) + note)
 
     app.shortcut(SAVE_AS_TIP)(ack=acknowledge, lazy=[after_ack(deps, save_as_tip)])
 
@@ -59,8 +75,16 @@ def register(app: App, deps: Deps) -> None:
             return
         team_id, event_id = str(context.team_id), body.get("event_id")
         user_id, channel_id, ts, reaction = event["user"], item["channel"], item["ts"], event["reaction"]
+        key = request_key(body)
         if tip_service.react(
-            deps, team_id=team_id, event_id=event_id, channel_id=channel_id, ts=ts, user_id=user_id, reaction=reaction
+            deps,
+            team_id=team_id,
+            event_id=event_id,
+            channel_id=channel_id,
+            ts=ts,
+            user_id=user_id,
+            reaction=reaction,
+            request_key=key,
         ):
             return
         if _emoji_name(reaction) != emoji:
@@ -79,6 +103,7 @@ def register(app: App, deps: Deps) -> None:
                 message=message,
                 saved_by_id=user_id,
                 source="reaction",
+                request_key=key,
                 event_id=event_id,
                 reaction=reaction,
             )
@@ -86,11 +111,7 @@ def register(app: App, deps: Deps) -> None:
             deps.slack.tell(user_id, str(refused), channel=channel_id)
             return
         if saved is not None and saved.created:
-            deps.slack.tell(
-                user_id,
-                f":{emoji}: Saved <@{saved.tip.author_id}>'s message as tip #{saved.tip.id}.",
-                channel=channel_id,
-            )
+            deps.slack.tell(user_id, _saved_note(emoji, saved, user_id), channel=channel_id)
 
     app.event("reaction_added")(ack=acknowledge, lazy=[after_ack(deps, reaction_added)])
 

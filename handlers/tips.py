@@ -1,25 +1,38 @@
-"""/tip and its composer modal.
+"""/tip, its composer modal, and the *Share it as a tip anyway* button.
 
-Each listener is split in two: the ack does only quick work (parse, validate, a small indexed read,
-open a modal while the trigger is fresh) and returns at once; the rest (writes, Slack calls, and the
-searches and rankings that read across the workspace) runs after it, as a lazy listener that a job
-worker runs, so neither a slow Slack nor a slow query delays an acknowledgement.
+Each listener is split in two: the ack does only quick work (parse, validate, open a modal while
+the trigger is fresh) and returns at once; the rest (writes, Slack calls, and the searches and
+rankings that read across the workspace) runs after it, as a lazy listener that a job worker runs,
+so neither a slow Slack nor a slow query delays an acknowledgement. Every effect carries the
+request's key (bot/slack/requests.py), so a job that runs twice makes it once.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Any, assert_never
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
 from bot.notices import tip_saved_not_posted
 from bot.slack.gateway import Failed
+from bot.slack.requests import request_key
 from bot.text import parse_tags, slack_to_plain
 from bot.tips import rules as tips
 from bot.tips import service as tip_service
-from bot.tips.blocks import COMPOSE_CALLBACK, compose_modal, help_blocks, my_tips, search_results, top_tips
+from bot.tips.blocks import (
+    COMPOSE_CALLBACK,
+    EVERYONE_SEES_HERE,
+    SHARE_ANYWAY,
+    compose_modal,
+    compose_origin,
+    help_blocks,
+    my_tips,
+    search_results,
+    suggestion_blocks,
+    too_short_blocks,
+    top_tips,
+)
 from bot.tips.commands import (
     DeleteTip,
     MyTips,
@@ -27,12 +40,15 @@ from bot.tips.commands import (
     SearchTips,
     ShareTip,
     ShowHelp,
+    Suggest,
     TipCommand,
+    TooShort,
     TopTips,
     parse_tip_command,
+    share_anyway_text,
 )
 from handlers.deps import Deps
-from handlers.errors import after_ack
+from handlers.errors import acknowledge, after_ack
 
 
 def _request(command: dict[str, Any]) -> TipCommand:
@@ -40,65 +56,112 @@ def _request(command: dict[str, Any]) -> TipCommand:
     return parse_tip_command(slack_to_plain(command.get("text") or ""))
 
 
+def _share_answer(shared: tip_service.Shared, private: bool) -> str | None:
+    """What the author hears after a share: nothing when a public channel shows the post; for a
+    private conversation, that the tip is searchable by the whole workspace, and how to take it back."""
+    tip_id = shared.tip.id
+    consent = f"This conversation is private, but {EVERYONE_SEES_HERE} `/tip delete {tip_id}` takes it back."
+    if isinstance(shared.post, Failed):
+        failed = tip_saved_not_posted(tip_id, shared.post.error)
+        return f"{failed} {consent}" if private else failed
+    return f":bulb: Shared as tip #{tip_id}. {consent}" if private else None
+
+
 def register(app: App, deps: Deps) -> None:
     def ack_tip(ack: Ack, command: dict[str, Any], context: BoltContext, respond: Respond) -> None:
-        team_id, user_id, channel_id = str(context.team_id), command["user_id"], command["channel_id"]
-        match _request(command):
-            case ShareTip(text=text):
-                try:
-                    tips.draft_tip(text)
-                except tips.TipRejected as rejected:
-                    ack(text=str(rejected), response_type="ephemeral")
-                    return
-                ack()
-            case OpenComposer():
-                ack()
-                if error := deps.slack.open_view(command["trigger_id"], compose_modal(channel_id)):
-                    respond(f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.")
-            case SearchTips() | TopTips():
-                # Answered by the job worker through response_url, usually within a fraction of a
-                # second; an interim "Searching…" would stay above the answer as clutter.
+        match parsed := _request(command):
+            case ShareTip() | SearchTips() | TopTips() | DeleteTip():
+                # Answered by the job worker, usually within a fraction of a second; an interim
+                # "Searching…" would stay above the answer as clutter.
                 ack()
             case MyTips():
-                with deps.db.snapshot() as session:
-                    own, total = tips.mine(session, team_id, user_id)
+                own, total = tip_service.mine(deps, team_id=str(context.team_id), user_id=command["user_id"])
                 ack(text="Your tips", blocks=my_tips(own, total), response_type="ephemeral")
-            case DeleteTip():
+            case OpenComposer(text=""):
                 ack()
-            case ShowHelp(problem=problem):
-                ack(text="How to use /tip", blocks=help_blocks(problem), response_type="ephemeral")
+                if error := deps.slack.open_view(command["trigger_id"], compose_modal(command["channel_id"])):
+                    respond(f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.")
+            case OpenComposer(text=text):
+                # Too long to share as typed: the form opens with it, to trim, and nothing is lost.
+                limit = tips.MAX_TIP_LENGTH
+                too_long = f"That tip is {len(text):,} characters; the limit is {limit:,}. I opened it in a form."
+                ack(text=too_long, response_type="ephemeral")
+                if error := deps.slack.open_view(command["trigger_id"], compose_modal(command["channel_id"], text)):
+                    respond(f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.")
+            case ShowHelp(problem=problem, usage=usage):
+                ack(text="How to use /tip", blocks=help_blocks(problem, usage), response_type="ephemeral")
+            case Suggest(text=text, command=meant):
+                ack(text=f"Did you mean {meant}?", blocks=suggestion_blocks(text, meant), response_type="ephemeral")
+            case TooShort(text=text):
+                ack(text="That's very short for a tip", blocks=too_short_blocks(text), response_type="ephemeral")
+            case _:
+                assert_never(parsed)
 
     def run_tip_command(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         assert respond is not None, "slash commands carry a response_url"
         team_id, user_id, channel_id = str(context.team_id), body["user_id"], body["channel_id"]
-        match _request(body):
+        match parsed := _request(body):
             case SearchTips(query=query):
-                with deps.db.snapshot() as session:
-                    found = tips.search(session, team_id, query)
-                respond(text=f"Tips matching {query}", blocks=search_results(query, found), response_type="ephemeral")
+                found = tip_service.search(deps, team_id=team_id, query=query)
+                blocks = search_results(query, found)
+                respond(text="Tips matching your search", blocks=blocks, response_type="ephemeral")
             case TopTips(window=window):
-                with deps.db.snapshot() as session:
-                    best = tips.top(session, team_id, window, deps.clock())
+                best = tip_service.top(deps, team_id=team_id, window=window)
                 respond(text="Most helpful tips", blocks=top_tips(window, best), response_type="ephemeral")
             case ShareTip(text=text):
-                try:
-                    draft = tips.draft_tip(text)
-                except tips.TipRejected:
-                    return  # already told in the ack
                 shared = tip_service.share(
-                    deps, team_id=team_id, author_id=user_id, draft=draft, channel_id=channel_id, source="command"
+                    deps,
+                    team_id=team_id,
+                    author_id=user_id,
+                    draft=tips.draft_tip(text),
+                    channel_id=channel_id,
+                    source="command",
+                    request_key=request_key(body),
                 )
-                if isinstance(shared.post, Failed):
-                    respond(tip_saved_not_posted(shared.tip.id, shared.post.error))
+                if answer := _share_answer(shared, tips.looks_private(channel_id, body.get("channel_name"))):
+                    respond(answer)
             case DeleteTip(tip_id=tip_id):
                 try:
-                    tip_service.delete(deps, team_id=team_id, tip_id=tip_id, actor_id=user_id)
+                    tip_service.delete(
+                        deps, team_id=team_id, tip_id=tip_id, actor_id=user_id, request_key=request_key(body)
+                    )
                 except (tips.TipNotFound, tips.NotAllowed) as refused:
                     respond(str(refused))
                     return
                 respond(f":wastebasket: Tip #{tip_id} is deleted.")
+            case MyTips() | OpenComposer() | ShowHelp() | Suggest() | TooShort():
+                pass  # answered in the ack
+            case _:
+                assert_never(parsed)
 
     app.command("/tip")(ack=ack_tip, lazy=[after_ack(deps, run_tip_command)])
+
+    def share_anyway(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        assert respond is not None, "buttons on a command's answer carry its response_url"
+        action = (body.get("actions") or [{}])[0]
+        channel_id = (body.get("channel") or {}).get("id")
+        text = share_anyway_text(action.get("value"))
+        if text is None or not isinstance(channel_id, str):
+            respond("That button no longer works. Share your tip with `/tip <what you learned>`.")
+            return
+        try:
+            draft = tips.draft_tip(text)
+        except tips.TipRejected as rejected:
+            respond(str(rejected))
+            return
+        shared = tip_service.share(
+            deps,
+            team_id=str(context.team_id),
+            author_id=str(context.user_id),
+            draft=draft,
+            channel_id=channel_id,
+            source="command",
+            request_key=request_key(body),
+        )
+        answer = _share_answer(shared, tips.looks_private(channel_id, (body.get("channel") or {}).get("name")))
+        respond(answer or f":bulb: Shared as tip #{shared.tip.id}.", replace_original=True)
+
+    app.action(SHARE_ANYWAY)(ack=acknowledge, lazy=[after_ack(deps, share_anyway)])
 
     def ack_compose(ack: Ack, view: dict[str, Any]) -> None:
         values = view["state"]["values"]
@@ -106,7 +169,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             tips.draft_tip(text, parse_tags(values["tags"]["tags"].get("value") or ""))
         except tips.TipRejected as rejected:
-            ack(response_action="errors", errors={"text": str(rejected)[:150]})
+            ack(response_action="errors", errors={rejected.field: str(rejected)[:150]})
             return
         if not values["channel"]["channel"].get("selected_conversation"):
             ack(response_action="errors", errors={"channel": "Pick the channel to share your tip in."})
@@ -127,10 +190,16 @@ def register(app: App, deps: Deps) -> None:
             return
         user_id = str(context.user_id)
         shared = tip_service.share(
-            deps, team_id=str(context.team_id), author_id=user_id, draft=draft, channel_id=channel_id, source="modal"
+            deps,
+            team_id=str(context.team_id),
+            author_id=user_id,
+            draft=draft,
+            channel_id=channel_id,
+            source="modal",
+            request_key=request_key(body),
         )
         if isinstance(shared.post, Failed):
-            origin = json.loads(view.get("private_metadata") or "{}").get("origin_channel_id")
-            deps.slack.tell(user_id, tip_saved_not_posted(shared.tip.id, shared.post.error), channel=origin)
+            note = tip_saved_not_posted(shared.tip.id, shared.post.error)
+            deps.slack.tell(user_id, note, channel=compose_origin(view))
 
     app.view(COMPOSE_CALLBACK)(ack=ack_compose, lazy=[after_ack(deps, share_composed)])

@@ -106,15 +106,36 @@ class Tip(Base):
     permalink: Mapped[str | None] = mapped_column(Text)
     helpful_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The Slack request that made it (bot/slack/requests.py): a rerun of that request's job finds
+    # this tip instead of making a second one, and its post carries the key in its metadata.
+    request_key: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("team_id", "channel_id", "message_ts", name="uq_tips_message"),
+        # A unique index, not a constraint: SQLite adds it without rebuilding the table (and its FTS triggers).
+        Index("uq_tips_request", "team_id", "request_key", unique=True),
         Index("ix_tips_team_created", "team_id", "created_at"),
         Index("ix_tips_team_helpful", "team_id", "helpful_count", "id"),
         Index("ix_tips_team_author", "team_id", "author_id", "created_at"),
         Index("ix_tips_team_channel_helpful", "team_id", "origin_channel_id", "helpful_count", "id"),
         Index("ix_tips_team_channel_created", "team_id", "origin_channel_id", "created_at"),
     )
+
+
+class TipDeletion(Base):
+    """A deleted tip's trace, kept under the request that deleted it: a rerun of that request finds
+    it and finishes the Slack side (taking the post or the mark away) instead of answering "no tip"."""
+
+    __tablename__ = "tip_deletions"
+
+    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tip_id: Mapped[int]
+    source: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str | None] = mapped_column(SlackId)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    deleted_by: Mapped[str] = mapped_column(SlackId)
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TipReaction(Base):

@@ -8,15 +8,21 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Tip, TipReaction, TipVote, utcnow
+from storage.models import Tip, TipDeletion, TipReaction, TipVote, utcnow
 from storage.upsert import insert_if_absent
 
 
-def insert_tip(session: Session, **values: Any) -> Tip:
-    tip = Tip(**values)
-    session.add(tip)
-    session.flush()
-    return tip
+def insert_tip_once(session: Session, **values: Any) -> tuple[Tip, bool]:
+    """The tip made by `values["request_key"]`: inserted now (True), or found from an earlier run (False)."""
+    values = {"helpful_count": 0, "created_at": utcnow(), **values}
+    tip_id = insert_if_absent(session, Tip, values, ["team_id", "request_key"])
+    if tip_id is not None:
+        tip = session.get(Tip, tip_id)
+        assert tip is not None
+        return tip, True
+    existing = tip_for_request(session, values["team_id"], values["request_key"])
+    assert existing is not None, "the insert conflicted on this key"
+    return existing, False
 
 
 def insert_tip_for_message(session: Session, **values: Any) -> Tip | None:
@@ -24,6 +30,32 @@ def insert_tip_for_message(session: Session, **values: Any) -> Tip | None:
     values = {"helpful_count": 0, "created_at": utcnow(), **values}
     tip_id = insert_if_absent(session, Tip, values, ["team_id", "channel_id", "message_ts"])
     return None if tip_id is None else session.get(Tip, tip_id)
+
+
+def tip_for_request(session: Session, team_id: str, request_key: str) -> Tip | None:
+    query = select(Tip).where(Tip.team_id == team_id, Tip.request_key == request_key)
+    return session.scalars(query).first()
+
+
+def deletion_for_request(session: Session, team_id: str, request_key: str) -> TipDeletion | None:
+    return session.get(TipDeletion, (team_id, request_key))
+
+
+def record_deletion(session: Session, tip: Tip, request_key: str, deleted_by: str) -> TipDeletion | None:
+    """Note the deletion under its request, in the deleting transaction; None if that request did it before."""
+    values = {
+        "team_id": tip.team_id,
+        "request_key": request_key,
+        "tip_id": tip.id,
+        "source": tip.source,
+        "channel_id": tip.channel_id,
+        "message_ts": tip.message_ts,
+        "deleted_by": deleted_by,
+        "deleted_at": utcnow(),
+    }
+    if insert_if_absent(session, TipDeletion, values, ["team_id", "request_key"]) is None:
+        return None
+    return session.get(TipDeletion, (tip.team_id, request_key))
 
 
 def get_tip(session: Session, team_id: str, tip_id: int) -> Tip | None:

@@ -50,6 +50,7 @@ class Fault:
     error: str | None = None
     retry_after: int | None = None
     delay: float = 0.0  # answer normally, but only after this many seconds
+    after_effect: bool = False  # with delay: the call takes effect at once, only its answer is late
 
 
 class SlackDouble:
@@ -62,6 +63,7 @@ class SlackDouble:
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
+        self._last_micros = 0
         self._triggers: set[str] = set()
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -161,6 +163,11 @@ class SlackDouble:
     def slow_next(self, method: str, seconds: float) -> None:
         self._faults[method].append(Fault(delay=seconds))
 
+    def answer_late_next(self, method: str, seconds: float) -> None:
+        """The next call takes effect (a post is posted) but is answered only after `seconds`: a
+        client whose timeout is shorter sees a timeout for a call that Slack carried out."""
+        self._faults[method].append(Fault(delay=seconds, after_effect=True))
+
     # -- dispatch ----------------------------------------------------------------------------
     def handle(
         self, method: str, args: dict[str, Any], token: str | None
@@ -168,9 +175,18 @@ class SlackDouble:
         with self._lock:
             self.calls.append(Call(method, args, time.monotonic()))
             fault = self._faults[method].popleft() if self._faults[method] else None
+        if fault is not None and fault.after_effect:
+            answer = self._answer(method, args, token, None)
+            time.sleep(fault.delay)
+            return answer
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
             fault = None
+        return self._answer(method, args, token, fault)
+
+    def _answer(
+        self, method: str, args: dict[str, Any], token: str | None, fault: Fault | None
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
             if fault is not None:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
@@ -195,7 +211,11 @@ class SlackDouble:
                 return 200, {}, {"ok": False, "error": error.code, **error.extra}
 
     def _next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.{next(self._ts):06d}"
+        # Like Slack's: the wall-clock time of the message, in microseconds, always increasing.
+        with self._lock:
+            self._last_micros = max(time.time_ns() // 1000, self._last_micros + 1)
+            micros = self._last_micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _channel(self, channel_id: str | None, *, need_member: bool = True) -> Channel:
         if channel_id and channel_id.startswith(("U", "W")) and channel_id in self.users:

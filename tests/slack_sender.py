@@ -156,7 +156,13 @@ class SlackSender:
         return self.post(urlencode({"payload": json.dumps({**base, **payload})}), "application/x-www-form-urlencoded")
 
     def message_shortcut(
-        self, *, user: str, channel: str, message: dict[str, Any], callback_id: str = "save_as_tip"
+        self,
+        *,
+        user: str,
+        channel: str,
+        message: dict[str, Any],
+        callback_id: str = "save_as_tip",
+        channel_name: str | None = None,  # Slack's: "directmessage" for a DM, "mpdm-…" for a group DM
     ) -> Response:
         return self.interaction(
             {
@@ -165,7 +171,7 @@ class SlackSender:
                 "trigger_id": self.double.trigger_id(),
                 "response_url": self.double.response_url(),
                 "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
-                "channel": {"id": channel, "name": channel.lower()},
+                "channel": {"id": channel, "name": channel_name or channel.lower()},
                 "message_ts": message["ts"],
                 "message": message,
             }

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.pairing.profiles import clean_text
 from bot.text import parse_tags
+from bot.text import without_control_characters as clean_text
 
 MAX_PAUSE_WEEKS = 52
 USAGE = {

@@ -7,12 +7,12 @@ the people who teach `#SQL` and the tips tagged `#sql` alike.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.pairing.people import Level, Person
 from bot.text import parse_tags
+from bot.text import without_control_characters as clean_text
 
 MAX_SKILLS = 10  # per list: enough to say what matters, few enough to read in a DM
 MAX_SKILL_LENGTH = 50
@@ -20,11 +20,6 @@ MAX_TEAM_LENGTH = 80
 MAX_CAPACITY = 5
 MAX_AVOIDED = 20
 _USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
-
-
-def clean_text(text: str) -> str:
-    """Text without NUL or other control and format characters (newlines and tabs kept)."""
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
 
 
 @dataclass(frozen=True)

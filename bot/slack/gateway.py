@@ -150,13 +150,18 @@ class SlackGateway:
             return Failed(error_code(error))
         return Failed("message_not_found")
 
-    def find_by_metadata(self, channel: str, event_type: str, key: str, value: object) -> str | None:
+    def find_by_metadata(
+        self, channel: str, event_type: str, key: str, value: object, *, oldest: float | None = None
+    ) -> str | None:
         """The ts of a message among the channel's latest 100 that carries this metadata (else None).
 
-        No `oldest` bound: it would rest on our clock agreeing with Slack's timestamps.
+        With `oldest`, only messages since then (callers allow for clocks that disagree a little).
         """
+        since = None if oldest is None else f"{max(oldest, 0.0):.6f}"
         try:
-            history = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+            history = self.client.conversations_history(
+                channel=channel, limit=100, include_all_metadata=True, oldest=since
+            )
         except _CALL_ERRORS as error:
             log.warning("history check failed channel=%s error=%s", channel, error_code(error))
             return None

@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 from bot.kit import (
+    MAX_BUTTON_TEXT,
     MAX_MESSAGE_BLOCKS,
     MAX_MODAL_TITLE,
+    MAX_SECTION_TEXT,
     Block,
     context,
     fallback_text,
@@ -15,16 +17,21 @@ from bot.kit import (
     link,
     mrkdwn_section,
     plain,
+    plain_section,
     slack_date,
     usage_blocks,
     user_text_excerpt,
     user_text_sections,
 )
 from bot.text import escape_mrkdwn, truncate
-from bot.tips.rules import MAX_TIP_LENGTH
+from bot.tips.commands import GOOD_TIP_EXAMPLE, MAX_BUTTON_VALUE, USAGE
+from bot.tips.rules import MAX_TAGS, MAX_TIP_LENGTH
 from storage.models import Tip
 
 COMPOSE_CALLBACK = "tip_compose"
+SHARE_ANYWAY = "tip_share_anyway"
+EVERYONE_SEES = "Tips are searchable by everyone in the workspace."
+EVERYONE_SEES_HERE = "tips are searchable by everyone in the workspace:"
 EXCERPT_LENGTH = 400
 # window -> (title, phrase for "no tip shared … has a vote")
 _WINDOWS = {
@@ -36,6 +43,11 @@ _WINDOWS = {
 
 def _tags(tip: Tip) -> str:
     return " ".join(f"`#{tag}`" for tag in tip.tags.split()) if tip.tags else ""
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 tip`, `2 tips`, `0 tips`: the count with the word that goes with it."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def _helpful(count: int) -> str:
@@ -75,11 +87,17 @@ def _tip_list(title: str, tips: list[Tip], empty: str, note: str = "") -> list[B
 
 
 def search_results(query: str, tips: list[Tip]) -> list[Block]:
-    empty = (
-        f"No tips match *{escape_mrkdwn(truncate(query, 100))}*. Try other or fewer words, "
-        "or be the first: `/tip &lt;what you learned&gt;`."
-    )
-    return _tip_list(f"Tips matching “{query}”", tips, empty)
+    title = f"Tips matching “{query}”"
+    if tips:
+        return _tip_list(title, tips, "")
+    # The query is shown in plain text: `*`, `_`, `~` and backticks as typed, never as formatting.
+    return [
+        header(title),
+        plain_section(
+            f"No tips match “{truncate(query, 200)}”. Try other or fewer words, "
+            "or be the first: /tip <what you learned>"
+        ),
+    ]
 
 
 def top_tips(window: str, tips: list[Tip]) -> list[Block]:
@@ -90,31 +108,64 @@ def top_tips(window: str, tips: list[Tip]) -> list[Block]:
 
 def my_tips(tips: list[Tip], total: int) -> list[Block]:
     votes = sum(tip.helpful_count for tip in tips)
-    note = f"You have shared {total} tip{'s' if total != 1 else ''}." if total else ""
+    note = f"You have shared {plural(total, 'tip')}." if total else ""
     if total > len(tips):
-        note += f" Showing the newest {len(tips)} ({votes} helpful votes among them)."
+        note += f" Showing the newest {len(tips)} ({plural(votes, 'helpful vote')} among them)."
     empty = "You haven't shared a tip yet. Try `/tip &lt;something you learned this week&gt;`."
     return _tip_list("Your tips", tips, empty, note)
 
 
-def help_blocks(problem: str | None = None) -> list[Block]:
-    usage = "\n".join(
-        [
-            "*Share what you learned, find what others learned.*",
-            "• `/tip Use git worktree to review a PR without stashing #git` — share a tip (#words are tags)",
-            "• `/tip` — write a tip in a form",
-            "• `/tip search docker cache` — the 10 best matches",
-            "• `/tip top` · `/tip top month` · `/tip top all` — the most helpful tips",
-            "• `/tip mine` — your tips and how many found them helpful",
-            "• `/tip delete 42` — delete your tip #42 (admins: any tip)",
-            "• Message menu → *Save as tip* — keep any message as a tip",
-            "• React to a tip when it helped you; react with the tip emoji to turn a message into a tip",
-        ]
-    )
-    return usage_blocks(usage, problem)
+def help_blocks(problem: str | None = None, usage: str | None = None) -> list[Block]:
+    """The whole help, or with `usage` only the problem and the one usage line that fixes it."""
+    if usage is not None:
+        return usage_blocks(f"Usage: {usage}", problem)
+    lines = [
+        "*Share what you learned, find what others learned.*",
+        *(f"• {USAGE[name]}" for name in ("share", "compose", "search", "top", "mine", "delete")),
+        "• Message menu → *Save as tip* — keep any message as a tip",
+        "• React to a tip when it helped you; react with the tip emoji to turn a message into a tip",
+        f"_{EVERYONE_SEES}_",
+    ]
+    return usage_blocks("\n".join(lines), problem)
 
 
-def compose_modal(channel_id: str | None) -> dict[str, Any]:
+def _share_anyway(text: str) -> list[Block]:
+    """A button sharing `text` as typed, when it fits in a button's value."""
+    if len(text) > MAX_BUTTON_VALUE:
+        return []
+    button = {
+        "type": "button",
+        "action_id": SHARE_ANYWAY,
+        "text": plain("Share it as a tip anyway", MAX_BUTTON_TEXT),
+        "value": text,
+    }
+    return [{"type": "actions", "block_id": "share_anyway", "elements": [button]}]
+
+
+def suggestion_blocks(text: str, command: str) -> list[Block]:
+    """`/tip serach docker`: asked whether they meant a command, before anything is shared."""
+    meant = escape_mrkdwn(command.replace("`", "'"))
+    return [
+        mrkdwn_section(f":thinking_face: Did you mean `{meant}`?"),
+        *_share_anyway(text),
+    ]
+
+
+def too_short_blocks(text: str) -> list[Block]:
+    """A tip too short to teach much: an example of a good one, before anything is shared."""
+    example = escape_mrkdwn(GOOD_TIP_EXAMPLE)
+    return [
+        mrkdwn_section(
+            ":seedling: That's very short for a tip. A good tip says what you learned and when it helps, "
+            f"e.g.\n{example}\nAll that `/tip` does: `/tip help`."
+        ),
+        *_share_anyway(text),
+    ]
+
+
+def compose_modal(channel_id: str | None, text: str = "") -> dict[str, Any]:
+    """The form to write a tip; with `text` (too long to share as typed) prefilled to the limit,
+    and the part that did not fit shown above it, so nothing typed is lost."""
     channel_select: dict[str, Any] = {
         "type": "conversations_select",
         "action_id": "channel",
@@ -122,6 +173,22 @@ def compose_modal(channel_id: str | None) -> dict[str, Any]:
     }
     if channel_id:
         channel_select["initial_conversation"] = channel_id
+    text_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "text",
+        "multiline": True,
+        "max_length": MAX_TIP_LENGTH,
+        "placeholder": plain("A shortcut, a trick, a lesson — in a few sentences", 150),
+    }
+    overflow: list[Block] = []
+    if text:
+        head, rest = _fitting(text, MAX_TIP_LENGTH)
+        text_input["initial_value"] = head
+        if rest:
+            overflow = [
+                context(f"Your tip was {len(text):,} characters; a tip holds {MAX_TIP_LENGTH:,}. What didn't fit:"),
+                *(plain_section(rest[i : i + MAX_SECTION_TEXT]) for i in range(0, len(rest), MAX_SECTION_TEXT)),
+            ][:6]
     return {
         "type": "modal",
         "callback_id": COMPOSE_CALLBACK,
@@ -130,31 +197,42 @@ def compose_modal(channel_id: str | None) -> dict[str, Any]:
         "close": plain("Cancel", MAX_MODAL_TITLE),
         "private_metadata": json.dumps({"origin_channel_id": channel_id}),
         "blocks": [
-            {
-                "type": "input",
-                "block_id": "text",
-                "label": plain("What did you learn?", 2000),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "text",
-                    "multiline": True,
-                    "max_length": MAX_TIP_LENGTH,
-                    "placeholder": plain("A shortcut, a trick, a lesson — in a few sentences", 150),
-                },
-            },
+            *overflow,
+            {"type": "input", "block_id": "text", "label": plain("What did you learn?", 2000), "element": text_input},
             {
                 "type": "input",
                 "block_id": "tags",
                 "optional": True,
                 "label": plain("Tags", 2000),
-                "hint": plain("Words separated by spaces or commas, e.g. python testing", 2000),
-                "element": {"type": "plain_text_input", "action_id": "tags"},
+                "hint": plain(f"Up to {MAX_TAGS} words separated by spaces or commas, e.g. python testing", 2000),
+                "element": {"type": "plain_text_input", "action_id": "tags", "max_length": 600},
             },
             {
                 "type": "input",
                 "block_id": "channel",
                 "label": plain("Post it in", 2000),
+                "hint": plain(EVERYONE_SEES, 2000),
                 "element": channel_select,
             },
         ],
     }
+
+
+def compose_origin(view: dict[str, Any]) -> str | None:
+    """The channel the composer was opened from, read strictly from its (untrusted) private_metadata."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None
+    origin = metadata.get("origin_channel_id") if isinstance(metadata, dict) else None
+    return origin if isinstance(origin, str) and 0 < len(origin) <= 32 else None
+
+
+def _fitting(text: str, limit: int) -> tuple[str, str]:
+    """`text` cut at a break within `limit` characters: (what fits, the rest)."""
+    if len(text) <= limit:
+        return text, ""
+    cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+    if cut < limit // 2:
+        cut = limit
+    return text[:cut].rstrip(), text[cut:].strip()

@@ -62,7 +62,7 @@ def test_over_long_tip_is_refused_before_anything_is_stored(
 def test_a_tip_of_3000_characters_full_of_markup_stays_within_block_limits(
     sender: SlackSender, slack: SlackDouble
 ) -> None:
-    sender.command("<&>" * 1000)
+    sender.command("<&> " * 750)
 
     slack.wait_for(lambda: slack.posts("C1"), message="the tip post")
     assert slack.block_errors == []
@@ -77,13 +77,14 @@ def test_bot_joins_a_public_channel_it_is_not_in(sender: SlackSender, slack: Sla
 
 
 def test_private_channel_saves_the_tip_and_explains(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
-    sender.command("Private wisdom", channel="CPRIV")
+    sender.command("Private wisdom stays in the team", channel="CPRIV")
 
     reply = slack.wait_for(lambda: slack.responses, message="an ephemeral explanation")[0]
     assert "is saved" in reply["text"] and "/invite @Peerlearn" in reply["text"]
     assert reply.get("response_type", "ephemeral") == "ephemeral"
     tip = only_tip(db)
-    assert tip.text == "Private wisdom" and tip.channel_id is None and tip.origin_channel_id == "CPRIV"
+    assert tip.text == "Private wisdom stays in the team"
+    assert tip.channel_id is None and tip.origin_channel_id == "CPRIV"
 
 
 def test_archived_channel_keeps_the_tip_and_says_why(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
@@ -97,7 +98,7 @@ def test_archived_channel_keeps_the_tip_and_says_why(sender: SlackSender, slack:
 def test_rate_limited_post_is_retried_after_retry_after(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     slack.fail_next("chat.postMessage", status=429, retry_after=1)
 
-    sender.command("Retry politely")
+    sender.command("Retry politely after a 429")
 
     slack.wait_for(lambda: slack.channels["C1"].messages, timeout=5, message="the post after the retry")
     attempts = [c.at for c in slack.calls if c.method == "chat.postMessage"]

