@@ -106,7 +106,7 @@ def _http_app(settings: Settings, role: str) -> WSGIApplication:
     client = build_client(settings.bot_token, settings.slack_api_url)
     if role == "all":
         start_background_scheduler(settings, db)
-    return wsgi_app(build_app(settings, client=client, db=db), db)
+    return wsgi_app(build_app(settings, client=client, db=db), db, settings.signing_secret)
 
 
 def _scheduler(settings: Settings, db: Database, *, blocking: bool) -> tuple[BaseScheduler, ScheduledPoster]:
