@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -258,3 +259,25 @@ def _healthy(port: str) -> bool:
             return int(response.status) == 200
     except OSError:
         return False
+
+
+def test_an_oversized_body_is_refused_by_the_served_app_without_reading_it(
+    served: tuple[str, SlackDouble, subprocess.Popen[str]],
+) -> None:
+    base, _double, process = served
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("POST", "/slack/events")
+    connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+    connection.putheader("Content-Length", str(50 << 20))
+    connection.endheaders()
+    connection.send(b"text=" + b"x" * 65536)  # and no more: the answer must not wait for the rest
+
+    response = connection.getresponse()
+    connection.close()
+
+    assert response.status == 413
+    assert _healthy(port)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    assert "refused request: body of 52428800 bytes" in stderr and "xxxxxxxx" not in stdout + stderr

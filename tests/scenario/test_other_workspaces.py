@@ -211,3 +211,15 @@ def test_another_organisation_is_refused_even_in_enterprise_mode(
 
     assert response.json() == {"response_type": "ephemeral", "text": NOT_INSTALLED}
     assert all_tips(db) == [] and slack_calls(slack) == []
+
+
+def test_slacks_url_check_carries_no_team_and_is_still_answered(sender: SlackSender) -> None:
+    check = {
+        "token": "legacy",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        "type": "url_verification",
+    }
+
+    response = sender.post(json.dumps(check), "application/json")
+
+    assert response.status == 200 and response.json() == {"challenge": check["challenge"]}
