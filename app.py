@@ -25,6 +25,7 @@ from runtime.maintenance import daily_upkeep
 from runtime.scheduler import build_scheduler
 from runtime.serving import limit_malloc_arenas, serve_http, serve_socket_mode, wsgi_app
 from runtime.settings import ROLES, ConfigError, Settings, configure_logging, wants_sandbox
+from runtime.workspace import Workspace, wait_for_slack
 from sandbox.launcher import run_sandbox
 from storage.db import Database
 from storage.migrate import upgrade
@@ -51,11 +52,17 @@ def main(argv: list[str] | None = None) -> int:
         if wants_sandbox(os.environ):
             return run_sandbox(os.environ, app_script=Path(__file__).resolve())
         settings = Settings.from_env(os.environ)
+        configure_logging(settings.log_level)
+        # Whose token this is, before anything else: a wrong or revoked token stops here with one
+        # line; while Slack cannot be reached, this waits (one log line a try).
+        workspace = wait_for_slack(settings.bot_token, settings.slack_api_url)
     except ConfigError as error:
         print(f"peerlearn: configuration error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
     role = args.role or settings.role
-    configure_logging(settings.log_level)
+    log.info("the bot token belongs to %s: requests of other workspaces are refused", workspace)
     limit_malloc_arenas()
     # Settings hold the secrets now; keep them out of the environment that libraries read on their
     # own (Bolt would warn that it ignores SLACK_BOT_TOKEN) and that child processes inherit.
@@ -68,45 +75,48 @@ def main(argv: list[str] | None = None) -> int:
     if role == "scheduler":
         run_scheduler(settings, db)
     elif role == "worker":
-        run_until_signalled(lambda stop: run_job_worker(settings, stop))
+        run_until_signalled(lambda stop: run_job_worker(settings, workspace, stop))
     elif role == "web":
-        serve(settings, role, db)
+        serve(settings, workspace, role, db)
     else:
-        worker = ChildProcess.fork("job worker", lambda stop: run_job_worker(settings, stop), niceness=WORKER_NICENESS)
+        worker = ChildProcess.fork(
+            "job worker", lambda stop: run_job_worker(settings, workspace, stop), niceness=WORKER_NICENESS
+        )
         try:
-            serve(settings, role, db)
+            serve(settings, workspace, role, db)
         finally:
             worker.stop()
     return 0
 
 
-def serve(settings: Settings, role: str, db: Database) -> None:
+def serve(settings: Settings, workspace: Workspace, role: str, db: Database) -> None:
     if settings.app_token:
         client = build_client(settings.bot_token, settings.slack_api_url)
         if role == "all":
             start_background_scheduler(settings, db)
-        serve_socket_mode(build_app(settings, client=client, db=db), settings.app_token)
+        serve_socket_mode(build_app(settings, client=client, db=db, workspace=workspace), settings.app_token)
     else:
         log.info(
             "HTTP mode on http://%s:%s (POST /slack/events, GET /healthz) role=%s", settings.host, settings.port, role
         )
-        serve_http(lambda: _http_app(settings, role), settings.host, settings.port)
+        serve_http(lambda: _http_app(settings, workspace, role), settings.host, settings.port)
 
 
-def run_job_worker(settings: Settings, stop: threading.Event) -> None:
+def run_job_worker(settings: Settings, workspace: Workspace, stop: threading.Event) -> None:
     """Run queued jobs (the work after each ack) until `stop` is set."""
     db = Database.connect(settings.database_url)
-    worker = build_job_worker(settings, client=build_client(settings.bot_token, settings.slack_api_url), db=db)
+    client = build_client(settings.bot_token, settings.slack_api_url)
+    worker = build_job_worker(settings, client=client, db=db, workspace=workspace)
     worker.run_until(stop)
     db.dispose()
 
 
-def _http_app(settings: Settings, role: str) -> WSGIApplication:
+def _http_app(settings: Settings, workspace: Workspace, role: str) -> WSGIApplication:
     db = Database.connect(settings.database_url)
     client = build_client(settings.bot_token, settings.slack_api_url)
     if role == "all":
         start_background_scheduler(settings, db)
-    return wsgi_app(build_app(settings, client=client, db=db), db)
+    return wsgi_app(build_app(settings, client=client, db=db, workspace=workspace), db, settings.signing_secret)
 
 
 def _scheduler(settings: Settings, db: Database, *, blocking: bool) -> tuple[BaseScheduler, ScheduledPoster]:

@@ -46,7 +46,7 @@ def build_bare_app(settings: Settings) -> App:
 
 def _http_app(settings: Settings) -> WSGIApplication:
     # The same WSGI wrapper as the real app, so /healthz (a database round-trip) works the same.
-    return wsgi_app(build_bare_app(settings), Database.connect(settings.database_url))
+    return wsgi_app(build_bare_app(settings), Database.connect(settings.database_url), settings.signing_secret)
 
 
 def main() -> int:

@@ -71,7 +71,7 @@ def profile(args: argparse.Namespace, tmp: Path, double: SlackDouble) -> None:
     client = build_client(settings.bot_token, settings.slack_api_url)
     app = build_app(settings, client=client, db=db)
     worker = build_job_worker(settings, client=client, db=db, threads=1)
-    sender = SlackSender(wsgi_app(app, db), double)
+    sender = SlackSender(wsgi_app(app, db, SIGNING_SECRET), double)
     rng = random.Random(args.seed)
     print(f"SQLite, {seeded.tips:,} seeded tips; {args.requests} requests per kind after 20 warm-up ones")
 
@@ -85,7 +85,7 @@ def profile(args: argparse.Namespace, tmp: Path, double: SlackDouble) -> None:
         channel, ts, author = targets[min(int(rng.expovariate(1 / 200)), len(targets) - 1)]
         return sender.reaction("reaction_added", rng.choice(users), channel, ts, "+1", item_user=author)
 
-    bare_sender = SlackSender(wsgi_app(build_bare_app(settings), db), double)
+    bare_sender = SlackSender(wsgi_app(build_bare_app(settings), db, SIGNING_SECRET), double)
 
     def bare_ack() -> Any:  # bench/bare_app.py: Bolt's own cost for the same /tip, ack() only
         return bare_sender.command("search " + corpus.query(rng)[1])

@@ -67,6 +67,14 @@ def _share_answer(shared: tip_service.Shared, private: bool) -> str | None:
     return f":bulb: Shared as tip #{tip_id}. {consent}" if private else None
 
 
+def _open_form(deps: Deps, command: dict[str, Any], view: dict[str, Any]) -> str | None:
+    """Open a form for the command's trigger; Slack always sends one, a forged request may not."""
+    trigger_id = command.get("trigger_id")
+    if not isinstance(trigger_id, str) or not trigger_id:
+        return "no trigger_id in the request"
+    return deps.slack.open_view(trigger_id, view)
+
+
 def register(app: App, deps: Deps) -> None:
     def ack_tip(ack: Ack, command: dict[str, Any], context: BoltContext, respond: Respond) -> None:
         match parsed := _request(command):
@@ -79,15 +87,23 @@ def register(app: App, deps: Deps) -> None:
                 ack(text="Your tips", blocks=my_tips(own, total), response_type="ephemeral")
             case OpenComposer(text=""):
                 ack()
-                if error := deps.slack.open_view(command["trigger_id"], compose_modal(command["channel_id"])):
-                    respond(f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.")
+                if error := _open_form(deps, command, compose_modal(command["channel_id"])):
+                    deps.slack.tell(
+                        command["user_id"],
+                        f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.",
+                        channel=command.get("channel_id"),
+                    )
             case OpenComposer(text=text):
                 # Too long to share as typed: the form opens with it, to trim, and nothing is lost.
                 limit = tips.MAX_TIP_LENGTH
                 too_long = f"That tip is {len(text):,} characters; the limit is {limit:,}. I opened it in a form."
                 ack(text=too_long, response_type="ephemeral")
-                if error := deps.slack.open_view(command["trigger_id"], compose_modal(command["channel_id"], text)):
-                    respond(f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.")
+                if error := _open_form(deps, command, compose_modal(command["channel_id"], text)):
+                    deps.slack.tell(
+                        command["user_id"],
+                        f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.",
+                        channel=command.get("channel_id"),
+                    )
             case ShowHelp(problem=problem, usage=usage):
                 ack(text="How to use /tip", blocks=help_blocks(problem, usage), response_type="ephemeral")
             case Suggest(text=text, command=meant):

@@ -18,6 +18,7 @@ from handlers.deps import Deps
 from runtime.jobs import JobQueue, JobWorker
 from runtime.serving import job_runner, queue_lazy_listeners
 from runtime.settings import Settings
+from runtime.workspace import OwnWorkspaceOnly, Workspace, identify
 from storage.db import Database
 from storage.models import utcnow
 
@@ -48,15 +49,24 @@ def build_app(
     clock: Callable[[], datetime] = utcnow,
     poster: ScheduledPoster | None = None,
     circles: CircleRunner | None = None,
+    workspace: Workspace | None = None,
 ) -> App:
     """The app Slack talks to. Signature verification is always on (Bolt's default; never turned off).
+    It serves `workspace` only (the bot token's own, from auth.test at startup; asked here if not given).
 
     Ack functions run in the request thread and their response goes out as soon as they return
     (process_before_response); the work after the ack (Bolt's lazy listeners) is stored in the job
     queue before that, for a job worker to run: see `build_job_worker`.
     """
     return _bolt_app(
-        settings, client=client, db=db, clock=clock, poster=poster, circles=circles, queue=JobQueue(db.queue, clock)
+        settings,
+        client=client,
+        db=db,
+        clock=clock,
+        poster=poster,
+        circles=circles,
+        workspace=workspace,
+        queue=JobQueue(db.queue, clock),
     )
 
 
@@ -69,13 +79,21 @@ def build_job_worker(
     poster: ScheduledPoster | None = None,
     circles: CircleRunner | None = None,
     threads: int | None = None,
+    workspace: Workspace | None = None,
 ) -> JobWorker:
     """A job worker running queued work through the same listeners as `build_app`'s app."""
     # Its app never faces the network: its only requests are rows of the job queue, which the public
     # app wrote after it verified their signatures. Verifying again would fail every job: the rows
     # keep no signature, and Slack's would be older than the 5 minutes allowed once a backlog builds.
     worker_app = _bolt_app(
-        settings, client=client, db=db, clock=clock, poster=poster, circles=circles, request_verification_enabled=False
+        settings,
+        client=client,
+        db=db,
+        clock=clock,
+        poster=poster,
+        circles=circles,
+        workspace=workspace,
+        request_verification_enabled=False,
     )
     return JobWorker(db.queue, job_runner(worker_app), threads=threads or settings.listener_threads, clock=clock)
 
@@ -88,6 +106,7 @@ def _bolt_app(
     clock: Callable[[], datetime],
     poster: ScheduledPoster | None,
     circles: CircleRunner | None,
+    workspace: Workspace | None,
     queue: JobQueue | None = None,
     request_verification_enabled: bool = True,
 ) -> App:
@@ -97,6 +116,9 @@ def _bolt_app(
         logger=logging.getLogger("peerlearn.bolt"),
         process_before_response=True,
         request_verification_enabled=request_verification_enabled,
+        # Before Bolt's own authorization, so every listener (commands, events, actions, views,
+        # shortcuts) of this app and of the job worker's is behind it.
+        before_authorize=OwnWorkspaceOnly(workspace or identify(client)),
     )
     if queue is not None:
         queue_lazy_listeners(app, queue)

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.lazy_listener import LazyListenerRunner
 from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.util.utils import get_name_for_callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.retry import JOB_ATTEMPT, Attempt
+from runtime.edge import SlackEdge
 from runtime.jobs import JobQueue, RunJob
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
@@ -52,9 +52,10 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
     libc.mallopt(m_arena_max, arenas)
 
 
-def wsgi_app(bolt_app: App, db: Database) -> WSGIApplication:
-    """`POST /slack/events` to Bolt, `GET /healthz` a database round-trip, anything else 404."""
-    slack = SlackRequestHandler(bolt_app, path=SLACK_PATH)
+def wsgi_app(bolt_app: App, db: Database, signing_secret: str) -> WSGIApplication:
+    """`POST /slack/events` to Bolt through the edge's checks (runtime/edge.py), `GET /healthz` a
+    database round-trip, anything else 404."""
+    slack = SlackEdge(bolt_app, signing_secret)
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

@@ -20,6 +20,7 @@ DEFAULT_DATABASE_URL = "sqlite:///data/peerlearn.db"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SIGNING_SECRET = re.compile(r"[0-9a-fA-F]{32}")
 _DIGITS = re.compile(r"[0-9]+")  # not str.isdigit, which accepts "²" that int() refuses
 
 
@@ -118,12 +119,16 @@ def _optional_token(value: str | None) -> str | None:
 
 
 def _signing_secret(value: str | None) -> str:
+    where = "Basic Information → App Credentials → Signing Secret"
     if value is None:
+        raise ConfigError("SLACK_SIGNING_SECRET", f"not set; copy it from {where} into .env" + _SANDBOX_HINT)
+    # Slack's signing secrets are 32 hexadecimal characters (its docs' sample, 8f74…zzz85a5, is
+    # a placeholder, not one). The value itself is never shown: it is a secret.
+    if not _SIGNING_SECRET.fullmatch(value):
+        kind = "a token" if value.startswith(("xox", "xapp-")) else f"{len(value)} characters"
         raise ConfigError(
-            "SLACK_SIGNING_SECRET", "not set; copy the Signing Secret from Basic Information into .env" + _SANDBOX_HINT
+            "SLACK_SIGNING_SECRET", f"must be 32 hexadecimal characters (0-9, a-f), from {where}; this is {kind}"
         )
-    if not re.fullmatch(r"[0-9a-zA-Z]{16,}", value):
-        raise ConfigError("SLACK_SIGNING_SECRET", "looks malformed; it is the hex Signing Secret, not a token")
     return value
 
 

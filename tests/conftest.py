@@ -162,6 +162,6 @@ def job_worker(
 
 
 @pytest.fixture
-def sender(app: Any, db: Database, slack: SlackDouble, job_worker: JobWorker) -> SlackSender:
+def sender(app: Any, db: Database, slack: SlackDouble, job_worker: JobWorker, settings: Settings) -> SlackSender:
     """Signed requests to the app; each returns once the job worker has run the work its ack queued."""
-    return SlackSender(wsgi_app(app, db), slack, settle=job_worker.drain)
+    return SlackSender(wsgi_app(app, db, settings.signing_secret), slack, settle=job_worker.drain)

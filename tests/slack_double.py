@@ -352,7 +352,14 @@ class SlackDouble:
             for c in self.channels.values()
             if not c.is_im and (not c.is_private or BOT_USER_ID in c.members) and not c.is_archived
         ]
-        return {"channels": [_channel_json(c) for c in visible], "response_metadata": {"next_cursor": ""}}
+        # Pages as Slack does: `limit` (default 100, under 1000) channels, then a cursor to the rest.
+        limit = int(args.get("limit") or 100)
+        if not 0 < limit < 1000:
+            raise SlackError("invalid_limit")
+        start = int(args.get("cursor") or 0)
+        following = str(start + limit) if start + limit < len(visible) else ""
+        page = visible[start : start + limit]
+        return {"channels": [_channel_json(c) for c in page], "response_metadata": {"next_cursor": following}}
 
     def api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))

@@ -15,7 +15,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from tests.slack_double import TEAM_ID, SlackDouble
 
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SIGNING_SECRET = "e3b9a1c4d27f50869b1d3a5c7e9f0b2d"
 
 
 @dataclass

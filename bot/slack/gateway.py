@@ -28,6 +28,7 @@ from bot.slack.pacing import PacedRateLimitRetryHandler, PostPacer
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
+CHANNELS_PER_PAGE = 200  # conversations.list: Slack's recommended page size (it must be under 1000)
 _T = TypeVar("_T")
 
 
@@ -199,22 +200,20 @@ class SlackGateway:
             return Failed(error_code(error))
 
     def find_channel(self, name: str) -> str | None:
-        """A channel id by name (public, or private ones the bot is in); pages through the list."""
-        cursor = None
+        """A channel id by name (public, or private ones the bot is in), page by page until found.
+
+        Slack wants `limit` under 1000 and recommends at most 200; slack_sdk's response follows the
+        cursors itself when iterated."""
         try:
-            while True:
-                page = self.client.conversations_list(
-                    types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
-                )
+            for page in self.client.conversations_list(
+                types="public_channel,private_channel", exclude_archived=True, limit=CHANNELS_PER_PAGE
+            ):
                 for channel in page.get("channels") or []:
                     if channel.get("name") == name:
                         return str(channel["id"])
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    return None
         except _CALL_ERRORS as error:
             log.warning("conversations.list failed error=%s", error_code(error))
-            return None
+        return None
 
     def add_reaction(self, channel: str, ts: str, name: str) -> str | None:
         """React to a message (joining a public channel if needed); an error code, or None when done."""

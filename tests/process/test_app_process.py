@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlencode
 
 import pytest
@@ -23,11 +25,13 @@ from tests.slack_sender import SIGNING_SECRET
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_app(env: dict[str, str], cwd: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
+def run_app(
+    env: dict[str, str], cwd: Path, *args: str, stderr_to: IO[str] | None = None, **popen: object
+) -> subprocess.Popen[str]:
     clean = {"PATH": os.environ["PATH"], "PYTHONUNBUFFERED": "1", **env}
     return subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), *args], cwd=cwd, env=clean, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,
+        stdout=subprocess.PIPE, stderr=stderr_to or subprocess.PIPE, **popen,
     )  # fmt: skip
 
 
@@ -45,7 +49,7 @@ def free_port() -> int:
         ({"SLACK_APP_TOKEN": "xapp-1-A1-1-abc"}, "SLACK_BOT_TOKEN"),  # partial credentials: never a sandbox
         ({"SLACK_SIGNING_SECRET": SIGNING_SECRET}, "SLACK_BOT_TOKEN"),
         (
-            {"SLACK_BOT_TOKEN": "xoxp-user-token", "SLACK_SIGNING_SECRET": "abcdef0123456789"},
+            {"SLACK_BOT_TOKEN": "xoxp-user-token", "SLACK_SIGNING_SECRET": SIGNING_SECRET},
             "SLACK_BOT_TOKEN",
         ),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_SIGNING_SECRET"),
@@ -167,3 +171,113 @@ def test_socket_mode_connects_with_the_app_token_and_stops_on_sigterm(tmp_path: 
     assert process.returncode == 0
     assert "Socket Mode" in stderr and "secretsecret" not in stdout + stderr
     assert "token` will be unused" not in stderr
+
+
+def slack_env(double_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": double_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "PORT": str(free_port()),
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("token", "fault", "said"),
+    [
+        ("xoxb-not-the-apps-token", None, "invalid_auth: the token is not valid"),
+        (BOT_TOKEN, "token_revoked", "token_revoked: the token was revoked; reinstall the app"),
+        (BOT_TOKEN, "account_inactive", "account_inactive: the token belongs to a deleted bot"),
+    ],
+)
+def test_a_token_slack_refuses_stops_startup_with_one_line(
+    tmp_path: Path, token: str, fault: str | None, said: str
+) -> None:
+    double = SlackDouble().start()
+    if fault:
+        double.fail_next("auth.test", error=fault)
+    try:
+        process = run_app(slack_env(double.api_url, tmp_path, SLACK_BOT_TOKEN=token), tmp_path)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        double.stop()
+
+    assert process.returncode == 2
+    assert stderr.startswith(f"peerlearn: configuration error: SLACK_BOT_TOKEN: Slack answered {said}"), stderr
+    assert stderr.count("\n") == 1
+    assert "Traceback" not in stderr and token not in stdout + stderr
+    assert not (tmp_path / "app.db").exists()  # stopped before touching the database
+
+
+def test_slack_failing_at_startup_is_waited_for_then_served(tmp_path: Path) -> None:
+    double = SlackDouble().start()
+    double.fail_next("auth.test", status=503, times=2)
+    env = slack_env(double.api_url, tmp_path)
+    log = (tmp_path / "app.log").open("w+")
+    process = run_app(env, tmp_path, stderr_to=log)
+    try:
+        double.wait_for(lambda: _healthy(env["PORT"]), timeout=30, message="the app to serve after Slack came back")
+        log.seek(0)
+        lines = [line for line in log.read().splitlines() if "startup:" in line]
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+        double.stop()
+
+    assert len(lines) == 2, lines
+    assert "Slack answered internal_error (HTTP 503)" in lines[0] and "(try 1); trying again in 1 s" in lines[0]
+    assert "(try 2); trying again in 2 s" in lines[1]
+
+
+def test_slack_unreachable_at_startup_is_said_once_a_try(tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/api/"
+    log = (tmp_path / "app.log").open("w+")
+    process = run_app(slack_env(url, tmp_path), tmp_path, stderr_to=log)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and log.seek(0) == 0 and log.read().count("cannot reach Slack") < 2:
+            assert process.poll() is None
+            time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    log.seek(0)
+    text = log.read()
+
+    assert "cannot reach Slack: [Errno 111] Connection refused at " + url + " (try 1); trying again in 1 s" in text
+    assert "(try 2); trying again in 2 s" in text
+    assert "Traceback" not in text and BOT_TOKEN not in text
+
+
+def _healthy(port: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+            return int(response.status) == 200
+    except OSError:
+        return False
+
+
+def test_an_oversized_body_is_refused_by_the_served_app_without_reading_it(
+    served: tuple[str, SlackDouble, subprocess.Popen[str]],
+) -> None:
+    base, _double, process = served
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("POST", "/slack/events")
+    connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+    connection.putheader("Content-Length", str(50 << 20))
+    connection.endheaders()
+    connection.send(b"text=" + b"x" * 65536)  # and no more: the answer must not wait for the rest
+
+    response = connection.getresponse()
+    connection.close()
+
+    assert response.status == 413
+    assert _healthy(port)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    assert "refused request: body of 52428800 bytes" in stderr and "xxxxxxxx" not in stdout + stderr

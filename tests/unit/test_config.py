@@ -1,16 +1,22 @@
-"""bot/config.py: the environment becomes validated Settings, or one ConfigError naming the variable."""
+"""runtime/settings.py: the environment becomes validated Settings, or one ConfigError naming the variable;
+and runtime/workspace.py: the bot token checked with Slack at startup."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from runtime.settings import DEFAULT_SLACK_API_URL, ConfigError, Settings
+from runtime.workspace import Workspace, wait_for_slack
+from tests.slack_double import BOT_TOKEN as DOUBLE_TOKEN
+from tests.slack_double import TEAM_ID, SlackDouble
 
 BOT_TOKEN = "xoxb-1234-5678-secretbottoken"
 APP_TOKEN = "xapp-1-A0123-456-secretapptoken"
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SIGNING_SECRET = "e3b9a1c4d27f50869b1d3a5c7e9f0b2d"
 
 
 @pytest.fixture
@@ -89,18 +95,30 @@ def test_an_app_token_of_the_wrong_kind_is_refused(env: dict[str, str], token: s
     assert "'xapp-'" in str(error)
 
 
-@pytest.mark.parametrize("secret", ["0123456789abcdef", "A" * 64, " 0123456789abcdef0123 "])
-def test_a_well_formed_signing_secret_is_accepted(env: dict[str, str], secret: str) -> None:
+@pytest.mark.parametrize(
+    "secret",
+    ["0123456789abcdef0123456789abcdef", "0123456789ABCDEF0123456789abcdef", " 8f742231b10e8888abcd99eeefff85a5 "],
+)
+def test_a_signing_secret_of_32_hex_characters_is_accepted(env: dict[str, str], secret: str) -> None:
     assert Settings.from_env({**env, "SLACK_SIGNING_SECRET": secret}).signing_secret == secret.strip()
 
 
 @pytest.mark.parametrize(
-    "secret", ["0123456789abcde", "xoxb-1234-5678-abcdefgh", "0123456789abcdef-0123", "0123456789 abcdef01"]
+    ("secret", "kind"),
+    [
+        ("0123456789abcdef", "16 characters"),
+        ("0123456789abcdef0123456789abcdef0", "33 characters"),
+        ("8f742231b10e8888abcd99yyyzzz85a5", "32 characters"),  # Slack's docs' placeholder: not hex
+        ("your-signing-secret", "19 characters"),  # .env.example, not filled in
+        ("0123456789abcdef 0123456789abcde", "32 characters"),
+        ("xoxb-1234-5678-abcdefgh", "a token"),
+    ],
 )
-def test_a_malformed_signing_secret_is_refused(env: dict[str, str], secret: str) -> None:
+def test_a_signing_secret_that_is_not_32_hex_characters_is_refused(env: dict[str, str], secret: str, kind: str) -> None:
     error = config_error(env, SLACK_SIGNING_SECRET=secret)
     assert error.variable == "SLACK_SIGNING_SECRET"
-    assert "malformed" in str(error)
+    assert "must be 32 hexadecimal characters" in str(error) and str(error).endswith(f"this is {kind}")
+    assert "Basic Information" in str(error)
     assert secret not in str(error)
 
 
@@ -261,3 +279,103 @@ def test_settings_repr_hides_tokens_and_secret(env: dict[str, str]) -> None:
 def test_settings_repr_hides_the_database_password(env: dict[str, str]) -> None:
     settings = Settings.from_env({**env, "DATABASE_URL": "postgresql://peerlearn:s3cr3t-pw@db:5432/peerlearn"})
     assert "s3cr3t-pw" not in repr(settings)
+
+
+# -- the token, checked with Slack at startup (runtime/workspace.py) ---------------------------------
+
+
+class Sleeps:
+    """Records the waits between tries; stops the loop after `limit` of them."""
+
+    def __init__(self, limit: int = 100) -> None:
+        self.waits: list[float] = []
+        self.limit = limit
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        if len(self.waits) >= self.limit:
+            raise KeyboardInterrupt
+
+
+@pytest.fixture
+def double() -> Iterator[SlackDouble]:
+    slack = SlackDouble().start()
+    yield slack
+    slack.stop()
+
+
+def test_the_tokens_workspace_is_asked_of_slack(double: SlackDouble) -> None:
+    sleeps = Sleeps()
+
+    assert wait_for_slack(DOUBLE_TOKEN, double.api_url, sleep=sleeps) == Workspace(team_id=TEAM_ID)
+    assert sleeps.waits == [] and len(double.calls_to("auth.test")) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "meaning"),
+    [
+        ("invalid_auth", "not valid"),
+        ("token_revoked", "revoked; reinstall"),
+        ("account_inactive", "deleted bot or a workspace"),
+        ("token_expired", "expired"),
+        ("team_added_to_org", "Slack refused the token"),
+    ],
+)
+def test_a_token_slack_refuses_is_a_config_error_naming_what_slack_said(
+    double: SlackDouble, code: str, meaning: str
+) -> None:
+    double.fail_next("auth.test", error=code)
+
+    with pytest.raises(ConfigError) as raised:
+        wait_for_slack(DOUBLE_TOKEN, double.api_url, sleep=Sleeps(limit=1))
+
+    assert raised.value.variable == "SLACK_BOT_TOKEN"
+    assert str(raised.value).startswith(f"SLACK_BOT_TOKEN: Slack answered {code}: ") and meaning in str(raised.value)
+    assert DOUBLE_TOKEN not in str(raised.value)
+
+
+def test_a_wrong_token_is_refused_by_slack_itself(double: SlackDouble) -> None:
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN: Slack answered invalid_auth"):
+        wait_for_slack("xoxb-not-this-one", double.api_url, sleep=Sleeps(limit=1))
+
+
+def test_slack_errors_and_limits_are_waited_out_with_backoff(
+    double: SlackDouble, caplog: pytest.LogCaptureFixture
+) -> None:
+    double.fail_next("auth.test", status=503)
+    double.fail_next("auth.test", status=429, retry_after=3)
+    double.fail_next("auth.test", error="service_unavailable")
+    double.fail_next("auth.test", error="ratelimited")
+    sleeps = Sleeps()
+
+    assert wait_for_slack(DOUBLE_TOKEN, double.api_url, sleep=sleeps) == Workspace(team_id=TEAM_ID)
+    assert sleeps.waits == [1, 3, 4, 8]  # the 429's Retry-After: 3 s
+    lines = [record.getMessage() for record in caplog.records if record.name == "runtime.workspace"]
+    assert len(lines) == 4 and all(f"at {double.api_url} (try {n})" in line for n, line in enumerate(lines, 1))
+    assert "Slack answered internal_error (HTTP 503)" in lines[0] and "ratelimited (HTTP 429)" in lines[1]
+
+
+def test_slack_unreachable_is_tried_again_up_to_a_minute_apart(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/api/"
+    sleeps = Sleeps(limit=9)
+
+    with pytest.raises(KeyboardInterrupt):
+        wait_for_slack(DOUBLE_TOKEN, url, sleep=sleeps)
+
+    assert sleeps.waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    lines = [record.getMessage() for record in caplog.records if record.name == "runtime.workspace"]
+    assert len(lines) == 9 and all("cannot reach Slack" in line and "\n" not in line for line in lines)
+    assert "Connection refused" in lines[0]
+    assert DOUBLE_TOKEN not in caplog.text
+
+
+def test_an_enterprise_grid_token_knows_its_organisation() -> None:
+    answer = {"ok": True, "team_id": "T1", "enterprise_id": "E1", "user_id": "UBOT"}
+    workspace = Workspace.from_auth_test(answer)
+
+    assert workspace == Workspace(team_id="T1", enterprise_id="E1")
+    assert workspace.serves("T1", None) and workspace.serves("T2", "E1")
+    assert not workspace.serves("T2", None) and not workspace.serves("T2", "E2") and not workspace.serves(None, None)
+    assert not Workspace(team_id="T1").serves("T2", None)
