@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from bot.cadence import Cadence
 from bot.schedules.blocks import custom_prompt_list, digest_post, peerlearn_help, prompt_post, schedule_lines
 from bot.schedules.digests import Digest
 from bot.schedules.prompt_bank import BUILTIN_PROMPTS, Prompt
+from bot.schedules.results import ScheduleEntry
 from bot.tips.blocks import help_blocks
 from sandbox.block_kit import block_kit_problems
 
@@ -47,16 +49,26 @@ def test_a_custom_prompt_is_escaped() -> None:
 
 
 def test_schedule_listing_never_passes_fifty_blocks() -> None:
-    blocks = schedule_lines([f"<#C{n:05d}> — learning prompts, every day at 09:00 UTC · next …" for n in range(2000)])
+    daily = Cadence("daily", time(9, 0), "America/Argentina/ComodRivadavia")
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    entries = [
+        ScheduleEntry("digest", f"C{n:010d}", daily, daily.next_after(now), None, channel_only=True)
+        for n in range(2000)
+    ]
+
+    blocks = schedule_lines(entries)
 
     assert block_kit_problems(blocks, 50) == []
+    assert "and 1550 more" in str(blocks[-1])
 
 
-def test_quiet_digest_encourages() -> None:
+def test_quiet_digest_encourages_and_names_the_tip_emoji() -> None:
     now = datetime(2026, 11, 30, tzinfo=UTC)
     quiet = Digest(now - timedelta(days=7), now, False, [], 0, 0, [], None, None)
 
-    _, blocks = digest_post(quiet)
+    text, blocks = digest_post(quiet, "star-struck")
 
     assert "This week in peer learning" in str(blocks) and "A quiet stretch" in str(blocks)
+    assert "react with :star-struck: to a message that taught you something" in str(blocks)
     assert "<" not in SLACK_MARKUP.sub("", str(blocks))
+    assert text == "This week in peer learning: 0 tips shared by 0 people"
