@@ -73,6 +73,17 @@ def one_post(kind: PostKind) -> str:
             assert_never(kind)
 
 
+def many_posts(kind: PostKind) -> str:
+    """`learning prompts` / `digests`: posts of this kind in general."""
+    match kind:
+        case PostKind.PROMPT:
+            return "learning prompts"
+        case PostKind.DIGEST:
+            return "digests"
+        case _:
+            assert_never(kind)
+
+
 def plural(count: int, one: str, many: str | None = None) -> str:
     """`1 reply`, `2 replies`, `0 tips`."""
     return f"{count} {one if count == 1 else (many or one + 's')}"

@@ -20,7 +20,7 @@ from bot.schedules.commands import (
     SetSchedule,
     TurnOff,
 )
-from bot.schedules.kinds import PostKind, describe_kind
+from bot.schedules.kinds import PostKind, many_posts
 from bot.schedules.posting import ScheduledPoster
 from bot.schedules.results import (
     Changed,
@@ -118,7 +118,7 @@ def here_for_posting(here: Here, kind: PostKind) -> str:
     word = "prompt" if kind is PostKind.PROMPT else "digest"
     if here.is_direct:
         raise ScheduleInputError(
-            f"I post {describe_kind(kind)} in channels, not in direct messages: name the channel, "
+            f"I post {many_posts(kind)} in channels, not in direct messages: name the channel, "
             f"e.g. `/peerlearn {word} now #general`, or run the command there.",
             usage=NOW_USAGE,
         )
