@@ -19,7 +19,7 @@ from bot.kit import (
     user_text_excerpt,
 )
 from bot.schedules.digests import CirclesRecap, Digest
-from bot.schedules.kinds import Delivery, PostKind, describe_kind, one_post, plural
+from bot.schedules.kinds import Delivery, PostKind, command_word, describe_kind, one_post, plural
 from bot.schedules.prompt_bank import Prompt
 from bot.schedules.results import (
     PAUSING_ERRORS,
@@ -173,7 +173,7 @@ def schedule_line(entry: ScheduleEntry) -> str:
     if entry.cadence is None:
         return f"{where} — {kind} · its settings can't be read: set it again"
     if entry.paused_reason:
-        state = f"paused ({escape_mrkdwn(entry.paused_reason)[:120]})"
+        state = f"paused ({user_text_excerpt(entry.paused_reason, 120)})"
     else:
         assert entry.next_at is not None
         state = f"next {local_time(entry.next_at, entry.cadence.zone)}"
@@ -246,7 +246,33 @@ def custom_prompt_list(prompts: list[CustomPrompt], builtin_count: int) -> list[
     if not prompts:
         return [mrkdwn_section(f"{intro}. No custom prompts yet: `/peerlearn prompt add &lt;text&gt;` (admins).")]
     lines = [f"`{p.id}` {user_text_excerpt(p.text, 200)}" for p in prompts]
-    blocks = [mrkdwn_section(f"{intro}, plus these {len(prompts)} of your own:")]
-    for start in range(0, min(len(lines), 45 * 10), 10):
-        blocks.append(mrkdwn_section("\n".join(lines[start : start + 10])))
+    own = "this one" if len(prompts) == 1 else f"these {len(prompts)}"
+    blocks = [mrkdwn_section(f"{intro}, plus {own} of your own:")]
+    shown = lines[: LISTED_SECTIONS * LINES_PER_SECTION]  # ten lines of at most ~215 characters each
+    for start in range(0, len(shown), LINES_PER_SECTION):
+        blocks.append(mrkdwn_section("\n".join(shown[start : start + LINES_PER_SECTION])))
+    if len(lines) > len(shown):
+        blocks.append(context(f"…and {len(lines) - len(shown)} more."))
     return blocks
+
+
+def pause_notice(kind: str, channel_id: str, error: str, when: str) -> str:
+    post_kind = PostKind(kind)
+    return (
+        f":pause_button: I paused the {describe_kind(post_kind)} for <#{channel_id}>{when}: "
+        f"{PAUSING_ERRORS[error]} (`{error}`).\n"
+        f"To resume, fix that (e.g. `/invite @Peerlearn` there), then set it again: "
+        f"`/peerlearn {command_word(post_kind)} <#{channel_id}> …`, or pick another channel."
+    )
+
+
+def broken_notice(kind: str, channel_id: str, problem: str) -> str:
+    try:
+        what, command = describe_kind(PostKind(kind)), command_word(PostKind(kind))
+    except ValueError:
+        what, command = "schedule", "prompts"
+    return (
+        f":pause_button: I paused the {what} for <#{channel_id}>: its stored settings can't be read "
+        f"({escape_mrkdwn(problem)}). Set it again to resume, e.g. "
+        f"`/peerlearn {command} <#{channel_id}> mon 09:00 Europe/Berlin`."
+    )

@@ -30,13 +30,12 @@ from datetime import datetime, timedelta
 from typing import Any, assert_never
 
 from bot.schedules import digests, prompts
-from bot.schedules.blocks import digest_post, prompt_post
-from bot.schedules.kinds import Delivery, LedgerStatus, PostKind, command_word, describe_kind
+from bot.schedules.blocks import broken_notice, digest_post, pause_notice, prompt_post
+from bot.schedules.kinds import Delivery, LedgerStatus, PostKind
 from bot.schedules.results import PAUSING_ERRORS, Delivered
 from bot.schedules.rules import BrokenSchedule, cadence_of, channel_only
 from bot.slack.gateway import Failed, Posted, SlackGateway
 from bot.slack.pacing import PostPacer
-from bot.text import escape_mrkdwn
 from storage import schedules as queries
 from storage.db import Database
 from storage.models import Schedule, ScheduledPost
@@ -206,7 +205,7 @@ class ScheduledPoster:
             "schedule %s team=%s channel=%s paused: %s", schedule.id, schedule.team_id, schedule.channel_id, problem
         )
         if admin:
-            self.slack.tell(admin, _broken_notice(schedule.kind, schedule.channel_id, problem))
+            self.slack.tell(admin, broken_notice(schedule.kind, schedule.channel_id, problem))
 
     def _claim(self, schedule: Schedule, fired: datetime, period: str, now: datetime, report: RunReport) -> int | None:
         with self.db.transaction() as session:
@@ -342,7 +341,7 @@ class ScheduledPoster:
             when = _describe(schedule) if schedule else ""
         log.warning("post %s to channel=%s failed with %s; schedule paused", post_id, channel_id, failure.error)
         if admin is not None:
-            self.slack.tell(admin, _pause_notice(kind, channel_id, failure.error, when))
+            self.slack.tell(admin, pause_notice(kind, channel_id, failure.error, when))
         return Delivered(post_id, Delivery.PAUSED if admin else Delivery.FAILED, failure.error)
 
     def _retry_later(self, post_id: int, error: str) -> Delivered:
@@ -366,25 +365,3 @@ def _describe(schedule: Schedule) -> str:
         return f" ({cadence_of(schedule).describe()})"
     except BrokenSchedule:
         return ""
-
-
-def _pause_notice(kind: str, channel_id: str, error: str, when: str) -> str:
-    post_kind = PostKind(kind)
-    return (
-        f":pause_button: I paused the {describe_kind(post_kind)} for <#{channel_id}>{when}: "
-        f"{PAUSING_ERRORS[error]} (`{error}`).\n"
-        f"To resume, fix that (e.g. `/invite @Peerlearn` there), then set it again: "
-        f"`/peerlearn {command_word(post_kind)} <#{channel_id}> …`, or pick another channel."
-    )
-
-
-def _broken_notice(kind: str, channel_id: str, problem: str) -> str:
-    try:
-        what, command = describe_kind(PostKind(kind)), command_word(PostKind(kind))
-    except ValueError:
-        what, command = "schedule", "prompts"
-    return (
-        f":pause_button: I paused the {what} for <#{channel_id}>: its stored settings can't be read "
-        f"({escape_mrkdwn(problem)}). Set it again to resume, e.g. "
-        f"`/peerlearn {command} <#{channel_id}> mon 09:00 Europe/Berlin`."
-    )
