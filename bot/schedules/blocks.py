@@ -276,3 +276,15 @@ def broken_notice(kind: str, channel_id: str, problem: str) -> str:
         f"({escape_mrkdwn(problem)}). Set it again to resume, e.g. "
         f"`/peerlearn {command} <#{channel_id}> mon 09:00 Europe/Berlin`."
     )
+
+
+def gave_up_notice(kind: str, channel_id: str, error: str) -> str:
+    try:
+        what = one_post(PostKind(kind))
+    except ValueError:
+        what = "scheduled post"
+    return (
+        f":warning: I couldn't post the {what} in <#{channel_id}> (`{escape_mrkdwn(error)[:100]}`) and have "
+        "stopped trying for this one. The schedule stays on: the next post is due as usual. "
+        "If this repeats, check the channel, or set the schedule again."
+    )

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
-from bot.schedules import digests, prompts
-from bot.schedules.blocks import broken_notice, digest_post, pause_notice, prompt_post
+from bot.schedules import digests, prompts, setbacks
+from bot.schedules.blocks import digest_post, pause_notice, prompt_post
 from bot.schedules.kinds import Delivery, LedgerStatus, PostKind
 from bot.schedules.results import PAUSING_ERRORS, Delivered
 from bot.schedules.rules import BrokenSchedule, cadence_of, channel_only
@@ -101,6 +101,7 @@ class ScheduledPoster:
         report = RunReport()
         claimed = self._claim_due(now, report) + self._take_over_stale(now)
         report.claimed = len(claimed)
+        report.failed += setbacks.give_up_expired_posts(self.db, self.slack, now - self.settings.grace)
         if not claimed:
             return report
         last_renewal = time.monotonic()
@@ -171,7 +172,7 @@ class ScheduledPoster:
             try:
                 post_id = self._claim_if_due(schedule, now, report)
             except BrokenSchedule as broken:
-                self._pause_broken(schedule, str(broken))
+                setbacks.pause_broken_schedule(self.db, self.slack, schedule, str(broken))
                 continue
             except Exception:
                 log.exception(
@@ -193,19 +194,6 @@ class ScheduledPoster:
         if period == schedule.last_period:
             return None
         return self._claim(schedule, fired, period, now, report)
-
-    def _pause_broken(self, schedule: Schedule, problem: str) -> None:
-        """A row no cadence can be read from (written by hand, or by an older version): paused, its
-        admin told once; the others post as usual."""
-        reason = f"invalid: {problem}"[:200]
-        with self.db.transaction() as session:
-            paused = queries.pause_schedule(session, schedule.id, reason)
-            admin = paused.configured_by if paused is not None else None
-        log.error(
-            "schedule %s team=%s channel=%s paused: %s", schedule.id, schedule.team_id, schedule.channel_id, problem
-        )
-        if admin:
-            self.slack.tell(admin, broken_notice(schedule.kind, schedule.channel_id, problem))
 
     def _claim(self, schedule: Schedule, fired: datetime, period: str, now: datetime, report: RunReport) -> int | None:
         with self.db.transaction() as session:
@@ -253,7 +241,12 @@ class ScheduledPoster:
             return self._deliver(post_id)
         except Exception as error:
             log.exception("scheduled post %s failed unexpectedly; it will be retried", post_id)
-            return self._retry_later(post_id, f"unexpected: {error.__class__.__name__}")
+            try:
+                return self._retry_later(post_id, f"unexpected: {error.__class__.__name__}")
+            except Exception:
+                # Its lease runs out, and a later tick takes it over.
+                log.exception("scheduled post %s: its failure could not be recorded", post_id)
+                return Delivered(post_id, Delivery.RETRYING, "unrecorded")
 
     def _deliver(self, post_id: int) -> Delivered:
         with self.db.transaction() as session:

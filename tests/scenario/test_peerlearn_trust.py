@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.circles.rounds import CircleRunner
+from bot.schedules import digests
 from bot.schedules.commands import ADD_USAGE, REMOVE_USAGE
 from bot.schedules.posting import PostingSettings, ScheduledPoster
 from bot.schedules.service import ADMINS_ONLY
@@ -316,3 +317,48 @@ def test_the_listing_never_shows_a_next_post_in_the_past(
 
     tomorrow = int(datetime(2026, 12, 1, 8, 0, tzinfo=UTC).timestamp())
     assert f"next <!date^{tomorrow}^{{date_short_pretty}} {{time}}|2026-12-01 09:00 Europe/Berlin>" in listing
+
+
+def test_a_post_that_keeps_failing_is_given_up_after_the_grace_window_and_its_admin_told(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, poster: ScheduledPoster
+) -> None:
+    clock.now = MONDAY_0730
+    told(sender, "prompts <#C1|general> daily 09:00 Europe/Berlin")
+    clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    slack.fail_next("chat.postMessage", error="internal_error")
+    assert poster.run_due().retrying == 1
+
+    clock.advance(hours=13)  # still failing, and past the 12-hour grace window
+    report = poster.run_due()
+
+    assert report.failed == 1
+    assert [row.status for row in ledger(db)] == ["failed"]
+    [notice] = [p["text"] for p in slack.posts("U4")]
+    assert "couldn't post the learning prompt in <#C1> (`internal_error`)" in notice
+    assert "The schedule stays on" in notice
+    clock.advance(minutes=1)
+    assert poster.run_due().failed == 0 and len(slack.posts("U4")) == 1
+
+
+def test_a_digest_that_cannot_be_built_leaves_the_others_to_post(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, poster: ScheduledPoster,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    clock.now = MONDAY_0730
+    told(sender, "digest <#C1|general> daily 09:00 Europe/Berlin")
+    told(sender, "digest <#CNOBOT|random> daily 09:00 Europe/Berlin")
+    real_gather = digests.gather
+
+    def gather(session: Any, **kwargs: Any) -> digests.Digest:
+        if kwargs["channel_id"] == "C1":
+            raise ValueError("a surprise in this channel's data")
+        return real_gather(session, **kwargs)
+
+    monkeypatch.setattr(digests, "gather", gather)
+    clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+    report = poster.run_due()
+
+    assert (report.posted, report.retrying) == (1, 1)
+    assert "peer learning" in str(slack.posts("CNOBOT")[-1]["blocks"]) and slack.posts("C1") == []
+    assert {row.channel_id: row.status for row in ledger(db)} == {"C1": "pending", "CNOBOT": "posted"}
