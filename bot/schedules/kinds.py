@@ -6,6 +6,7 @@ with them directly, and `PostKind(row.kind)` refuses a value that is not one of 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import assert_never
 
@@ -40,48 +41,38 @@ class Scope(StrEnum):
     CHANNEL = "channel"
 
 
-def describe_kind(kind: PostKind) -> str:
-    """`learning prompts` / `digest`, as sentences name them."""
+@dataclass(frozen=True)
+class KindWords:
+    schedule: str  # a schedule of this kind: "learning prompts for #general", "digest for #general"
+    command: str  # the /peerlearn word that sets it
+    one: str  # one post
+    many: str  # posts in general
+
+
+def words(kind: PostKind) -> KindWords:
     match kind:
         case PostKind.PROMPT:
-            return "learning prompts"
+            return KindWords("learning prompts", "prompts", "learning prompt", "learning prompts")
         case PostKind.DIGEST:
-            return "digest"
+            return KindWords("digest", "digest", "digest", "digests")
         case _:
             assert_never(kind)
+
+
+def describe_kind(kind: PostKind) -> str:
+    return words(kind).schedule
 
 
 def command_word(kind: PostKind) -> str:
-    """The /peerlearn word that schedules this kind: `prompts` or `digest`."""
-    match kind:
-        case PostKind.PROMPT:
-            return "prompts"
-        case PostKind.DIGEST:
-            return "digest"
-        case _:
-            assert_never(kind)
+    return words(kind).command
 
 
 def one_post(kind: PostKind) -> str:
-    """`learning prompt` / `digest`: one post of this kind."""
-    match kind:
-        case PostKind.PROMPT:
-            return "learning prompt"
-        case PostKind.DIGEST:
-            return "digest"
-        case _:
-            assert_never(kind)
+    return words(kind).one
 
 
 def many_posts(kind: PostKind) -> str:
-    """`learning prompts` / `digests`: posts of this kind in general."""
-    match kind:
-        case PostKind.PROMPT:
-            return "learning prompts"
-        case PostKind.DIGEST:
-            return "digests"
-        case _:
-            assert_never(kind)
+    return words(kind).many
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
