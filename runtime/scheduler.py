@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.circles import rules as circle_rules
 from bot.circles.rounds import CircleReport, CircleRunner
 from bot.schedules.posting import RunReport, ScheduledPoster
-from bot.schedules.rules import cadence_of
+from bot.schedules.rules import BrokenSchedule, cadence_of
 from runtime.maintenance import daily_upkeep
 from storage import circles as circle_queries
 from storage import schedules as schedule_queries
@@ -40,16 +40,36 @@ class TickReport:
 
 
 def run_scheduled_posts(poster: ScheduledPoster, circles: CircleRunner) -> TickReport:
-    """One tick: prompts and digests, then circle rounds, by whichever process holds the lease."""
-    posts = poster.run_due()
-    return TickReport(posts, circles.run_due() if posts.leader else None)
+    """One tick: prompts and digests, then circle rounds, by whichever process holds the lease.
+
+    Each engine isolates its own items; this keeps one engine's failure from stopping the other's.
+    """
+    try:
+        posts = poster.run_due()
+    except Exception:
+        # Only the database failing gets here (each post is isolated inside run_due). The rounds
+        # still get their turn: each is claimed by compare-and-set, so a second runner is harmless.
+        log.exception("scheduled posts failed this tick; circle rounds still run")
+        posts = RunReport()
+    rounds = None
+    if posts.leader:
+        try:
+            rounds = circles.run_due()
+        except Exception:
+            log.exception("circle rounds failed this tick; the next tick tries again")
+    return TickReport(posts, rounds)
 
 
 def next_due(db: Database, after: datetime) -> datetime | None:
     """The first moment after `after` at which a tick has something to do: a prompt or digest to
     post, a circle round to open, remind or close. None when nothing is scheduled."""
+    moments: list[datetime] = []
     with db.snapshot() as session:
-        moments = [cadence_of(schedule).next_after(after) for schedule in schedule_queries.active_schedules(session)]
+        for schedule in schedule_queries.active_schedules(session):
+            try:
+                moments.append(cadence_of(schedule).next_after(after))
+            except BrokenSchedule:
+                continue  # never due: the next tick pauses it and tells its admin
         moments += [
             circle_rules.cadence_of(circle).next_after(after)
             for circle in circle_queries.live_circles(session)

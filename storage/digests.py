@@ -54,18 +54,17 @@ def top_teachers(
     return [(author, int(count)) for author, count in session.execute(query)]
 
 
-def archive_favourites(
+def most_helpful_older_tip(
     session: Session,
     team_id: str,
     shared_before: datetime,
     channel_id: str | None,
     exclude_ids: Collection[int],
-    limit: int,
-) -> list[Tip]:
-    """Highly rated tips older than the period: candidates to resurface."""
+) -> Tip | None:
+    """The most helpful tip shared before the period (the oldest of equals), to resurface."""
     query = select(Tip).where(Tip.team_id == team_id, Tip.created_at < shared_before, Tip.helpful_count > 0)
     if channel_id is not None:
         query = query.where(Tip.origin_channel_id == channel_id)
     if exclude_ids:
         query = query.where(Tip.id.not_in(list(exclude_ids)))
-    return list(session.scalars(query.order_by(Tip.helpful_count.desc(), Tip.id.desc()).limit(limit)))
+    return session.scalars(query.order_by(Tip.helpful_count.desc(), Tip.created_at, Tip.id).limit(1)).first()

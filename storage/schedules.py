@@ -94,6 +94,28 @@ def stale_pending_ids(session: Session, now: datetime, not_before: datetime) -> 
     return list(session.scalars(query.order_by(ScheduledPost.due_at)))
 
 
+def expired_pending_ids(session: Session, due_before: datetime) -> list[int]:
+    """Pending posts due before `due_before`: past their grace window, no longer retried."""
+    query = select(ScheduledPost.id).where(ScheduledPost.status == "pending", ScheduledPost.due_at < due_before)
+    return list(session.scalars(query.order_by(ScheduledPost.due_at)))
+
+
+def give_up(session: Session, post_id: int) -> ScheduledPost | None:
+    """Compare-and-set a pending post to failed; the row if this caller did it."""
+    result = session.execute(
+        update(ScheduledPost)
+        .where(ScheduledPost.id == post_id, ScheduledPost.status == "pending")
+        .values(status="failed", lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    post = session.get(ScheduledPost, post_id)
+    if post is not None:
+        session.refresh(post)
+    return post
+
+
 def take_over(session: Session, post_id: int, now: datetime, lease_until: datetime) -> ScheduledPost | None:
     """Compare-and-set the lease of a stale pending post; the row if this caller won it."""
     result = session.execute(

@@ -32,7 +32,6 @@ from storage.models import Circle, CircleRound, ParticipantStatus, RoundState
 log = logging.getLogger(__name__)
 
 OPENING_LEASE = timedelta(minutes=5)
-LOOKUP_ONE_BY_ONE = 20  # more members than this: one users.list sweep instead of a users.info each
 CIRCLE_PAUSING_ERRORS = {"channel_not_found", "is_archived", "not_in_channel"}
 
 
@@ -180,12 +179,12 @@ class CircleRunner:
         with self.db.snapshot() as session:
             members = queries.members(session, circle.id)
             known = {p.user_id for p in queries.participants(session, round_.id)}
-        if len(members) - len(known) > LOOKUP_ONE_BY_ONE:
-            self.users.load_all()
+        # One users.info each for a few, users.list pages for many: the directory picks the cheaper.
+        people = self.users.lookup([m.user_id for m in members if m.user_id not in known])
         for membership in members:
             if membership.user_id in known:
                 continue
-            person = self.users.get(membership.user_id)
+            person = people.get(membership.user_id)
             try:
                 self._enrol_one(circle, round_, membership.user_id, person)
             except Exception:  # this member is left out of the round, not the others

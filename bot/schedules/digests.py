@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,11 +14,12 @@ from bot.schedules import prompts
 from storage import circles as circle_queries
 from storage import digests as queries
 from storage import schedules
-from storage.models import Circle, Tip
+from storage.models import Circle, CircleRound, Tip
+
+log = logging.getLogger(__name__)
 
 BEST_TIPS = 5
 TEACHERS = 3
-ARCHIVE_CANDIDATES = 20
 RECENTLY_RESURFACED = 10  # digests in a row that won't resurface the same tip
 
 
@@ -32,7 +33,8 @@ class PromptRecap:
 @dataclass(frozen=True)
 class CirclesRecap:
     rounds: int
-    invited: int
+    still_open: int  # rounds people can still answer: their silent members are not "unanswered" yet
+    invited: int  # check-ins that could be answered and are settled: answered, or in a round now closed
     answered: int
     asks: list[tuple[str, str, str]]  # (member, what they are stuck on, circle name)
 
@@ -63,7 +65,6 @@ def gather(
     channel_only: bool,
     start: datetime,
     end: datetime,
-    seed: str,
 ) -> Digest:
     scope = channel_id if channel_only else None
     tips_shared, sharers = queries.sharing_counts(session, team_id, start, end, scope)
@@ -75,7 +76,6 @@ def gather(
             recap = PromptRecap(text=text, replies=prompt_post.reply_count, message_ts=prompt_post.message_ts)
     recent = schedules.recent_posts(session, team_id, channel_id, "digest", RECENTLY_RESURFACED)
     already = {post.resurfaced_tip_id for post in recent if post.resurfaced_tip_id is not None}
-    candidates = queries.archive_favourites(session, team_id, start, scope, already, ARCHIVE_CANDIDATES)
     return Digest(
         start=start,
         end=end,
@@ -85,7 +85,7 @@ def gather(
         sharers=sharers,
         teachers=queries.top_teachers(session, team_id, start, end, scope, TEACHERS),
         prompt=recap,
-        resurfaced=_pick(candidates, seed),
+        resurfaced=queries.most_helpful_older_tip(session, team_id, start, scope, already),
         circles=_circles(session, team_id, channel_id if channel_only else None, start, end),
     )
 
@@ -102,28 +102,47 @@ def _circles(
     names: dict[int, tuple[str, int | None]] = {}
     for round_ in held:
         if round_.circle_id not in names:
-            circle = session.get(Circle, round_.circle_id)
-            assert circle is not None
-            names[round_.circle_id] = (circle.name, circles.stuck_question(circles.questions_of(circle)))
-    circle_of = {r.id: r.circle_id for r in held}
+            names[round_.circle_id] = _circle_name_and_stuck(session, round_)
+    by_id = {r.id: r for r in held}
     taking_part = circle_queries.participants_of(session, [r.id for r in held])
     asks = []
     for participant in taking_part:
-        name, stuck = names[circle_of[participant.round_id]]
-        given = json.loads(participant.answers) if participant.answers else []
-        if stuck is not None and stuck < len(given) and given[stuck]:
-            asks.append((participant.user_id, given[stuck], name))
+        name, stuck = names[by_id[participant.round_id].circle_id]
+        given = _answers(participant.answers, participant.round_id, participant.user_id)
+        ask = given[stuck] if stuck is not None and stuck < len(given) else None
+        if isinstance(ask, str) and ask:
+            asks.append((participant.user_id, ask, name))
+    settled = [
+        p
+        for p in taking_part
+        if p.status == "answered" or (p.status == "invited" and by_id[p.round_id].status != "open")
+    ]
     return CirclesRecap(
         rounds=len(held),
-        invited=sum(p.status in ("invited", "answered") for p in taking_part),
-        answered=sum(p.status == "answered" for p in taking_part),
+        still_open=sum(r.status == "open" for r in held),
+        invited=len(settled),
+        answered=sum(p.status == "answered" for p in settled),
         asks=asks,
     )
 
 
-def _pick(candidates: list[Tip], seed: str) -> Tip | None:
-    """One of the favourites, the same one for the same seed (so a retried post doesn't change)."""
-    if not candidates:
-        return None
-    index = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:4], "big") % len(candidates)
-    return candidates[index]
+def _circle_name_and_stuck(session: Session, round_: CircleRound) -> tuple[str, int | None]:
+    circle = session.get(Circle, round_.circle_id)
+    if circle is None:
+        return "a circle", None
+    try:
+        return circle.name, circles.stuck_question(circles.questions_of(circle))
+    except (ValueError, TypeError, AttributeError):  # unreadable questions: the round still counts
+        log.warning("circle %s team=%s: questions unreadable; no asks in the digest", circle.id, circle.team_id)
+        return circle.name, None
+
+
+def _answers(raw: str | None, round_id: int, user_id: str) -> list[object]:
+    if not raw:
+        return []
+    try:
+        given = json.loads(raw)
+    except ValueError:
+        log.warning("round %s user=%s: answers unreadable; left out of the digest", round_id, user_id)
+        return []
+    return given if isinstance(given, list) else []

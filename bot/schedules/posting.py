@@ -27,12 +27,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
-from bot.cadence import Cadence, format_local
-from bot.schedules import digests, prompts
-from bot.schedules.blocks import digest_post, prompt_post
-from bot.schedules.rules import cadence_of, describe_kind
+from bot.schedules import digests, prompts, setbacks
+from bot.schedules.blocks import digest_post, pause_notice, prompt_post
+from bot.schedules.kinds import Delivery, LedgerStatus, PostKind
+from bot.schedules.results import PAUSING_ERRORS, Delivered
+from bot.schedules.rules import BrokenSchedule, cadence_of, channel_only
 from bot.slack.gateway import Failed, Posted, SlackGateway
 from bot.slack.pacing import PostPacer
 from storage import schedules as queries
@@ -43,13 +44,6 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "peerlearn_scheduled_post"
 LEASE_NAME = "scheduled-posts"
-# Errors that no retry will fix: the schedule pauses and its admin hears why.
-PAUSING_ERRORS = {
-    "channel_not_found": "the channel no longer exists or I can't see it",
-    "is_archived": "the channel is archived",
-    "not_in_channel": "I'm not a member of that private channel",
-    "restricted_action": "the workspace doesn't allow me to post there",
-}
 MANUAL_DIGEST_PERIOD = timedelta(days=7)
 
 
@@ -72,12 +66,10 @@ class RunReport:
     skipped: int = 0
 
 
-@dataclass(frozen=True)
-class Delivered:
-    post_id: int
-    status: str  # posted | retrying | failed | paused
-    error: str | None = None
-    message_ts: str | None = None
+def _settled(post: ScheduledPost) -> Delivered:
+    """What an earlier attempt at this post came to (its row is no longer pending)."""
+    status = Delivery.POSTED if post.status == LedgerStatus.POSTED else Delivery.FAILED
+    return Delivered(post.id, status, post.error, post.message_ts)
 
 
 class ScheduledPoster:
@@ -109,19 +101,22 @@ class ScheduledPoster:
         report = RunReport()
         claimed = self._claim_due(now, report) + self._take_over_stale(now)
         report.claimed = len(claimed)
+        report.failed += setbacks.give_up_expired_posts(self.db, self.slack, now - self.settings.grace)
         if not claimed:
             return report
         last_renewal = time.monotonic()
         with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="poster") as pool:
             futures = [pool.submit(self._deliver_safely, post_id) for post_id in claimed]
             for future in as_completed(futures):
-                delivered = future.result()
-                if delivered.status == "posted":
-                    report.posted += 1
-                elif delivered.status == "retrying":
-                    report.retrying += 1
-                else:
-                    report.failed += 1
+                match future.result().status:
+                    case Delivery.POSTED:
+                        report.posted += 1
+                    case Delivery.RETRYING:
+                        report.retrying += 1
+                    case Delivery.FAILED | Delivery.PAUSED:
+                        report.failed += 1
+                    case unknown:
+                        assert_never(unknown)
                 if time.monotonic() - last_renewal > self.settings.leader_lease.total_seconds() / 3:
                     self._hold_lease(self.clock())
                     last_renewal = time.monotonic()
@@ -131,8 +126,9 @@ class ScheduledPoster:
         )  # fmt: skip
         return report
 
-    def post_now(self, team_id: str, channel_id: str, kind: str, requested_by: str) -> Delivered:
+    def post_now(self, team_id: str, channel_id: str, kind: PostKind | str, requested_by: str) -> Delivered:
         """Post a prompt or digest right away, through the same ledger and delivery as the schedule."""
+        kind = PostKind(kind)
         now = self.clock()
         with self.db.transaction() as session:
             schedule = queries.get_schedule(session, team_id, channel_id, kind)
@@ -140,7 +136,7 @@ class ScheduledPoster:
                 session,
                 team_id=team_id,
                 channel_id=channel_id,
-                kind=kind,
+                kind=kind.value,
                 period=f"now:{uuid.uuid4().hex}",
                 schedule_id=schedule.id if schedule else None,
                 due_at=now,
@@ -172,18 +168,32 @@ class ScheduledPoster:
             schedules = queries.active_schedules(session)
         claimed = []
         for schedule in schedules:
-            cadence = cadence_of(schedule)
-            fired = cadence.latest_at_or_before(now)
-            # Nothing before the schedule took its current form is owed.
-            if fired is None or fired < schedule.updated_at:
+            # One schedule's surprise never stops the others: each is claimed in its own try.
+            try:
+                post_id = self._claim_if_due(schedule, now, report)
+            except BrokenSchedule as broken:
+                setbacks.pause_broken_schedule(self.db, self.slack, schedule, str(broken))
                 continue
-            period = cadence.period_key(fired)
-            if period == schedule.last_period:
+            except Exception:
+                log.exception(
+                    "schedule %s team=%s channel=%s kind=%s could not be claimed; the next tick tries again",
+                    schedule.id, schedule.team_id, schedule.channel_id, schedule.kind,
+                )  # fmt: skip
                 continue
-            post_id = self._claim(schedule, fired, period, now, report)
             if post_id is not None:
                 claimed.append(post_id)
         return claimed
+
+    def _claim_if_due(self, schedule: Schedule, now: datetime, report: RunReport) -> int | None:
+        cadence = cadence_of(schedule)
+        fired = cadence.latest_at_or_before(now)
+        # Nothing before the schedule took its current form is owed.
+        if fired is None or fired < schedule.updated_at:
+            return None
+        period = cadence.period_key(fired)
+        if period == schedule.last_period:
+            return None
+        return self._claim(schedule, fired, period, now, report)
 
     def _claim(self, schedule: Schedule, fired: datetime, period: str, now: datetime, report: RunReport) -> int | None:
         with self.db.transaction() as session:
@@ -215,9 +225,12 @@ class ScheduledPoster:
             stale = queries.stale_pending_ids(session, now, not_before=now - self.settings.grace)
         taken = []
         for post_id in stale:
-            with self.db.transaction() as session:
-                if queries.take_over(session, post_id, now, now + self.settings.post_lease) is not None:
-                    taken.append(post_id)
+            try:
+                with self.db.transaction() as session:
+                    if queries.take_over(session, post_id, now, now + self.settings.post_lease) is not None:
+                        taken.append(post_id)
+            except Exception:
+                log.exception("stale post %s could not be taken over; the next tick tries again", post_id)
         return taken
 
     # -- delivering ----------------------------------------------------------------------------
@@ -228,14 +241,19 @@ class ScheduledPoster:
             return self._deliver(post_id)
         except Exception as error:
             log.exception("scheduled post %s failed unexpectedly; it will be retried", post_id)
-            return self._retry_later(post_id, f"unexpected: {error.__class__.__name__}")
+            try:
+                return self._retry_later(post_id, f"unexpected: {error.__class__.__name__}")
+            except Exception:
+                # Its lease runs out, and a later tick takes it over.
+                log.exception("scheduled post %s: its failure could not be recorded", post_id)
+                return Delivered(post_id, Delivery.RETRYING, "unrecorded")
 
     def _deliver(self, post_id: int) -> Delivered:
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
             assert post is not None
-            if post.status != "pending":
-                return Delivered(post_id, post.status, post.error, post.message_ts)
+            if post.status != LedgerStatus.PENDING:
+                return _settled(post)
             retrying = post.attempts > 0
             post.attempts += 1
             text, blocks = self._compose(session, post)
@@ -253,39 +271,45 @@ class ScheduledPoster:
         return self._record_failure(post_id, outcome)
 
     def _compose(self, session: Any, post: ScheduledPost) -> tuple[str, list[dict[str, Any]]]:
-        if post.kind == "prompt":
-            if post.prompt_key is None:
-                prompt, cycle = prompts.next_for_channel(session, post.team_id, post.channel_id)
-                post.prompt_key, post.prompt_cycle = prompt.key, cycle
-            else:
+        kind = PostKind(post.kind)
+        match kind:
+            case PostKind.PROMPT:
+                # A retry posts the prompt chosen first, unless it was removed from the bank since.
                 bank = prompts.workspace_bank(session, post.team_id)
-                prompt = next(p for p in bank if p.key == post.prompt_key)
-            return prompt_post(prompt, self.settings.tip_emoji)
-        schedule = session.get(Schedule, post.schedule_id) if post.schedule_id else None
-        start = self._digest_start(schedule, post)
-        digest = digests.gather(
-            session,
-            team_id=post.team_id,
-            channel_id=post.channel_id,
-            channel_only=bool(schedule and schedule.scope == "channel"),
-            start=start,
-            end=post.due_at,
-            seed=f"{post.team_id}:{post.channel_id}:{post.period}",
-        )
-        post.resurfaced_tip_id = digest.resurfaced.id if digest.resurfaced else None
-        return digest_post(digest)
+                prompt = next((p for p in bank if p.key == post.prompt_key), None)
+                if prompt is None:
+                    prompt, cycle = prompts.next_for_channel(session, post.team_id, post.channel_id)
+                    post.prompt_key, post.prompt_cycle = prompt.key, cycle
+                return prompt_post(prompt, self.settings.tip_emoji)
+            case PostKind.DIGEST:
+                schedule = session.get(Schedule, post.schedule_id) if post.schedule_id else None
+                digest = digests.gather(
+                    session,
+                    team_id=post.team_id,
+                    channel_id=post.channel_id,
+                    channel_only=channel_only(schedule),
+                    start=self._digest_start(schedule, post),
+                    end=post.due_at,
+                )
+                post.resurfaced_tip_id = digest.resurfaced.id if digest.resurfaced else None
+                return digest_post(digest, self.settings.tip_emoji)
+            case _:
+                assert_never(kind)
 
     def _digest_start(self, schedule: Schedule | None, post: ScheduledPost) -> datetime:
         if schedule is None or post.period.startswith("now:"):
             return post.due_at - MANUAL_DIGEST_PERIOD
-        previous = cadence_of(schedule).previous_before(post.due_at)
+        try:
+            previous = cadence_of(schedule).previous_before(post.due_at)
+        except BrokenSchedule:
+            previous = None  # its row is paused by the tick; this digest covers the usual week
         return previous or post.due_at - MANUAL_DIGEST_PERIOD
 
     def _record_posted(self, post_id: int, ts: str) -> Delivered:
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
             assert post is not None
-            post.status, post.message_ts, post.posted_at, post.error = "posted", ts, self.clock(), None
+            post.status, post.message_ts, post.posted_at, post.error = LedgerStatus.POSTED.value, ts, self.clock(), None
             post.lease_until = None
         log.info(
             "posted %s team=%s channel=%s period=%s ts=%s",
@@ -295,7 +319,7 @@ class ScheduledPoster:
             post.period,
             ts,
         )
-        return Delivered(post_id, "posted", message_ts=ts)
+        return Delivered(post_id, Delivery.POSTED, message_ts=ts)
 
     def _record_failure(self, post_id: int, failure: Failed) -> Delivered:
         if failure.error not in PAUSING_ERRORS:
@@ -303,45 +327,34 @@ class ScheduledPoster:
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
             assert post is not None
-            post.status, post.error, post.lease_until = "failed", failure.error, None
+            post.status, post.error, post.lease_until = LedgerStatus.FAILED.value, failure.error, None
             schedule = queries.pause_schedule(session, post.schedule_id, failure.error) if post.schedule_id else None
             admin = schedule.configured_by if schedule else None
-            kind, channel_id, cadence = post.kind, post.channel_id, cadence_of(schedule) if schedule else None
+            kind, channel_id = post.kind, post.channel_id
+            when = _describe(schedule) if schedule else ""
         log.warning("post %s to channel=%s failed with %s; schedule paused", post_id, channel_id, failure.error)
-        if admin is not None and cadence is not None:
-            self.slack.tell(admin, _pause_notice(kind, channel_id, failure.error, cadence))
-        return Delivered(post_id, "paused" if admin else "failed", failure.error)
+        if admin is not None:
+            self.slack.tell(admin, pause_notice(kind, channel_id, failure.error, when))
+        return Delivered(post_id, Delivery.PAUSED if admin else Delivery.FAILED, failure.error)
 
     def _retry_later(self, post_id: int, error: str) -> Delivered:
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
             assert post is not None
-            if post.status != "pending":
-                return Delivered(post_id, post.status, post.error, post.message_ts)
+            if post.status != LedgerStatus.PENDING:
+                return _settled(post)
             post.error = error
             # Back off a little more on each attempt; the grace window bounds the retries.
             post.lease_until = self.clock() + timedelta(minutes=min(30, 2**post.attempts))
             if self.clock() - post.due_at > self.settings.grace:
-                post.status = "failed"
-                return Delivered(post_id, "failed", error)
+                post.status = LedgerStatus.FAILED.value
+                return Delivered(post_id, Delivery.FAILED, error)
         log.warning("post %s will be retried: %s", post_id, error)
-        return Delivered(post_id, "retrying", error)
+        return Delivered(post_id, Delivery.RETRYING, error)
 
 
-def _pause_notice(kind: str, channel_id: str, error: str, cadence: Cadence) -> str:
-    what = describe_kind(kind)
-    command = "prompts" if kind == "prompt" else "digest"
-    return (
-        f":pause_button: I paused the {what} for <#{channel_id}> ({cadence.describe()}): "
-        f"{PAUSING_ERRORS[error]} (`{error}`).\n"
-        f"To resume, fix that (e.g. `/invite @Peerlearn` there), then set it again: "
-        f"`/peerlearn {command} <#{channel_id}> …`, or pick another channel."
-    )
-
-
-def next_post_line(schedule: Schedule, now: datetime) -> str:
-    cadence = cadence_of(schedule)
-    when = format_local(cadence.next_after(now), schedule.zone)
-    state = f"paused ({schedule.paused_reason})" if schedule.paused_reason else f"next {when}"
-    scope = " · channel tips only" if schedule.kind == "digest" and schedule.scope == "channel" else ""
-    return f"<#{schedule.channel_id}> — {describe_kind(schedule.kind)}, {cadence.describe()} · {state}{scope}"
+def _describe(schedule: Schedule) -> str:
+    try:
+        return f" ({cadence_of(schedule).describe()})"
+    except BrokenSchedule:
+        return ""

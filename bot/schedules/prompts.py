@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 
 from sqlalchemy.orm import Session
 
+from bot.schedules.commands import ADD_USAGE
 from bot.schedules.prompt_bank import BUILTIN_PROMPTS, Prompt
+from bot.schedules.rules import ScheduleInputError
 from storage import events
 from storage import schedules as queries
 from storage.db import Database
@@ -15,8 +19,11 @@ from storage.models import CustomPrompt
 MAX_PROMPT_LENGTH = 500
 
 
-class PromptRejected(ValueError):
-    pass
+class PromptRejected(ScheduleInputError):
+    """Why a prompt's text can't be used, with the usage line of `/peerlearn prompt add`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, usage=ADD_USAGE)
 
 
 def workspace_bank(session: Session, team_id: str) -> list[Prompt]:
@@ -48,18 +55,30 @@ def text_of(session: Session, team_id: str, key: str | None) -> str | None:
     if key is None:
         return None
     if key.startswith("custom:"):
-        prompt = queries.custom_prompt(session, team_id, int(key.removeprefix("custom:")))
+        number = key.removeprefix("custom:")
+        prompt = queries.custom_prompt(session, team_id, int(number)) if re.fullmatch(r"[0-9]{1,9}", number) else None
         return prompt.text if prompt else None
     return next((prompt.text for prompt in BUILTIN_PROMPTS if prompt.key == key), None)
 
 
-def add(session: Session, team_id: str, text: str, user_id: str) -> CustomPrompt:
-    text = text.strip()
+def prompt_text(text: str) -> str:
+    """The text of a new prompt, or PromptRejected: not empty, not over-long, no control characters
+    (SQLite would store a NUL that PostgreSQL refuses, and Slack shows none of them)."""
+    text = text.replace("\t", " ").strip()
     if not text:
         raise PromptRejected("Give the prompt's text, e.g. `/peerlearn prompt add What did you automate this week?`")
     if len(text) > MAX_PROMPT_LENGTH:
-        raise PromptRejected(f"That prompt is {len(text):,} characters; keep it under {MAX_PROMPT_LENGTH}.")
-    return queries.add_custom_prompt(session, team_id, text, user_id)
+        raise PromptRejected(f"That prompt is {len(text):,} characters; the limit is {MAX_PROMPT_LENGTH}.")
+    bad = next((ch for ch in text if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cs")), None)
+    if bad is not None:
+        raise PromptRejected(
+            f"That prompt contains an invisible control character (U+{ord(bad):04X}); type it again without it."
+        )
+    return text
+
+
+def add(session: Session, team_id: str, text: str, user_id: str) -> CustomPrompt:
+    return queries.add_custom_prompt(session, team_id, prompt_text(text), user_id)
 
 
 def remove(session: Session, team_id: str, prompt_id: int) -> bool:

@@ -1,180 +1,66 @@
-"""What `/peerlearn` asks for, and schedules as the domain sees them. No Slack in here."""
+"""Schedules as the domain sees them: what a stored row means, and how one is saved. No Slack here."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, time
 
 from sqlalchemy.orm import Session
 
-from bot.cadence import Cadence, CadenceError, parse_clock, parse_when, parse_zone
+from bot.cadence import Cadence
+from bot.schedules.commands import SetSchedule, known_zones
+from bot.schedules.kinds import PostKind, Scope
 from storage import schedules as queries
 from storage.models import Schedule
 
-_KINDS = {"prompts": "prompt", "prompt": "prompt", "digest": "digest", "digests": "digest"}
-_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|([^>]*))?>$|^#([a-z0-9][a-z0-9._-]{0,79})$")
-EXAMPLES = {
-    "prompt": "`/peerlearn prompts #general mon 09:00 Europe/Berlin`",
-    "digest": "`/peerlearn digest #general fri 16:00 Europe/Berlin`",
-}
+CADENCES = frozenset({"daily", "weekdays", "weekly", "biweekly"})
+_AT = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 
 class ScheduleInputError(ValueError):
-    """Bad /peerlearn input: the message says what is wrong and shows a correct example."""
+    """Bad /peerlearn input found while acting on it: the message says what is wrong and what to do;
+    `usage` is the one usage line worth showing with it, if any."""
+
+    def __init__(self, message: str, *, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
-@dataclass(frozen=True)
-class ChannelRef:
-    id: str | None
-    name: str | None
-
-    def mention(self) -> str:
-        return f"<#{self.id}>" if self.id else f"#{self.name}"
-
-
-@dataclass(frozen=True)
-class SetSchedule:
-    kind: str
-    channel: ChannelRef
-    cadence: str
-    weekday: int | None
-    at: time
-    zone: str | None
-    channel_only: bool
-
-
-@dataclass(frozen=True)
-class TurnOff:
-    kind: str
-    channel: ChannelRef
-
-
-@dataclass(frozen=True)
-class PostNow:
-    kind: str
-    channel: ChannelRef | None
-
-
-@dataclass(frozen=True)
-class ListSchedules:
-    pass
-
-
-@dataclass(frozen=True)
-class AddPrompt:
-    text: str
-
-
-@dataclass(frozen=True)
-class ListPrompts:
-    pass
-
-
-@dataclass(frozen=True)
-class RemovePrompt:
-    prompt_id: int
-
-
-@dataclass(frozen=True)
-class PeerlearnHelp:
-    problem: str | None = None
-
-
-PeerlearnCommand = (
-    SetSchedule | TurnOff | PostNow | ListSchedules | AddPrompt | ListPrompts | RemovePrompt | PeerlearnHelp
-)
-
-
-def parse_channel(token: str) -> ChannelRef | None:
-    """A channel as Slack sends it (`<#C123|name>` when the command escapes) or typed (`#name`)."""
-    match = _CHANNEL.match(token)
-    if not match:
-        return None
-    if match.group(1):
-        return ChannelRef(id=match.group(1), name=match.group(2) or None)
-    return ChannelRef(id=None, name=match.group(3))
-
-
-def parse_peerlearn_command(text: str) -> PeerlearnCommand:
-    words = text.split()
-    if not words or words[0].lower() == "help":
-        return PeerlearnHelp()
-    first = words[0].lower()
-    if first == "schedules":
-        return ListSchedules()
-    if first not in _KINDS:
-        return PeerlearnHelp(f"I don't know `{_shown(words[0])}`. Here is what I can do:")
-    kind = _KINDS[first]
-    rest = words[1:]
-    if not rest:
-        return PeerlearnHelp(f"Tell me the channel and when, e.g. {EXAMPLES[kind]}.")
-    action = rest[0].lower()
-    if kind == "prompt" and action in ("add", "list", "remove"):
-        return _prompt_command(action, text.split(None, 2)[2] if len(words) > 2 else "")
-    if action == "now":
-        channel = parse_channel(rest[1]) if len(rest) > 1 else None
-        if len(rest) > 1 and channel is None:
-            return PeerlearnHelp(f"`{_shown(rest[1])}` is not a channel; e.g. `/peerlearn {first} now #general`.")
-        return PostNow(kind, channel)
-    channel = parse_channel(rest[0])
-    if channel is None:
-        return PeerlearnHelp(f"`{_shown(rest[0])}` is not a channel. Example: {EXAMPLES[kind]}.")
-    if len(rest) > 1 and rest[1].lower() == "off" and len(rest) == 2:
-        return TurnOff(kind, channel)
-    try:
-        return _set_schedule(kind, channel, rest[1:])
-    except CadenceError as error:
-        return PeerlearnHelp(f"{error} Example: {EXAMPLES[kind]}.")
-
-
-def _set_schedule(kind: str, channel: ChannelRef, words: list[str]) -> SetSchedule:
-    cadence, weekday, rest = parse_when(words)
-    if not rest:
-        raise CadenceError("Say at what time, in 24-hour HH:MM.")
-    at = parse_clock(rest[0])
-    zone = None
-    channel_only = False
-    for word in rest[1:]:
-        if word.lower() == "channel-only" and kind == "digest":
-            channel_only = True
-        elif zone is None and ("/" in word or word.upper() == "UTC"):
-            zone = parse_zone("UTC" if word.upper() == "UTC" else word)
-        else:
-            raise CadenceError(f"I don't understand `{_shown(word)}` there.")
-    return SetSchedule(kind, channel, cadence, weekday, at, zone, channel_only)
-
-
-def _prompt_command(action: str, argument: str) -> PeerlearnCommand:
-    if action == "list":
-        return ListPrompts()
-    if action == "add":
-        return AddPrompt(argument)
-    number = argument.strip().lstrip("#")
-    if not re.fullmatch(r"[0-9]+", number):
-        return PeerlearnHelp(
-            "Give the prompt's number from `/peerlearn prompt list`, e.g. `/peerlearn prompt remove 3`."
-        )
-    return RemovePrompt(int(number))
-
-
-def _shown(word: str) -> str:
-    return word.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")[:80]
+class BrokenSchedule(ValueError):
+    """A stored schedule no cadence can be read from (written by hand, or by an older version)."""
 
 
 def cadence_of(schedule: Schedule) -> Cadence:
-    hours, minutes = schedule.at_time.split(":")
+    """When the schedule posts; BrokenSchedule (saying what is wrong) if the row makes no sense."""
+    kind_of(schedule)
+    if schedule.cadence not in CADENCES:
+        raise BrokenSchedule(f"unknown cadence {schedule.cadence!r}")
+    weekly = schedule.cadence in ("weekly", "biweekly")
+    if weekly and (schedule.weekday is None or not 0 <= schedule.weekday <= 6):
+        raise BrokenSchedule(f"weekday {schedule.weekday!r} is not a day of the week")
+    at = _AT.match(schedule.at_time or "")
+    if at is None:
+        raise BrokenSchedule(f"time {schedule.at_time!r} is not HH:MM")
+    if schedule.zone not in known_zones():
+        raise BrokenSchedule(f"unknown time zone {schedule.zone!r}")
     return Cadence(
         kind=schedule.cadence,
-        at=time(int(hours), int(minutes)),
+        at=time(int(at.group(1)), int(at.group(2))),
         zone=schedule.zone,
-        weekday=schedule.weekday,
+        weekday=schedule.weekday if weekly else None,
         anchor=schedule.anchor,
     )
 
 
-def describe_kind(kind: str) -> str:
-    return "learning prompts" if kind == "prompt" else "digest"
+def kind_of(schedule: Schedule) -> PostKind:
+    try:
+        return PostKind(schedule.kind)
+    except ValueError:
+        raise BrokenSchedule(f"unknown kind {schedule.kind!r}") from None
+
+
+def channel_only(schedule: Schedule | None) -> bool:
+    return schedule is not None and schedule.scope == Scope.CHANNEL
 
 
 def save(
@@ -196,20 +82,20 @@ def save(
         session,
         team_id,
         channel_id,
-        request.kind,
+        request.kind.value,
         cadence=request.cadence,
         weekday=request.weekday,
         at_time=request.at.strftime("%H:%M"),
         zone=zone,
         anchor=anchor,
-        scope="channel" if request.channel_only else "workspace",
+        scope=(Scope.CHANNEL if request.channel_only else Scope.WORKSPACE).value,
         configured_by=user_id,
         now=now,
     )
 
 
-def turn_off(session: Session, team_id: str, channel_id: str, kind: str) -> bool:
-    return queries.remove_schedule(session, team_id, channel_id, kind)
+def turn_off(session: Session, team_id: str, channel_id: str, kind: PostKind) -> bool:
+    return queries.remove_schedule(session, team_id, channel_id, kind.value)
 
 
 def listing(session: Session, team_id: str) -> list[Schedule]:

@@ -1,27 +1,145 @@
-"""/peerlearn use cases that need Slack: resolving and checking channels, time zones, confirmations."""
+"""/peerlearn use cases: each change checks the person's rights with Slack at the moment it is made,
+stores first and talks to Slack after; reads return plain values for the blocks to render."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import assert_never
 
-from bot.cadence import format_local
+from bot.cadence import Cadence
+from bot.schedules import prompts
 from bot.schedules import rules as schedules
-from bot.schedules.rules import ChannelRef, ScheduleInputError, SetSchedule, cadence_of, describe_kind
+from bot.schedules.commands import (
+    NOW_USAGE,
+    AddPrompt,
+    ChannelRef,
+    PeerlearnChange,
+    PostNow,
+    RemovePrompt,
+    SetSchedule,
+    TurnOff,
+)
+from bot.schedules.kinds import PostKind, many_posts
+from bot.schedules.posting import ScheduledPoster
+from bot.schedules.results import (
+    Changed,
+    Configured,
+    NoSuchPrompt,
+    NothingToTurnOff,
+    PostedNow,
+    PromptAdded,
+    PromptRemoved,
+    ScheduleEntry,
+    TurnedOff,
+)
+from bot.schedules.rules import BrokenSchedule, ScheduleInputError, cadence_of
 from bot.services import Services
 from bot.slack.gateway import Failed
+from storage.models import CustomPrompt
 
 log = logging.getLogger(__name__)
 
+ADMINS_ONLY = "Only workspace admins and owners (and the people in PEERLEARN_ADMINS) can change what Peerlearn posts."
 
-def resolve_channel(deps: Services, ref: ChannelRef) -> str:
+
+class NotAdmin(PermissionError):
+    def __init__(self) -> None:
+        super().__init__(ADMINS_ONLY)
+
+
+@dataclass(frozen=True)
+class Here:
+    """Where the command was run, as its payload says (no API call: reading a DM needs scopes we don't ask for)."""
+
+    channel_id: str
+    channel_name: str
+
+    @property
+    def is_direct(self) -> bool:
+        """A DM or a group DM: schedules and posts belong in channels."""
+        return (
+            self.channel_id.startswith("D")
+            or self.channel_name == "directmessage"
+            or self.channel_name.startswith("mpdm-")
+        )
+
+    @property
+    def is_hidden(self) -> bool:
+        """Slack's name for a private conversation the app is not in."""
+        return self.channel_name == "privategroup"
+
+
+# -- changes -----------------------------------------------------------------------------------
+
+
+def change(
+    services: Services, poster: ScheduledPoster, *, team_id: str, user_id: str, here: Here, command: PeerlearnChange
+) -> Changed:
+    """Make the change `command` asks for; NotAdmin or ScheduleInputError (with what to do) if not."""
+    require_admin(services, team_id, user_id)
+    match command:
+        case SetSchedule():
+            return configure(services, team_id=team_id, user_id=user_id, request=command)
+        case TurnOff(kind=kind, channel=channel):
+            return turn_off(services, team_id=team_id, user_id=user_id, kind=kind, ref=channel)
+        case PostNow(kind=kind, channel=channel):
+            channel_id = resolve_channel(services, channel) if channel else here_for_posting(here, kind)
+            return PostedNow(kind, channel_id, poster.post_now(team_id, channel_id, kind, user_id))
+        case AddPrompt(text=text):
+            with services.db.transaction() as session:
+                prompt = prompts.add(session, team_id, text, user_id)
+            log.info("prompt added team=%s user=%s prompt=%s", team_id, user_id, prompt.id)
+            return PromptAdded(prompt.id, prompt.text)
+        case RemovePrompt(prompt_id=prompt_id):
+            with services.db.transaction() as session:
+                removed = prompts.remove(session, team_id, prompt_id)
+            log.info("prompt removed team=%s user=%s prompt=%s removed=%s", team_id, user_id, prompt_id, removed)
+            return PromptRemoved(prompt_id) if removed else NoSuchPrompt(prompt_id)
+        case _:
+            assert_never(command)
+
+
+def require_admin(services: Services, team_id: str, user_id: str) -> None:
+    """Asked of Slack now (an answer seconds old at most), within the request's team."""
+    status = services.users.admin_status(user_id, team_id)
+    if isinstance(status, Failed):
+        raise ScheduleInputError(
+            f"I couldn't check your admin rights with Slack just now (`{status.error}`); nothing changed. "
+            "Please try again in a minute."
+        )
+    if not status:
+        log.info("refused: not an admin team=%s user=%s", team_id, user_id)
+        raise NotAdmin()
+
+
+def here_for_posting(here: Here, kind: PostKind) -> str:
+    """The conversation the command ran in, if a post may go there."""
+    word = "prompt" if kind is PostKind.PROMPT else "digest"
+    if here.is_direct:
+        raise ScheduleInputError(
+            f"I post {many_posts(kind)} in channels, not in direct messages: name the channel, "
+            f"e.g. `/peerlearn {word} now #general`, or run the command there.",
+            usage=NOW_USAGE,
+        )
+    if here.is_hidden:
+        raise ScheduleInputError(
+            "I'm not in this conversation. For a private channel, `/invite @Peerlearn` here first; "
+            f"or name a channel, e.g. `/peerlearn {word} now #general`.",
+            usage=NOW_USAGE,
+        )
+    return here.channel_id
+
+
+def resolve_channel(services: Services, ref: ChannelRef) -> str:
     """The id of a channel the bot can post in; raises ScheduleInputError saying why not."""
-    channel_id = ref.id or (deps.slack.find_channel(ref.name) if ref.name else None)
+    channel_id = ref.id or (services.slack.find_channel(ref.name) if ref.name else None)
     if channel_id is None:
         raise ScheduleInputError(
             f"I can't find {ref.mention()}. Pick it from the autocomplete as you type `#`; "
             "for a private channel, `/invite @Peerlearn` there first."
         )
-    info = deps.slack.channel_info(channel_id)
+    info = services.slack.channel_info(channel_id)
     if isinstance(info, Failed):
         raise ScheduleInputError(
             f"I can't see {ref.mention()} ({info.error}). For a private channel, `/invite @Peerlearn` there first."
@@ -35,44 +153,64 @@ def resolve_channel(deps: Services, ref: ChannelRef) -> str:
     return channel_id
 
 
-def configure(deps: Services, *, team_id: str, user_id: str, request: SetSchedule) -> str:
-    channel_id = resolve_channel(deps, request.channel)
-    person = deps.users.get(user_id)
+def configure(services: Services, *, team_id: str, user_id: str, request: SetSchedule) -> Configured:
+    channel_id = resolve_channel(services, request.channel)
+    person = services.users.get(user_id)
     zone = request.zone or (person.timezone if person and person.timezone else "UTC")
-    now = deps.clock()
-    with deps.db.transaction() as session:
+    now = services.clock()
+    with services.db.transaction() as session:
         schedule = schedules.save(
-            session,
-            team_id=team_id,
-            channel_id=channel_id,
-            request=request,
-            zone=zone,
-            user_id=user_id,
-            now=now,
+            session, team_id=team_id, channel_id=channel_id, request=request, zone=zone, user_id=user_id, now=now
         )
         cadence = cadence_of(schedule)
     log.info(
         "schedule set team=%s user=%s channel=%s kind=%s %s",
-        team_id,
-        user_id,
-        channel_id,
-        request.kind,
-        cadence.describe(),
-    )
-    scope = " It counts only tips shared in that channel." if request.channel_only else ""
-    return (
-        f":calendar: {describe_kind(request.kind).capitalize()} for <#{channel_id}>: {cadence.describe()}. "
-        f"Next post: *{format_local(cadence.next_after(now), zone)}*.{scope}"
-    )
+        team_id, user_id, channel_id, request.kind, cadence.describe(),
+    )  # fmt: skip
+    return Configured(request.kind, channel_id, cadence, cadence.next_after(now), request.channel_only)
 
 
-def turn_off(deps: Services, *, team_id: str, user_id: str, kind: str, ref: ChannelRef) -> str:
-    channel_id = ref.id or (deps.slack.find_channel(ref.name) if ref.name else None)
+def turn_off(
+    services: Services, *, team_id: str, user_id: str, kind: PostKind, ref: ChannelRef
+) -> TurnedOff | NothingToTurnOff:
+    channel_id = ref.id or (services.slack.find_channel(ref.name) if ref.name else None)
     removed = False
     if channel_id is not None:
-        with deps.db.transaction() as session:
+        with services.db.transaction() as session:
             removed = schedules.turn_off(session, team_id, channel_id, kind)
-    if not removed:
-        return f"There is no {describe_kind(kind)} schedule for {ref.mention()}; nothing changed."
+    if channel_id is None or not removed:
+        return NothingToTurnOff(kind, ref)
     log.info("schedule removed team=%s user=%s channel=%s kind=%s", team_id, user_id, channel_id, kind)
-    return f":white_check_mark: No more {describe_kind(kind)} in <#{channel_id}>."
+    return TurnedOff(kind, channel_id)
+
+
+# -- reads -------------------------------------------------------------------------------------
+
+
+def listing(services: Services, team_id: str) -> list[ScheduleEntry]:
+    """The team's schedules and when each posts next; a row that can't be read is listed as such."""
+    now = services.clock()
+    entries = []
+    with services.db.snapshot() as session:
+        for schedule in schedules.listing(session, team_id):
+            try:
+                cadence: Cadence | None = cadence_of(schedule)
+            except BrokenSchedule:
+                cadence = None
+            next_at = cadence.next_after(now) if cadence and schedule.paused_reason is None else None
+            entries.append(
+                ScheduleEntry(
+                    kind=schedule.kind,
+                    channel_id=schedule.channel_id,
+                    cadence=cadence,
+                    next_at=next_at,
+                    paused_reason=schedule.paused_reason,
+                    channel_only=schedules.channel_only(schedule),
+                )
+            )
+    return entries
+
+
+def custom_prompts(services: Services, team_id: str) -> list[CustomPrompt]:
+    with services.db.snapshot() as session:
+        return prompts.custom(session, team_id)

@@ -1,0 +1,85 @@
+"""What the /peerlearn use cases and the poster come to: plain values that blocks.py renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.cadence import Cadence
+from bot.schedules.commands import ChannelRef
+from bot.schedules.kinds import Delivery, PostKind
+
+# Errors that no retry will fix: the schedule pauses and its admin hears why.
+PAUSING_ERRORS = {
+    "channel_not_found": "the channel no longer exists or I can't see it",
+    "is_archived": "the channel is archived",
+    "not_in_channel": "I'm not a member of that private channel",
+    "restricted_action": "the workspace doesn't allow me to post there",
+}
+
+
+@dataclass(frozen=True)
+class Delivered:
+    post_id: int
+    status: Delivery
+    error: str | None = None
+    message_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Configured:
+    kind: PostKind
+    channel_id: str
+    cadence: Cadence
+    next_at: datetime
+    channel_only: bool
+
+
+@dataclass(frozen=True)
+class TurnedOff:
+    kind: PostKind
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class NothingToTurnOff:
+    kind: PostKind
+    channel: ChannelRef
+
+
+@dataclass(frozen=True)
+class PostedNow:
+    kind: PostKind
+    channel_id: str
+    delivered: Delivered
+
+
+@dataclass(frozen=True)
+class PromptAdded:
+    prompt_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class PromptRemoved:
+    prompt_id: int
+
+
+@dataclass(frozen=True)
+class NoSuchPrompt:
+    prompt_id: int
+
+
+Changed = Configured | TurnedOff | NothingToTurnOff | PostedNow | PromptAdded | PromptRemoved | NoSuchPrompt
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One line of /peerlearn schedules."""
+
+    kind: str  # as stored: a broken row may hold anything
+    channel_id: str
+    cadence: Cadence | None  # None: the row can't be read
+    next_at: datetime | None  # None: paused or broken
+    paused_reason: str | None
+    channel_only: bool
