@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Dialect, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Dialect, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateIndex, CreateTable
 
 from storage.models import Job
 
@@ -42,14 +41,6 @@ class ClaimedJob:
     body: str
     attempts: int  # this claim's attempt number, 1 for the first run
     created_at: datetime
-
-
-def create_queue_table(engine: Engine) -> None:
-    """The jobs table (as migration 0005 makes it) in a database of its own; safe to run concurrently."""
-    with engine.begin() as connection:
-        connection.execute(CreateTable(_jobs, if_not_exists=True))
-        for index in _jobs.indexes:
-            connection.execute(CreateIndex(index, if_not_exists=True))
 
 
 def _new_row(job: NewJob, now: datetime) -> dict[str, object]:
