@@ -77,7 +77,13 @@ def build_job_worker(
     worker_app = _bolt_app(
         settings, client=client, db=db, clock=clock, poster=poster, circles=circles, request_verification_enabled=False
     )
-    return JobWorker(db.queue, job_runner(worker_app), threads=threads or settings.listener_threads, clock=clock)
+    return JobWorker(
+        db.queue,
+        job_runner(worker_app),
+        threads=threads or settings.listener_threads,
+        clock=clock,
+        lease=timedelta(seconds=settings.job_lease_seconds),
+    )
 
 
 def _bolt_app(

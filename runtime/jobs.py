@@ -1,20 +1,19 @@
 """The job queue's two ends, Slack-agnostic: the web side enqueues, job workers claim and run.
 
-A worker claims due jobs under a lease, runs each through `run` (which rebuilds the Slack request
-and hands it to the same listeners; see bot/serving.py), then settles it: done (deleted), retried
-later with backoff when the failure looks transient, or failed for good (logged, row kept for a
-while). Work therefore runs at least once; a retried or re-claimed job repeats only what its
-listener did before failing, and event deliveries are deduplicated by event_id in the same
+A worker claims due jobs under a short lease that its heartbeat renews while they run (one UPDATE
+per beat for all the jobs in hand; storage/leases.py), runs each through `run` (which rebuilds the
+Slack request and hands it to the same listeners; see runtime/serving.py), then settles it: done
+(deleted), retried later with backoff when the failure looks transient, or failed for good (logged,
+row kept for a while). A worker that dies stops renewing: its jobs are claimed again by another
+within JOB_LEASE. Work therefore runs at least once; a retried or re-claimed job repeats only what
+its listener did before failing, and event deliveries are deduplicated by event_id in the same
 transaction as their effect (storage/events.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -25,13 +24,11 @@ from bot.retry import Attempt, RetryPolicy, is_transient
 from storage import jobs
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
+from storage.leases import JOB_LEASE, Heartbeat
 from storage.models import Job, utcnow
 
 log = logging.getLogger(__name__)
 
-# Longer than any one job runs (a 500-member circle round opens in ~30 s), so a live worker never
-# loses its job; a crashed worker's job is claimed again this long after it started.
-LEASE = timedelta(minutes=5)
 POLL_SECONDS = 0.1  # idle workers look for due jobs this often (a read; claiming writes)
 
 
@@ -95,7 +92,7 @@ class JobWorker:
         *,
         threads: int,
         clock: Callable[[], datetime] = utcnow,
-        lease: timedelta = LEASE,
+        lease: timedelta = JOB_LEASE,
         policy: RetryPolicy | None = None,
         holder: str | None = None,
     ) -> None:
@@ -103,9 +100,10 @@ class JobWorker:
         self._run = run
         self.threads = threads
         self.clock = clock
-        self.lease = lease
         self.policy = policy or RetryPolicy()
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # Renews the lease of every job in hand; a job claimed is held until it is settled.
+        self.heartbeat = Heartbeat(db, holder, lease=lease, clock=clock)
+        self.holder = self.heartbeat.holder
         self._idle = threading.Condition()
         self._running = 0
 
@@ -158,9 +156,18 @@ class JobWorker:
 
     def _claim(self, limit: int) -> list[ClaimedJob]:
         with self.db.writing() as connection:
-            return jobs.claim(connection, self.holder, self.clock(), self.lease, limit)
+            claimed = jobs.claim(connection, self.holder, self.clock(), self.heartbeat.lease, limit)
+        for job in claimed:
+            self.heartbeat.hold(jobs.renew, job.id)
+        return claimed
 
     def run_one(self, job: ClaimedJob) -> None:
+        try:
+            self._run_and_settle(job)
+        finally:
+            self.heartbeat.release(jobs.renew, job.id)
+
+    def _run_and_settle(self, job: ClaimedJob) -> None:
         if job.attempts > self.policy.max_attempts:  # claimed again after workers died running it
             self._fail(job, f"its worker stopped while running it {job.attempts - 1} times")
             return
@@ -175,7 +182,12 @@ class JobWorker:
             self._fail(job, problem)
         elif attempt.error is None:
             with self.db.writing() as connection:
-                jobs.finish(connection, job)
+                finished = jobs.finish(connection, job)
+            if not finished:
+                log.warning(
+                    "job %s (%s) ran, but its lease had run out and another worker claimed it: it may run again",
+                    job.id, job.listener,
+                )  # fmt: skip
         elif attempt.final or not is_transient(attempt.error):
             self._fail(job, repr(attempt.error))
         else:

@@ -1,4 +1,5 @@
-"""The job queue's rows: enqueue, claim under a lease, and settle (done, retry later, failed).
+"""The job queue's rows: enqueue, claim under a lease (renewed by the worker's heartbeat, see
+storage/leases.py), and settle (done, retry later, failed).
 
 Claims work on both backends with one statement: PostgreSQL locks the chosen rows with
 FOR UPDATE SKIP LOCKED, so concurrent workers take different jobs without waiting; SQLite ignores
@@ -9,6 +10,7 @@ whose job was claimed again can no longer settle it.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -107,6 +109,17 @@ def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, 
     )
     claimed = [ClaimedJob(**row._asdict()) for row in rows]
     return sorted(claimed, key=lambda job: job.id)
+
+
+def renew(session: Session, holder: str, ids: list[Hashable], until: datetime) -> list[int]:
+    """The heartbeat: extend the leases of the running jobs `holder` still holds; the ids renewed."""
+    rows = session.execute(
+        update(_jobs)
+        .where(Job.id.in_(ids), Job.holder == holder, Job.state == "running")
+        .values(due_at=until)
+        .returning(Job.id)
+    )
+    return [int(job_id) for job_id in rows.scalars()]
 
 
 def _mine(job: ClaimedJob) -> tuple[ColumnElement[bool], ...]:
