@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.retry import Attempt, RetryPolicy, is_transient
+from runtime.maintenance import forget_request_keys
 from storage import jobs
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
@@ -30,6 +32,7 @@ from storage.models import Job, utcnow
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1  # idle workers look for due jobs this often (a read; claiming writes)
+PRUNE_SECONDS = 60.0  # running workers forget old request keys this often (runtime/maintenance.py)
 
 
 class _Batch:
@@ -40,7 +43,8 @@ class _Batch:
 
 
 class JobQueue:
-    """The web side: a job is committed before its request's ack goes out.
+    """The web side: a job is committed before its request's ack goes out, once per request (a job
+    whose key was queued in the last minutes, see storage/jobs.py DriverEnqueuer, is not queued again).
 
     Requests arriving together share one transaction (group commit): while one thread writes, the
     jobs of the others gather in the next batch, which the first of them to get the turn writes for
@@ -72,11 +76,14 @@ class JobQueue:
     def _write(self, batch: _Batch) -> None:
         try:
             with self.db.driver_transaction() as cursor:
-                self._enqueuer.enqueue_many(cursor, batch.jobs, self.clock())
+                queued = self._enqueuer.enqueue_many(cursor, batch.jobs, self.clock())
         except BaseException as error:
             batch.error = error
             raise
         batch.written = True
+        if queued < len(batch.jobs):
+            replays = len(batch.jobs) - queued
+            log.info("%s request(s) seen before (replayed or delivered again): acknowledged, not queued again", replays)
 
 
 # Runs one claimed job; returns a problem when no listener ran it (the listener's own failure is
@@ -110,8 +117,12 @@ class JobWorker:
     def run_until(self, stop: threading.Event) -> None:
         """Claim and run jobs, `threads` at a time, until `stop` is set; jobs in hand are finished."""
         log.info("job worker %s: %s threads", self.holder, self.threads)
+        next_prune = time.monotonic()
         with ThreadPoolExecutor(self.threads, thread_name_prefix="job") as pool:
             while not stop.is_set():
+                if time.monotonic() >= next_prune:
+                    forget_request_keys(self.db, self.clock())
+                    next_prune = time.monotonic() + PRUNE_SECONDS
                 with self._idle:
                     free = self.threads - self._running
                     if not free:

@@ -21,6 +21,7 @@ from slack_bolt.util.utils import get_name_for_callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.retry import JOB_ATTEMPT, Attempt
+from bot.slack.requests import request_key
 from runtime.jobs import JobQueue, RunJob
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
@@ -86,6 +87,7 @@ class QueueingLazyRunner(LazyListenerRunner):
 
     Bolt starts them after the ack function returned and before the response goes out, so every
     acknowledged request has its work stored first; if storing fails, Slack gets a 500, not an ack.
+    A request seen before (same request key and listener) stores nothing and is acknowledged.
     """
 
     def __init__(self, queue: JobQueue, logger: logging.Logger) -> None:
@@ -104,6 +106,9 @@ class QueueingLazyRunner(LazyListenerRunner):
                 mode=request.mode,
                 content_type=request.content_type,
                 body=json.dumps(request.body) if socket_mode else request.raw_body,
+                # The same on a replay of the signed request (within Slack's 5 minutes) and on an
+                # event Slack delivers again: queued once, each later copy acknowledged, not queued.
+                key=f"{request_key(request.body)}:{listener}",
             )
         )
 

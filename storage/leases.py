@@ -125,5 +125,5 @@ class Heartbeat:
             # end the heartbeat; the next beat tries again, two before a lease runs out.
             try:
                 self.beat()
-            except Exception:
-                log.exception("heartbeat of %s failed; trying again in %.0f s", self.holder, self.interval)
+            except Exception as error:
+                log.warning("heartbeat of %s failed: %r; trying again in %.0f s", self.holder, error, self.interval)

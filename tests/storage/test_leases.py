@@ -78,7 +78,8 @@ def test_one_update_per_beat_renews_every_job_in_hand(db: Database, clock: FakeC
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement.split()[0])
+        if " jobs" in statement:  # on PostgreSQL other tests' schedulers may beat on this engine too
+            statements.append(statement.split()[0])
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
