@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.retry import JOB_ATTEMPT, Attempt
 from bot.slack.requests import request_key
+from handlers.errors import ACK_FAILED
 from runtime.jobs import JobQueue, RunJob
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
@@ -87,7 +88,8 @@ class QueueingLazyRunner(LazyListenerRunner):
 
     Bolt starts them after the ack function returned and before the response goes out, so every
     acknowledged request has its work stored first; if storing fails, Slack gets a 500, not an ack.
-    A request seen before (same request key and listener) stores nothing and is acknowledged.
+    A request seen before (same request key and listener) stores nothing and is acknowledged; a
+    request whose ack failed stores nothing either (handlers/errors.py told the person).
     """
 
     def __init__(self, queue: JobQueue, logger: logging.Logger) -> None:
@@ -98,6 +100,8 @@ class QueueingLazyRunner(LazyListenerRunner):
         self.store(request, str(request.lazy_function_name))
 
     def store(self, request: BoltRequest, listener: str) -> None:
+        if request.context.get(ACK_FAILED):  # the person was told it failed; doing it anyway would surprise
+            return
         socket_mode = request.mode == "socket_mode"
         self.queue.enqueue(
             NewJob(
