@@ -97,27 +97,32 @@ class _Statement:
 
 
 class DriverEnqueuer:
-    """Enqueue jobs on a DBAPI cursor (Database.driver_transaction), two statements per batch.
+    """Enqueue jobs on a DBAPI cursor (Database.driver_transaction), once per request.
 
-    First each job's key goes into request_keys, marked with this batch's token, unless it is there
-    already (ON CONFLICT DO NOTHING: the database decides, so concurrent replays are safe too); then
-    a job is inserted only where its key was stored by this very batch. So a replayed request, or an
-    event Slack delivers again, is acknowledged with no second job, and the other requests of its
-    batch are not disturbed. Keys outlive their jobs (which are deleted when done) for minutes.
+    Each job's key goes into request_keys unless it is there already (ON CONFLICT DO NOTHING: the
+    database decides, so concurrent replays are safe too), and the job is inserted only where its
+    key was stored just now. So a replayed request, or an event Slack delivers again, is acknowledged
+    with no second job, and the other requests of its batch are not disturbed. Keys outlive their
+    jobs (deleted when done) for minutes. PostgreSQL does both in one statement per job (the key's
+    insert as a CTE, the job inserted from what it returned); SQLite, which has no INSERT in a CTE,
+    in two per batch, the keys marked with the batch's token and the jobs inserted where it stands.
     """
 
     def __init__(self, dialect: Dialect) -> None:
-        insert_key = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(_keys)
-        self._keys = _Statement(
-            insert_key.values({name: bindparam(name) for name in ("key", "batch", "seen_at")}).on_conflict_do_nothing(
-                index_elements=["key"]
-            ),
-            dialect,
-        )
         columns = list(_new_row(NewJob("", "", "", None, ""), _EPOCH))
-        stored_here = exists().where(RequestKey.key == bindparam("key"), RequestKey.batch == bindparam("batch"))
-        values = select(*(bindparam(name, type_=_jobs.c[name].type) for name in columns)).where(stored_here)
-        self._jobs = _Statement(insert(_jobs).from_select(columns, values), dialect)
+        values = select(*(bindparam(name, type_=_jobs.c[name].type) for name in columns))
+        store_key = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(_keys).values(
+            {name: bindparam(name) for name in ("key", "batch", "seen_at")}
+        )
+        store_key = store_key.on_conflict_do_nothing(index_elements=["key"])
+        if dialect.name == "postgresql":
+            stored = store_key.returning(RequestKey.key).cte("stored")
+            self._keys: _Statement | None = None
+            self._jobs = _Statement(insert(_jobs).from_select(columns, values.select_from(stored)), dialect)
+        else:
+            stored_here = exists().where(RequestKey.key == bindparam("key"), RequestKey.batch == bindparam("batch"))
+            self._keys = _Statement(store_key, dialect)
+            self._jobs = _Statement(insert(_jobs).from_select(columns, values.where(stored_here)), dialect)
 
     def enqueue_many(self, cursor: Any, batch: list[NewJob], now: datetime) -> int:
         """Queue the jobs of `batch` whose keys are new; the number queued."""
@@ -125,13 +130,10 @@ class DriverEnqueuer:
         keyed: dict[str, NewJob] = {}
         for job in batch:
             keyed.setdefault(job.key or f"u:{uuid.uuid4().hex}", job)  # twice in one batch: once
-        cursor.executemany(
-            self._keys.sql, [self._keys.parameters({"key": key, "batch": token, "seen_at": now}) for key in keyed]
-        )
-        cursor.executemany(
-            self._jobs.sql,
-            [self._jobs.parameters({**_new_row(job, now), "key": key, "batch": token}) for key, job in keyed.items()],
-        )
+        rows = [{**_new_row(job, now), "key": key, "batch": token, "seen_at": now} for key, job in keyed.items()]
+        if self._keys is not None:
+            cursor.executemany(self._keys.sql, [self._keys.parameters(row) for row in rows])
+        cursor.executemany(self._jobs.sql, [self._jobs.parameters(row) for row in rows])
         return max(int(cursor.rowcount), 0)
 
 
