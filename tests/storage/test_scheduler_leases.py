@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.circles.rounds import CircleRunner
 from bot.schedules.posting import LEASE_NAME
 from storage import schedules as queries
 from storage.db import Database
@@ -88,13 +89,19 @@ def test_a_post_in_hand_keeps_its_lease_however_long_slack_takes(db: Database, s
         assert session.scalars(select(ScheduledPost.status)).all() == ["posted"]
 
 
-def test_a_round_that_opens_slowly_is_not_opened_twice(db: Database, slack: SlackDouble) -> None:
-    members = ["U001", "U002"]
-    for user in members:
+MEMBERS = ["U001", "U002"]
+
+
+def two_runners_of_a_circle_due(db: Database, slack: SlackDouble) -> tuple[FakeClock, list[CircleRunner]]:
+    for user in MEMBERS:
         slack.add_user(user, user.lower())
-    seed_circle(db, members)
+    seed_circle(db, MEMBERS)
     clock = FakeClock(DUE)
-    opener, other = runners(db, slack, clock, 2)
+    return clock, runners(db, slack, clock, 2)
+
+
+def test_a_round_that_opens_slowly_is_not_opened_twice(db: Database, slack: SlackDouble) -> None:
+    clock, (opener, other) = two_runners_of_a_circle_due(db, slack)
     slack.slow_next("chat.postMessage", 1.0)  # the header
     tick = threading.Thread(target=opener.run_due)
     tick.start()
@@ -113,12 +120,7 @@ def test_a_round_that_opens_slowly_is_not_opened_twice(db: Database, slack: Slac
 
 
 def test_a_dead_openers_round_is_resumed_within_50_seconds(db: Database, slack: SlackDouble) -> None:
-    members = ["U001", "U002"]
-    for user in members:
-        slack.add_user(user, user.lower())
-    seed_circle(db, members)
-    clock = FakeClock(DUE)
-    dead, survivor = runners(db, slack, clock, 2)
+    clock, (dead, survivor) = two_runners_of_a_circle_due(db, slack)
     dead._start = lambda round_id: None  # type: ignore[method-assign]  # claims the round, then dies
     dead.run_due()
 
@@ -128,4 +130,4 @@ def test_a_dead_openers_round_is_resumed_within_50_seconds(db: Database, slack: 
     clock.advance(seconds=2)
     survivor.run_due()
 
-    assert sorted(p["channel"] for p in slack.posts() if p["channel"].startswith("U")) == members
+    assert sorted(p["channel"] for p in slack.posts() if p["channel"].startswith("U")) == MEMBERS
