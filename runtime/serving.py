@@ -87,7 +87,8 @@ class QueueingLazyRunner(LazyListenerRunner):
     """Bolt's lazy listeners, run later by a job worker: each becomes a row in the job queue.
 
     Bolt starts them after the ack function returned and before the response goes out, so every
-    acknowledged request has its work stored first; if storing fails, Slack gets a 500, not an ack.
+    acknowledged request has its work stored first; if storing fails, there is no ack: the person
+    is told to try again, an event gets a 500 (handlers/errors.py).
     A request seen before (same request key and listener) stores nothing and is acknowledged; a
     request whose ack failed stores nothing either (handlers/errors.py told the person).
     """
