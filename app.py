@@ -146,7 +146,7 @@ def run_scheduler(settings: Settings, db: Database) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("scheduler role: ticking every minute (%s)", poster.holder)
+    log.info("scheduler role: ticking twice a minute (%s)", poster.holder)
     scheduler.start()
     poster.release_leadership()
     log.info("scheduler stopped")

@@ -31,3 +31,13 @@ def tip_saved_not_posted(tip_id: int, error: str) -> str:
 
 def something_went_wrong() -> str:
     return ":warning: Sorry, something went wrong on my side. Nothing you shared was lost; please try again."
+
+
+def could_not_do_it() -> str:
+    """A failure before anything was stored (while acknowledging): the person should simply retry."""
+    return ":warning: Sorry, something went wrong on my side, so I couldn't do that. Please try again in a moment."
+
+
+def form_not_saved() -> str:
+    """The same, shown under a form's first field: the form stays open with what was typed."""
+    return "Sorry, something went wrong on my side and nothing was saved. Please submit again in a moment."

@@ -17,3 +17,4 @@ def register_all(app: App, deps: Deps) -> None:
     prompt_replies.register(app, deps)
     home.register(app, deps)
     mentor.register(app, deps)
+    prompt_replies.ignore_chatter(app)  # last: the messages no listener above wanted

@@ -20,6 +20,7 @@ from runtime.serving import job_runner, queue_lazy_listeners
 from runtime.settings import Settings
 from runtime.workspace import OwnWorkspaceOnly, Workspace, identify
 from storage.db import Database
+from storage.leases import SCHEDULER_LEASE, Heartbeat
 from storage.models import utcnow
 
 
@@ -32,11 +33,24 @@ def build_schedulers(
     client = build_client(settings.bot_token, settings.slack_api_url, pacer=pacer)
     gateway = SlackGateway(client)
     grace = timedelta(hours=settings.grace_hours)
+    # One heartbeat renews everything the process holds: its leadership, posts and opening rounds.
+    heartbeat = Heartbeat(db, lease=SCHEDULER_LEASE, clock=clock)
     poster = ScheduledPoster(
-        db, gateway, clock=clock, pacer=pacer, settings=PostingSettings(grace=grace, tip_emoji=settings.tip_emoji)
+        db,
+        gateway,
+        clock=clock,
+        pacer=pacer,
+        settings=PostingSettings(grace=grace, tip_emoji=settings.tip_emoji),
+        heartbeat=heartbeat,
     )
     circles = CircleRunner(
-        db, gateway, UserDirectory(client, settings.admin_user_ids), clock=clock, pacer=pacer, grace=grace
+        db,
+        gateway,
+        UserDirectory(client, settings.admin_user_ids),
+        clock=clock,
+        pacer=pacer,
+        grace=grace,
+        heartbeat=heartbeat,
     )
     return poster, circles
 
@@ -95,7 +109,13 @@ def build_job_worker(
         workspace=workspace,
         request_verification_enabled=False,
     )
-    return JobWorker(db.queue, job_runner(worker_app), threads=threads or settings.listener_threads, clock=clock)
+    return JobWorker(
+        db.queue,
+        job_runner(worker_app),
+        threads=threads or settings.listener_threads,
+        clock=clock,
+        lease=timedelta(seconds=settings.job_lease_seconds),
+    )
 
 
 def _bolt_app(

@@ -1,20 +1,20 @@
 """The job queue's two ends, Slack-agnostic: the web side enqueues, job workers claim and run.
 
-A worker claims due jobs under a lease, runs each through `run` (which rebuilds the Slack request
-and hands it to the same listeners; see bot/serving.py), then settles it: done (deleted), retried
-later with backoff when the failure looks transient, or failed for good (logged, row kept for a
-while). Work therefore runs at least once; a retried or re-claimed job repeats only what its
-listener did before failing, and event deliveries are deduplicated by event_id in the same
+A worker claims due jobs under a short lease that its heartbeat renews while they run (one UPDATE
+per beat for all the jobs in hand; storage/leases.py), runs each through `run` (which rebuilds the
+Slack request and hands it to the same listeners; see runtime/serving.py), then settles it: done
+(deleted), retried later with backoff when the failure looks transient, or failed for good (logged,
+row kept for a while). A worker that dies stops renewing: its jobs are claimed again by another
+within JOB_LEASE. Work therefore runs at least once; a retried or re-claimed job repeats only what
+its listener did before failing, and event deliveries are deduplicated by event_id in the same
 transaction as their effect (storage/events.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -22,17 +22,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.retry import Attempt, RetryPolicy, is_transient
+from runtime.maintenance import forget_request_keys
 from storage import jobs
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
+from storage.leases import JOB_LEASE, Heartbeat
 from storage.models import Job, utcnow
 
 log = logging.getLogger(__name__)
 
-# Longer than any one job runs (a 500-member circle round opens in ~30 s), so a live worker never
-# loses its job; a crashed worker's job is claimed again this long after it started.
-LEASE = timedelta(minutes=5)
 POLL_SECONDS = 0.1  # idle workers look for due jobs this often (a read; claiming writes)
+PRUNE_SECONDS = 60.0  # running workers forget old request keys this often (runtime/maintenance.py)
 
 
 class _Batch:
@@ -43,7 +43,8 @@ class _Batch:
 
 
 class JobQueue:
-    """The web side: a job is committed before its request's ack goes out.
+    """The web side: a job is committed before its request's ack goes out, once per request (a job
+    whose key was queued in the last minutes, see storage/jobs.py DriverEnqueuer, is not queued again).
 
     Requests arriving together share one transaction (group commit): while one thread writes, the
     jobs of the others gather in the next batch, which the first of them to get the turn writes for
@@ -75,11 +76,14 @@ class JobQueue:
     def _write(self, batch: _Batch) -> None:
         try:
             with self.db.driver_transaction() as cursor:
-                self._enqueuer.enqueue_many(cursor, batch.jobs, self.clock())
+                queued = self._enqueuer.enqueue_many(cursor, batch.jobs, self.clock())
         except BaseException as error:
             batch.error = error
             raise
         batch.written = True
+        if queued < len(batch.jobs):
+            replays = len(batch.jobs) - queued
+            log.info("%s request(s) seen before (replayed or delivered again): acknowledged, not queued again", replays)
 
 
 # Runs one claimed job; returns a problem when no listener ran it (the listener's own failure is
@@ -95,7 +99,7 @@ class JobWorker:
         *,
         threads: int,
         clock: Callable[[], datetime] = utcnow,
-        lease: timedelta = LEASE,
+        lease: timedelta = JOB_LEASE,
         policy: RetryPolicy | None = None,
         holder: str | None = None,
     ) -> None:
@@ -103,17 +107,22 @@ class JobWorker:
         self._run = run
         self.threads = threads
         self.clock = clock
-        self.lease = lease
         self.policy = policy or RetryPolicy()
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # Renews the lease of every job in hand; a job claimed is held until it is settled.
+        self.heartbeat = Heartbeat(db, holder, lease=lease, clock=clock)
+        self.holder = self.heartbeat.holder
         self._idle = threading.Condition()
         self._running = 0
 
     def run_until(self, stop: threading.Event) -> None:
         """Claim and run jobs, `threads` at a time, until `stop` is set; jobs in hand are finished."""
         log.info("job worker %s: %s threads", self.holder, self.threads)
+        next_prune = time.monotonic()
         with ThreadPoolExecutor(self.threads, thread_name_prefix="job") as pool:
             while not stop.is_set():
+                if time.monotonic() >= next_prune:
+                    forget_request_keys(self.db, self.clock())
+                    next_prune = time.monotonic() + PRUNE_SECONDS
                 with self._idle:
                     free = self.threads - self._running
                     if not free:
@@ -158,9 +167,18 @@ class JobWorker:
 
     def _claim(self, limit: int) -> list[ClaimedJob]:
         with self.db.writing() as connection:
-            return jobs.claim(connection, self.holder, self.clock(), self.lease, limit)
+            claimed = jobs.claim(connection, self.holder, self.clock(), self.heartbeat.lease, limit)
+        for job in claimed:
+            self.heartbeat.hold(jobs.renew, job.id)
+        return claimed
 
     def run_one(self, job: ClaimedJob) -> None:
+        try:
+            self._run_and_settle(job)
+        finally:
+            self.heartbeat.release(jobs.renew, job.id)
+
+    def _run_and_settle(self, job: ClaimedJob) -> None:
         if job.attempts > self.policy.max_attempts:  # claimed again after workers died running it
             self._fail(job, f"its worker stopped while running it {job.attempts - 1} times")
             return
@@ -175,7 +193,12 @@ class JobWorker:
             self._fail(job, problem)
         elif attempt.error is None:
             with self.db.writing() as connection:
-                jobs.finish(connection, job)
+                finished = jobs.finish(connection, job)
+            if not finished:
+                log.warning(
+                    "job %s (%s) ran, but its lease had run out and another worker claimed it: it may run again",
+                    job.id, job.listener,
+                )  # fmt: skip
         elif attempt.final or not is_transient(attempt.error):
             self._fail(job, repr(attempt.error))
         else:

@@ -17,11 +17,15 @@ log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(days=7)
 # Failed jobs stay for an operator to look into (their error and request), then go.
 FAILED_JOB_MEMORY = timedelta(days=14)
+# Keys of queued requests: Slack accepts a signed request for 5 minutes and redelivers an event
+# within about as long, so twice that. Job workers prune them every minute (runtime/jobs.py).
+REQUEST_KEY_MEMORY = timedelta(minutes=10)
 
 
 def daily_upkeep(db: Database, now: datetime) -> None:
     forget_old_events(db, now)
     forget_failed_jobs(db, now)
+    forget_request_keys(db, now)
     db.refresh_statistics()
 
 
@@ -31,6 +35,10 @@ def forget_old_events(db: Database, now: datetime) -> int:
 
 def forget_failed_jobs(db: Database, now: datetime) -> int:
     return _forget(db.queue, jobs.forget_failed_before, now - FAILED_JOB_MEMORY, "failed jobs")
+
+
+def forget_request_keys(db: Database, now: datetime) -> int:
+    return _forget(db.queue, jobs.forget_request_keys_before, now - REQUEST_KEY_MEMORY, "request keys")
 
 
 def _forget(db: Database, forget: Callable[[Session, datetime], int], cutoff: datetime, what: str) -> int:

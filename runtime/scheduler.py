@@ -87,17 +87,19 @@ def upkeep(db: Database) -> None:
 
 def build_scheduler(poster: ScheduledPoster, circles: CircleRunner, db: Database, *, blocking: bool) -> BaseScheduler:
     scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
-    # Every minute on the minute. A tick that starts late is still useful (it reads what is due from
-    # the database), so it may run up to 50 s late; two never overlap, missed ones merge into one.
+    # Twice a minute, on the minute and at half past: posts are due on the minute, and a standby
+    # scheduler looks for a dead leader's work every 30 s (its leases run out within 20 s, so it
+    # resumes within 50 s). A tick that starts late is still useful (it reads what is due from the
+    # database), so it may run up to 25 s late; two never overlap, missed ones merge into one.
     scheduler.add_job(
         run_scheduled_posts,
-        CronTrigger(second=0, timezone=UTC),
+        CronTrigger(second="0,30", timezone=UTC),
         args=[poster, circles],
         id="scheduled-posts",
         replace_existing=True,
         coalesce=True,
         max_instances=1,
-        misfire_grace_time=50,
+        misfire_grace_time=25,
         next_run_time=datetime.now(UTC),  # catch up at start, not a minute later
     )
     scheduler.add_job(

@@ -20,6 +20,8 @@ from slack_bolt.util.utils import get_name_for_callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.retry import JOB_ATTEMPT, Attempt
+from bot.slack.requests import request_key
+from handlers.errors import ACK_FAILED
 from runtime.edge import SlackEdge
 from runtime.jobs import JobQueue, RunJob
 from storage.db import Database
@@ -86,7 +88,10 @@ class QueueingLazyRunner(LazyListenerRunner):
     """Bolt's lazy listeners, run later by a job worker: each becomes a row in the job queue.
 
     Bolt starts them after the ack function returned and before the response goes out, so every
-    acknowledged request has its work stored first; if storing fails, Slack gets a 500, not an ack.
+    acknowledged request has its work stored first; if storing fails, there is no ack: the person
+    is told to try again, an event gets a 500 (handlers/errors.py).
+    A request seen before (same request key and listener) stores nothing and is acknowledged; a
+    request whose ack failed stores nothing either (handlers/errors.py told the person).
     """
 
     def __init__(self, queue: JobQueue, logger: logging.Logger) -> None:
@@ -97,6 +102,8 @@ class QueueingLazyRunner(LazyListenerRunner):
         self.store(request, str(request.lazy_function_name))
 
     def store(self, request: BoltRequest, listener: str) -> None:
+        if request.context.get(ACK_FAILED):  # the person was told it failed; doing it anyway would surprise
+            return
         socket_mode = request.mode == "socket_mode"
         self.queue.enqueue(
             NewJob(
@@ -105,6 +112,9 @@ class QueueingLazyRunner(LazyListenerRunner):
                 mode=request.mode,
                 content_type=request.content_type,
                 body=json.dumps(request.body) if socket_mode else request.raw_body,
+                # The same on a replay of the signed request (within Slack's 5 minutes) and on an
+                # event Slack delivers again: queued once, each later copy acknowledged, not queued.
+                key=f"{request_key(request.body)}:{listener}",
             )
         )
 

@@ -52,6 +52,9 @@ class Settings:
     # Workspace-wide pace of scheduled posts: under Slack's ~20/s with headroom, because pacing at
     # exactly the limit bounces off a strict one-second window on jitter alone (bench/posting.py).
     posts_per_second: float = 18.0
+    # A job worker's lease on the jobs in hand, renewed by its heartbeat every third of it: a dead
+    # worker's jobs run again this long after its last beat. Shorter only costs more renewals.
+    job_lease_seconds: float = 30.0
 
     @property
     def socket_mode(self) -> bool:
@@ -78,6 +81,7 @@ class Settings:
             role=_role(get("PEERLEARN_ROLE") or "all"),
             grace_hours=_positive_number(get("PEERLEARN_GRACE_HOURS") or "12", "PEERLEARN_GRACE_HOURS"),
             posts_per_second=_positive_number(get("PEERLEARN_POSTS_PER_SECOND") or "18", "PEERLEARN_POSTS_PER_SECOND"),
+            job_lease_seconds=_lease_seconds(get("PEERLEARN_JOB_LEASE_SECONDS") or "30"),
         )
 
 
@@ -174,6 +178,13 @@ def _positive_number(value: str, name: str) -> float:
     if not 0 < number < 1e6:
         raise ConfigError(name, f"must be a positive number, not {value!r}")
     return number
+
+
+def _lease_seconds(value: str) -> float:
+    seconds = _positive_number(value, "PEERLEARN_JOB_LEASE_SECONDS")
+    if not 1 <= seconds <= 600:
+        raise ConfigError("PEERLEARN_JOB_LEASE_SECONDS", f"must be from 1 to 600 seconds, not {value!r}")
+    return seconds
 
 
 ROLES = ("all", "web", "scheduler", "worker")

@@ -2,7 +2,7 @@
 
 The app runs as `--role web`; this process runs the app's own scheduler engines (the same ledger,
 lease and delivery as `--role scheduler`) against the app's database, with a clock that is real
-time plus an offset kept in the sandbox workspace. It ticks every minute like the real scheduler,
+time plus an offset kept in the sandbox workspace. It ticks twice a minute like the real scheduler,
 and "Run scheduled jobs now" ticks at once: if nothing is due it first moves the clock to the next
 moment something is (a prompt, a digest, a circle round opening, its reminder, its close), so a
 week of Peerlearn can be watched in a minute. The clock only moves forward: the ledger has already
@@ -80,7 +80,7 @@ class ScheduledJobs:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Tick every minute, as `--role scheduler` does (same APScheduler wiring)."""
+        """Tick twice a minute, as `--role scheduler` does (same APScheduler wiring)."""
         self._scheduler = build_scheduler(self.poster, self.circles, self.db, blocking=False)
         self._scheduler.start()
 

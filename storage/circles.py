@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime
 from typing import Any
 
@@ -170,15 +171,29 @@ def rounds_to_close(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(query))
 
 
-def take_over_opening(session: Session, round_id: int, now: datetime, lease_until: datetime) -> bool:
+def take_over_opening(
+    session: Session, round_id: int, now: datetime, lease_until: datetime, holder: str | None = None
+) -> bool:
     """Resume a round whose opener died: compare-and-set on its expired lease."""
     result = session.execute(
         update(CircleRound)
         .where(CircleRound.id == round_id, CircleRound.status == RoundState.OPENING, CircleRound.lease_until < now)
-        .values(lease_until=lease_until)
+        .values(lease_until=lease_until, lease_holder=holder)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def renew_openings(session: Session, holder: str, ids: list[Hashable], until: datetime) -> list[int]:
+    """The heartbeat: extend the leases of the rounds `holder` is opening; the ids renewed."""
+    result = session.execute(
+        update(CircleRound)
+        .where(CircleRound.id.in_(ids), CircleRound.status == "opening", CircleRound.lease_holder == holder)
+        .values(lease_until=until)
+        .returning(CircleRound.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
 
 
 def stale_openings(session: Session, now: datetime) -> list[int]:

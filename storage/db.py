@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.jobs import create_queue_table
+from storage.migrate import upgrade_queue
 
 _READONLY = "peerlearn_readonly"
 _WAL_SWITCH_PATIENCE = 30.0  # seconds; a fresh file's migrations take well under one
@@ -110,13 +110,14 @@ class Database:
         SQLite has one write lock per file, and the job worker's transactions held it 88% of the time
         under full load (bench/http_load.py), so each request's enqueue waited behind them: 0.45x the
         bare app's throughput, 0.71x with the worker stopped. In its own file, an enqueue only meets
-        the worker's claims and completions. Its one table is made here, on first use.
+        the worker's claims and completions. Its tables are made here, on first use, by the same
+        migrations as the main database's (storage/migrate.py `upgrade_queue`).
         """
         if self._queue_engine is None:
             return self
         with self._queue_lock:
             if self._queue is None:
-                create_queue_table(self._queue_engine)
+                upgrade_queue(self._queue_engine)
                 self._queue = Database(self._queue_engine)
         return self._queue
 

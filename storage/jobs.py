@@ -1,4 +1,5 @@
-"""The job queue's rows: enqueue, claim under a lease, and settle (done, retry later, failed).
+"""The job queue's rows: enqueue (once per request, see DriverEnqueuer), claim under a lease
+(renewed by the worker's heartbeat, see storage/leases.py), and settle (done, retry later, failed).
 
 Claims work on both backends with one statement: PostgreSQL locks the chosen rows with
 FOR UPDATE SKIP LOCKED, so concurrent workers take different jobs without waiting; SQLite ignores
@@ -9,17 +10,33 @@ whose job was claimed again can no longer settle it.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Dialect, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    Insert,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateIndex, CreateTable
 
-from storage.models import Job
+from storage.models import Job, RequestKey
 
 _jobs = cast(Table, Job.__table__)
+_keys = cast(Table, RequestKey.__table__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -30,6 +47,9 @@ class NewJob:
     mode: str
     content_type: str | None
     body: str
+    # Names the request and listener (bot.slack.requests.request_key + ":" + listener): a job whose
+    # key was queued before (a replay, an event delivered again) is not queued again. None: unique.
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,14 +62,6 @@ class ClaimedJob:
     body: str
     attempts: int  # this claim's attempt number, 1 for the first run
     created_at: datetime
-
-
-def create_queue_table(engine: Engine) -> None:
-    """The jobs table (as migration 0005 makes it) in a database of its own; safe to run concurrently."""
-    with engine.begin() as connection:
-        connection.execute(CreateTable(_jobs, if_not_exists=True))
-        for index in _jobs.indexes:
-            connection.execute(CreateIndex(index, if_not_exists=True))
 
 
 def _new_row(job: NewJob, now: datetime) -> dict[str, object]:
@@ -66,34 +78,63 @@ def _new_row(job: NewJob, now: datetime) -> dict[str, object]:
     }
 
 
-def enqueue(connection: Connection, job: NewJob, now: datetime) -> None:
-    connection.execute(insert(_jobs), _new_row(job, now))
+class _Statement:
+    """SQL compiled once for a DBAPI cursor, with each value converted by its column's own type."""
 
-
-class DriverEnqueuer:
-    """`enqueue` on a DBAPI cursor (Database.driver_transaction): the SQL compiled once, values
-    converted by the columns' own types, so the rows are exactly those `enqueue` writes."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        compiled = (
-            insert(_jobs)
-            .inline()
-            .compile(dialect=dialect, column_keys=list(_new_row(NewJob("", "", "", None, ""), _EPOCH)))
-        )
+    def __init__(self, statement: Insert, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         self._positional = compiled.positiontup
         self._convert = {
             name: processor
-            for name in compiled.binds
-            if (processor := _jobs.c[name].type.bind_processor(dialect)) is not None
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.bind_processor(dialect)) is not None
         }
 
-    def enqueue_many(self, cursor: Any, batch: list[NewJob], now: datetime) -> None:
-        cursor.executemany(self.sql, [self._parameters(_new_row(job, now)) for job in batch])
-
-    def _parameters(self, row: dict[str, object]) -> Any:
+    def parameters(self, row: dict[str, object]) -> Any:
         values = {name: self._convert[name](value) if name in self._convert else value for name, value in row.items()}
         return [values[name] for name in self._positional] if self._positional else values
+
+
+class DriverEnqueuer:
+    """Enqueue jobs on a DBAPI cursor (Database.driver_transaction), once per request.
+
+    Each job's key goes into request_keys unless it is there already (ON CONFLICT DO NOTHING: the
+    database decides, so concurrent replays are safe too), and the job is inserted only where its
+    key was stored just now. So a replayed request, or an event Slack delivers again, is acknowledged
+    with no second job, and the other requests of its batch are not disturbed. Keys outlive their
+    jobs (deleted when done) for minutes. PostgreSQL does both in one statement per job (the key's
+    insert as a CTE, the job inserted from what it returned); SQLite, which has no INSERT in a CTE,
+    in two per batch, the keys marked with the batch's token and the jobs inserted where it stands.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        columns = list(_new_row(NewJob("", "", "", None, ""), _EPOCH))
+        values = select(*(bindparam(name, type_=_jobs.c[name].type) for name in columns))
+        store_key = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(_keys).values(
+            {name: bindparam(name) for name in ("key", "batch", "seen_at")}
+        )
+        store_key = store_key.on_conflict_do_nothing(index_elements=["key"])
+        if dialect.name == "postgresql":
+            stored = store_key.returning(RequestKey.key).cte("stored")
+            self._keys: _Statement | None = None
+            self._jobs = _Statement(insert(_jobs).from_select(columns, values.select_from(stored)), dialect)
+        else:
+            stored_here = exists().where(RequestKey.key == bindparam("key"), RequestKey.batch == bindparam("batch"))
+            self._keys = _Statement(store_key, dialect)
+            self._jobs = _Statement(insert(_jobs).from_select(columns, values.where(stored_here)), dialect)
+
+    def enqueue_many(self, cursor: Any, batch: list[NewJob], now: datetime) -> int:
+        """Queue the jobs of `batch` whose keys are new; the number queued."""
+        token = uuid.uuid4().hex
+        keyed: dict[str, NewJob] = {}
+        for job in batch:
+            keyed.setdefault(job.key or f"u:{uuid.uuid4().hex}", job)  # twice in one batch: once
+        rows = [{**_new_row(job, now), "key": key, "batch": token, "seen_at": now} for key, job in keyed.items()]
+        if self._keys is not None:
+            cursor.executemany(self._keys.sql, [self._keys.parameters(row) for row in rows])
+        cursor.executemany(self._jobs.sql, [self._jobs.parameters(row) for row in rows])
+        return max(int(cursor.rowcount), 0)
 
 
 def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
@@ -116,6 +157,17 @@ def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, 
     )
     claimed = [ClaimedJob(**row._asdict()) for row in rows]
     return sorted(claimed, key=lambda job: job.id)
+
+
+def renew(session: Session, holder: str, ids: list[Hashable], until: datetime) -> list[int]:
+    """The heartbeat: extend the leases of the running jobs `holder` still holds; the ids renewed."""
+    rows = session.execute(
+        update(_jobs)
+        .where(Job.id.in_(ids), Job.holder == holder, Job.state == "running")
+        .values(due_at=until)
+        .returning(Job.id)
+    )
+    return [int(job_id) for job_id in rows.scalars()]
 
 
 def _mine(job: ClaimedJob) -> tuple[ColumnElement[bool], ...]:
@@ -151,4 +203,9 @@ def backlog(connection: Connection) -> dict[str, int]:
 
 def forget_failed_before(session: Session, cutoff: datetime) -> int:
     result = session.execute(delete(_jobs).where(Job.state == "failed", Job.created_at < cutoff))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def forget_request_keys_before(session: Session, cutoff: datetime) -> int:
+    result = session.execute(delete(_keys).where(RequestKey.seen_at < cutoff))
     return int(result.rowcount)  # type: ignore[attr-defined]

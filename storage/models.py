@@ -205,6 +205,7 @@ class ScheduledPost(Base):
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | posted | failed | skipped
     lease_until: Mapped[datetime | None]
+    lease_holder: Mapped[str | None] = mapped_column(String(128))  # the process whose heartbeat renews it
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     message_ts: Mapped[str | None] = mapped_column(String(32))
@@ -307,7 +308,8 @@ class CircleRound(Base):
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     # reminded_at is set once, by whoever sends the reminders
     status: Mapped[RoundState] = mapped_column(StrEnumColumn(RoundState), default=RoundState.OPENING)
-    lease_until: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]  # while opening; renewed by its opener's heartbeat
+    lease_holder: Mapped[str | None] = mapped_column(String(128))
     reminded_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -347,7 +349,8 @@ class Job(Base):
     """Work a listener left for after its ack: the Slack request it came from, run by a job worker.
 
     `due_at` is when the row may next be claimed: its (re)try time while queued, its lease expiry
-    while running (a crashed worker's job is claimed again then); None once failed for good.
+    while running (renewed by its worker's heartbeat; a dead worker's job is claimed again once it
+    passes); None once failed for good.
     """
 
     __tablename__ = "jobs"
@@ -480,3 +483,14 @@ class PairingLeftOut(Base):
     team_id: Mapped[str] = mapped_column(SlackId)
     reason: Mapped[str] = mapped_column(Text)
     told_at: Mapped[datetime | None]
+
+
+class RequestKey(Base):
+    """The Slack requests whose jobs were queued lately (kept minutes, past Slack's 5-minute replay
+    window): a replayed request, or an event Slack delivers again, finds its key and queues nothing."""
+
+    __tablename__ = "request_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # request_key(body) + ":" + listener
+    batch: Mapped[str] = mapped_column(String(32))  # the enqueue transaction that stored it
+    seen_at: Mapped[datetime] = mapped_column(index=True)

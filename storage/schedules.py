@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CustomPrompt, Schedule, ScheduledPost, SchedulerLease, utcnow
@@ -116,17 +116,32 @@ def give_up(session: Session, post_id: int) -> ScheduledPost | None:
     return post
 
 
-def take_over(session: Session, post_id: int, now: datetime, lease_until: datetime) -> ScheduledPost | None:
+def take_over(
+    session: Session, post_id: int, now: datetime, lease_until: datetime, holder: str | None = None
+) -> ScheduledPost | None:
     """Compare-and-set the lease of a stale pending post; the row if this caller won it."""
     result = session.execute(
         update(ScheduledPost)
         .where(ScheduledPost.id == post_id, ScheduledPost.status == "pending", ScheduledPost.lease_until < now)
-        .values(lease_until=lease_until)
+        .values(lease_until=lease_until, lease_holder=holder)
         .execution_options(synchronize_session=False)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         return None
     return session.get(ScheduledPost, post_id)
+
+
+def renew_posts(session: Session, holder: str, ids: list[Hashable], until: datetime) -> list[int]:
+    """The heartbeat: extend the leases of pending posts `holder` is delivering; the ids renewed.
+    Never shortens one: a post waiting out a retry's backoff keeps its later time."""
+    result = session.execute(
+        update(ScheduledPost)
+        .where(ScheduledPost.id.in_(ids), ScheduledPost.status == "pending", ScheduledPost.lease_holder == holder)
+        .values(lease_until=case((ScheduledPost.lease_until < until, until), else_=ScheduledPost.lease_until))
+        .returning(ScheduledPost.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
 
 
 def ledger_row(session: Session, post_id: int) -> ScheduledPost | None:
@@ -214,6 +229,18 @@ def acquire_lease(session: Session, name: str, holder: str, now: datetime, expir
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def renew_leases(session: Session, holder: str, names: list[Hashable], until: datetime) -> list[str]:
+    """The heartbeat: extend the named leases `holder` still holds; the names renewed."""
+    result = session.execute(
+        update(SchedulerLease)
+        .where(SchedulerLease.name.in_(names), SchedulerLease.holder == holder)
+        .values(expires_at=until)
+        .returning(SchedulerLease.name)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
 
 
 def release_lease(session: Session, name: str, holder: str) -> None:

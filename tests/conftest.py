@@ -26,7 +26,7 @@ from runtime.serving import wsgi_app
 from runtime.settings import Settings
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Base, Job
+from storage.models import Base, Job, RequestKey
 from tests.slack_double import BOT_TOKEN, SlackDouble
 from tests.slack_sender import SIGNING_SECRET, SlackSender
 
@@ -65,6 +65,7 @@ def db(migrated_db: Database) -> Iterator[Database]:
             session.execute(table.delete())
     with migrated_db.queue.transaction() as session:  # SQLite keeps the job queue in a file of its own
         session.execute(Job.__table__.delete())
+        session.execute(RequestKey.__table__.delete())
 
 
 @pytest.fixture
@@ -119,11 +120,13 @@ def client(settings: Settings) -> WebClient:
 
 
 @pytest.fixture
-def poster(client: WebClient, db: Database, clock: FakeClock) -> ScheduledPoster:
+def poster(client: WebClient, db: Database, clock: FakeClock) -> Iterator[ScheduledPoster]:
     """The scheduler's poster, unpaced (pacing has its own tests) and on the test clock."""
-    return ScheduledPoster(
+    poster = ScheduledPoster(
         db, SlackGateway(client), clock=clock, pacer=PostPacer(1e6, 0.0), settings=PostingSettings(), holder="test-1"
     )
+    yield poster
+    poster.release_leadership()  # else its heartbeat renews it into the next test
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@
 - *Open*: insert the round (unique per circle and period) in the transaction that moves the
   circle's `last_period`; post the header; record every member's place in the round (invited,
   paused, unreachable) before any DM; DM only those with no DM recorded; then mark it open.
-  A crash mid-way leaves an `opening` round whose lease runs out; the next tick resumes it without
-  a second header or a second DM to anyone already recorded.
+  While it opens, the process's heartbeat renews its short lease (storage/leases.py); a crash
+  mid-way leaves an `opening` round whose lease runs out; the next tick resumes it without a second
+  header or a second DM to anyone already recorded.
 - *Remind*: whoever sets `reminded_at` (compare-and-set) sends the reminders.
 - *Close*: whoever moves `open` to `closing` posts the summary and updates the streaks.
 
@@ -27,11 +28,12 @@ from bot.slack.gateway import Failed, Person, SlackGateway, UserDirectory
 from bot.slack.pacing import PostPacer
 from storage import circles as queries
 from storage.db import Database
+from storage.leases import SCHEDULER_LEASE, Heartbeat
 from storage.models import Circle, CircleRound, ParticipantStatus, RoundState
 
 log = logging.getLogger(__name__)
 
-OPENING_LEASE = timedelta(minutes=5)
+OPENING_LEASE = SCHEDULER_LEASE  # renewed while the round opens, however long that takes
 CIRCLE_PAUSING_ERRORS = {"channel_not_found", "is_archived", "not_in_channel"}
 
 
@@ -53,8 +55,10 @@ class CircleRunner:
         pacer: PostPacer | None = None,
         grace: timedelta = timedelta(hours=12),
         workers: int = 8,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.db, self.slack, self.users, self.clock = db, slack, users, clock
+        self.heartbeat = heartbeat or Heartbeat(db, lease=OPENING_LEASE, clock=clock)
         self.pacer = pacer or PostPacer()
         self.grace = grace
         self.workers = workers
@@ -96,7 +100,7 @@ class CircleRunner:
 
     def _resume(self, round_id: int, now: datetime) -> int:
         with self.db.transaction() as session:
-            resumed = queries.take_over_opening(session, round_id, now, now + OPENING_LEASE)
+            resumed = queries.take_over_opening(session, round_id, now, now + OPENING_LEASE, self.heartbeat.holder)
         if resumed:
             self._start(round_id)
         return 0
@@ -138,10 +142,15 @@ class CircleRunner:
                 closes_at=due + timedelta(minutes=circle.window_minutes),
                 channel_id=circle.channel_id,
                 lease_until=now + OPENING_LEASE,
+                lease_holder=self.heartbeat.holder,
             )
             return None if opened is None else opened.id
 
     def _start(self, round_id: int) -> None:
+        with self.heartbeat.holding(queries.renew_openings, round_id):
+            self._open(round_id)
+
+    def _open(self, round_id: int) -> None:
         with self.db.snapshot() as session:
             round_ = session.get(CircleRound, round_id)
             assert round_ is not None

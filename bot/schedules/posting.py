@@ -11,16 +11,15 @@ The protocol, per post:
    pauses its schedule and its admin is told; a transient failure leaves the row pending, and the
    next tick retries it while the grace window lasts.
 
-A process that dies between 1 and 4 leaves a pending row whose lease runs out. The next tick takes
-it over (compare-and-set on the lease) and first looks in the channel for a message carrying that
-ledger id, so a post that did reach Slack is recorded, not repeated.
+While a post is in hand its lease (and the leadership) is renewed by the process's heartbeat
+(storage/leases.py). A process that dies between 1 and 4 leaves a pending row whose short lease runs
+out. The next tick takes it over (compare-and-set on the lease) and first looks in the channel for a
+message carrying that ledger id, so a post that did reach Slack is recorded, not repeated.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from bot.slack.gateway import Failed, Posted, SlackGateway
 from bot.slack.pacing import PostPacer
 from storage import schedules as queries
 from storage.db import Database
+from storage.leases import SCHEDULER_LEASE, Heartbeat
 from storage.models import Schedule, ScheduledPost
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,10 @@ MANUAL_DIGEST_PERIOD = timedelta(days=7)
 @dataclass(frozen=True)
 class PostingSettings:
     grace: timedelta = timedelta(hours=12)
-    post_lease: timedelta = timedelta(minutes=5)  # how long a claimed post is ours before others may retry it
-    leader_lease: timedelta = timedelta(seconds=50)  # a dead scheduler's successor takes over within a tick
+    # Claimed posts and the leadership, renewed by the heartbeat while held: a dead scheduler's
+    # successor takes over at its first tick after they run out.
+    post_lease: timedelta = SCHEDULER_LEASE
+    leader_lease: timedelta = SCHEDULER_LEASE
     workers: int = 8
     tip_emoji: str = "bulb"
 
@@ -82,14 +84,15 @@ class ScheduledPoster:
         pacer: PostPacer | None = None,
         settings: PostingSettings | None = None,
         holder: str | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.db = db
         self.slack = slack
         self.clock = clock
         self.pacer = pacer or PostPacer()
         self.settings = settings or PostingSettings()
-        # Names the process in the lease table, so an operator can tell who is posting.
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.heartbeat = heartbeat or Heartbeat(db, holder, lease=self.settings.post_lease, clock=clock)
+        self.holder = self.heartbeat.holder  # names the process in the lease columns
 
     # -- the tick ------------------------------------------------------------------------------
 
@@ -102,6 +105,8 @@ class ScheduledPoster:
         claimed = self._claim_due(now, report) + self._take_over_stale(now)
         report.claimed = len(claimed)
         report.failed += setbacks.give_up_expired_posts(self.db, self.slack, now - self.settings.grace)
+        for post_id in claimed:  # held until delivered, also while waiting for a free poster thread
+            self.heartbeat.hold(queries.renew_posts, post_id)
         if not claimed:
             return report
         last_renewal = time.monotonic()
@@ -141,8 +146,10 @@ class ScheduledPoster:
                 schedule_id=schedule.id if schedule else None,
                 due_at=now,
                 lease_until=now + self.settings.post_lease,
+                lease_holder=self.holder,
             )
             assert post is not None, "a fresh period is never taken"
+        self.heartbeat.hold(queries.renew_posts, post.id)
         log.info(
             "post now team=%s user=%s channel=%s kind=%s post=%s",
             team_id,
@@ -154,6 +161,7 @@ class ScheduledPoster:
         return self._deliver_safely(post.id)
 
     def release_leadership(self) -> None:
+        self.heartbeat.release(queries.renew_leases, LEASE_NAME)
         with self.db.transaction() as session:
             queries.release_lease(session, LEASE_NAME, self.holder)
 
@@ -161,7 +169,10 @@ class ScheduledPoster:
 
     def _hold_lease(self, now: datetime) -> bool:
         with self.db.transaction() as session:
-            return queries.acquire_lease(session, LEASE_NAME, self.holder, now, now + self.settings.leader_lease)
+            leader = queries.acquire_lease(session, LEASE_NAME, self.holder, now, now + self.settings.leader_lease)
+        if leader:  # kept between ticks by the heartbeat, as long as this process lives
+            self.heartbeat.hold(queries.renew_leases, LEASE_NAME)
+        return leader
 
     def _claim_due(self, now: datetime, report: RunReport) -> list[int]:
         with self.db.snapshot() as session:
@@ -217,7 +228,9 @@ class ScheduledPoster:
                         schedule.kind, schedule.team_id, schedule.channel_id, fired.isoformat(), self.settings.grace,
                     )  # fmt: skip
                 return None
-            post = queries.claim_post(session, lease_until=now + self.settings.post_lease, **row)
+            post = queries.claim_post(
+                session, lease_until=now + self.settings.post_lease, lease_holder=self.holder, **row
+            )
             return None if post is None else post.id
 
     def _take_over_stale(self, now: datetime) -> list[int]:
@@ -227,7 +240,8 @@ class ScheduledPoster:
         for post_id in stale:
             try:
                 with self.db.transaction() as session:
-                    if queries.take_over(session, post_id, now, now + self.settings.post_lease) is not None:
+                    lease_until = now + self.settings.post_lease
+                    if queries.take_over(session, post_id, now, lease_until, self.holder) is not None:
                         taken.append(post_id)
             except Exception:
                 log.exception("stale post %s could not be taken over; the next tick tries again", post_id)
@@ -247,6 +261,8 @@ class ScheduledPoster:
                 # Its lease runs out, and a later tick takes it over.
                 log.exception("scheduled post %s: its failure could not be recorded", post_id)
                 return Delivered(post_id, Delivery.RETRYING, "unrecorded")
+        finally:
+            self.heartbeat.release(queries.renew_posts, post_id)
 
     def _deliver(self, post_id: int) -> Delivered:
         with self.db.transaction() as session:

@@ -89,6 +89,12 @@ def custom(session: Session, team_id: str) -> list[CustomPrompt]:
     return queries.custom_prompts(session, team_id)
 
 
+def is_prompt_thread(db: Database, team_id: str, channel_id: str, thread_ts: str) -> bool:
+    """Whether a thread is one of our prompts: one indexed read, decided before anything is stored."""
+    with db.snapshot() as session:
+        return queries.is_prompt_post(session, team_id, channel_id, thread_ts)
+
+
 def record_reply(db: Database, team_id: str, channel_id: str, thread_ts: str, event_id: str | None) -> bool:
     """Count a reply in a prompt's thread, once per delivery; False when the thread is no prompt."""
     with db.transaction() as session:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.retry import Attempt, RetryPolicy
 from runtime.jobs import JobQueue, JobWorker
+from runtime.maintenance import forget_request_keys
 from storage import jobs
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
@@ -219,3 +220,34 @@ def test_a_request_whose_job_cannot_be_stored_fails_and_the_next_is_stored(db: D
         queue.enqueue(NewJob("T0TEST", too_long, "http", None, "x=1"))
     queue.enqueue(NewJob("T0TEST", "work", "http", None, "x=2"))
     assert [job.body for job in rows(db)] == ["x=2"]
+
+
+def test_a_request_seen_before_is_not_queued_again_and_spoils_no_other_job_of_its_batch(
+    db: Database, clock: FakeClock
+) -> None:
+    queue = JobQueue(db, clock)
+
+    def request(n: int) -> None:  # 100 requests, each arriving twice (a replay), all at once
+        queue.enqueue(NewJob("T0TEST", "work", "http", None, f"n={n // 2}", key=f"t:{n // 2}:work"))
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(request, range(200)))
+
+    assert sorted(job.body for job in rows(db)) == sorted(f"n={n}" for n in range(100))
+
+
+def test_a_request_key_outlives_its_job_until_the_upkeep_forgets_it(db: Database, clock: FakeClock) -> None:
+    queue = JobQueue(db, clock)
+    worker = JobWorker(db, lambda job, attempt: setattr(attempt, "started", True), threads=1, clock=clock)
+    queue.enqueue(NewJob("T0TEST", "work", "http", None, "x=1", key="e:1:work"))
+    assert worker.drain() == 1 and rows(db) == []  # done, and deleted
+
+    clock.advance(minutes=5)  # the end of Slack's replay window
+    queue.enqueue(NewJob("T0TEST", "work", "http", None, "x=1", key="e:1:work"))
+    queue.enqueue(NewJob("T0TEST", "other", "http", None, "x=1", key="e:1:other"))  # another listener's job
+    assert [job.listener for job in rows(db)] == ["other"]
+
+    clock.advance(minutes=6)
+    assert forget_request_keys(db, clock()) == 1  # `other`'s key is younger
+    queue.enqueue(NewJob("T0TEST", "work", "http", None, "x=1", key="e:1:work"))
+    assert [job.listener for job in rows(db)] == ["other", "work"]

@@ -150,6 +150,17 @@ def test_listener_threads_refuses_anything_else(env: dict[str, str], value: str)
     assert config_error(env, PEERLEARN_LISTENER_THREADS=value).variable == "PEERLEARN_LISTENER_THREADS"
 
 
+@pytest.mark.parametrize(("value", "seconds"), [(None, 30.0), ("2", 2.0), ("90.5", 90.5)])
+def test_the_job_lease_is_short_by_default(env: dict[str, str], value: str | None, seconds: float) -> None:
+    env.update({} if value is None else {"PEERLEARN_JOB_LEASE_SECONDS": value})
+    assert Settings.from_env(env).job_lease_seconds == seconds
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "601", "nan", "inf", "soon"])
+def test_a_job_lease_out_of_range_is_refused(env: dict[str, str], value: str) -> None:
+    assert config_error(env, PEERLEARN_JOB_LEASE_SECONDS=value).variable == "PEERLEARN_JOB_LEASE_SECONDS"
+
+
 @pytest.mark.parametrize(
     ("value", "level"),
     [("debug", "DEBUG"), ("Warning", "WARNING"), ("ERROR", "ERROR"), ("critical", "CRITICAL")],

@@ -68,5 +68,6 @@ def test_jobs_have_ids_and_explicit_misfire_rules() -> None:
 
     assert set(jobs) == {"scheduled-posts", "daily-upkeep"}
     ticks = jobs["scheduled-posts"]
-    assert (ticks.coalesce, ticks.max_instances, ticks.misfire_grace_time) == (True, 1, 50)
+    assert (ticks.coalesce, ticks.max_instances, ticks.misfire_grace_time) == (True, 1, 25)
+    assert str(ticks.trigger.fields[-1]) == "0,30"  # seconds: a dead leader's work resumes within 50 s
     assert jobs["daily-upkeep"].misfire_grace_time == 3600

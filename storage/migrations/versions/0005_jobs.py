@@ -1,7 +1,7 @@
 """The job queue: work left for after an ack, run by job worker processes.
 
-On SQLite the queue lives in a file of its own beside the database (storage/db.py `Database.queue`,
-which makes this same table there), so this one stays empty.
+On SQLite the queue lives in a file of its own beside the database (storage/db.py `Database.queue`),
+which gets its tables from `upgrade_queue` (storage/migrate.py `upgrade_queue`), so this one stays empty.
 
 Revision ID: 0005
 Revises: 0004
@@ -20,6 +20,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    upgrade_queue()
+
+
+def upgrade_queue() -> None:
+    """The part of this revision that shapes the job queue (also run in the queue's own SQLite file)."""
     op.create_table(
         "jobs",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),

@@ -4,7 +4,7 @@ A job may run twice (its worker died, a lease ran out, a retry fired): a rerun f
 request made, or the deletion, instead of making a second one (issue #9 §1).
 
 Revision ID: 0007
-Revises: 0012
+Revises: 0006
 Create Date: 2026-11-26
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0007"
-down_revision = "0012"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ A rerun of the creating job (a worker died, a retry) finds its circle by `create
 meeting its own name, and announces it once (`announce_ts`).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-26
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
