@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.circles.rounds import CircleRunner
+from bot.pairing.rounds import PairingRunner
 from bot.schedules.posting import ScheduledPoster
 from bot.services import Services
 
@@ -14,3 +15,4 @@ from bot.services import Services
 class Deps(Services):
     poster: ScheduledPoster
     circles: CircleRunner
+    pairing: PairingRunner  # previews a round for an admin (the scheduler's own runs the rounds)

@@ -11,6 +11,7 @@ from typing import Any, assert_never
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
+from bot.pairing.admin_blocks import figures_blocks, preview_blocks
 from bot.schedules import service as schedule_service
 from bot.schedules.blocks import (
     change_message,
@@ -24,16 +25,20 @@ from bot.schedules.commands import (
     InvalidCommand,
     ListPrompts,
     ListSchedules,
+    PairingFigures,
     PeerlearnCommand,
     PeerlearnHelp,
     PostNow,
+    PreviewPairing,
     RemovePrompt,
     SetSchedule,
     TurnOff,
     parse_peerlearn_command,
 )
 from bot.schedules.prompt_bank import BUILTIN_PROMPTS
+from bot.schedules.results import PairingPreviewed
 from bot.schedules.rules import ScheduleInputError
+from bot.slack.requests import request_key
 from handlers.deps import Deps
 from handlers.errors import after_ack
 
@@ -56,8 +61,16 @@ def register(app: App, deps: Deps) -> None:
             case ListPrompts():
                 blocks = custom_prompt_list(schedule_service.custom_prompts(deps, team_id), len(BUILTIN_PROMPTS))
                 ack(text="Learning prompts", blocks=blocks, response_type="ephemeral")
-            case SetSchedule() | TurnOff() | PostNow() | AddPrompt() | RemovePrompt():
-                ack()  # made after the ack: the rights check and the channel checks talk to Slack
+            case (
+                SetSchedule()
+                | TurnOff()
+                | PostNow()
+                | AddPrompt()
+                | RemovePrompt()
+                | PreviewPairing()
+                | PairingFigures()
+            ):
+                ack()  # after the ack: the rights check and the channel checks talk to Slack
             case unknown:
                 assert_never(unknown)
 
@@ -74,6 +87,7 @@ def register(app: App, deps: Deps) -> None:
                         user_id=body["user_id"],
                         here=here,
                         command=command,
+                        key=request_key(body),
                     )
                 except schedule_service.NotAdmin as refused:
                     respond(str(refused))
@@ -82,6 +96,22 @@ def register(app: App, deps: Deps) -> None:
                     respond(invalid_command(str(problem), problem.usage))
                     return
                 respond(change_message(changed))
+            case PreviewPairing() | PairingFigures() as read:
+                try:
+                    shown = schedule_service.pairing_read(
+                        deps, deps.pairing, team_id=str(context.team_id), user_id=body["user_id"], command=read
+                    )
+                except schedule_service.NotAdmin as refused:
+                    respond(str(refused))
+                    return
+                except ScheduleInputError as problem:
+                    respond(invalid_command(str(problem), problem.usage))
+                    return
+                if isinstance(shown, PairingPreviewed):
+                    blocks = preview_blocks(shown.channel_id, shown.options, shown.plan)
+                else:
+                    blocks = figures_blocks(shown.channel_id, shown.stats)
+                respond(text="Pairing", blocks=blocks, response_type="ephemeral")
             case PeerlearnHelp() | InvalidCommand() | ListSchedules() | ListPrompts():
                 return  # answered in the ack
             case unknown:

@@ -10,6 +10,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.circles.rounds import CircleRunner
+from bot.pairing.outcomes import RoundKeeper
+from bot.pairing.rounds import PairingRunner
 from bot.schedules.posting import PostingSettings, ScheduledPoster
 from bot.slack.gateway import SlackGateway, UserDirectory, build_client
 from bot.slack.pacing import PostPacer
@@ -35,6 +37,7 @@ def build_schedulers(
     grace = timedelta(hours=settings.grace_hours)
     # One heartbeat renews everything the process holds: its leadership, posts and opening rounds.
     heartbeat = Heartbeat(db, lease=SCHEDULER_LEASE, clock=clock)
+    users = UserDirectory(client, settings.admin_user_ids)
     poster = ScheduledPoster(
         db,
         gateway,
@@ -42,11 +45,13 @@ def build_schedulers(
         pacer=pacer,
         settings=PostingSettings(grace=grace, tip_emoji=settings.tip_emoji),
         heartbeat=heartbeat,
+        rounds=PairingRunner(db, gateway, users, clock=clock).start,
+        keeper=RoundKeeper(db, gateway, clock=clock).run_due,
     )
     circles = CircleRunner(
         db,
         gateway,
-        UserDirectory(client, settings.admin_user_ids),
+        users,
         clock=clock,
         pacer=pacer,
         grace=grace,
@@ -149,14 +154,16 @@ def _bolt_app(
             engines.append(build_schedulers(settings, db=db, clock=clock))
         return engines[0]
 
+    slack, users = SlackGateway(client), UserDirectory(client, settings.admin_user_ids)
     deps = Deps(
         tip_emoji=settings.tip_emoji,
         db=db,
-        slack=SlackGateway(client),
-        users=UserDirectory(client, settings.admin_user_ids),
+        slack=slack,
+        users=users,
         clock=clock,
         poster=poster or scheduler_engines()[0],
         circles=circles or scheduler_engines()[1],
+        pairing=PairingRunner(db, slack, users, clock=clock),
     )
     register_all(app, deps)
     return app

@@ -181,6 +181,10 @@ class Schedule(Base):
     zone: Mapped[str] = mapped_column(String(64))
     anchor: Mapped[date | None] = mapped_column(Date)  # biweekly: a date in a posting week
     scope: Mapped[str] = mapped_column(String(16), default="workspace")  # digest: workspace | channel
+    # Pairing rounds: mentorship | cross-team | coffee, people per group, rounds before a pair may meet again
+    pairing_mode: Mapped[str | None] = mapped_column(String(16))
+    pairing_size: Mapped[int | None]
+    pairing_window: Mapped[int | None]
     paused_reason: Mapped[str | None] = mapped_column(Text)
     # The period of the last firing handled (claimed or skipped): lets a tick skip it without a write.
     last_period: Mapped[str | None] = mapped_column(String(64))
@@ -214,6 +218,7 @@ class ScheduledPost(Base):
     prompt_cycle: Mapped[int | None]
     resurfaced_tip_id: Mapped[int | None]
     reply_count: Mapped[int] = mapped_column(default=0)
+    requested_by: Mapped[str | None] = mapped_column(SlackId)  # who asked for a post "now"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
@@ -427,6 +432,7 @@ class PairingRound(Base):
     learners_taught: Mapped[int] = mapped_column(default=0)  # ... matched to a teacher of a wanted skill
     follow_up_at: Mapped[datetime]
     closes_at: Mapped[datetime]
+    reported_at: Mapped[datetime | None]  # the admin got the round's summary
     followed_up_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -33,6 +33,21 @@ def skills_of(session: Session, team_id: str, user_id: str) -> dict[str, list[st
     return found
 
 
+def skills_of_many(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, dict[str, list[str]]]:
+    """Each person's {"teach": [...], "learn": [...]} (people without skills are absent)."""
+    ids = list(dict.fromkeys(user_ids))
+    found: dict[str, dict[str, list[str]]] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            select(ProfileSkill.user_id, ProfileSkill.kind, ProfileSkill.skill)
+            .where(ProfileSkill.team_id == team_id, ProfileSkill.user_id.in_(ids[start : start + 500]))
+            .order_by(ProfileSkill.user_id, ProfileSkill.kind, ProfileSkill.skill)
+        )
+        for user_id, kind, skill in session.execute(query):
+            found.setdefault(user_id, {TEACH: [], LEARN: []}).setdefault(kind, []).append(skill)
+    return found
+
+
 def save_profile(
     session: Session, team_id: str, user_id: str, values: dict[str, Any], teaches: Iterable[str], learns: Iterable[str]
 ) -> MentorProfile:
@@ -130,3 +145,58 @@ def known_skills(session: Session, team_id: str, limit: int = 2000) -> list[str]
 def recent_tip_tags(session: Session, team_id: str, limit: int = 2000) -> list[str]:
     query = select(Tip.tags).where(Tip.team_id == team_id, Tip.tags != "").order_by(Tip.id.desc()).limit(limit)
     return sorted({tag for tags in session.scalars(query) for tag in tags.split()})
+
+
+def count_missed(session: Session, team_id: str, user_ids: Iterable[str], now: datetime) -> list[str]:
+    """One more round ignored for each person; returns those who have now ignored 3 in a row."""
+    ids = list(user_ids)
+    if not ids:
+        return []
+    for user_id in ids:
+        insert_if_absent(
+            session,
+            MentorProfile,
+            {
+                "team_id": team_id,
+                "user_id": user_id,
+                "open_to_mentoring": True,
+                "open_to_mentee": True,
+                "open_to_coffee": True,
+                "capacity": 1,
+                "avoids": "",
+                "opted_out": False,
+                "missed_rounds": 0,
+                "created_at": now,
+                "updated_at": now,
+            },
+            ["team_id", "user_id"],
+        )
+    session.execute(
+        update(MentorProfile)
+        .where(MentorProfile.team_id == team_id, MentorProfile.user_id.in_(ids))
+        .values(missed_rounds=MentorProfile.missed_rounds + 1)
+    )
+    query = select(MentorProfile.user_id).where(
+        MentorProfile.team_id == team_id, MentorProfile.user_id.in_(ids), MentorProfile.missed_rounds >= 3
+    )
+    return list(session.scalars(query))
+
+
+def reset_missed(session: Session, team_id: str, user_ids: Iterable[str]) -> None:
+    ids = list(user_ids)
+    if ids:
+        session.execute(
+            update(MentorProfile)
+            .where(MentorProfile.team_id == team_id, MentorProfile.user_id.in_(ids))
+            .values(missed_rounds=0)
+        )
+
+
+def pause_people(session: Session, team_id: str, user_ids: Iterable[str], until: datetime, now: datetime) -> None:
+    ids = list(user_ids)
+    if ids:
+        session.execute(
+            update(MentorProfile)
+            .where(MentorProfile.team_id == team_id, MentorProfile.user_id.in_(ids))
+            .values(paused_until=until, missed_rounds=0, updated_at=now)
+        )

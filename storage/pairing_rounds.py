@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import MentorProfile, PairingGroup, PairingLeftOut, PairingMember, PairingRound
+from storage.models import PairingGroup, PairingLeftOut, PairingMember, PairingRound
 from storage.upsert import insert_if_absent
 
 MET = "met"
@@ -21,6 +22,55 @@ def claim_round(session: Session, values: dict[str, Any]) -> PairingRound | None
     """The round for (team, channel, period), created now; None if it already exists (the database decides)."""
     round_id = insert_if_absent(session, PairingRound, values, ["team_id", "channel_id", "period"])
     return None if round_id is None else session.get(PairingRound, round_id)
+
+
+def round_for(session: Session, team_id: str, channel_id: str, period: str) -> int | None:
+    query = select(PairingRound.id).where(
+        PairingRound.team_id == team_id, PairingRound.channel_id == channel_id, PairingRound.period == period
+    )
+    return session.scalar(query)
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    groups: int
+    trios: int
+    people: int
+
+
+def round_counts(session: Session, team_id: str, channel_id: str, period: str) -> RoundCounts:
+    round_id = round_for(session, team_id, channel_id, period)
+    groups = groups_of(session, round_id) if round_id is not None else []
+    sizes = [len(g.members.split()) for g in groups if g.problem is None]
+    return RoundCounts(groups=len(sizes), trios=sum(size > 2 for size in sizes), people=sum(sizes))
+
+
+def mark_told(session: Session, round_id: int, user_id: str, now: datetime) -> None:
+    session.execute(
+        update(PairingLeftOut)
+        .where(PairingLeftOut.round_id == round_id, PairingLeftOut.user_id == user_id)
+        .values(told_at=now)
+    )
+
+
+def claim_report(session: Session, round_id: int, now: datetime) -> PairingRound | None:
+    """Compare-and-set: the round, if this process is the one to send its summary."""
+    changed = session.execute(
+        update(PairingRound)
+        .where(PairingRound.id == round_id, PairingRound.reported_at.is_(None))
+        .values(reported_at=now)
+    )
+    return session.get(PairingRound, round_id) if changed.rowcount else None  # type: ignore[attr-defined]
+
+
+def claim_follow_up(session: Session, group_id: int, now: datetime) -> bool:
+    """Compare-and-set on the group: its follow-up goes out at most once."""
+    changed = session.execute(
+        update(PairingGroup)
+        .where(PairingGroup.id == group_id, PairingGroup.followed_up_at.is_(None))
+        .values(followed_up_at=now)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 def record_groups(
@@ -133,9 +183,32 @@ def past_groups(
     return [(r, g) for r, g in session.execute(query)]
 
 
-def rounds_due(session: Session, now: datetime, column: Any, done_column: Any) -> list[PairingRound]:
-    query = select(PairingRound).where(PairingRound.status == "open", column <= now, done_column.is_(None))
-    return list(session.scalars(query.order_by(PairingRound.id).limit(100)))
+def rounds_due(session: Session, now: datetime, step: str) -> list[PairingRound]:
+    """Open rounds whose follow-up (step "follow_up") or end (step "close") has come."""
+    query = select(PairingRound).where(PairingRound.status == "open")
+    if step == "follow_up":
+        query = query.where(PairingRound.follow_up_at <= now, PairingRound.followed_up_at.is_(None))
+    else:
+        query = query.where(PairingRound.closes_at <= now)
+    query = query.order_by(PairingRound.id).limit(100)
+    return list(session.scalars(query))
+
+
+def rounds_with_undelivered(session: Session, created_before: datetime) -> list[int]:
+    """Open rounds with a group neither messaged nor given up on (a crash mid-delivery left them)."""
+    query = (
+        select(PairingRound.id)
+        .join(PairingGroup, PairingGroup.round_id == PairingRound.id)
+        .where(
+            PairingRound.status == "open",
+            PairingRound.created_at <= created_before,
+            PairingGroup.message_ts.is_(None),
+            PairingGroup.problem.is_(None),
+        )
+        .distinct()
+        .limit(100)
+    )
+    return list(session.scalars(query))
 
 
 def mark_followed_up(session: Session, round_id: int, now: datetime) -> bool:
@@ -164,51 +237,6 @@ def close(session: Session, round_id: int, now: datetime) -> list[PairingGroup]:
         .values(outcome=UNKNOWN)
     )
     return unanswered
-
-
-def count_missed(session: Session, team_id: str, user_ids: Iterable[str], now: datetime) -> list[str]:
-    """One more round ignored for each person; returns those who have now ignored 3 in a row."""
-    ids = list(user_ids)
-    if not ids:
-        return []
-    for user_id in ids:
-        insert_if_absent(
-            session,
-            MentorProfile,
-            {
-                "team_id": team_id,
-                "user_id": user_id,
-                "open_to_mentoring": True,
-                "open_to_mentee": True,
-                "open_to_coffee": True,
-                "capacity": 1,
-                "avoids": "",
-                "opted_out": False,
-                "missed_rounds": 0,
-                "created_at": now,
-                "updated_at": now,
-            },
-            ["team_id", "user_id"],
-        )
-    session.execute(
-        update(MentorProfile)
-        .where(MentorProfile.team_id == team_id, MentorProfile.user_id.in_(ids))
-        .values(missed_rounds=MentorProfile.missed_rounds + 1)
-    )
-    query = select(MentorProfile.user_id).where(
-        MentorProfile.team_id == team_id, MentorProfile.user_id.in_(ids), MentorProfile.missed_rounds >= 3
-    )
-    return list(session.scalars(query))
-
-
-def reset_missed(session: Session, team_id: str, user_ids: Iterable[str]) -> None:
-    ids = list(user_ids)
-    if ids:
-        session.execute(
-            update(MentorProfile)
-            .where(MentorProfile.team_id == team_id, MentorProfile.user_id.in_(ids))
-            .values(missed_rounds=0)
-        )
 
 
 def channel_rounds(session: Session, team_id: str, channel_id: str) -> list[PairingRound]:

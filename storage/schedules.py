@@ -78,6 +78,16 @@ def claim_post(session: Session, *, lease_until: datetime, **values: Any) -> Sch
     return None if post_id is None else session.get(ScheduledPost, post_id)
 
 
+def post_of_period(session: Session, team_id: str, channel_id: str, kind: str, period: str) -> ScheduledPost | None:
+    query = select(ScheduledPost).where(
+        ScheduledPost.team_id == team_id,
+        ScheduledPost.channel_id == channel_id,
+        ScheduledPost.kind == kind,
+        ScheduledPost.period == period,
+    )
+    return session.scalars(query).first()
+
+
 def record_skip(session: Session, **values: Any) -> bool:
     """Note a firing missed beyond the grace window, once; True the first time."""
     row = {"status": "skipped", "attempts": 0, "reply_count": 0, "created_at": utcnow(), **values}

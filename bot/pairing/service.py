@@ -15,7 +15,7 @@ from storage.models import MentorProfile
 MAX_LISTED = 10
 
 
-def _profile(row: MentorProfile, skills: dict[str, list[str]]) -> Profile:
+def profile_from_row(row: MentorProfile, skills: dict[str, list[str]]) -> Profile:
     return Profile(
         user_id=row.user_id,
         teaches=tuple(skills.get(queries.TEACH, ())),
@@ -36,7 +36,7 @@ def _profile(row: MentorProfile, skills: dict[str, list[str]]) -> Profile:
 def load_profile(db: Database, team_id: str, user_id: str) -> Profile | None:
     with db.snapshot() as session:
         row = queries.profile(session, team_id, user_id)
-        return None if row is None else _profile(row, queries.skills_of(session, team_id, user_id))
+        return None if row is None else profile_from_row(row, queries.skills_of(session, team_id, user_id))
 
 
 def save_profile(db: Database, team_id: str, profile: Profile, now: datetime) -> Profile:
@@ -52,7 +52,7 @@ def save_profile(db: Database, team_id: str, profile: Profile, now: datetime) ->
     }
     with db.transaction() as session:
         row = queries.save_profile(session, team_id, profile.user_id, values, profile.teaches, profile.learns)
-        return _profile(row, queries.skills_of(session, team_id, profile.user_id))
+        return profile_from_row(row, queries.skills_of(session, team_id, profile.user_id))
 
 
 def pause(db: Database, team_id: str, user_id: str, weeks: int, now: datetime) -> datetime:

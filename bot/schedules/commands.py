@@ -8,19 +8,35 @@ usage line that fits, never a stored row or an error further down.
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from functools import cache
 from zoneinfo import available_timezones
 
 from bot.cadence import CadenceError, parse_clock, parse_when
+from bot.pairing.people import Mode
 from bot.schedules.kinds import PostKind
 from bot.text import slack_to_plain, truncate_escaped
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; anything larger names no row
 MAX_WORD = 64  # no channel name, time, zone or keyword is longer
-_KINDS = {"prompts": PostKind.PROMPT, "prompt": PostKind.PROMPT, "digest": PostKind.DIGEST, "digests": PostKind.DIGEST}
+_KINDS = {
+    "prompts": PostKind.PROMPT,
+    "prompt": PostKind.PROMPT,
+    "digest": PostKind.DIGEST,
+    "digests": PostKind.DIGEST,
+    "pairing": PostKind.PAIRING,
+    "pairings": PostKind.PAIRING,
+}
+MODES = {
+    "mentorship": Mode.MENTORSHIP,
+    "cross-team": Mode.CROSS_TEAM,
+    "crossteam": Mode.CROSS_TEAM,
+    "coffee": Mode.COFFEE,
+}
+MAX_WINDOW = 52  # rounds a pair that met waits at most before meeting again
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]{1,20})(?:\|([^>]*))?>$|^#([a-z0-9][a-z0-9._-]{0,79})$")
 _NUMBER = re.compile(r"^#?([0-9]+)$")
 
@@ -30,7 +46,10 @@ USAGE = {
     "e.g. `/peerlearn prompts #general mon 09:00 Europe/Berlin`",
     PostKind.DIGEST: f"`/peerlearn digest #channel {WHEN} [channel-only]`, "
     "e.g. `/peerlearn digest #general fri 16:00 Europe/Berlin`",
+    PostKind.PAIRING: f"`/peerlearn pairing #channel {WHEN} [mentorship|cross-team|coffee] [size 2|3] "
+    "[norepeat &lt;rounds&gt;]`, e.g. `/peerlearn pairing #coffee mon 10:00 Europe/Berlin cross-team`",
 }
+PAIRING_USAGE = "`/peerlearn pairing #channel now|preview|stats|off`"
 OFF_USAGE = "`/peerlearn prompts #channel off` or `/peerlearn digest #channel off`"
 NOW_USAGE = "`/peerlearn prompt now [#channel]` or `/peerlearn digest now [#channel]`"
 ADD_USAGE = "`/peerlearn prompt add &lt;question, up to 500 characters&gt;`"
@@ -47,6 +66,13 @@ class ChannelRef:
 
 
 @dataclass(frozen=True)
+class PairingOptions:
+    mode: Mode = Mode.COFFEE
+    size: int = 2  # people per group: 2 or 3
+    window: int = 6  # rounds of the channel in which a pair that met is not paired again
+
+
+@dataclass(frozen=True)
 class SetSchedule:
     kind: PostKind
     channel: ChannelRef
@@ -55,6 +81,17 @@ class SetSchedule:
     at: time
     zone: str | None  # None: the admin's own time zone
     channel_only: bool
+    pairing: PairingOptions | None = None  # pairing rounds only
+
+
+@dataclass(frozen=True)
+class PreviewPairing:
+    channel: ChannelRef
+
+
+@dataclass(frozen=True)
+class PairingFigures:
+    channel: ChannelRef
 
 
 @dataclass(frozen=True)
@@ -101,7 +138,8 @@ class InvalidCommand:
 
 
 PeerlearnChange = SetSchedule | TurnOff | PostNow | AddPrompt | RemovePrompt
-PeerlearnCommand = PeerlearnChange | ListSchedules | ListPrompts | PeerlearnHelp | InvalidCommand
+PairingRead = PreviewPairing | PairingFigures  # admins only, answered after the ack
+PeerlearnCommand = PeerlearnChange | PairingRead | ListSchedules | ListPrompts | PeerlearnHelp | InvalidCommand
 
 
 def parse_peerlearn_command(text: str) -> PeerlearnCommand:
@@ -124,6 +162,16 @@ def parse_peerlearn_command(text: str) -> PeerlearnCommand:
     channel = parse_channel(rest[0])
     if channel is None:
         return InvalidCommand(f"`{shown(rest[0])}` is not a channel; pick one as you type `#`.", USAGE[kind])
+    if kind is PostKind.PAIRING and len(rest) > 1 and rest[1].lower() in ("now", "preview", "stats"):
+        if len(rest) > 2:
+            return InvalidCommand(f"`{rest[1].lower()}` takes nothing after it.", PAIRING_USAGE)
+        match rest[1].lower():
+            case "now":
+                return PostNow(kind, channel)
+            case "preview":
+                return PreviewPairing(channel)
+            case _:
+                return PairingFigures(channel)
     if len(rest) > 1 and rest[1].lower() == "off":
         if len(rest) > 2:
             return InvalidCommand(f"`off` takes nothing after it (I read `{shown(rest[2])}`).", OFF_USAGE)
@@ -162,14 +210,44 @@ def _set_schedule(kind: PostKind, channel: ChannelRef, words: list[str]) -> SetS
     at = parse_clock(rest[0])
     zone = None
     channel_only = False
-    for word in rest[1:]:
-        if word.lower() == "channel-only" and kind is PostKind.DIGEST:
+    pairing = PairingOptions() if kind is PostKind.PAIRING else None
+    words = rest[1:]
+    while words:
+        word, words = words[0], words[1:]
+        lower = word.lower()
+        if lower == "channel-only" and kind is PostKind.DIGEST:
             channel_only = True
+        elif pairing is not None and lower in MODES:
+            pairing = replace(pairing, mode=MODES[lower])
+        elif pairing is not None and lower in ("size", "norepeat"):
+            number = (
+                _bounded(words[0] if words else "", 2, 3)
+                if lower == "size"
+                else _bounded(words[0] if words else "", 1, MAX_WINDOW)
+            )
+            if number is None:
+                bounds = "2 or 3" if lower == "size" else f"1 to {MAX_WINDOW}"
+                raise CadenceError(f"`{lower}` takes a number from {bounds}.")
+            pairing = replace(pairing, size=number) if lower == "size" else replace(pairing, window=number)
+            words = words[1:]
         elif zone is None and ("/" in word or word.upper() == "UTC"):
             zone = parse_zone("UTC" if word.upper() == "UTC" else word)
+        elif pairing is not None and _close_to_mode(lower):
+            raise CadenceError(f"`{shown(word)}` is not a mode; use `mentorship`, `cross-team` or `coffee`.")
         else:
             raise CadenceError(f"I don't understand `{shown(word)}` there.")
-    return SetSchedule(kind, channel, cadence, weekday, at, zone, channel_only)
+    return SetSchedule(kind, channel, cadence, weekday, at, zone, channel_only, pairing)
+
+
+def _bounded(word: str, low: int, high: int) -> int | None:
+    if not re.fullmatch(r"[0-9]{1,2}", word):
+        return None
+    number = int(word)
+    return number if low <= number <= high else None
+
+
+def _close_to_mode(word: str) -> bool:
+    return bool(difflib.get_close_matches(word, list(MODES), n=1, cutoff=0.6))
 
 
 def parse_zone(text: str) -> str:

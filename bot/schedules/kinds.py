@@ -14,6 +14,7 @@ from typing import assert_never
 class PostKind(StrEnum):
     PROMPT = "prompt"
     DIGEST = "digest"
+    PAIRING = "pairing"  # its "post" is a round: group DMs, and a line in the channel saying so
 
 
 class LedgerStatus(StrEnum):
@@ -55,6 +56,8 @@ def words(kind: PostKind) -> KindWords:
             return KindWords("learning prompts", "prompts", "learning prompt", "learning prompts")
         case PostKind.DIGEST:
             return KindWords("digest", "digest", "digest", "digests")
+        case PostKind.PAIRING:
+            return KindWords("pairing rounds", "pairing", "pairing round", "pairing rounds")
         case _:
             assert_never(kind)
 

@@ -26,13 +26,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, assert_never
+from typing import assert_never
 
-from bot.schedules import digests, prompts, setbacks
-from bot.schedules.blocks import digest_post, pause_notice, prompt_post
+from bot.schedules import setbacks
+from bot.schedules.blocks import pause_notice
+from bot.schedules.commands import PairingOptions
+from bot.schedules.compose import compose
 from bot.schedules.kinds import Delivery, LedgerStatus, PostKind
 from bot.schedules.results import PAUSING_ERRORS, Delivered
-from bot.schedules.rules import BrokenSchedule, cadence_of, channel_only
+from bot.schedules.rules import BrokenSchedule, cadence_of, pairing_options
 from bot.slack.gateway import Failed, Posted, SlackGateway
 from bot.slack.pacing import PostPacer
 from storage import schedules as queries
@@ -44,7 +46,6 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "peerlearn_scheduled_post"
 LEASE_NAME = "scheduled-posts"
-MANUAL_DIGEST_PERIOD = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,11 @@ class PostingSettings:
     leader_lease: timedelta = SCHEDULER_LEASE
     workers: int = 8
     tip_emoji: str = "bulb"
+
+
+# Runs (or continues) the pairing round of (team, channel, period) with these options, set up by
+# that person; returns why there is no round, or None. bot/pairing/rounds.py's PairingRunner.start.
+RoundStarter = Callable[[str, str, str, PairingOptions, str], str | None]
 
 
 @dataclass
@@ -85,8 +91,12 @@ class ScheduledPoster:
         settings: PostingSettings | None = None,
         holder: str | None = None,
         heartbeat: Heartbeat | None = None,
+        rounds: RoundStarter | None = None,
+        keeper: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
+        self.rounds = rounds
+        self.keeper = keeper  # the open pairing rounds' follow-ups and closings, run by the leader
         self.slack = slack
         self.clock = clock
         self.pacer = pacer or PostPacer()
@@ -102,6 +112,11 @@ class ScheduledPoster:
         if not self._hold_lease(now):
             return RunReport(leader=False)
         report = RunReport()
+        if self.keeper is not None:
+            try:
+                self.keeper()
+            except Exception:  # the rounds' own trouble never holds up the posts
+                log.exception("pairing rounds' follow-ups and closings failed; the next tick tries again")
         claimed = self._claim_due(now, report) + self._take_over_stale(now)
         report.claimed = len(claimed)
         report.failed += setbacks.give_up_expired_posts(self.db, self.slack, now - self.settings.grace)
@@ -131,10 +146,14 @@ class ScheduledPoster:
         )  # fmt: skip
         return report
 
-    def post_now(self, team_id: str, channel_id: str, kind: PostKind | str, requested_by: str) -> Delivered:
-        """Post a prompt or digest right away, through the same ledger and delivery as the schedule."""
+    def post_now(
+        self, team_id: str, channel_id: str, kind: PostKind | str, requested_by: str, key: str | None = None
+    ) -> Delivered:
+        """Post right away, through the same ledger and delivery as the schedule. `key` names the
+        request: a rerun of the same request finds its post and does not make a second one."""
         kind = PostKind(kind)
         now = self.clock()
+        period = f"now:{key or uuid.uuid4().hex}"[:64]
         with self.db.transaction() as session:
             schedule = queries.get_schedule(session, team_id, channel_id, kind)
             post = queries.claim_post(
@@ -142,23 +161,29 @@ class ScheduledPoster:
                 team_id=team_id,
                 channel_id=channel_id,
                 kind=kind.value,
-                period=f"now:{uuid.uuid4().hex}",
+                period=period,
                 schedule_id=schedule.id if schedule else None,
                 due_at=now,
                 lease_until=now + self.settings.post_lease,
                 lease_holder=self.holder,
+                requested_by=requested_by,
             )
-            assert post is not None, "a fresh period is never taken"
-        self.heartbeat.hold(queries.renew_posts, post.id)
+            if post is None:  # this request ran before: what came of it, or carry on where it stopped
+                earlier = queries.post_of_period(session, team_id, channel_id, kind.value, period)
+                assert earlier is not None
+                if earlier.status != LedgerStatus.PENDING:
+                    return _settled(earlier)
+                lease_until = now + self.settings.post_lease
+                if queries.take_over(session, earlier.id, now, lease_until, self.holder) is None:
+                    return Delivered(earlier.id, Delivery.RETRYING)  # another run has it in hand
+                post_id = earlier.id
+            else:
+                post_id = post.id
+        self.heartbeat.hold(queries.renew_posts, post_id)
         log.info(
-            "post now team=%s user=%s channel=%s kind=%s post=%s",
-            team_id,
-            requested_by,
-            channel_id,
-            kind,
-            post.id,
+            "post now team=%s user=%s channel=%s kind=%s post=%s", team_id, requested_by, channel_id, kind, post_id
         )
-        return self._deliver_safely(post.id)
+        return self._deliver_safely(post_id)
 
     def release_leadership(self) -> None:
         self.heartbeat.release(queries.renew_leases, LEASE_NAME)
@@ -265,6 +290,8 @@ class ScheduledPoster:
             self.heartbeat.release(queries.renew_posts, post_id)
 
     def _deliver(self, post_id: int) -> Delivered:
+        if (problem := self._run_round(post_id)) is not None:
+            return self._skip(post_id, problem)
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
             assert post is not None
@@ -272,7 +299,7 @@ class ScheduledPoster:
                 return _settled(post)
             retrying = post.attempts > 0
             post.attempts += 1
-            text, blocks = self._compose(session, post)
+            text, blocks = compose(session, post, self.settings.tip_emoji)
             channel_id = post.channel_id
         if retrying:
             found = self.slack.find_by_metadata(channel_id, METADATA_EVENT, "ledger_id", post_id)
@@ -286,40 +313,33 @@ class ScheduledPoster:
             return self._record_posted(post_id, outcome.ts)
         return self._record_failure(post_id, outcome)
 
-    def _compose(self, session: Any, post: ScheduledPost) -> tuple[str, list[dict[str, Any]]]:
-        kind = PostKind(post.kind)
-        match kind:
-            case PostKind.PROMPT:
-                # A retry posts the prompt chosen first, unless it was removed from the bank since.
-                bank = prompts.workspace_bank(session, post.team_id)
-                prompt = next((p for p in bank if p.key == post.prompt_key), None)
-                if prompt is None:
-                    prompt, cycle = prompts.next_for_channel(session, post.team_id, post.channel_id)
-                    post.prompt_key, post.prompt_cycle = prompt.key, cycle
-                return prompt_post(prompt, self.settings.tip_emoji)
-            case PostKind.DIGEST:
-                schedule = session.get(Schedule, post.schedule_id) if post.schedule_id else None
-                digest = digests.gather(
-                    session,
-                    team_id=post.team_id,
-                    channel_id=post.channel_id,
-                    channel_only=channel_only(schedule),
-                    start=self._digest_start(schedule, post),
-                    end=post.due_at,
-                )
-                post.resurfaced_tip_id = digest.resurfaced.id if digest.resurfaced else None
-                return digest_post(digest, self.settings.tip_emoji)
-            case _:
-                assert_never(kind)
+    def _run_round(self, post_id: int) -> str | None:
+        """A pairing round's groups and DMs, before its line in the channel (the round is once per
+        period by its own key, so a retried post continues the same round); why not, if it can't."""
+        with self.db.snapshot() as session:
+            post = queries.ledger_row(session, post_id)
+            if post is None or post.kind != PostKind.PAIRING or post.status != LedgerStatus.PENDING:
+                return None
+            schedule = session.get(Schedule, post.schedule_id) if post.schedule_id else None
+            team_id, channel_id, period = post.team_id, post.channel_id, post.period
+        if self.rounds is None:
+            return "pairing rounds are not set up in this process"
+        options = pairing_options(schedule)
+        configured_by = schedule.configured_by if schedule else (post.requested_by or "")
+        return self.rounds(team_id, channel_id, period, options, configured_by)
 
-    def _digest_start(self, schedule: Schedule | None, post: ScheduledPost) -> datetime:
-        if schedule is None or post.period.startswith("now:"):
-            return post.due_at - MANUAL_DIGEST_PERIOD
-        try:
-            previous = cadence_of(schedule).previous_before(post.due_at)
-        except BrokenSchedule:
-            previous = None  # its row is paused by the tick; this digest covers the usual week
-        return previous or post.due_at - MANUAL_DIGEST_PERIOD
+    def _skip(self, post_id: int, problem: str) -> Delivered:
+        with self.db.transaction() as session:
+            post = queries.ledger_row(session, post_id)
+            assert post is not None
+            post.status, post.error, post.lease_until = LedgerStatus.SKIPPED.value, problem[:500], None
+            schedule = session.get(Schedule, post.schedule_id) if post.schedule_id else None
+            admin = schedule.configured_by if schedule and not post.period.startswith("now:") else None
+            channel_id = post.channel_id
+        log.info("post %s to channel=%s skipped: %s", post_id, channel_id, problem)
+        if admin is not None:
+            self.slack.tell(admin, f"No pairing round in <#{channel_id}> this time: {problem}.")
+        return Delivered(post_id, Delivery.FAILED, problem)
 
     def _record_posted(self, post_id: int, ts: str) -> Delivered:
         with self.db.transaction() as session:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.cadence import Cadence
-from bot.schedules.commands import ChannelRef
+from bot.pairing.groups import Plan
+from bot.pairing.stats import PairingStats
+from bot.schedules.commands import ChannelRef, PairingOptions
 from bot.schedules.kinds import Delivery, PostKind
 
 # Errors that no retry will fix: the schedule pauses and its admin hears why.
@@ -71,6 +73,19 @@ class NoSuchPrompt:
 
 
 Changed = Configured | TurnedOff | NothingToTurnOff | PostedNow | PromptAdded | PromptRemoved | NoSuchPrompt
+
+
+@dataclass(frozen=True)
+class PairingPreviewed:
+    channel_id: str
+    options: PairingOptions
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class PairingFiguresShown:
+    channel_id: str
+    stats: PairingStats
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from datetime import datetime, time
 from sqlalchemy.orm import Session
 
 from bot.cadence import Cadence
-from bot.schedules.commands import SetSchedule, known_zones
+from bot.pairing.people import Mode
+from bot.schedules.commands import PairingOptions, SetSchedule, known_zones
 from bot.schedules.kinds import PostKind, Scope
 from storage import schedules as queries
 from storage.models import Schedule
@@ -89,6 +90,9 @@ def save(
         zone=zone,
         anchor=anchor,
         scope=(Scope.CHANNEL if request.channel_only else Scope.WORKSPACE).value,
+        pairing_mode=request.pairing.mode.value if request.pairing else None,
+        pairing_size=request.pairing.size if request.pairing else None,
+        pairing_window=request.pairing.window if request.pairing else None,
         configured_by=user_id,
         now=now,
     )
@@ -100,3 +104,18 @@ def turn_off(session: Session, team_id: str, channel_id: str, kind: PostKind) ->
 
 def listing(session: Session, team_id: str) -> list[Schedule]:
     return queries.team_schedules(session, team_id)
+
+
+def pairing_options(schedule: Schedule | None) -> PairingOptions:
+    """A pairing schedule's options; the defaults for a round asked for now, or a value no reader
+    would store (a forged or old row never breaks the round)."""
+    if schedule is None:
+        return PairingOptions()
+    defaults = PairingOptions()
+    try:
+        mode = Mode(schedule.pairing_mode) if schedule.pairing_mode else defaults.mode
+    except ValueError:
+        mode = defaults.mode
+    size = schedule.pairing_size if schedule.pairing_size in (2, 3) else defaults.size
+    window = schedule.pairing_window if schedule.pairing_window and 1 <= schedule.pairing_window <= 52 else None
+    return PairingOptions(mode, size or defaults.size, window or defaults.window)

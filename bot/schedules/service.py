@@ -8,34 +8,43 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from bot.cadence import Cadence
+from bot.pairing.rounds import PairingRunner
+from bot.pairing.stats import pairing_stats
 from bot.schedules import prompts
 from bot.schedules import rules as schedules
 from bot.schedules.commands import (
     NOW_USAGE,
     AddPrompt,
     ChannelRef,
+    PairingFigures,
+    PairingRead,
     PeerlearnChange,
     PostNow,
+    PreviewPairing,
     RemovePrompt,
     SetSchedule,
     TurnOff,
 )
-from bot.schedules.kinds import PostKind, many_posts
+from bot.schedules.kinds import PostKind, command_word, many_posts
 from bot.schedules.posting import ScheduledPoster
 from bot.schedules.results import (
     Changed,
     Configured,
     NoSuchPrompt,
     NothingToTurnOff,
+    PairingFiguresShown,
+    PairingPreviewed,
     PostedNow,
     PromptAdded,
     PromptRemoved,
     ScheduleEntry,
     TurnedOff,
 )
-from bot.schedules.rules import BrokenSchedule, ScheduleInputError, cadence_of
+from bot.schedules.rules import BrokenSchedule, ScheduleInputError, cadence_of, pairing_options
 from bot.services import Services
 from bot.slack.gateway import Failed
+from storage import pairing_rounds as pairing_queries
+from storage import schedules as queries
 from storage.models import CustomPrompt
 
 log = logging.getLogger(__name__)
@@ -74,7 +83,14 @@ class Here:
 
 
 def change(
-    services: Services, poster: ScheduledPoster, *, team_id: str, user_id: str, here: Here, command: PeerlearnChange
+    services: Services,
+    poster: ScheduledPoster,
+    *,
+    team_id: str,
+    user_id: str,
+    here: Here,
+    command: PeerlearnChange,
+    key: str | None = None,
 ) -> Changed:
     """Make the change `command` asks for; NotAdmin or ScheduleInputError (with what to do) if not."""
     require_admin(services, team_id, user_id)
@@ -85,7 +101,7 @@ def change(
             return turn_off(services, team_id=team_id, user_id=user_id, kind=kind, ref=channel)
         case PostNow(kind=kind, channel=channel):
             channel_id = resolve_channel(services, channel) if channel else here_for_posting(here, kind)
-            return PostedNow(kind, channel_id, poster.post_now(team_id, channel_id, kind, user_id))
+            return PostedNow(kind, channel_id, poster.post_now(team_id, channel_id, kind, user_id, key))
         case AddPrompt(text=text):
             with services.db.transaction() as session:
                 prompt = prompts.add(session, team_id, text, user_id)
@@ -115,7 +131,7 @@ def require_admin(services: Services, team_id: str, user_id: str) -> None:
 
 def here_for_posting(here: Here, kind: PostKind) -> str:
     """The conversation the command ran in, if a post may go there."""
-    word = "prompt" if kind is PostKind.PROMPT else "digest"
+    word = command_word(kind)
     if here.is_direct:
         raise ScheduleInputError(
             f"I post {many_posts(kind)} in channels, not in direct messages: name the channel, "
@@ -182,6 +198,32 @@ def turn_off(
         return NothingToTurnOff(kind, ref)
     log.info("schedule removed team=%s user=%s channel=%s kind=%s", team_id, user_id, channel_id, kind)
     return TurnedOff(kind, channel_id)
+
+
+# -- pairing reads (admins) ---------------------------------------------------------------------
+
+
+def pairing_read(
+    services: Services, runner: PairingRunner, *, team_id: str, user_id: str, command: PairingRead
+) -> PairingPreviewed | PairingFiguresShown:
+    """The next round's pairs (nothing sent) or the program's figures, for admins; NotAdmin otherwise."""
+    require_admin(services, team_id, user_id)
+    channel_id = resolve_channel(services, command.channel)
+    with services.db.snapshot() as session:
+        options = pairing_options(queries.get_schedule(session, team_id, channel_id, PostKind.PAIRING))
+    match command:
+        case PreviewPairing():
+            plan = runner.preview(team_id, channel_id, options, period=f"preview:{services.clock().date()}")
+            if isinstance(plan, str):
+                raise ScheduleInputError(f"I can't plan a round for <#{channel_id}>: {plan}.")
+            return PairingPreviewed(channel_id, options, plan)
+        case PairingFigures():
+            with services.db.snapshot() as session:
+                rounds = pairing_queries.channel_rounds(session, team_id, channel_id)
+                groups = pairing_queries.groups_of_rounds(session, [r.id for r in rounds])
+            return PairingFiguresShown(channel_id, pairing_stats(rounds, groups, options.window))
+        case _:
+            assert_never(command)
 
 
 # -- reads -------------------------------------------------------------------------------------

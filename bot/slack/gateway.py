@@ -285,6 +285,7 @@ class Person:
     timezone: str | None
     deleted: bool
     team_id: str | None = None
+    is_bot: bool = False  # bots and Slackbot: never paired, never asked
 
 
 class UserDirectory:
@@ -416,4 +417,5 @@ def _person(user: dict[str, Any]) -> Person:
         timezone=user.get("tz"),
         deleted=bool(user.get("deleted")),
         team_id=user.get("team_id"),
+        is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
     )

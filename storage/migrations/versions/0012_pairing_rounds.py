@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("learners_taught", sa.Integer(), nullable=False),
         sa.Column("follow_up_at", UTCDateTime(), nullable=False),
         sa.Column("closes_at", UTCDateTime(), nullable=False),
+        sa.Column("reported_at", UTCDateTime(), nullable=True),
         sa.Column("followed_up_at", UTCDateTime(), nullable=True),
         sa.Column("closed_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),

@@ -1,0 +1,38 @@
+"""Conversations beyond one channel's messages: who is in a channel, and group DMs for a few people."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.slack.gateway import Failed, SlackGateway, error_code
+
+log = logging.getLogger(__name__)
+
+MEMBERS_PAGE = 200  # Slack's recommended page size (conversations.members is Tier 4)
+MAX_MEMBERS = 20_000  # a pool larger than this is not a pairing channel; stop reading
+
+
+def channel_members(slack: SlackGateway, channel: str) -> list[str] | Failed:
+    """Everyone in the channel (bots included: the caller knows who they are), following cursors."""
+    members: list[str] = []
+    try:
+        for page in slack.client.conversations_members(channel=channel, limit=MEMBERS_PAGE):
+            members += [m for m in page.get("members") or [] if isinstance(m, str)]
+            if len(members) >= MAX_MEMBERS:
+                log.warning("channel=%s has over %s members; the pool stops there", channel, MAX_MEMBERS)
+                break
+    except (SlackApiError, SlackClientError, OSError) as error:
+        return Failed(error_code(error))
+    return list(dict.fromkeys(members))
+
+
+def open_group(slack: SlackGateway, users: list[str]) -> str | Failed:
+    """The group DM of `users` and the app (the same one each time for the same people)."""
+    try:
+        opened = slack.client.conversations_open(users=",".join(users), return_im=False)
+    except (SlackApiError, SlackClientError, OSError) as error:
+        return Failed(error_code(error))
+    channel = (opened.get("channel") or {}).get("id")
+    return str(channel) if channel else Failed("no_channel")

@@ -1,0 +1,38 @@
+"""The buttons of a pairing round's group DM: We met, Not yet, Skip this round."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_bolt.context.respond import Respond
+
+from bot.pairing import outcomes, round_blocks
+from handlers.deps import Deps
+from handlers.errors import acknowledge, after_ack
+
+_GROUP_ID = re.compile(r"[1-9][0-9]{0,9}")
+
+
+def register(app: App, deps: Deps) -> None:
+    def record_answer(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        action = (body.get("actions") or [{}])[0]
+        user_id = str(context.user_id)
+        outcome = round_blocks.OUTCOME_OF_ACTION.get(str(action.get("action_id")), "")
+        value = str(action.get("value") or "")
+        if not _GROUP_ID.fullmatch(value) or int(value) > 2**31 - 1:
+            deps.slack.tell(user_id, "That button is not one I know.")
+            return
+        result = outcomes.answer(deps.db, str(context.team_id), user_id, int(value), outcome, deps.clock())
+        if not result.recorded:
+            deps.slack.tell(user_id, result.message)
+            return
+        channel = (body.get("channel") or {}).get("id")
+        ts = (body.get("container") or {}).get("message_ts")
+        if channel and ts:
+            text, blocks = round_blocks.answered(outcome, user_id)
+            deps.slack.update(str(channel), str(ts), text, blocks)
+
+    for action_id in round_blocks.OUTCOME_OF_ACTION:
+        app.action(action_id)(ack=acknowledge, lazy=[after_ack(deps, record_answer)])
