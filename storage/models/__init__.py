@@ -1,0 +1,46 @@
+"""Tables. Every row carries the Slack team id, so one database serves many workspaces unmixed."""
+
+from storage.models.base import Base, SlackId, StrEnumColumn, UTCDateTime, utcnow
+from storage.models.circles import Circle, CircleMember, CircleRound, ParticipantStatus, RoundParticipant, RoundState
+from storage.models.pairing import (
+    MentorProfile,
+    PairingGroup,
+    PairingLeftOut,
+    PairingMember,
+    PairingRound,
+    ProfileSkill,
+)
+from storage.models.runtime import Job, ProcessedEvent, RequestKey
+from storage.models.schedules import CustomPrompt, Schedule, ScheduledPost, SchedulerLease
+from storage.models.tips import Tip, TipDeletion, TipReaction, TipVote
+
+__all__ = [
+    "Base",
+    "Circle",
+    "CircleMember",
+    "CircleRound",
+    "CustomPrompt",
+    "Job",
+    "MentorProfile",
+    "PairingGroup",
+    "PairingLeftOut",
+    "PairingMember",
+    "PairingRound",
+    "ParticipantStatus",
+    "ProcessedEvent",
+    "ProfileSkill",
+    "RequestKey",
+    "RoundParticipant",
+    "RoundState",
+    "Schedule",
+    "ScheduledPost",
+    "SchedulerLease",
+    "SlackId",
+    "StrEnumColumn",
+    "Tip",
+    "TipDeletion",
+    "TipReaction",
+    "TipVote",
+    "UTCDateTime",
+    "utcnow",
+]
