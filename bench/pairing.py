@@ -25,7 +25,7 @@ import networkx as nx
 
 from bot.pairing.groups import plan_round
 from bot.pairing.matching import candidate_edges, pair_up
-from bot.pairing.people import History, Level, Mode, Person, Rules, allowed, pair_key, weight
+from bot.pairing.people import History, Level, Mode, Person, Rules, Scorer, allowed, pair_key, weight
 
 SKILLS = [f"skill{i}" for i in range(80)]
 TEAMS = [f"team{i}" for i in range(40)]
@@ -99,7 +99,7 @@ def quality(people: int) -> None:
 
     print(f"\n-- quality on {people} people (coffee), against the exact maximum-weight matching")
     started = time.perf_counter()
-    ours = pair_up(pool, history, rules, random.Random(0))
+    ours = pair_up(pool, Scorer(history, rules), random.Random(0))
     ours_s = time.perf_counter() - started
     full = nx.Graph()
     for i, a in enumerate(pool):
@@ -110,7 +110,7 @@ def quality(people: int) -> None:
     exact = nx.max_weight_matching(full)
     exact_s = time.perf_counter() - started
     sparse = nx.Graph()
-    for (i, j), w in candidate_edges(pool, history, rules, random.Random(0)).items():
+    for (i, j), w in candidate_edges(pool, Scorer(history, rules), random.Random(0)).items():
         sparse.add_edge(pool[i].user_id, pool[j].user_id, weight=w)
     started = time.perf_counter()
     blossom_sparse = nx.max_weight_matching(sparse)

@@ -13,7 +13,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from bot.pairing.matching import COMMON_RULES, MAX_CAPACITY, pair_up
-from bot.pairing.people import History, Mode, Person, Rules, allowed, mentor_of, shared_skills, weight
+from bot.pairing.people import History, Mode, Person, Rules, Scorer, mentor_of, shared_skills
 
 
 class LeftOut(StrEnum):
@@ -46,33 +46,34 @@ def plan_round(pool: Sequence[Person], history: History, rules: Rules, *, size: 
     people = sorted({p.user_id: p for p in pool}.values(), key=lambda p: p.user_id)
     rng = random.Random(seed)
     by_id = {p.user_id: p for p in people}
-    paired = pair_up(people, history, rules, rng)
+    scorer, common = Scorer(history, rules), Scorer(history, COMMON_RULES)
+    paired = pair_up(people, scorer, rng)
     groups = [list(pair) for pair in paired.pairs]
     singles = paired.alone
     if size == 3:
-        groups, singles = _to_trios(groups, singles, by_id, history, rules, paired.neighbours)
-    groups, singles = _adopt_singles(groups, singles, by_id, history, rules, size, paired.neighbours)
-    built = tuple(sorted((_group(g, by_id, history, rules, rng) for g in groups), key=lambda g: g.members))
+        groups, singles = _to_trios(groups, singles, by_id, scorer, common, paired.neighbours)
+    groups, singles = _adopt_singles(groups, singles, by_id, scorer, common, size, paired.neighbours)
+    built = tuple(sorted((_group(g, by_id, scorer, rng) for g in groups), key=lambda g: g.members))
     return Plan(built, tuple((s, _why_alone(by_id[s], paired.neighbours[s], rules)) for s in singles))
 
 
-def _fits(person: Person, members: list[str], by_id: dict[str, Person], history: History, rules: Rules) -> int | None:
+def _fits(person: Person, members: list[str], by_id: dict[str, Person], scorer: Scorer, common: Scorer) -> int | None:
     """What `person` adds to a group, or None when a hard rule keeps them out of it."""
     others = [by_id[m] for m in members]
-    if rules.mode is not Mode.MENTORSHIP:
-        if not all(allowed(person, m, history, rules) for m in others):
+    if scorer.rules.mode is not Mode.MENTORSHIP:
+        if not all(scorer.allowed(person, m) for m in others):
             return None
-        return sum(weight(person, m, history, rules) for m in others)
+        return sum(scorer.weight(person, m) for m in others)
     # Mentorship: one member teaches each of the others; the others need only the rules that hold
     # for everyone (not met recently, nobody blocked).
-    if not all(allowed(person, m, history, COMMON_RULES) for m in others):
+    if not all(common.allowed(person, m) for m in others):
         return None
     mentor = _mentor_of_group([*members, person.user_id], by_id)
     if mentor is None:
         return None
     if mentor == person.user_id:
-        return sum(weight(person, m, history, rules) for m in others)
-    return weight(by_id[mentor], person, history, rules)
+        return sum(scorer.weight(person, m) for m in others)
+    return scorer.weight(by_id[mentor], person)
 
 
 def _mentees(groups: list[list[str]], by_id: dict[str, Person]) -> Counter[str]:
@@ -91,8 +92,8 @@ def _adopt_singles(
     groups: list[list[str]],
     singles: list[str],
     by_id: dict[str, Person],
-    history: History,
-    rules: Rules,
+    scorer: Scorer,
+    common: Scorer,
     size: int,
     neighbours: dict[str, set[str]],
 ) -> tuple[list[list[str]], list[str]]:
@@ -105,7 +106,7 @@ def _adopt_singles(
             group_of[member].append(index)
     left: list[str] = []
     grown: set[int] = set()
-    taught = _mentees(groups, by_id) if rules.mode is Mode.MENTORSHIP else Counter()
+    taught = _mentees(groups, by_id) if scorer.rules.mode is Mode.MENTORSHIP else Counter()
     for single in singles:
         best: tuple[int, int] | None = None
         tried = sorted({index for other in neighbours.get(single, ()) for index in group_of.get(other, ())})
@@ -113,8 +114,8 @@ def _adopt_singles(
             members = groups[index]
             if index in grown or single in members or len(members) > size:
                 continue
-            points = _fits(by_id[single], members, by_id, history, rules)
-            if points is not None and rules.mode is Mode.MENTORSHIP:
+            points = _fits(by_id[single], members, by_id, scorer, common)
+            if points is not None and scorer.rules.mode is Mode.MENTORSHIP:
                 mentor = _mentor_of_group([*members, single], by_id)
                 if mentor == single or not _has_room(mentor, taught, by_id):
                     points = None
@@ -125,7 +126,7 @@ def _adopt_singles(
         else:
             groups[best[1]].append(single)
             grown.add(best[1])
-            if rules.mode is Mode.MENTORSHIP and (mentor := _mentor_of_group(groups[best[1]], by_id)):
+            if scorer.rules.mode is Mode.MENTORSHIP and (mentor := _mentor_of_group(groups[best[1]], by_id)):
                 taught[mentor] += 1
     return groups, left
 
@@ -134,37 +135,38 @@ def _to_trios(
     pairs: list[list[str]],
     singles: list[str],
     by_id: dict[str, Person],
-    history: History,
-    rules: Rules,
+    scorer: Scorer,
+    common: Scorer,
     neighbours: dict[str, set[str]],
 ) -> tuple[list[list[str]], list[str]]:
     """Groups of three: the best third of the pairs stay as cores, and the others join one each, by
     an assignment over the cores that hold one of their candidates (a sparse problem, solved exactly)."""
     everyone = len({m for p in pairs for m in p}) + len(singles)
-    cores = sorted(pairs, key=lambda p: -weight(by_id[p[0]], by_id[p[1]], history, rules))[: everyone // 3]
+    cores = sorted(pairs, key=lambda p: -scorer.weight(by_id[p[0]], by_id[p[1]]))[: everyone // 3]
     core_members = {m for p in cores for m in p}
     joiners = sorted({m for p in pairs for m in p} - core_members) + singles
     if not cores or not joiners:
         return cores, joiners
+    mentoring = scorer.rules.mode is Mode.MENTORSHIP
     core_of: dict[str, list[int]] = defaultdict(list)
     for y, core in enumerate(cores):
         for member in core:
             core_of[member].append(y)
     open_cores = set(range(len(cores)))
-    if rules.mode is Mode.MENTORSHIP:  # each of a mentor's groups may grow by one only if capacity allows all
+    if scorer.rules.mode is Mode.MENTORSHIP:  # each of a mentor's groups may grow by one only if capacity allows all
         taught = _mentees(cores, by_id)
         open_cores = {
             y for y in open_cores if _has_room(m := _mentor_of_group(cores[y], by_id), taught, by_id, taught[m or ""])
         }
-    top = rules.weights.base * 10
+    top = scorer.rules.weights.base * 10
     rows, cols, costs = [], [], []
     for x, joiner in enumerate(joiners):
         rows.append(x)
         cols.append(len(cores) + x)  # a seat of one's own: joining nobody, the most costly choice
         costs.append(float(top * 2))
         for y in sorted({y for other in neighbours.get(joiner, ()) for y in core_of.get(other, ())} & open_cores):
-            points = _fits(by_id[joiner], cores[y], by_id, history, rules)
-            if points is not None and _mentor_of_group([*cores[y], joiner], by_id) != joiner:
+            points = _fits(by_id[joiner], cores[y], by_id, scorer, common)
+            if points is not None and (not mentoring or _mentor_of_group([*cores[y], joiner], by_id) != joiner):
                 rows.append(x)
                 cols.append(y)
                 costs.append(float(top - min(points, top - 1)))
@@ -178,16 +180,16 @@ def _to_trios(
     return cores, [j for j in joiners if j not in placed]
 
 
-def _group(members: list[str], by_id: dict[str, Person], history: History, rules: Rules, rng: random.Random) -> Group:
+def _group(members: list[str], by_id: dict[str, Person], scorer: Scorer, rng: random.Random) -> Group:
     people = [by_id[m] for m in members]
     skills: set[str] = set()
     total = 0
-    mentor = _mentor_of_group(members, by_id) if rules.mode is Mode.MENTORSHIP else None
+    mentor = _mentor_of_group(members, by_id) if scorer.rules.mode is Mode.MENTORSHIP else None
     for x, a in enumerate(people):
         for b in people[x + 1 :]:
             skills |= shared_skills(a, b)
-            if allowed(a, b, history, rules):
-                total += weight(a, b, history, rules)
+            if scorer.allowed(a, b):
+                total += scorer.weight(a, b)
     # The one who learns starts (they know what they came for); elsewhere a seeded pick.
     starter = next((m for m in members if m != mentor), members[0]) if mentor else rng.choice(sorted(members))
     ordered = (starter, *sorted(m for m in members if m != starter))

@@ -27,11 +27,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from bot.pairing.people import History, Mode, Person, Rules, allowed, mentor_of, score, weight
+from bot.pairing.people import Mode, Person, Rules, Scorer, mentor_of
 
 CANDIDATES = 12  # edges kept per person
-SAMPLE = 12  # random others scored per person, beside those their skills suggest
-PER_SKILL = 6  # people scored per skill a person teaches or wants to learn
+SAMPLE = 8  # random others scored per person, beside those their skills suggest
+PER_SKILL = 4  # people scored per skill a person teaches or wants to learn
 MAX_CAPACITY = 5
 RESIDUAL = 300  # at most this many of those left alone are matched exactly among themselves
 COMMON_RULES = Rules(mode=Mode.COFFEE)  # the hard rules of every mode, without mentorship's
@@ -44,17 +44,17 @@ class Paired:
     neighbours: dict[str, set[str]]  # each person's candidates (whom the rules allow and are worth an edge)
 
 
-def pair_up(people: list[Person], history: History, rules: Rules, rng: random.Random) -> Paired:
+def pair_up(people: list[Person], scorer: Scorer, rng: random.Random) -> Paired:
     """The matching itself: pairs over the whole pool, and who is left alone."""
-    seats = _seats(people, rules)
-    edges = candidate_edges(seats, history, rules, rng)
+    seats = _seats(people, scorer.rules)
+    edges = candidate_edges(seats, scorer, rng)
     neighbours: dict[str, set[str]] = defaultdict(set)
     for a, b in edges:
         neighbours[seats[a].user_id].add(seats[b].user_id)
         neighbours[seats[b].user_id].add(seats[a].user_id)
     pairs = _single_role(_distinct(_match(len(seats), edges), seats), seats, len(people))
     in_pair = {i for pair in pairs for i in pair}
-    alone = _rematch_alone([i for i in range(len(seats)) if i not in in_pair], seats, history, rules, pairs)
+    alone = _rematch_alone([i for i in range(len(seats)) if i not in in_pair], seats, scorer, pairs)
     matched = [(seats[a].user_id, seats[b].user_id) for a, b in pairs]
     in_group = {m for pair in matched for m in pair}
     return Paired(matched, sorted({seats[i].user_id for i in alone} - in_group), neighbours)
@@ -70,9 +70,7 @@ def _seats(people: list[Person], rules: Rules) -> list[Person]:
     return seats
 
 
-def candidate_edges(
-    seats: list[Person], history: History, rules: Rules, rng: random.Random
-) -> dict[tuple[int, int], int]:
+def candidate_edges(seats: list[Person], scorer: Scorer, rng: random.Random) -> dict[tuple[int, int], int]:
     """Each seat's best CANDIDATES allowed partners among those skills suggest and a seeded sample."""
     teachers: dict[str, list[int]] = defaultdict(list)
     learners: dict[str, list[int]] = defaultdict(list)
@@ -84,7 +82,7 @@ def candidate_edges(
     scores: dict[tuple[int, int], int | None] = {}
     edges: dict[tuple[int, int], int] = {}
     n = len(seats)
-    random_sample = 0 if rules.mode is Mode.MENTORSHIP else SAMPLE  # mentorship needs a skill in common
+    random_sample = 0 if scorer.rules.mode is Mode.MENTORSHIP else SAMPLE  # mentorship needs a skill in common
     for i, p in enumerate(seats):
         near: set[int] = set()
         for skill in sorted(p.learns):  # sorted: set order differs between runs, the seed's draws must not
@@ -97,7 +95,7 @@ def candidate_edges(
         for j in near:
             key = (i, j) if i < j else (j, i)
             if key not in scores:
-                scores[key] = score(p, seats[j], history, rules)
+                scores[key] = scorer(p, seats[j])
             if (points := scores[key]) is not None:
                 scored.append((points, j))
         scored.sort(key=lambda t: (-t[0], t[1]))
@@ -144,6 +142,8 @@ def _match(n: int, edges: dict[tuple[int, int], int]) -> list[tuple[int, int]]:
 def _single_role(pairs: list[tuple[int, int]], seats: list[Person], primary: int) -> list[tuple[int, int]]:
     """A mentor's extra seats (index >= primary) serve only as the mentor, and only if their first
     seat is not taken as someone's mentee: nobody is in two groups but a mentor within capacity."""
+    if len(seats) == primary:
+        return pairs  # nobody has extra seats (not a mentorship round)
     learner_of: set[str] = set()
     for a, b in pairs:
         for one, other in ((a, b), (b, a)):
@@ -208,9 +208,7 @@ def _path_matching(path: list[int], weigh: Callable[[int, int], int]) -> list[tu
     return [(a, b) for a, b in chosen if weigh(a, b) > 0]
 
 
-def _rematch_alone(
-    alone: list[int], seats: list[Person], history: History, rules: Rules, pairs: list[tuple[int, int]]
-) -> list[int]:
+def _rematch_alone(alone: list[int], seats: list[Person], scorer: Scorer, pairs: list[tuple[int, int]]) -> list[int]:
     """Match those left alone among themselves, exactly (they are few), adding to `pairs`."""
     paired = {seats[j].user_id for pair in pairs for j in pair}
     people_alone = [i for i in alone if seats[i].user_id not in paired]
@@ -218,8 +216,8 @@ def _rematch_alone(
     graph = nx.Graph()
     for x, i in enumerate(people_alone):
         for j in people_alone[x + 1 :]:
-            if allowed(seats[i], seats[j], history, rules):
-                graph.add_edge(i, j, weight=weight(seats[i], seats[j], history, rules))
+            if scorer.allowed(seats[i], seats[j]):
+                graph.add_edge(i, j, weight=scorer.weight(seats[i], seats[j]))
     extra = [(min(a, b), max(a, b)) for a, b in nx.max_weight_matching(graph)]
     pairs += sorted(extra)
     taken = {i for pair in extra for i in pair}

@@ -142,3 +142,27 @@ def score(a: Person, b: Person, history: History, rules: Rules) -> int | None:
         elif apart > 360:
             points += w.far_zone
     return max(1, points)
+
+
+class Scorer:
+    """`score` of each pair at most once per round: the matcher asks about the same pairs many times."""
+
+    def __init__(self, history: History, rules: Rules) -> None:
+        self.history = history
+        self.rules = rules
+        self._memo: dict[PairKey, int | None] = {}
+
+    def __call__(self, a: Person, b: Person) -> int | None:
+        key = (a.user_id, b.user_id) if a.user_id < b.user_id else (b.user_id, a.user_id)
+        if key in self._memo:
+            return self._memo[key]
+        found = self._memo[key] = score(a, b, self.history, self.rules)
+        return found
+
+    def allowed(self, a: Person, b: Person) -> bool:
+        return self(a, b) is not None
+
+    def weight(self, a: Person, b: Person) -> int:
+        found = self(a, b)
+        assert found is not None, "weight of a pair the rules forbid"
+        return found

@@ -11,7 +11,7 @@ import pytest
 
 from bot.pairing.groups import LeftOut, Plan, plan_round
 from bot.pairing.matching import pair_up
-from bot.pairing.people import History, Level, Mode, Person, Rules, allowed, mentor_of, pair_key, weight
+from bot.pairing.people import History, Level, Mode, Person, Rules, Scorer, allowed, mentor_of, pair_key, weight
 
 SKILLS = ["sql", "rust", "go", "k8s", "design", "sales", "python", "css"]
 
@@ -198,6 +198,7 @@ def test_close_to_the_exact_optimum() -> None:
     by_id = {p.user_id: p for p in pool}
     best = sum(weight(by_id[a], by_id[b], history, rules) for a, b in nx.max_weight_matching(exact))
     ours = sum(
-        weight(by_id[a], by_id[b], history, rules) for a, b in pair_up(pool, history, rules, random.Random(1)).pairs
+        weight(by_id[a], by_id[b], history, rules)
+        for a, b in pair_up(pool, Scorer(history, rules), random.Random(1)).pairs
     )
     assert ours >= 0.97 * best, (ours, best)
