@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import capture, circles, errors, home, mentor, pairing, peerlearn, prompt_replies, tips
+from handlers import capture, circles, errors, home, mentor, pairing, peerlearn, people, prompt_replies, tips
 from handlers.deps import Deps
 
 
@@ -18,4 +18,5 @@ def register_all(app: App, deps: Deps) -> None:
     home.register(app, deps)
     mentor.register(app, deps)
     pairing.register(app, deps)
+    people.register(app, deps)
     prompt_replies.ignore_chatter(app)  # last: the messages no listener above wanted

@@ -48,6 +48,7 @@ def save_profile(db: Database, team_id: str, profile: Profile, now: datetime) ->
         "open_to_coffee": profile.open_to_coffee,
         "capacity": profile.capacity,
         "avoids": " ".join(profile.avoids),
+        "deactivated_at": None,  # someone saving their profile is evidently active
         "updated_at": now,
     }
     with db.transaction() as session:
@@ -64,12 +65,20 @@ def pause(db: Database, team_id: str, user_id: str, weeks: int, now: datetime) -
 
 def resume(db: Database, team_id: str, user_id: str, now: datetime) -> None:
     with db.transaction() as session:
-        queries.set_participation(session, team_id, user_id, now, paused_until=None, opted_out=False, missed_rounds=0)
+        queries.set_participation(
+            session, team_id, user_id, now, paused_until=None, opted_out=False, missed_rounds=0, deactivated_at=None
+        )
 
 
 def opt_out(db: Database, team_id: str, user_id: str, now: datetime) -> None:
     with db.transaction() as session:
         queries.set_participation(session, team_id, user_id, now, opted_out=True)
+
+
+def deactivate(db: Database, team_id: str, user_id: str, now: datetime) -> None:
+    """Deactivated in Slack: out of every pairing pool and `/mentor find` from now on."""
+    with db.transaction() as session:
+        queries.set_participation(session, team_id, user_id, now, deactivated_at=now)
 
 
 def pause_text(profile: Profile | None, now: datetime) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.db import Database
-from storage.models import MentorProfile, ProfileSkill
+from storage.models import MentorProfile, ProfileSkill, RequestKey
 from tests.slack_double import TEAM_ID, SlackDouble
 from tests.slack_sender import SlackSender
 
@@ -129,3 +129,29 @@ def test_bad_commands_get_the_one_usage_line(sender: SlackSender) -> None:
     assert "I don't know `frobnicate`" in mentor(sender, "frobnicate")
     answer = mentor(sender, "pause 0")
     assert "1 to 52 weeks" in answer
+
+
+def test_someone_deactivated_in_slack_leaves_find_at_once(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    save_profile(sender, slack, "U2", teaches="sql", level="lead", open_to=["mentoring"])
+    assert "<@U2>" in mentor(sender, "find sql")
+
+    sender.event({"type": "user_change", "user": {"id": "U2", "team_id": TEAM_ID, "deleted": True}})
+
+    assert "<@U2>" not in mentor(sender, "find sql")
+    with db.snapshot() as session:
+        row = session.get(MentorProfile, (TEAM_ID, "U2"))
+        assert row is not None and row.deactivated_at is not None
+
+
+def test_other_profile_changes_queue_nothing(sender: SlackSender, db: Database) -> None:
+    for status in ("In a meeting", "Lunch", ""):
+        answer = sender.event(
+            {"type": "user_change", "user": {"id": "U3", "team_id": TEAM_ID, "profile": {"status_text": status}}}
+        )
+        assert answer.status == 200
+    with db.snapshot() as session:
+        assert session.scalars(select(MentorProfile)).first() is None
+    with db.queue.snapshot() as session:  # every queued job leaves its request's key for 10 minutes
+        assert session.scalars(select(RequestKey)).first() is None
