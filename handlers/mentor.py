@@ -12,6 +12,7 @@ from bot.pairing.blocks import (
     PROFILE_MODAL,
     find_results,
     help_blocks,
+    matches_section,
     profile_modal,
     profile_summary,
     read_profile_form,
@@ -49,6 +50,7 @@ def register(app: App, deps: Deps) -> None:
             case ShowMe():
                 profile = service.load_profile(deps.db, team_id, user_id)
                 blocks = profile_summary(profile, service.pause_text(profile, deps.clock()))
+                blocks += matches_section(service.matches(deps.db, team_id, user_id))
                 ack(text="Your mentoring profile", blocks=blocks, response_type="ephemeral")
             case ShowHelp(problem=problem, usage=usage):
                 ack(text="How to use /mentor", blocks=help_blocks(problem, usage), response_type="ephemeral")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import PairingGroup, PairingLeftOut, PairingMember, PairingRound
@@ -262,3 +262,17 @@ def round_count(session: Session, team_id: str, channel_id: str) -> int:
         .where(PairingRound.team_id == team_id, PairingRound.channel_id == channel_id)
     )
     return int(session.scalar(query) or 0)
+
+
+def met_on_skill(session: Session, team_id: str, skill: str) -> dict[str, int]:
+    """For each person, how many groups they met in that had `skill` among what brought them together."""
+    padded = literal(" ") + PairingGroup.skills + literal(" ")
+    pattern = "% " + skill.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %"
+    query = select(PairingGroup.members).where(
+        PairingGroup.team_id == team_id, PairingGroup.outcome == MET, padded.like(pattern, escape="\\")
+    )
+    counts: dict[str, int] = {}
+    for members in session.scalars(query.limit(5000)):
+        for user_id in members.split():
+            counts[user_id] = counts.get(user_id, 0) + 1
+    return counts

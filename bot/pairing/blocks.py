@@ -200,6 +200,30 @@ def why_listed(skill: str, helper: Helper) -> str:
     return " · ".join(reasons)
 
 
+OUTCOME_WORDS = {
+    "pending": "no answer yet",
+    "met": "you met",
+    "not_yet": "not met yet",
+    "skipped": "skipped",
+    "unknown": "no answer",
+}
+
+
+def matches_section(matches: list[Any]) -> list[Block]:
+    """Your current match and past ones (service.Match values), newest first."""
+    if not matches:
+        return []
+    lines = []
+    for match in matches:
+        people = ", ".join(f"<@{u}>" for u in match.others) or "nobody"
+        stamp = int(match.when.timestamp())
+        when = f"<!date^{stamp}^{{date_short}}|{match.when:%Y-%m-%d}>"
+        label = "*Now*" if match.current else when
+        outcome = OUTCOME_WORDS.get(match.outcome, match.outcome)
+        lines.append(f"{label} in <#{match.channel_id}> with {people}: {outcome}")
+    return [mrkdwn_section("*Your pairings*\n" + "\n".join(lines))]
+
+
 def profile_summary(profile: Profile | None, pause_text: str | None) -> list[Block]:
     if profile is None:
         return [mrkdwn_section("You have no mentoring profile yet. `/mentor profile` makes one in a minute.")]

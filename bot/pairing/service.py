@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.pairing.blocks import Helper
 from bot.pairing.people import Level
 from bot.pairing.profiles import Profile
 from storage import pairing as queries
+from storage import pairing_rounds as round_queries
 from storage.db import Database
 from storage.models import MentorProfile
 
@@ -102,6 +104,7 @@ def find_helpers(db: Database, team_id: str, skill: str, now: datetime) -> tuple
     with db.snapshot() as session:
         teachers = {p.user_id: p for p in queries.teachers_of(session, team_id, skill)}
         evidence = {author: (tips, helpful) for author, tips, helpful in queries.tip_evidence(session, team_id, skill)}
+        met = round_queries.met_on_skill(session, team_id, skill)
         profiles = queries.profiles_of(session, team_id, set(evidence) - set(teachers))
         profiles.update(teachers)
         suggestions: list[str] = []
@@ -115,7 +118,7 @@ def find_helpers(db: Database, team_id: str, skill: str, now: datetime) -> tuple
             continue
         tips, helpful = evidence.get(user_id, (0, 0))
         level = _level(row.level) if row is not None else None
-        helpers.append(Helper(user_id, user_id in teachers, level, tips, helpful, met_pairings=0))
+        helpers.append(Helper(user_id, user_id in teachers, level, tips, helpful, met_pairings=met.get(user_id, 0)))
     helpers.sort(key=lambda h: (-_rank(h), h.user_id))
     return helpers[:MAX_LISTED], suggestions
 
@@ -131,3 +134,28 @@ def _level(value: str | None) -> Level | None:
 def _rank(helper: Helper) -> int:
     taught = 100 + 10 * (helper.level.rank if helper.level else 0) if helper.teaches else 0
     return taught + 5 * helper.tips + 2 * helper.helpful + 20 * helper.met_pairings
+
+
+@dataclass(frozen=True)
+class Match:
+    channel_id: str
+    when: datetime
+    others: tuple[str, ...]
+    outcome: str  # pending | met | not_yet | skipped | unknown
+    current: bool
+
+
+def matches(db: Database, team_id: str, user_id: str) -> list[Match]:
+    """The person's latest pairings, newest first; the one of a round still open is current."""
+    with db.snapshot() as session:
+        rows = round_queries.past_groups(session, team_id, user_id, limit=6)
+    return [
+        Match(
+            round_.channel_id,
+            round_.created_at,
+            tuple(m for m in group.members.split() if m != user_id),
+            group.outcome,
+            round_.status == "open",
+        )
+        for round_, group in rows
+    ]
