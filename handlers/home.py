@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
 from bot.home.blocks import SHARE_FROM_HOME, home_view
-from bot.home.summary import home_summary
+from bot.home.summary import summary_for
 from bot.tips.blocks import compose_modal
 from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack
@@ -19,8 +19,7 @@ def register(app: App, deps: Deps) -> None:
         event = body["event"]
         if event.get("tab") != "home":
             return  # the Messages tab is the app's DM: nothing to draw
-        with deps.db.snapshot() as session:
-            summary = home_summary(session, str(context.team_id), event["user"], deps.clock())
+        summary = summary_for(deps.db, str(context.team_id), event["user"], deps.clock())
         deps.slack.publish_home(event["user"], home_view(summary))
 
     app.event("app_home_opened")(ack=acknowledge, lazy=[after_ack(deps, publish_home)])

@@ -8,6 +8,8 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 
+from bot.home.blocks import home_view
+from bot.home.summary import summary_for
 from bot.pairing import outcomes, round_blocks
 from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack
@@ -28,8 +30,13 @@ def register(app: App, deps: Deps) -> None:
         if not result.recorded:
             deps.slack.tell(user_id, result.message)
             return
+        container = body.get("container") or {}
+        if container.get("type") == "view":  # clicked on the Home tab: draw it again with the answer
+            summary = summary_for(deps.db, str(context.team_id), user_id, deps.clock())
+            deps.slack.publish_home(user_id, home_view(summary))
+            return
         channel = (body.get("channel") or {}).get("id")
-        ts = (body.get("container") or {}).get("message_ts")
+        ts = container.get("message_ts")
         if channel and ts:
             text, blocks = round_blocks.answered(outcome, user_id)
             deps.slack.update(str(channel), str(ts), text, blocks)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import PairingGroup, PairingLeftOut, PairingMember, PairingRound
@@ -276,3 +276,24 @@ def met_on_skill(session: Session, team_id: str, skill: str) -> dict[str, int]:
         for user_id in members.split():
             counts[user_id] = counts.get(user_id, 0) + 1
     return counts
+
+
+def met_between(
+    session: Session, team_id: str, channel_id: str | None, start: datetime, end: datetime
+) -> tuple[int, int]:
+    """(groups that met, of which crossed teams) among rounds started in [start, end)."""
+    query = (
+        select(func.count(), func.coalesce(func.sum(case((PairingGroup.cross_team, 1), else_=0)), 0))
+        .select_from(PairingGroup)
+        .join(PairingRound, PairingRound.id == PairingGroup.round_id)
+        .where(
+            PairingRound.team_id == team_id,
+            PairingRound.created_at >= start,
+            PairingRound.created_at < end,
+            PairingGroup.outcome == MET,
+        )
+    )
+    if channel_id is not None:
+        query = query.where(PairingRound.channel_id == channel_id)
+    met, cross_team = session.execute(query).one()
+    return int(met), int(cross_team)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.circles import rules as circle_rules
-from bot.home.summary import HomeSummary
+from bot.home.summary import HomeSummary, MatchOnHome
 from bot.kit import (
     MAX_BUTTON_TEXT,
     Block,
@@ -16,6 +16,7 @@ from bot.kit import (
     plain,
     user_text_excerpt,
 )
+from bot.pairing.round_blocks import answer_buttons
 from bot.tips.blocks import tip_line
 
 SHARE_FROM_HOME = "home_share_tip"
@@ -82,9 +83,20 @@ def home_view(summary: HomeSummary) -> dict[str, Any]:
                 "You're not in a circle yet. `/circle list` shows them; `/circle create &lt;name&gt;` starts one."
             )
         )
-    blocks.append(context("More: `/tip help` · `/circle help` · `/peerlearn help`"))
+    if summary.match is not None:
+        blocks += [divider(), header("Your pairing"), *match_blocks(summary.match)]
+    blocks.append(context("More: `/tip help` · `/circle help` · `/mentor help` · `/peerlearn help`"))
     return {"type": "home", "blocks": blocks}
 
 
 def _date(moment: Any) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def match_blocks(match: MatchOnHome) -> list[Block]:
+    people = ", ".join(f"<@{user}>" for user in match.others) or "nobody"
+    line = f"This round in <#{match.channel_id}> you're paired with {people}."
+    if match.outcome in ("met", "skipped"):
+        said = "you met" if match.outcome == "met" else "you're skipping this one"
+        return [mrkdwn_section(f"{line} Thanks for telling me {said}.")]
+    return [mrkdwn_section(line + " Did you meet?"), answer_buttons(match.group_id)]

@@ -60,7 +60,9 @@ def first_topic(group_id: int, members: list[Member], mentor: str | None, skills
     return STARTERS[group_id % len(STARTERS)]
 
 
-def _buttons(group_id: int) -> Block:
+def answer_buttons(group_id: int) -> Block:
+    """We met / Not yet / Skip this round (in the group DM, its follow-up, and on the Home tab)."""
+
     def button(action_id: str, label: str, style: str | None = None) -> dict[str, Any]:
         element: dict[str, Any] = {
             "type": "button",
@@ -96,7 +98,7 @@ def group_message(
         mrkdwn_section("\n".join(lines)),
         mrkdwn_section(f"*A first topic:* {first_topic(group_id, members, mentor, skills)}"),
         mrkdwn_section(f"<@{starter}>, will you start? Suggest a time for a call or a coffee."),
-        _buttons(group_id),
+        answer_buttons(group_id),
         context("Tell me how it went with the buttons; pairs that meet won't be paired again soon."),
     ]
     return fallback_text(f"You're paired this round: {', '.join(m.user_id for m in members)}"), blocks
@@ -104,7 +106,7 @@ def group_message(
 
 def follow_up(group_id: int) -> tuple[str, list[Block]]:
     text = "Halfway through the round: did you get to meet?"
-    return text, [mrkdwn_section(f":hourglass_flowing_sand: {text}"), _buttons(group_id)]
+    return text, [mrkdwn_section(f":hourglass_flowing_sand: {text}"), answer_buttons(group_id)]
 
 
 ANSWERS = {

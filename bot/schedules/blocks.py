@@ -119,6 +119,11 @@ def digest_post(digest: Digest, emoji: str) -> tuple[str, list[Block]]:
                 for user, text, circle in recap.asks[:8]
             ]
         blocks += [divider(), mrkdwn_section("\n".join(lines))]
+    if digest.connections is not None:
+        met, crossed = digest.connections.met, digest.connections.cross_team
+        line = f":handshake: *Connections made*: {plural(met, 'pairing')} met"
+        line += f", {crossed / met:.0%} across teams." if met else "."
+        blocks += [divider(), mrkdwn_section(line)]
     if digest.resurfaced is not None:
         blocks += [
             divider(),

@@ -13,7 +13,7 @@ from bot.circles import rules as circles
 from bot.schedules import prompts
 from storage import circles as circle_queries
 from storage import digests as queries
-from storage import schedules
+from storage import pairing_rounds, schedules
 from storage.models import Circle, CircleRound, Tip
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,14 @@ class CirclesRecap:
 
 
 @dataclass(frozen=True)
+class ConnectionsRecap:
+    """Pairing rounds of the period: groups whose people said they met, and how many crossed teams."""
+
+    met: int
+    cross_team: int
+
+
+@dataclass(frozen=True)
 class Digest:
     start: datetime
     end: datetime
@@ -51,6 +59,7 @@ class Digest:
     prompt: PromptRecap | None
     resurfaced: Tip | None
     circles: CirclesRecap | None = None
+    connections: ConnectionsRecap | None = None
 
     @property
     def quiet(self) -> bool:
@@ -87,7 +96,15 @@ def gather(
         prompt=recap,
         resurfaced=queries.most_helpful_older_tip(session, team_id, start, scope, already),
         circles=_circles(session, team_id, channel_id if channel_only else None, start, end),
+        connections=_connections(session, team_id, channel_id if channel_only else None, start, end),
     )
+
+
+def _connections(
+    session: Session, team_id: str, channel_id: str | None, start: datetime, end: datetime
+) -> ConnectionsRecap | None:
+    met, cross_team = pairing_rounds.met_between(session, team_id, channel_id, start, end)
+    return ConnectionsRecap(met, cross_team) if met else None
 
 
 def _circles(
