@@ -17,6 +17,8 @@ from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 
 from bot.circles.rounds import CircleRunner
+from bot.pairing.outcomes import RoundKeeper
+from bot.pairing.rounds import PairingRunner
 from bot.schedules.posting import PostingSettings, ScheduledPoster
 from bot.slack.gateway import SlackGateway, UserDirectory, build_client
 from bot.slack.pacing import PostPacer
@@ -121,9 +123,19 @@ def client(settings: Settings) -> WebClient:
 
 @pytest.fixture
 def poster(client: WebClient, db: Database, clock: FakeClock) -> Iterator[ScheduledPoster]:
-    """The scheduler's poster, unpaced (pacing has its own tests) and on the test clock."""
+    """The scheduler's poster, unpaced (pacing has its own tests) and on the test clock, with the
+    pairing rounds it runs and keeps."""
+    gateway = SlackGateway(client)
+    rounds = PairingRunner(db, gateway, UserDirectory(client, frozenset({ADMIN_ID})), clock=clock)
     poster = ScheduledPoster(
-        db, SlackGateway(client), clock=clock, pacer=PostPacer(1e6, 0.0), settings=PostingSettings(), holder="test-1"
+        db,
+        gateway,
+        clock=clock,
+        pacer=PostPacer(1e6, 0.0),
+        settings=PostingSettings(),
+        holder="test-1",
+        rounds=rounds.start,
+        keeper=RoundKeeper(db, gateway, clock=clock).run_due,
     )
     yield poster
     poster.release_leadership()  # else its heartbeat renews it into the next test

@@ -153,6 +153,8 @@ def peerlearn_help(problem: str | None = None) -> list[Block]:
             "add `channel-only` to a digest to count only tips shared in that channel",
             "• `/peerlearn prompts #channel off` · `/peerlearn digest #channel off`",
             "• `/peerlearn prompt now [#channel]` · `/peerlearn digest now [#channel]` — post right away",
+            "• `/peerlearn pairing #channel mon 10:00 [mentorship|cross-team|coffee] [size 2|3]` — pairing rounds; "
+            "`/peerlearn pairing #channel now|preview|stats|off`",
             "*Prompts*:",
             "• `/peerlearn prompt add What did you automate this week?` (admins) · "
             "`/peerlearn prompt list` · `/peerlearn prompt remove 3` (admins)",
