@@ -18,8 +18,10 @@ from sqlalchemy import create_engine, text
 
 from bot.circles.rounds import CircleRunner
 from bot.schedules.posting import PostingSettings, ScheduledPoster
-from bot.slack.gateway import SlackGateway, UserDirectory, build_client
+from bot.slack.client import build_client
+from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.users import UserDirectory
 from runtime.factory import build_app, build_job_worker
 from runtime.jobs import JobWorker
 from runtime.serving import wsgi_app

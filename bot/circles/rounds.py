@@ -24,8 +24,10 @@ from datetime import datetime, timedelta
 from bot.circles import rules as circles
 from bot.circles.failures import PAUSED_BY_SETTINGS, CircleFailures
 from bot.circles.messages import checkin_dm, reminder_dm, round_header, round_summary
-from bot.slack.gateway import Failed, Person, SlackGateway, UserDirectory
+from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.results import Failed
+from bot.slack.users import Person, UserDirectory
 from storage import circles as queries
 from storage.db import Database
 from storage.leases import SCHEDULER_LEASE, Heartbeat
