@@ -13,13 +13,10 @@ from slack_bolt.context.respond import Respond
 
 from bot.circles import checkins, views
 from bot.circles import service as circle_service
+from bot.circles.answer_form import ANSWER_MODAL, answer_modal, read_answer_target, read_answers
 from bot.circles.blocks import (
-    ANSWER_MODAL,
     CIRCLE_MODAL,
-    answer_modal,
     circle_modal,
-    read_answer_target,
-    read_answers,
     read_circle_form,
     read_circle_name,
     read_settings_target,
