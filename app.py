@@ -18,7 +18,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from dotenv import find_dotenv, load_dotenv
 
 from bot.schedules.posting import ScheduledPoster
-from bot.slack.gateway import build_client
+from bot.slack.client import build_client
 from runtime.child_process import ChildProcess, run_until_signalled
 from runtime.factory import build_app, build_job_worker, build_schedulers
 from runtime.maintenance import daily_upkeep

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import benchlib  # noqa: F401  (puts the repository root on sys.path)
 from slack_bolt import Ack, App
 
-from bot.slack.gateway import build_client
+from bot.slack.client import build_client
 from runtime.serving import serve_http, wsgi_app
 from runtime.settings import ConfigError, Settings, configure_logging
 from storage.db import Database

@@ -25,8 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import benchlib
 
 from bot.circles.rounds import CircleRunner
-from bot.slack.gateway import SlackGateway, UserDirectory, build_client
+from bot.slack.client import build_client
+from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.users import UserDirectory
 from storage import circles as queries
 from storage.db import Database
 from storage.migrate import upgrade

@@ -44,7 +44,8 @@ from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.schedules.posting import METADATA_EVENT, PostingSettings, RunReport, ScheduledPoster  # noqa: E402
-from bot.slack.gateway import SlackGateway, build_client  # noqa: E402
+from bot.slack.client import build_client  # noqa: E402
+from bot.slack.gateway import SlackGateway  # noqa: E402
 from bot.slack.pacing import PostPacer  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402

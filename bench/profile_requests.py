@@ -26,7 +26,7 @@ import benchlib
 from bare_app import build_bare_app
 from corpus import TEAM_ID, Corpus, seed_tips, tip_rows, tip_targets
 
-from bot.slack.gateway import build_client
+from bot.slack.client import build_client
 from runtime.factory import build_app, build_job_worker
 from runtime.serving import wsgi_app
 from runtime.settings import Settings

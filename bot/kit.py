@@ -7,8 +7,10 @@ Every mrkdwn text object made here is `verbatim`: Slack then leaves what people 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from bot.cadence import format_local
 from bot.text import escape_mrkdwn, truncate, truncate_escaped
 
 Block = dict[str, Any]
@@ -92,9 +94,21 @@ def fallback_text(text: str) -> str:
     return truncate_escaped(text.replace("\n", " "), MAX_FALLBACK_TEXT)
 
 
-def slack_date(when_timestamp: float, fallback: str) -> str:
-    """A date that each reader sees in their own time zone."""
-    return f"<!date^{int(when_timestamp)}^{{date_short}}|{fallback}>"
+def slack_date(moment: datetime, shown: str = "{date_short}", fallback: str | None = None) -> str:
+    """`moment` as each reader sees it, in their own time zone and locale, with Slack's date tokens
+    `shown`; `fallback` (by default the date, as stored) for clients that can't."""
+    text = f"{moment:%Y-%m-%d}" if fallback is None else fallback
+    return f"<!date^{int(moment.timestamp())}^{shown}|{text}>"
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    """A moment as each reader's own day and time, e.g. "Monday, Nov 30 9:00 AM"; the fallback is
+    the time in `zone` (a circle's or a schedule's own), or UTC for a zone no longer known."""
+    try:
+        fallback = format_local(moment, zone)
+    except (ValueError, KeyError):  # an unknown zone in a row written before the bounds
+        fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return slack_date(moment, "{date_short_pretty} {time}", fallback)
 
 
 def link(url: str | None, label: str) -> str:

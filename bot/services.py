@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.slack.gateway import SlackGateway, UserDirectory
+from bot.slack.gateway import SlackGateway
+from bot.slack.users import UserDirectory
 from storage.db import Database
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot.slack.gateway import Failed
 from bot.slack.requests import request_key
+from bot.slack.results import Failed
 from bot.tips import service as tip_service
 from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack

@@ -13,13 +13,10 @@ from slack_bolt.context.respond import Respond
 
 from bot.circles import checkins, views
 from bot.circles import service as circle_service
+from bot.circles.answer_form import ANSWER_MODAL, answer_modal, read_answer_target, read_answers
 from bot.circles.blocks import (
-    ANSWER_MODAL,
     CIRCLE_MODAL,
-    answer_modal,
     circle_modal,
-    read_answer_target,
-    read_answers,
     read_circle_form,
     read_circle_name,
     read_settings_target,
@@ -74,8 +71,8 @@ def register(app: App, deps: Deps) -> None:
                 person = deps.users.get(user_id)
                 zone = person.timezone if person and person.timezone in known_zones() else "UTC"
                 view = circle_modal(channel_id=channel_id, zone=zone or "UTC", name=name, origin=channel_id)
-                if error := deps.slack.open_view(command["trigger_id"], view):
-                    respond(f"I couldn't open the form ({error}); please try again.")
+                if failed := deps.slack.open_view(command["trigger_id"], view):
+                    respond(f"I couldn't open the form ({failed.error}); please try again.")
             case CircleInfo(name=name):
                 try:
                     shown = views.details(deps.db, team_id, name, deps.clock())
@@ -94,8 +91,8 @@ def register(app: App, deps: Deps) -> None:
                     return
                 ack()
                 view = circle_modal(channel_id=circle.channel_id, zone=circle.zone, circle=circle, origin=channel_id)
-                if error := deps.slack.open_view(command["trigger_id"], view):
-                    respond(f"I couldn't open the form ({error}); please try again.")
+                if failed := deps.slack.open_view(command["trigger_id"], view):
+                    respond(f"I couldn't open the form ({failed.error}); please try again.")
             case JoinCircle() | LeaveCircle() | PauseCircle() | CheckinNow() | ArchiveCircle():
                 ack()
             case unreachable:
@@ -182,8 +179,8 @@ def register(app: App, deps: Deps) -> None:
             case checkins.Refused(message=message):
                 deps.slack.tell(user_id, message)
             case checkins.AnswerForm(circle=circle, round_=round_, previous=previous):
-                if error := deps.slack.open_view(body["trigger_id"], answer_modal(circle, round_, previous)):
-                    deps.slack.tell(user_id, f"I couldn't open the check-in form ({error}); please click again.")
+                if failed := deps.slack.open_view(body["trigger_id"], answer_modal(circle, round_, previous)):
+                    deps.slack.tell(user_id, f"I couldn't open the check-in form ({failed.error}); please click again.")
             case unreachable:
                 assert_never(unreachable)
 

@@ -45,8 +45,8 @@ def register(app: App, deps: Deps) -> None:
             case EditProfile():
                 ack()
                 view = profile_modal(service.load_profile(deps.db, team_id, user_id))
-                if error := deps.slack.open_view(command["trigger_id"], view):
-                    respond(f"I couldn't open the form ({error}); please try `/mentor profile` again.")
+                if failed := deps.slack.open_view(command["trigger_id"], view):
+                    respond(f"I couldn't open the form ({failed.error}); please try `/mentor profile` again.")
             case ShowMe():
                 profile = service.load_profile(deps.db, team_id, user_id)
                 blocks = profile_summary(profile, service.pause_text(profile, deps.clock()))

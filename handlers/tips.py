@@ -15,8 +15,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
 from bot.notices import tip_saved_not_posted
-from bot.slack.gateway import Failed
 from bot.slack.requests import request_key
+from bot.slack.results import Failed
 from bot.text import parse_tags, slack_to_plain
 from bot.tips import rules as tips
 from bot.tips import service as tip_service
@@ -67,11 +67,11 @@ def _share_answer(shared: tip_service.Shared, private: bool) -> str | None:
     return f":bulb: Shared as tip #{tip_id}. {consent}" if private else None
 
 
-def _open_form(deps: Deps, command: dict[str, Any], view: dict[str, Any]) -> str | None:
+def _open_form(deps: Deps, command: dict[str, Any], view: dict[str, Any]) -> Failed | None:
     """Open a form for the command's trigger; Slack always sends one, a forged request may not."""
     trigger_id = command.get("trigger_id")
     if not isinstance(trigger_id, str) or not trigger_id:
-        return "no trigger_id in the request"
+        return Failed("no trigger_id in the request")
     return deps.slack.open_view(trigger_id, view)
 
 
@@ -87,10 +87,10 @@ def register(app: App, deps: Deps) -> None:
                 ack(text="Your tips", blocks=my_tips(own, total), response_type="ephemeral")
             case OpenComposer(text=""):
                 ack()
-                if error := _open_form(deps, command, compose_modal(command["channel_id"])):
+                if failed := _open_form(deps, command, compose_modal(command["channel_id"])):
                     deps.slack.tell(
                         command["user_id"],
-                        f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.",
+                        f"I couldn't open the form ({failed.error}). Try `/tip <your tip>` instead.",
                         channel=command.get("channel_id"),
                     )
             case OpenComposer(text=text):
@@ -98,10 +98,10 @@ def register(app: App, deps: Deps) -> None:
                 limit = tips.MAX_TIP_LENGTH
                 too_long = f"That tip is {len(text):,} characters; the limit is {limit:,}. I opened it in a form."
                 ack(text=too_long, response_type="ephemeral")
-                if error := _open_form(deps, command, compose_modal(command["channel_id"], text)):
+                if failed := _open_form(deps, command, compose_modal(command["channel_id"], text)):
                     deps.slack.tell(
                         command["user_id"],
-                        f"I couldn't open the form ({error}). Try `/tip <your tip>` instead.",
+                        f"I couldn't open the form ({failed.error}). Try `/tip <your tip>` instead.",
                         channel=command.get("channel_id"),
                     )
             case ShowHelp(problem=problem, usage=usage):

@@ -13,8 +13,10 @@ from bot.circles.rounds import CircleRunner
 from bot.pairing.outcomes import RoundKeeper
 from bot.pairing.rounds import PairingRunner
 from bot.schedules.posting import PostingSettings, ScheduledPoster
-from bot.slack.gateway import SlackGateway, UserDirectory, build_client
+from bot.slack.client import build_client
+from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.users import UserDirectory
 from handlers import register_all
 from handlers.deps import Deps
 from runtime.jobs import JobQueue, JobWorker

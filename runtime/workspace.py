@@ -23,7 +23,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.gateway import error_code
+from bot.slack.results import error_code
 from runtime.settings import ConfigError
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""The circle forms: each modal's builder and, beside it, the typed reader of what Slack sends back.
+"""The circle settings form: its builder and, beside it, the typed reader of what Slack sends back
+(the check-in answers form is bot/circles/answer_form.py).
 
 A submission is input from the network, forged or not: readers take nothing on trust (options only
 from the offered set, numbers finite and within bounds, text without control characters and
@@ -28,7 +29,6 @@ from bot.circles.rules import (
     DEFAULT_QUESTIONS,
     DEFAULT_REMINDER_MINUTES,
     DEFAULT_WINDOW_MINUTES,
-    MAX_ANSWER_LENGTH,
     MAX_DESCRIPTION,
     MAX_NAME,
     MAX_QUESTION_LENGTH,
@@ -39,15 +39,14 @@ from bot.circles.rules import (
     WINDOW_HOURS,
     CircleSpec,
     clean_line,
-    clean_text,
     known_zones,
     questions_of,
 )
-from bot.kit import MAX_MODAL_TITLE, MAX_OPTION_TEXT, Block, context, plain
-from storage.models import Circle, CircleRound
+from bot.kit import MAX_MODAL_TITLE, MAX_OPTION_TEXT, Block, plain
+from bot.text import without_control_characters
+from storage.models import Circle
 
 CIRCLE_MODAL = "circle_settings"
-ANSWER_MODAL = "circle_answers"
 _CADENCE_LABELS = {
     "weekly": "Every week",
     "biweekly": "Every other week",
@@ -63,14 +62,6 @@ class SettingsTarget:
 
     circle_id: int | None
     origin_channel_id: str | None = None
-
-
-@dataclass(frozen=True)
-class AnswerTarget:
-    round_id: int
-
-
-# -- the settings form ------------------------------------------------------------------------
 
 
 def circle_modal(
@@ -189,7 +180,7 @@ def read_circle_form(values: object) -> CircleSpec | FieldErrors:
         errors["name"] = "Give the circle a name."
     elif len(name) > MAX_NAME:
         errors["name"] = f"Keep the name under {MAX_NAME} characters."
-    description = clean_text(text_value(values, "description"))
+    description = without_control_characters(text_value(values, "description")).strip()
     if len(description) > MAX_DESCRIPTION:
         errors["description"] = f"Keep the description under {MAX_DESCRIPTION} characters."
     channel_id = state(values, "channel").get("selected_conversation")
@@ -259,63 +250,3 @@ def read_settings_target(raw: object) -> SettingsTarget | None:
         return None
     channel = origin if isinstance(origin, str) and re.fullmatch(r"[CDG][A-Z0-9]{1,31}", origin) else None
     return SettingsTarget(parsed, channel)
-
-
-# -- the answers form -------------------------------------------------------------------------
-
-
-def answer_modal(circle: Circle, round_: CircleRound, previous: list[str] | None) -> dict[str, Any]:
-    blocks: list[Block] = []
-    for index, question in enumerate(questions_of(circle)[:MAX_QUESTIONS]):
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": "answer",
-            "multiline": True,
-            "max_length": MAX_ANSWER_LENGTH,
-        }
-        if previous and index < len(previous) and previous[index]:
-            element["initial_value"] = previous[index][:MAX_ANSWER_LENGTH]
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": f"answer_{index}",
-                "optional": True,
-                "label": plain(question, 2000),
-                "element": element,
-            }
-        )
-    return {
-        "type": "modal",
-        "callback_id": ANSWER_MODAL,
-        "title": plain(f"{circle.name} check-in", MAX_MODAL_TITLE),
-        "submit": plain("Share", MAX_MODAL_TITLE),
-        "close": plain("Cancel", MAX_MODAL_TITLE),
-        "private_metadata": json.dumps({"round_id": round_.id}),
-        "blocks": [context("Answer what you like — at least one question."), *blocks],
-    }
-
-
-def read_answers(values: object) -> list[str] | FieldErrors:
-    """One answer per question (empty when skipped), at least one given, each within its length."""
-    answers, errors = [], {}
-    for index in range(MAX_QUESTIONS):
-        block = values.get(f"answer_{index}") if isinstance(values, dict) else None
-        state = block.get("answer") if isinstance(block, dict) else None
-        value = state.get("value") if isinstance(state, dict) else None
-        answer = clean_text(value) if isinstance(value, str) else ""
-        if len(answer) > MAX_ANSWER_LENGTH:
-            errors[f"answer_{index}"] = f"Keep each answer under {MAX_ANSWER_LENGTH} characters."
-        answers.append(answer)
-    if errors:
-        return FieldErrors(errors)
-    if not any(answers):
-        return FieldErrors({"answer_0": "Answer at least one question."})
-    while answers and not answers[-1]:
-        answers.pop()
-    return answers
-
-
-def read_answer_target(raw: object) -> AnswerTarget | None:
-    metadata = parse_metadata(raw)
-    round_id = parse_id(metadata.get("round_id")) if metadata is not None else None
-    return None if round_id is None else AnswerTarget(round_id)

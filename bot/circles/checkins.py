@@ -20,7 +20,7 @@ from bot.circles.messages import ANSWERED_EVENT, answer_reply, checked_in_dm
 from bot.circles.rules import questions_of, stored_answers
 from bot.notices import post_failure
 from bot.services import Services
-from bot.slack.gateway import Failed
+from bot.slack.results import Failed, Posted
 from storage import circles as queries
 from storage.models import Circle, CircleRound, ParticipantStatus, RoundParticipant, RoundState
 
@@ -97,8 +97,8 @@ def record_answers(
     warning = _show_in_thread(services, circle, round_, user_id, answers, reply_ts, maybe_posted)
     if dm_channel and dm_ts:
         text, blocks = checked_in_dm(circle, round_)
-        if error := services.slack.update(dm_channel, dm_ts, text, blocks):
-            log.info("check-in DM not updated round=%s user=%s error=%s", round_.id, user_id, error)
+        if failed := services.slack.update(dm_channel, dm_ts, text, blocks):
+            log.info("check-in DM not updated round=%s user=%s error=%s", round_.id, user_id, failed.error)
     return Recorded(warning)
 
 
@@ -115,16 +115,17 @@ def _show_in_thread(
         return None
     slack, payload = services.slack, {"round_id": round_.id, "user_id": user_id}
     if reply_ts is None and maybe_posted:
-        reply_ts = slack.find_reply_by_metadata(round_.channel_id, round_.thread_ts, ANSWERED_EVENT, payload)
-        if reply_ts is not None:
+        found = slack.find_reply_by_metadata(round_.channel_id, round_.thread_ts, ANSWERED_EVENT, payload)
+        if isinstance(found, Posted):  # else none found, or Slack couldn't say: posted (as before)
+            reply_ts = found.ts
             _keep_reply(services, round_.id, user_id, reply_ts)
     text, blocks = answer_reply(circle, user_id, answers)
     if reply_ts is not None:
-        error = slack.update(round_.channel_id, reply_ts, text, blocks)
-        if error is None:
+        failed = slack.update(round_.channel_id, reply_ts, text, blocks)
+        if failed is None:
             return None
-        if error != "message_not_found":  # a post anew could show the answers twice
-            return f"Your answers are saved, but I couldn't update them in <#{round_.channel_id}> ({error})."
+        if failed.error != "message_not_found":  # a post anew could show the answers twice
+            return f"Your answers are saved, but I couldn't update them in <#{round_.channel_id}> ({failed.error})."
         log.info("check-in reply gone round=%s user=%s; posting anew", round_.id, user_id)
     metadata = {"event_type": ANSWERED_EVENT, "event_payload": payload}
     posted = slack.post(round_.channel_id, text, blocks, thread_ts=round_.thread_ts, metadata=metadata)

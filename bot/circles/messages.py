@@ -11,7 +11,18 @@ from typing import Any
 
 from bot.cadence import format_local
 from bot.circles.rules import questions_of, schedule_of, stuck_question
-from bot.kit import MAX_BUTTON_TEXT, Block, context, fallback_text, header, mrkdwn_section, plain, usage_blocks
+from bot.kit import (
+    MAX_BUTTON_TEXT,
+    Block,
+    context,
+    fallback_text,
+    header,
+    local_time,
+    mrkdwn_section,
+    plain,
+    slack_date,
+    usage_blocks,
+)
 from bot.text import escape_mrkdwn, truncate_escaped
 from storage.models import Circle, CircleMember, CircleRound
 
@@ -26,19 +37,6 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def when(moment: datetime, zone: str) -> str:
-    """A moment as each reader's own day and time, e.g. "Monday, Nov 30 9:00 AM" or "today 9:00"."""
-    try:
-        fallback = format_local(moment, zone)
-    except (ValueError, KeyError):  # an unknown zone in a row written before the bounds
-        fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
-def day(moment: datetime) -> str:
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}}|{moment:%Y-%m-%d}>"
-
-
 def _name(circle: Circle) -> str:
     return truncate_escaped(circle.name, 80)
 
@@ -51,12 +49,12 @@ def schedule_text(circle: Circle) -> str:
 def next_round_text(circle: Circle, next_at: datetime | None) -> str:
     if circle.paused_reason:
         return f"paused ({escape_mrkdwn(circle.paused_reason)})"
-    return "not scheduled" if next_at is None else f"next {when(next_at, circle.zone)}"
+    return "not scheduled" if next_at is None else f"next {local_time(next_at, circle.zone)}"
 
 
 def round_header(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
     title = f"{circle.name} check-in — {format_local(round_.due_at, circle.zone)[:10]}"
-    closes = when(round_.closes_at, circle.zone)
+    closes = local_time(round_.closes_at, circle.zone)
     blocks = [
         header(title),
         context(f"Members got a DM with the questions; answers arrive in this thread until {closes}."),
@@ -78,7 +76,7 @@ def _checkin_button(round_: CircleRound, label: str, primary: bool) -> Block:
 
 def checkin_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
     questions = "\n".join(f"• {truncate_escaped(q, 150)}" for q in questions_of(circle))
-    until = when(round_.closes_at, circle.zone)
+    until = local_time(round_.closes_at, circle.zone)
     blocks = [
         mrkdwn_section(f":wave: Time for the *{_name(circle)}* check-in (until {until}).\n{questions}"),
         _checkin_button(round_, "Check in", primary=True),
@@ -87,7 +85,7 @@ def checkin_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
 
 
 def reminder_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
-    closes = when(round_.closes_at, circle.zone)
+    closes = local_time(round_.closes_at, circle.zone)
     reminder = f":alarm_clock: A gentle reminder: the *{_name(circle)}* check-in closes {closes}."
     blocks = [mrkdwn_section(reminder), _checkin_button(round_, "Check in", primary=True)]
     return fallback_text(f"Reminder: the {circle.name} check-in"), blocks
@@ -95,7 +93,7 @@ def reminder_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
 
 def checked_in_dm(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
     """The invitation once answered: clicking again edits the answers."""
-    until = when(round_.closes_at, circle.zone)
+    until = local_time(round_.closes_at, circle.zone)
     line = f":white_check_mark: Checked in to *{_name(circle)}* — edit your answers until {until}."
     blocks = [mrkdwn_section(line), _checkin_button(round_, "Edit answers", primary=False)]
     return fallback_text(f"✓ Checked in to {circle.name} — edit your answers"), blocks
@@ -177,7 +175,7 @@ def circle_info(
     lines = []
     for membership in members:
         answered = last.get(membership.user_id)
-        shown = day(answered) if answered else "not yet"
+        shown = slack_date(answered, "{date_short_pretty}") if answered else "not yet"
         paused = f" · sitting out {plural(membership.skip_rounds, 'round')}" if membership.skip_rounds else ""
         lines.append(f"<@{membership.user_id}> — streak {membership.streak} · last answer {shown}{paused}")
     top = mrkdwn_section(f"{facts}{about}")

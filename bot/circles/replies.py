@@ -7,7 +7,7 @@ from typing import assert_never
 from bot.circles.messages import next_round_text, plural, schedule_text
 from bot.circles.service import Archived, CheckinOpened, CommandOutcome, Joined, Left, Paused, Saved
 from bot.notices import post_failure
-from bot.slack.gateway import Failed
+from bot.slack.results import Failed
 from bot.text import escape_mrkdwn
 
 

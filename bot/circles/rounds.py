@@ -6,8 +6,8 @@
   While it opens, the process's heartbeat renews its short lease (storage/leases.py); a crash
   mid-way leaves an `opening` round whose lease runs out; the next tick resumes it without a second
   header or a second DM to anyone already recorded.
-- *Remind*: whoever sets `reminded_at` (compare-and-set) sends the reminders.
-- *Close*: whoever moves `open` to `closing` posts the summary and updates the streaks.
+- *Remind*: whoever sets `reminded_at` (compare-and-set) sends the reminders (bot/circles/closing.py).
+- *Close*: whoever moves `open` to `closing` posts the summary and updates the streaks (the same).
 
 One bad item never stops the others: each circle and round is run through `CircleFailures`
 (bot/circles/failures.py), each member in a try of its own (a failed DM skips that person).
@@ -21,11 +21,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.circles import closing
 from bot.circles import rules as circles
 from bot.circles.failures import PAUSED_BY_SETTINGS, CircleFailures
-from bot.circles.messages import checkin_dm, reminder_dm, round_header, round_summary
-from bot.slack.gateway import Failed, Person, SlackGateway, UserDirectory
+from bot.circles.messages import checkin_dm, round_header
+from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.results import Failed
+from bot.slack.users import Person, UserDirectory
 from storage import circles as queries
 from storage.db import Database
 from storage.leases import SCHEDULER_LEASE, Heartbeat
@@ -78,10 +81,15 @@ class CircleRunner:
         with self.db.snapshot() as session:
             to_remind, to_close = queries.rounds_to_remind(session, now), queries.rounds_to_close(session, now)
         for round_id in to_close:
-            report.closed += self.failures.guarded(None, round_id, "close", self.close, round_id)
+            report.closed += self.failures.guarded(
+                None, round_id, "close", closing.close, self.db, self.slack, round_id, self.clock()
+            )
         for round_id in to_remind:
             if round_id not in to_close:
-                report.reminded += self.failures.guarded(None, round_id, "remind", self._remind, round_id, now)
+                report.reminded += self.failures.guarded(
+                    None, round_id, "remind", closing.remind, self.db, self.slack, self.pacer, round_id, now,
+                    workers=self.workers,
+                )  # fmt: skip
         return report
 
     def _open_if_due(self, circle: Circle, now: datetime) -> int:
@@ -256,69 +264,3 @@ class CircleRunner:
                 f"(`{error}`). Fix that (unarchive it, or `/invite @Peerlearn`), then `/circle edit {circle.name}` "
                 "to resume or pick another channel.",
             )
-
-    # -- reminding and closing ---------------------------------------------------------------
-
-    def _remind(self, round_id: int, now: datetime) -> int:
-        with self.db.transaction() as session:
-            if not queries.claim_reminders(session, round_id, now):
-                return 0
-            round_ = session.get(CircleRound, round_id)
-            assert round_ is not None
-            circle = session.get(Circle, round_.circle_id)
-            assert circle is not None
-            waiting = [
-                p.user_id
-                for p in queries.participants(session, round_id)
-                if p.status == ParticipantStatus.INVITED and p.dm_ts
-            ]
-        text, blocks = reminder_dm(circle, round_)
-
-        def remind(user_id: str) -> None:
-            try:
-                self.pacer.wait(user_id)
-                self.slack.post(user_id, text, blocks)
-            except Exception:  # this member misses the reminder; the others still get theirs
-                log.exception("check-in reminder failed circle=%s round=%s user=%s", circle.id, round_id, user_id)
-
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="circle-dm") as pool:
-            list(pool.map(remind, waiting))
-        return 1
-
-    def close(self, round_id: int) -> int:
-        now = self.clock()
-        with self.db.transaction() as session:
-            if not queries.advance_round(session, round_id, RoundState.OPEN, RoundState.CLOSING):
-                return 0
-            round_ = session.get(CircleRound, round_id)
-            assert round_ is not None
-            circle = session.get(Circle, round_.circle_id)
-            assert circle is not None
-            taking_part = queries.participants(session, round_id)
-            streaks: dict[str, int] = {}
-            for participant in taking_part:
-                membership = queries.member(session, circle.id, participant.user_id)
-                if membership is None:
-                    continue
-                membership.streak = circles.next_streak(membership.streak, participant.status)
-                if participant.status == ParticipantStatus.ANSWERED:
-                    membership.last_answered_at = participant.answered_at
-                streaks[participant.user_id] = membership.streak
-            answers = {p.user_id: given for p in taking_part if (given := circles.stored_answers(p.answers))}
-            invited = [
-                p.user_id for p in taking_part if p.status in (ParticipantStatus.INVITED, ParticipantStatus.ANSWERED)
-            ]
-        text, blocks = round_summary(circle, invited, answers, streaks)
-        if round_.thread_ts:
-            self.slack.post(round_.channel_id, text, blocks, thread_ts=round_.thread_ts)
-        with self.db.transaction() as session:
-            queries.advance_round(session, round_id, RoundState.CLOSING, RoundState.CLOSED, closed_at=now)
-        log.info(
-            "circle round closed team=%s circle=%s round=%s answered=%s/%s",
-            circle.team_id,
-            circle.id,
-            round_id,
-            len(answers),
-            len(invited),
-        )
-        return 1

@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 from sqlalchemy.orm import Session
 
 from bot.cadence import Cadence, CadenceError, parse_clock
-from bot.text import escape_mrkdwn
+from bot.text import escape_mrkdwn, without_control_characters
 from storage import circles as queries
 from storage.models import Circle, CircleMember, ParticipantStatus
 
@@ -45,18 +45,13 @@ ON_A_WEEKDAY: tuple[CircleCadence, ...] = ("weekly", "biweekly")
 
 # C0 and C1 controls (NUL among them: PostgreSQL refuses it, SQLite stores it) and lone surrogates
 # (PostgreSQL refuses them too). Newlines and tabs are kept where text may span lines.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"[\t\n\r]+")
 
 
-def clean_text(text: str) -> str:
-    """Text as stored: no control characters but line breaks and tabs, no outer blanks."""
-    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
-
-
 def clean_line(text: str) -> str:
-    """A one-line value (a name, a zone): line breaks become spaces."""
-    return clean_text(_LINE_BREAKS.sub(" ", text))
+    """A one-line value as stored (a name, a zone): line breaks become spaces, no control
+    characters, no outer blanks."""
+    return without_control_characters(_LINE_BREAKS.sub(" ", text)).strip()
 
 
 class CircleNotFound(LookupError):

@@ -19,7 +19,7 @@ from bot.circles.inputs import parse_id
 from bot.circles.messages import ANNOUNCED_EVENT, announcement
 from bot.circles.rounds import CircleRunner
 from bot.services import Services
-from bot.slack.gateway import Failed, Posted
+from bot.slack.results import Failed, Posted
 from bot.text import escape_mrkdwn
 from storage import circles as queries
 from storage.db import Database
@@ -157,9 +157,11 @@ def _announce(services: Services, circle: Circle, next_at: datetime | None, reru
     """Post the new circle in its channel once, even when the job runs again after posting."""
     if circle.announce_ts is not None:
         return None
-    if rerun and (ts := services.slack.find_by_metadata(circle.channel_id, ANNOUNCED_EVENT, "circle_id", circle.id)):
-        _store_announcement(services.db, circle.id, ts)
-        return None
+    if rerun:
+        found = services.slack.find_by_metadata(circle.channel_id, ANNOUNCED_EVENT, "circle_id", circle.id)
+        if isinstance(found, Posted):  # else none found, or Slack couldn't say: announced (as before)
+            _store_announcement(services.db, circle.id, found.ts)
+            return None
     text, blocks = announcement(circle, next_at)
     metadata = {"event_type": ANNOUNCED_EVENT, "event_payload": {"circle_id": circle.id}}
     posted = services.slack.post(circle.channel_id, text, blocks, metadata=metadata)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.circles import rules
-from bot.circles.messages import next_round_text, when
+from bot.circles.messages import next_round_text
+from bot.kit import local_time
 from storage import circles as queries
 from storage.db import Database
 from storage.models import Circle, CircleMember
@@ -38,5 +39,5 @@ def details(db: Database, team_id: str, name: str, now: datetime) -> CircleDetai
         circle = rules.find(session, team_id, name)
         members, last = queries.members(session, circle.id), queries.last_answers(session, circle.id)
         open_round = queries.open_round_of(session, circle.id)
-    open_until = when(open_round.closes_at, circle.zone) if open_round is not None else None
+    open_until = local_time(open_round.closes_at, circle.zone) if open_round is not None else None
     return CircleDetails(circle, members, last, next_round_text(circle, rules.next_check_in(circle, now)), open_until)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.circles import rules as circle_rules
@@ -14,6 +15,7 @@ from bot.kit import (
     header,
     mrkdwn_section,
     plain,
+    slack_date,
     user_text_excerpt,
 )
 from bot.pairing.round_blocks import answer_buttons
@@ -89,8 +91,8 @@ def home_view(summary: HomeSummary) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
-def _date(moment: Any) -> str:
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+def _date(moment: datetime) -> str:
+    return slack_date(moment, "{date_short_pretty} at {time}", f"{moment:%Y-%m-%d %H:%M} UTC")
 
 
 def match_blocks(match: MatchOnHome) -> list[Block]:

@@ -15,7 +15,8 @@ from datetime import datetime
 from bot.pairing import round_blocks
 from bot.pairing.service import profile_from_row
 from bot.slack.conversations import open_group
-from bot.slack.gateway import Failed, Posted, SlackGateway
+from bot.slack.gateway import SlackGateway
+from bot.slack.results import Failed, Posted
 from storage import pairing as profile_queries
 from storage import pairing_rounds as queries
 from storage.db import Database
@@ -74,9 +75,9 @@ class Delivery:
                 queries.set_message(session, group.id, conversation, None, None)
         else:
             found = self.slack.find_by_metadata(conversation, METADATA_TYPE, "group_id", group.id)
-            if found is not None:
+            if isinstance(found, Posted):  # else none found, or Slack couldn't say: posted
                 with self.db.transaction() as session:
-                    queries.set_message(session, group.id, conversation, found, None)
+                    queries.set_message(session, group.id, conversation, found.ts, None)
                 return
         people = [_member(uid, profiles.get(uid), skills.get(uid, {})) for uid in members]
         text, blocks = round_blocks.group_message(

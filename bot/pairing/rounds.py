@@ -24,7 +24,9 @@ from bot.schedules.commands import PairingOptions
 from bot.schedules.kinds import PostKind
 from bot.schedules.rules import BrokenSchedule, cadence_of
 from bot.slack.conversations import channel_members
-from bot.slack.gateway import Failed, SlackGateway, UserDirectory
+from bot.slack.gateway import SlackGateway
+from bot.slack.results import Failed
+from bot.slack.users import UserDirectory
 from storage import pairing as profile_queries
 from storage import pairing_rounds as queries
 from storage import schedules as schedule_queries

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import assert_never
 
-from bot.cadence import format_local
 from bot.kit import (
     Block,
     context,
@@ -13,6 +12,7 @@ from bot.kit import (
     fallback_text,
     header,
     link,
+    local_time,
     mrkdwn_section,
     slack_date,
     usage_blocks,
@@ -73,10 +73,7 @@ def _tip_entry(tip: Tip) -> list[Block]:
 
 def digest_post(digest: Digest, emoji: str) -> tuple[str, list[Block]]:
     title = _period_title(digest)
-    dates = (
-        f"{slack_date(digest.start.timestamp(), digest.start.strftime('%Y-%m-%d'))} – "
-        f"{slack_date(digest.end.timestamp(), digest.end.strftime('%Y-%m-%d'))}"
-    )
+    dates = f"{slack_date(digest.start)} – {slack_date(digest.end)}"
     scope = "tips shared in this channel" if digest.channel_only else "tips from the whole workspace"
     blocks: list[Block] = [header(title), context(f"{dates} · {scope}")]
     if digest.quiet:
@@ -162,13 +159,6 @@ def peerlearn_help(problem: str | None = None) -> list[Block]:
         ]
     )
     return usage_blocks(usage, problem)
-
-
-def local_time(moment: datetime, zone: str) -> str:
-    """A moment each reader sees in their own time zone and format; the fallback, for clients that
-    can't, names the schedule's own zone."""
-    fallback = format_local(moment, zone)
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def schedule_line(entry: ScheduleEntry) -> str:

@@ -35,8 +35,9 @@ from bot.schedules.compose import compose
 from bot.schedules.kinds import Delivery, LedgerStatus, PostKind
 from bot.schedules.results import PAUSING_ERRORS, Delivered
 from bot.schedules.rules import BrokenSchedule, cadence_of, pairing_options
-from bot.slack.gateway import Failed, Posted, SlackGateway
+from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.results import Failed, Posted
 from storage import schedules as queries
 from storage.db import Database
 from storage.leases import SCHEDULER_LEASE, Heartbeat
@@ -303,9 +304,9 @@ class ScheduledPoster:
             channel_id = post.channel_id
         if retrying:
             found = self.slack.find_by_metadata(channel_id, METADATA_EVENT, "ledger_id", post_id)
-            if found is not None:
-                log.info("post %s had reached Slack before (ts=%s); recorded, not repeated", post_id, found)
-                return self._record_posted(post_id, found)
+            if isinstance(found, Posted):
+                log.info("post %s had reached Slack before (ts=%s); recorded, not repeated", post_id, found.ts)
+                return self._record_posted(post_id, found.ts)
         self.pacer.wait(channel_id)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"ledger_id": post_id}}
         outcome = self.slack.post(channel_id, text, blocks, metadata=metadata)

@@ -42,7 +42,7 @@ from bot.schedules.results import (
 )
 from bot.schedules.rules import BrokenSchedule, ScheduleInputError, cadence_of, pairing_options
 from bot.services import Services
-from bot.slack.gateway import Failed
+from bot.slack.results import Failed
 from storage import pairing_rounds as pairing_queries
 from storage import schedules as queries
 from storage.models import CustomPrompt
@@ -147,9 +147,19 @@ def here_for_posting(here: Here, kind: PostKind) -> str:
     return here.channel_id
 
 
+def _channel_id(services: Services, ref: ChannelRef) -> str | None:
+    """The channel's id as given, else found by name; None when not found or Slack couldn't say."""
+    if ref.id:
+        return ref.id
+    if not ref.name:
+        return None
+    found = services.slack.find_channel(ref.name)
+    return None if isinstance(found, Failed) else found
+
+
 def resolve_channel(services: Services, ref: ChannelRef) -> str:
     """The id of a channel the bot can post in; raises ScheduleInputError saying why not."""
-    channel_id = ref.id or (services.slack.find_channel(ref.name) if ref.name else None)
+    channel_id = _channel_id(services, ref)
     if channel_id is None:
         raise ScheduleInputError(
             f"I can't find {ref.mention()}. Pick it from the autocomplete as you type `#`; "
@@ -189,7 +199,7 @@ def configure(services: Services, *, team_id: str, user_id: str, request: SetSch
 def turn_off(
     services: Services, *, team_id: str, user_id: str, kind: PostKind, ref: ChannelRef
 ) -> TurnedOff | NothingToTurnOff:
-    channel_id = ref.id or (services.slack.find_channel(ref.name) if ref.name else None)
+    channel_id = _channel_id(services, ref)
     removed = False
     if channel_id is not None:
         with services.db.transaction() as session:

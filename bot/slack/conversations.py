@@ -6,7 +6,8 @@ import logging
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.gateway import Failed, SlackGateway, error_code
+from bot.slack.gateway import SlackGateway
+from bot.slack.results import Failed, error_code
 
 log = logging.getLogger(__name__)
 

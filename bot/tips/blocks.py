@@ -64,7 +64,7 @@ def tip_post(tip: Tip, emoji: str) -> tuple[str, list[Block]]:
 
 def tip_line(tip: Tip) -> list[Block]:
     """One tip in a list: an excerpt and its facts, two blocks."""
-    date = slack_date(tip.created_at.timestamp(), tip.created_at.strftime("%Y-%m-%d"))
+    date = slack_date(tip.created_at)
     facts = [f"#{tip.id}", f"<@{tip.author_id}>", date, _helpful(tip.helpful_count)]
     if tip.tags:
         facts.append(_tags(tip))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.services import Services
-from bot.slack.gateway import Failed, Posted
+from bot.slack.results import Failed, Posted
 from bot.text import slack_to_plain
 from bot.tips import rules as tips
 from bot.tips.blocks import tip_post
@@ -87,14 +87,20 @@ def _may_have_posted(error: str) -> bool:
 
 def _earlier_post(deps: Services, tip: Tip, channel_id: str, request_key: str) -> Posted | None:
     oldest = (tip.created_at - CLOCK_SKEW).timestamp()
-    ts = deps.slack.find_by_metadata(channel_id, METADATA_EVENT, "request_key", request_key, oldest=oldest)
-    return None if ts is None else Posted(channel_id, ts)
+    found = deps.slack.find_by_metadata(channel_id, METADATA_EVENT, "request_key", request_key, oldest=oldest)
+    return found if isinstance(found, Posted) else None  # Slack couldn't say: as if not found
 
 
 def _record_post(deps: Services, tip: Tip, post: Posted) -> Tip:
-    permalink = deps.slack.permalink(post.channel, post.ts)
+    permalink = _permalink(deps, post.channel, post.ts)
     with deps.db.transaction() as session:
         return tips.record_post(session, tip, post.channel, post.ts, permalink)
+
+
+def _permalink(deps: Services, channel_id: str, ts: str) -> str | None:
+    """The message's link, or None when Slack couldn't give it (the tip is kept without one)."""
+    link = deps.slack.permalink(channel_id, ts)
+    return None if isinstance(link, Failed) else link
 
 
 def search(deps: Services, *, team_id: str, query: str) -> list[Tip]:
@@ -174,7 +180,7 @@ def save_message(
     except tips.TipRejected as rejected:
         raise CannotSave(str(rejected)) from rejected
     ts = str(message["ts"])
-    permalink = deps.slack.permalink(channel_id, ts)
+    permalink = _permalink(deps, channel_id, ts)
     with deps.db.transaction() as session:
         if not tips.first_delivery(session, team_id, event_id):
             own = tips.tip_for_request(session, team_id, request_key)  # an earlier run of this delivery
@@ -262,9 +268,9 @@ def delete(deps: Services, *, team_id: str, tip_id: int, actor_id: str, request_
         log.info("tip deleted team=%s user=%s tip=%s", team_id, actor_id, tip_id)
     if done.channel_id and done.message_ts:
         if done.source in ("command", "modal"):
-            error = deps.slack.delete_message(done.channel_id, done.message_ts)
+            failed = deps.slack.delete_message(done.channel_id, done.message_ts)
         else:  # someone's own message: leave it, take back the bot's mark
-            error = deps.slack.remove_reaction(done.channel_id, done.message_ts, deps.tip_emoji)
-        if error:
-            log.warning("tip %s deleted but its Slack message stays: %s", done.tip_id, error)
+            failed = deps.slack.remove_reaction(done.channel_id, done.message_ts, deps.tip_emoji)
+        if failed:
+            log.warning("tip %s deleted but its Slack message stays: %s", done.tip_id, failed.error)
     return done

@@ -12,7 +12,8 @@ from bot.circles.blocks import read_circle_form, read_settings_target
 from bot.circles.rounds import CircleRunner
 from bot.circles.rules import CircleSpec
 from bot.services import Services
-from bot.slack.gateway import SlackGateway, UserDirectory
+from bot.slack.gateway import SlackGateway
+from bot.slack.users import UserDirectory
 from storage.db import Database
 from storage.models import Circle, CircleMember, CircleRound, RoundParticipant
 from tests.conftest import FakeClock

@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack.gateway import SlackGateway, build_client
+from bot.slack.client import build_client
+from bot.slack.gateway import SlackGateway
 from bot.tips import rules
 from runtime.jobs import JobWorker
 from runtime.settings import Settings

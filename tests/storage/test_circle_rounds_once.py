@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.circles.rounds import CircleRunner
-from bot.slack.gateway import SlackGateway, UserDirectory, build_client
+from bot.slack.client import build_client
+from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.users import UserDirectory
 from storage import circles as queries
 from storage.db import Database
 from storage.models import Circle, CircleRound

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.schedules.posting import LEASE_NAME, PostingSettings, ScheduledPoster
-from bot.slack.gateway import SlackGateway, build_client
+from bot.slack.client import build_client
+from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
 from storage import schedules as queries
 from storage.db import Database

@@ -188,7 +188,7 @@ def test_link_wraps_a_clean_url() -> None:
 
 
 def test_slack_date_has_a_fallback_for_old_clients() -> None:
-    assert slack_date(1700000000.9, "2023-11-14") == "<!date^1700000000^{date_short}|2023-11-14>"
+    assert slack_date(datetime.fromtimestamp(1700000000.9, UTC)) == "<!date^1700000000^{date_short}|2023-11-14>"
 
 
 def test_fallback_text_is_one_escaped_line_within_the_limit() -> None:

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.slack.gateway import CHANNELS_PER_PAGE, SlackGateway, build_client
+from bot.slack.client import build_client
+from bot.slack.gateway import CHANNELS_PER_PAGE, SlackGateway
+from bot.slack.results import Failed
 from tests.slack_double import BOT_TOKEN, SlackDouble
 
 
@@ -43,7 +45,7 @@ def test_a_channel_nobody_can_see_is_not_found_after_the_last_page(double: Slack
     assert len(double.calls_to("conversations.list")) == 3
 
 
-def test_a_failing_list_is_not_found_rather_than_an_error(double: SlackDouble) -> None:
+def test_a_failing_list_is_a_failure_not_a_channel_nor_none(double: SlackDouble) -> None:
     double.fail_next("conversations.list", error="ratelimited")
 
-    assert gateway(double).find_channel("team-0001") is None
+    assert gateway(double).find_channel("team-0001") == Failed("ratelimited")

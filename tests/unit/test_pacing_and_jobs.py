@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from unittest.mock import MagicMock
 
-from bot.slack.gateway import build_client
+from bot.slack.client import build_client
 from bot.slack.pacing import PostPacer
 from runtime.scheduler import build_scheduler
 from tests.slack_double import BOT_TOKEN, SlackDouble

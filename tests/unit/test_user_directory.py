@@ -1,4 +1,4 @@
-"""bot/slack/gateway.UserDirectory: the cheapest Slack calls for the number of people asked about,
+"""bot/slack/users.UserDirectory: the cheapest Slack calls for the number of people asked about,
 and admin rights asked of Slack at every check."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.slack.gateway import Failed, UserDirectory, build_client
+from bot.slack.client import build_client
+from bot.slack.results import Failed
+from bot.slack.users import UserDirectory
 from tests.slack_double import BOT_TOKEN, SlackDouble
 
 

@@ -1,0 +1,85 @@
+"""A round's later steps, each taken once by whoever wins its compare-and-set: the reminders
+(`reminded_at` set), then the summary that closes it (`open` moved to `closing`)."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from bot.circles import rules as circles
+from bot.circles.messages import reminder_dm, round_summary
+from bot.slack.gateway import SlackGateway
+from bot.slack.pacing import PostPacer
+from storage import circles as queries
+from storage.db import Database
+from storage.models import Circle, CircleRound, ParticipantStatus, RoundState
+
+log = logging.getLogger(__name__)
+
+
+def remind(db: Database, slack: SlackGateway, pacer: PostPacer, round_id: int, now: datetime, *, workers: int) -> int:
+    """Send the reminders of a round, once: whoever sets its `reminded_at` sends them."""
+    with db.transaction() as session:
+        if not queries.claim_reminders(session, round_id, now):
+            return 0
+        round_ = session.get(CircleRound, round_id)
+        assert round_ is not None
+        circle = session.get(Circle, round_.circle_id)
+        assert circle is not None
+        waiting = [
+            p.user_id
+            for p in queries.participants(session, round_id)
+            if p.status == ParticipantStatus.INVITED and p.dm_ts
+        ]
+    text, blocks = reminder_dm(circle, round_)
+
+    def remind(user_id: str) -> None:
+        try:
+            pacer.wait(user_id)
+            slack.post(user_id, text, blocks)
+        except Exception:  # this member misses the reminder; the others still get theirs
+            log.exception("check-in reminder failed circle=%s round=%s user=%s", circle.id, round_id, user_id)
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="circle-dm") as pool:
+        list(pool.map(remind, waiting))
+    return 1
+
+
+def close(db: Database, slack: SlackGateway, round_id: int, now: datetime) -> int:
+    """Close a round, once: whoever moves it from open to closing posts the summary and counts the streaks."""
+    with db.transaction() as session:
+        if not queries.advance_round(session, round_id, RoundState.OPEN, RoundState.CLOSING):
+            return 0
+        round_ = session.get(CircleRound, round_id)
+        assert round_ is not None
+        circle = session.get(Circle, round_.circle_id)
+        assert circle is not None
+        taking_part = queries.participants(session, round_id)
+        streaks: dict[str, int] = {}
+        for participant in taking_part:
+            membership = queries.member(session, circle.id, participant.user_id)
+            if membership is None:
+                continue
+            membership.streak = circles.next_streak(membership.streak, participant.status)
+            if participant.status == ParticipantStatus.ANSWERED:
+                membership.last_answered_at = participant.answered_at
+            streaks[participant.user_id] = membership.streak
+        answers = {p.user_id: given for p in taking_part if (given := circles.stored_answers(p.answers))}
+        invited = [
+            p.user_id for p in taking_part if p.status in (ParticipantStatus.INVITED, ParticipantStatus.ANSWERED)
+        ]
+    text, blocks = round_summary(circle, invited, answers, streaks)
+    if round_.thread_ts:
+        slack.post(round_.channel_id, text, blocks, thread_ts=round_.thread_ts)
+    with db.transaction() as session:
+        queries.advance_round(session, round_id, RoundState.CLOSING, RoundState.CLOSED, closed_at=now)
+    log.info(
+        "circle round closed team=%s circle=%s round=%s answered=%s/%s",
+        circle.team_id,
+        circle.id,
+        round_id,
+        len(answers),
+        len(invited),
+    )
+    return 1
