@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.schedules.posting import ScheduledPoster
+from bot.schedules.recording import LedgerRecorder
 from storage.db import Database
 from storage.models import Schedule, ScheduledPost, Tip, TipVote
 from tests.conftest import ADMIN_ID, FakeClock
@@ -233,15 +234,15 @@ def test_a_crash_after_slack_got_the_post_does_not_post_again(
     clock.now = MONDAY_0730
     peerlearn(sender, "prompts <#C1|general> daily 09:00 Europe/Berlin")
     clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-    real_record = ScheduledPoster._record_posted
+    real_record = LedgerRecorder.record_posted
 
-    def crash(self: ScheduledPoster, post_id: int, ts: str) -> object:
+    def crash(self: LedgerRecorder, post_id: int, ts: str) -> object:
         raise KeyboardInterrupt("the process died right after Slack answered")
 
-    monkeypatch.setattr(ScheduledPoster, "_record_posted", crash)
+    monkeypatch.setattr(LedgerRecorder, "record_posted", crash)
     with pytest.raises(KeyboardInterrupt):
         poster.run_due()
-    monkeypatch.setattr(ScheduledPoster, "_record_posted", real_record)
+    monkeypatch.setattr(LedgerRecorder, "record_posted", real_record)
     assert ledger(db)[0].status == "pending" and len(prompt_posts(slack)) == 1
 
     clock.advance(minutes=6)  # the claim's lease runs out; a restarted scheduler looks again

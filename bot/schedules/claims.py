@@ -1,0 +1,106 @@
+"""Step 1 of a scheduled post: claiming its ledger row (team, channel, kind, period), once.
+
+Whoever inserts the row owns it; a firing missed beyond the grace window is recorded as skipped; a
+pending row whose holder's lease ran out is taken over (compare-and-set). One schedule's surprise
+never stops the others: each is claimed in its own try, and a row that can't be read is paused
+with its admin told.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.schedules import setbacks
+from bot.schedules.rules import BrokenSchedule, cadence_of
+from bot.slack.gateway import SlackGateway
+from storage import schedules as queries
+from storage.db import Database
+from storage.models import Schedule
+
+if TYPE_CHECKING:
+    from bot.schedules.posting import PostingSettings, RunReport
+
+log = logging.getLogger(__name__)
+
+
+class Claims:
+    def __init__(self, db: Database, slack: SlackGateway, settings: PostingSettings, holder: str) -> None:
+        self.db = db
+        self.slack = slack
+        self.settings = settings
+        self.holder = holder
+
+    def due(self, now: datetime, report: RunReport) -> list[int]:
+        with self.db.snapshot() as session:
+            schedules = queries.active_schedules(session)
+        claimed = []
+        for schedule in schedules:
+            # One schedule's surprise never stops the others: each is claimed in its own try.
+            try:
+                post_id = self._if_due(schedule, now, report)
+            except BrokenSchedule as broken:
+                setbacks.pause_broken_schedule(self.db, self.slack, schedule, str(broken))
+                continue
+            except Exception:
+                log.exception(
+                    "schedule %s team=%s channel=%s kind=%s could not be claimed; the next tick tries again",
+                    schedule.id, schedule.team_id, schedule.channel_id, schedule.kind,
+                )  # fmt: skip
+                continue
+            if post_id is not None:
+                claimed.append(post_id)
+        return claimed
+
+    def _if_due(self, schedule: Schedule, now: datetime, report: RunReport) -> int | None:
+        cadence = cadence_of(schedule)
+        fired = cadence.latest_at_or_before(now)
+        # Nothing before the schedule took its current form is owed.
+        if fired is None or fired < schedule.updated_at:
+            return None
+        period = cadence.period_key(fired)
+        if period == schedule.last_period:
+            return None
+        return self._claim(schedule, fired, period, now, report)
+
+    def _claim(self, schedule: Schedule, fired: datetime, period: str, now: datetime, report: RunReport) -> int | None:
+        with self.db.transaction() as session:
+            row = {
+                "team_id": schedule.team_id,
+                "channel_id": schedule.channel_id,
+                "kind": schedule.kind,
+                "period": period,
+                "schedule_id": schedule.id,
+                "due_at": fired,
+            }
+            current = session.get(Schedule, schedule.id)
+            if current is None or current.paused_reason is not None:
+                return None
+            current.last_period = period
+            if now - fired > self.settings.grace:
+                if queries.record_skip(session, **row):
+                    report.skipped += 1
+                    log.warning(
+                        "missed %s for team=%s channel=%s due=%s (more than %s ago): skipped",
+                        schedule.kind, schedule.team_id, schedule.channel_id, fired.isoformat(), self.settings.grace,
+                    )  # fmt: skip
+                return None
+            post = queries.claim_post(
+                session, lease_until=now + self.settings.post_lease, lease_holder=self.holder, **row
+            )
+            return None if post is None else post.id
+
+    def take_over_stale(self, now: datetime) -> list[int]:
+        with self.db.snapshot() as session:
+            stale = queries.stale_pending_ids(session, now, not_before=now - self.settings.grace)
+        taken = []
+        for post_id in stale:
+            try:
+                with self.db.transaction() as session:
+                    lease_until = now + self.settings.post_lease
+                    if queries.take_over(session, post_id, now, lease_until, self.holder) is not None:
+                        taken.append(post_id)
+            except Exception:
+                log.exception("stale post %s could not be taken over; the next tick tries again", post_id)
+        return taken
