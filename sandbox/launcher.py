@@ -66,7 +66,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
     link = AppLink(f"http://127.0.0.1:{app_port}/slack/events", signing_secret)
     triggers = Triggers()
     client = SlackClient(workspace, link, triggers, manifest, base_url=f"http://{host}:{port}")
-    web_api = WebApi(workspace, bot_token, triggers, client.emit)
+    web_api = WebApi(workspace, bot_token, triggers, client.emit, manifest=manifest)
     app_env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("SLACK_")},
         "SLACK_BOT_TOKEN": bot_token,
@@ -113,7 +113,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
             return 0 if stopping.is_set() else 1
         jobs = holder["jobs"] = ScheduledJobs(settings, workspace)
         jobs.start()
-        seed_once(workspace, client, data)
+        seed_once(workspace, client, data, app_idle=lambda: link.pending() == 0 and jobs.app_idle())
         log.info("sandbox ready: open %s", url)
         print(f"*** Peerlearn sandbox ready: open {url} ***", flush=True)
         while not stopping.wait(0.5):

@@ -88,7 +88,11 @@ def test_share_a_tip_react_to_it_and_search_it(page: Page, sandbox: Sandbox) -> 
     post = app_post(page, "Profile before you optimise")
     expect(post).to_be_visible()
 
-    page.get_by_label("Acting as").select_option("U0BEN")
+    page.get_by_label("Acting as").select_option("U0BEN")  # Ben is not in #engineering: he sees a preview
+    expect(page.get_by_label("Message #engineering")).to_be_hidden()
+    page.get_by_role("button", name="Join channel").click()
+    expect(page.get_by_label("Message #engineering")).to_be_visible()
+    expect(page.locator("#messages li.message").filter(has_text="has joined the channel").last).to_be_visible()
     post.get_by_role("button", name="Add reaction").click()
     page.get_by_role("dialog", name="Add a reaction").get_by_role("button", name="thumbs up").click()
     reaction = post.get_by_role("button", name=re.compile(r"^\+1, 1 reaction, including yours"))
