@@ -23,6 +23,7 @@ The app under test reaches it only through `SLACK_API_URL`, as it would reach Sl
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -412,6 +413,10 @@ class _Users(Mapping[str, UserRecord]):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default 5 drops connections under load
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):  # a client that gave up: fine
+            super().handle_error(request, client_address)
 
 
 def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -241,3 +242,15 @@ def test_every_emoji_the_app_uses_renders_on_the_page() -> None:
     assert {"white_check_mark", "file_cabinet", "warning"} <= set(used), "the scan finds the app's emoji"
     missing = {name: where for name, where in used.items() if name not in _page_emoji()}
     assert missing == {}, "add these to EMOJI in sandbox/static/mrkdwn.js"
+
+
+def test_message_times_follow_the_sandbox_clock(tmp_path: Path) -> None:
+    workspace = Workspace(tmp_path / "slack.db")
+    seed_workspace(workspace)
+    workspace.move_clock(3 * 86400)  # "Run scheduled jobs now" jumped three days ahead
+    with workspace.session() as session:
+        ts = float(workspace.add_message(session, "C0GENERAL", "U0ANA", "hello from the future").ts)
+    assert abs(ts - (time.time() + 3 * 86400)) < 60
+    assert Workspace(tmp_path / "slack.db").clock_offset == 3 * 86400  # kept across restarts
+    workspace.move_clock(-86400)  # never back: ts values only grow
+    assert workspace.clock_offset == 3 * 86400
