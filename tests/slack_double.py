@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import select
 
+from sandbox.block_kit import block_kit_problems, view_problems
 from sandbox.manifest import Manifest
 from sandbox.response_urls import refusal
 from sandbox.web_api import Triggers, WebApi
@@ -291,6 +292,22 @@ class SlackDouble:
         with self._lock:
             self.responses.append(body)
         return 200, {"ok": True}
+
+    def check_ack(self, payload: bytes) -> None:
+        """Hold what the app answered a request with (an ack's blocks, a form's next view) to the same
+        Block Kit rules as its Web API calls: Slack would show an error instead of either."""
+        try:
+            answer = json.loads(payload) if payload else None
+        except ValueError:
+            return  # a plain-text ack
+        if not isinstance(answer, dict):
+            return
+        if answer.get("blocks") is not None and (problems := block_kit_problems(answer["blocks"], 50)):
+            self.workspace.record_problem("ack", "invalid_blocks", problems)
+        if answer.get("response_action") in ("update", "push") and (problems := view_problems(answer.get("view"))):
+            self.workspace.record_problem(
+                f"ack response_action={answer['response_action']}", "invalid_arguments", problems
+            )
 
     def _next(self) -> int:
         with self._lock:

@@ -240,3 +240,14 @@ def test_the_workspace_reads_and_writes_through(slack: SlackDouble, raw: Any) ->
     shown = slack.channels["CNOBOT"].messages
     assert shown[0]["reactions"] == [{"name": "+1", "users": ["U2"], "count": 1}]
     assert (shown[1]["thread_ts"], shown[1]["subtype"]) == (parent, "thread_broadcast")
+
+
+def test_what_the_app_answers_a_request_with_is_held_to_the_same_rules(slack: SlackDouble) -> None:
+    slack.check_ack(b"Thanks!")  # plain text: nothing to check
+    slack.check_ack(json.dumps({"text": "ok", "blocks": [{"type": "section"}]}).encode())
+    title = {"type": "plain_text", "text": "x" * 25}
+    slack.check_ack(json.dumps({"response_action": "update", "view": {"type": "modal", "title": title}}).encode())
+    assert [(where, error) for where, error, _ in slack.take_problems()] == [
+        ("ack", "invalid_blocks"),
+        ("ack response_action=update", "invalid_arguments"),
+    ]
