@@ -22,6 +22,7 @@ The app under test reaches it only through `SLACK_API_URL`, as it would reach Sl
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -84,7 +85,7 @@ class _Faults:
 class SlackDouble:
     def __init__(self, *, scopes: frozenset[str] | None = None, trigger_lifetime: float = 3.0) -> None:
         self.workspace = Workspace(None, TEAM, problems_kept=1000)
-        self.manifest = Manifest.load()
+        self.manifest = _project_manifest()
         self.triggers = Triggers(lifetime=trigger_lifetime)
         self.events: list[dict[str, Any]] = []  # what Slack would send the app after its own calls
         self.web_api = WebApi(
@@ -96,7 +97,7 @@ class SlackDouble:
         self._lock = threading.RLock()
         self._counter = 0
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self.add_user(BOT_USER_ID, "peerlearn", is_bot=True)
         self.socket_mode_url = "ws://127.0.0.1:9/link"  # nothing listens: Socket Mode tests stop at opening
 
@@ -313,6 +314,11 @@ class SlackDouble:
         with self._lock:
             self._counter += 1
             return self._counter
+
+
+@functools.cache
+def _project_manifest() -> Manifest:
+    return Manifest.load()
 
 
 class ChannelView:
