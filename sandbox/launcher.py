@@ -58,6 +58,12 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
     )
     configure_logging(level)
     workspace = Workspace(data / "slack.db")
+    if workspace.outdated:
+        # The app's data points at messages of the old workspace: start it afresh too, or the seed
+        # would be made a second time beside tips whose posts no longer exist.
+        log.warning("the sandbox's workspace was made by an older version: starting over with new seed data")
+        for stale in data.glob("peerlearn*.db*"):
+            stale.unlink()
     if workspace.fresh:
         seed_workspace(workspace)
     manifest = Manifest.load(PROJECT / "manifest.yml")

@@ -254,11 +254,13 @@ class Workspace:
         self._last_ts = 0.0
         self._reaction_order = 0
         self.clock_offset = 0.0  # seconds ahead of real time
+        self.outdated = False  # the file was made by an older sandbox and was started afresh
         self.fresh = self._prepare()
 
     def _prepare(self) -> bool:
         Base.metadata.create_all(self.engine)
         if self._stale_schema():
+            self.outdated = True
             Base.metadata.drop_all(self.engine)
             Base.metadata.create_all(self.engine)
         with self.session() as session:

@@ -107,9 +107,9 @@ class SlackDouble:
         return self
 
     def stop(self) -> None:
+        """Stop answering; what happened stays readable (the workspace lives as long as the double)."""
         self._server.shutdown()
         self._server.server_close()
-        self.workspace.close()
 
     @property
     def url(self) -> str:

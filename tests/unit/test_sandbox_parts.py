@@ -254,3 +254,15 @@ def test_message_times_follow_the_sandbox_clock(tmp_path: Path) -> None:
     assert Workspace(tmp_path / "slack.db").clock_offset == 3 * 86400  # kept across restarts
     workspace.move_clock(-86400)  # never back: ts values only grow
     assert workspace.clock_offset == 3 * 86400
+
+
+def test_a_workspace_from_an_older_sandbox_starts_afresh(tmp_path: Path) -> None:
+    old = Workspace(tmp_path / "slack.db")
+    seed_workspace(old)
+    with old.session() as session:
+        old.set_setting(session, "schema", "1")
+    old.close()
+    again = Workspace(tmp_path / "slack.db")
+    assert again.outdated and again.fresh
+    with again.session() as session:
+        assert again.members(session, "C0GENERAL") == set()  # its old tables were dropped
