@@ -336,7 +336,7 @@ class WebApi:
             self._require_scope("conversations.list", kind)
         exclude_archived = args.get("exclude_archived") in _TRUE
         start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
-        if not 1 <= limit <= 1000:
+        if not 0 < limit < 1000:  # Slack: "under 1000"
             raise SlackError("invalid_limit")
         listed = []
         with self.workspace.session() as session:

@@ -251,6 +251,10 @@ class SlackDouble:
             for _ in range(times):
                 self._faults.queued[method].append(Fault(after_effect="late", late_by=seconds))
 
+    def answer_late_next(self, method: str, seconds: float) -> None:
+        """The same as time_out_next (the name some tests use)."""
+        self.time_out_next(method, seconds)
+
     def revoke_token(self, error: str = "token_revoked") -> None:
         """Every call from now on answers `error` (token_revoked, invalid_auth, account_inactive)."""
         self._faults.revoked = error
