@@ -410,7 +410,8 @@ class WebApi:
                 )
             ).all()
             selected = [parent, *sorted(_window(list(replies), args), key=lambda row: float(row.ts))][:limit]
-            messages = self._as_slack(session, selected)  # Slack always puts the parent first
+            with_metadata = args.get("include_all_metadata") in _TRUE
+            messages = self._as_slack(session, selected, with_metadata=with_metadata)  # the parent first
         return {"messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
     # -- reactions -------------------------------------------------------------------------------

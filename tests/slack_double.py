@@ -417,6 +417,10 @@ class UserRecord(dict[str, Any]):
         with self._workspace.session() as session:
             self._workspace.update_user(session, self._user_id, key, value)
 
+    def update(self, *changes: Any, **more: Any) -> None:  # type: ignore[override]
+        for key, value in dict(*changes, **more).items():
+            self[key] = value
+
 
 class _Users(Mapping[str, UserRecord]):
     def __init__(self, workspace: Workspace) -> None:

@@ -14,7 +14,7 @@ const EMOJI = {
   medal: "🏅", spiral_calendar_pad: "🗓️", raising_hand: "🙋", zap: "⚡", mortar_board: "🎓", thread: "🧵",
   alarm_clock: "⏰", card_file_box: "🗃️", pause_button: "⏸️",
   calendar_spiral: "🗓️", hammer_and_wrench: "🛠️", bookmark: "🔖", pencil: "✏️", sos: "🆘",
-  file_cabinet: "🗄️", file_folder: "📁", open_file_folder: "📂", page_facing_up: "📄", scroll: "📜",
+  file_cabinet: "🗄️", double_vertical_bar: "⏸️", file_folder: "📁", open_file_folder: "📂", page_facing_up: "📄", scroll: "📜",
   book: "📖", notebook: "📓", ledger: "📒", newspaper: "📰", label: "🏷️", paperclip: "📎",
   heavy_check_mark: "✔️", ballot_box_with_check: "☑️", heavy_plus_sign: "➕", heavy_minus_sign: "➖",
   no_entry: "⛔", no_entry_sign: "🚫", lock: "🔒", unlock: "🔓", key: "🔑", information_source: "ℹ️",

@@ -251,3 +251,14 @@ def test_what_the_app_answers_a_request_with_is_held_to_the_same_rules(slack: Sl
         ("ack", "invalid_blocks"),
         ("ack response_action=update", "invalid_arguments"),
     ]
+
+
+def test_thread_replies_carry_metadata_only_when_asked(slack: SlackDouble, raw: Any) -> None:
+    parent = raw("chat.postMessage", {"channel": "C1", "text": "round"})["ts"]
+    metadata = {"event_type": "checkin", "event_payload": {"round_id": 1}}
+    raw("chat.postMessage", {"channel": "C1", "text": "answer", "thread_ts": parent, "metadata": metadata})
+    plain = raw("conversations.replies", {"channel": "C1", "ts": parent})["messages"]
+    full = raw("conversations.replies", {"channel": "C1", "ts": parent, "include_all_metadata": True})["messages"]
+    assert "metadata" not in plain[1] and full[1]["metadata"] == metadata
+    slack.users["U1"].update(is_owner=True, team_id="T0OTHER")  # dict methods write through too
+    assert raw("users.info", {"user": "U1"})["user"]["is_owner"] is True
