@@ -61,6 +61,11 @@ def test_admin_schedules_prompts_and_sees_the_next_post_time(
     assert (schedule.at_time, schedule.zone, schedule.configured_by) == ("09:00", "Europe/Berlin", "U4")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 9: SlackGateway.find_channel asks conversations.list for limit=1000; Slack wants under 1000 "
+    "and answers invalid_limit, so a channel named without the autocomplete is 'not found' (fixed on main, 9bb5f02)",
+)
 def test_time_zone_defaults_to_the_admins_own(
     sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database
 ) -> None:
