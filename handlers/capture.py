@@ -32,6 +32,12 @@ def _saved_note(emoji: str, saved: tip_service.Saved, user_id: str) -> str:
     )
 
 
+DIRECT_MESSAGE_CAPTURE = (
+    "I don't read direct messages, so the tip emoji can't save this one. To share it, "
+    "use `/tip <what you learned>` (it will be searchable by the whole workspace)."
+)
+
+
 def register(app: App, deps: Deps) -> None:
     emoji = deps.tip_emoji
 
@@ -88,6 +94,9 @@ def register(app: App, deps: Deps) -> None:
         ):
             return
         if _emoji_name(reaction) != emoji:
+            return
+        if channel_id.startswith("D"):  # reading a DM needs im:history, which Peerlearn does not ask for
+            deps.slack.tell(user_id, DIRECT_MESSAGE_CAPTURE, channel=channel_id)
             return
         message = deps.slack.fetch_message(channel_id, ts)
         if isinstance(message, Failed):

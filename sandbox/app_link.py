@@ -121,6 +121,10 @@ class AppLink:
             }
         )
 
+    def pending(self) -> int:
+        """Events queued or being delivered."""
+        return self._events.unfinished_tasks
+
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every queued event was delivered (or given up on)."""
         waiter = threading.Thread(target=self._events.join, daemon=True)  # join() itself has no timeout

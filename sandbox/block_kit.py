@@ -1,10 +1,58 @@
 """Block Kit as Slack checks it: the limits and required fields that make Slack refuse a message
-or a view. The sandbox shows these problems on its page; the tests' Slack double refuses with them."""
+or a view. The Web API emulation refuses with these problems (`invalid_blocks`, `invalid_arguments`)
+and the sandbox shows them on its page.
+
+Two judges, both must pass: slack_sdk's own models (`Block.parse`, `View`, their `validate_json()`,
+applied to every nested object through `to_dict()`), which follow Slack's published rules, and our
+checks below for what those models let through (options, initial values, unique block ids, ...).
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+# Block.parse logs and skips a block type it does not know; our own check names it instead.
+logging.getLogger("slack_sdk.models.blocks.blocks").setLevel(logging.ERROR)
+_MODEL_ERRORS = (SlackObjectFormationError, TypeError, KeyError, AttributeError, ValueError)
+
+
+def sdk_block_problems(blocks: Any) -> list[str]:
+    """What slack_sdk's Block Kit models refuse in a list of blocks."""
+    if not isinstance(blocks, list):
+        return []
+    problems = []
+    for index, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        try:
+            parsed = Block.parse(block)
+            if parsed is None:
+                problems.append(f"blocks[{index}]: slack_sdk knows no block of type {block.get('type')!r}")
+                continue
+            parsed.validate_json()
+            parsed.to_dict()  # validates every nested element and text object too
+        except _MODEL_ERRORS as error:
+            problems.append(f"blocks[{index}]: {error} (slack_sdk)")
+    return problems
+
+
+def sdk_view_problems(view: Any) -> list[str]:
+    """What slack_sdk's View model refuses (title, submit, close, private_metadata, 1 to 100 blocks)."""
+    if not isinstance(view, dict) or not isinstance(view.get("type"), str):
+        return []
+    try:
+        model = View(**{key: value for key, value in view.items() if key != "blocks"}, blocks=[])
+        model.blocks = view.get("blocks") or []  # checked block by block by sdk_block_problems
+        model.validate_json()
+    except _MODEL_ERRORS as error:
+        return [f"view: {error} (slack_sdk)"]
+    return []
 
 
 def _text_problems(where: str, obj: Any, limit: int, *, kinds: tuple[str, ...] = ("plain_text", "mrkdwn")) -> list[str]:
@@ -59,6 +107,11 @@ def _element_problems(where: str, element: Any) -> list[str]:
 
 
 def block_kit_problems(blocks: Any, limit: int) -> list[str]:
+    """Every reason Slack would answer `invalid_blocks` to these blocks (empty when it would accept)."""
+    return _own_block_problems(blocks, limit) + sdk_block_problems(blocks)
+
+
+def _own_block_problems(blocks: Any, limit: int) -> list[str]:
     if not isinstance(blocks, list):
         return ["blocks must be a list"]
     problems = []
@@ -113,6 +166,13 @@ def block_kit_problems(blocks: Any, limit: int) -> list[str]:
 
 
 def view_problems(view: Any) -> list[str]:
+    """Every reason Slack would answer `invalid_arguments` to this view (empty when it would accept)."""
+    if not isinstance(view, dict):
+        return ["view must be an object"]
+    return _own_view_problems(view) + sdk_view_problems(view) + sdk_block_problems(view.get("blocks", []))
+
+
+def _own_view_problems(view: Any) -> list[str]:
     if not isinstance(view, dict):
         return ["view must be an object"]
     problems = []
@@ -135,4 +195,4 @@ def view_problems(view: Any) -> list[str]:
         problems.append("private_metadata longer than 3000")
     if len(view.get("callback_id", "")) > 255:
         problems.append("callback_id longer than 255")
-    return problems + block_kit_problems(view.get("blocks", []), 100)
+    return problems + _own_block_problems(view.get("blocks", []), 100)

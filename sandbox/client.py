@@ -12,7 +12,6 @@ import json
 import re
 import secrets
 import threading
-import time
 from typing import Any
 
 from sqlalchemy import select
@@ -22,19 +21,8 @@ from sandbox.app_link import Answer, AppLink
 from sandbox.block_kit import block_kit_problems, view_problems
 from sandbox.manifest import Manifest
 from sandbox.response_urls import ResponseUrls
-from sandbox.web_api import Triggers, channel_type, reaction_event
-from sandbox.workspace import (
-    BOT_USER_ID,
-    TEAM_ID,
-    Channel,
-    Member,
-    Message,
-    Reaction,
-    User,
-    View,
-    Workspace,
-    accepted_view,
-)
+from sandbox.web_api import Triggers, reaction_event
+from sandbox.workspace import Channel, Member, Message, Reaction, User, View, Workspace, accepted_view
 
 SLACKBOT = "USLACKBOT"
 
@@ -48,6 +36,8 @@ class SlackClient:
         self, workspace: Workspace, link: AppLink, triggers: Triggers, manifest: Manifest, base_url: str
     ) -> None:
         self.workspace = workspace
+        self.team = workspace.team
+        self.bot = workspace.team.bot_user_id
         self.link = link
         self.triggers = triggers
         self.manifest = manifest
@@ -63,9 +53,9 @@ class SlackClient:
         if channel_id:
             with self.workspace.session() as session:
                 channel = session.get(Channel, channel_id)
-                if channel is None or BOT_USER_ID not in self.workspace.members(session, channel_id):
+                if channel is None or self.bot not in self.workspace.members(session, channel_id):
                     return
-                kind = channel_type(channel)
+                kind = channel.event_channel_type
             if not self.manifest.subscribed(event["type"], kind):
                 return
         elif event["type"] not in self.manifest.bot_events:
@@ -82,15 +72,14 @@ class SlackClient:
             self.run_command(user_id, channel_id, text, thread_ts)
             return
         with self.workspace.session() as session:
-            channel = self._readable(session, user_id, channel_id)
-            if channel.is_archived:
-                raise ActionError(f"#{channel.name} is archived: nobody can post in it.")
+            channel = self._postable(session, user_id, channel_id)
             if channel.is_im and self.manifest.messages_read_only:
                 raise ActionError("Sending messages to this app has been turned off.")
             encoded = self._encode(session, text, links=True)
             message = self.workspace.add_message(session, channel_id, user_id, encoded, thread_ts=thread_ts)
-            event: dict[str, Any] = {"type": "message", "channel": channel_id, "channel_type": channel_type(channel)}
-            event.update(message.as_slack([]))
+            kind = channel.event_channel_type
+            event: dict[str, Any] = {"type": "message", "channel": channel_id, "channel_type": kind}
+            event.update(message.as_slack([], self.team))
             event["blocks"] = [_rich_text(message.text)]
         self.workspace.changed()
         self.emit(event)
@@ -108,7 +97,7 @@ class SlackClient:
             return None
         with self.workspace.session() as session:
             user = self._user(session, user_id)
-            channel = self._readable(session, user_id, channel_id)
+            channel = self._postable(session, user_id, channel_id)
             text = self._encode(session, text.strip(), links=command.should_escape, named=True)
             channel_json = {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name}
         answer = self.link.command(
@@ -130,13 +119,13 @@ class SlackClient:
         if not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name):
             raise ActionError("Pick an emoji name such as bulb or thumbsup.")
         with self.workspace.session() as session:
-            self._readable(session, user_id, channel_id)
+            self._postable(session, user_id, channel_id)
             message = self.workspace.message(session, channel_id, ts)
             if message is None:
                 raise ActionError("That message is gone.")
             existing = session.get(Reaction, (message.id, name, user_id))
             if existing is None:
-                session.add(Reaction(message_id=message.id, name=name, user_id=user_id))
+                self.workspace.add_reaction(session, message.id, name, user_id)
             else:
                 session.delete(existing)
             item_user = message.user_id
@@ -155,18 +144,18 @@ class SlackClient:
             if message is None:
                 raise ActionError("That message is gone.")
             reactions = self.workspace.reactions(session, [message.id]).get(message.id, [])
-            message_json = message.as_slack(reactions)
+            message_json = message.as_slack(reactions, self.team)
         answer = self.link.interaction(
             {
                 "type": "message_action",
                 "callback_id": callback_id,
                 "trigger_id": self.triggers.issue(user_id, channel_id),
                 "response_url": self.response_urls.issue(user_id, channel_id, None, thread_ts=None),
-                "user": _user_json(user),
+                "user": _user_json(user, self.team.id),
                 "channel": {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name},
                 "message_ts": ts,
                 "message": message_json,
-                "action_ts": f"{time.time():.6f}",
+                "action_ts": f"{self.workspace.now():.6f}",
             }
         )
         self._show_failure(answer, "That shortcut", user_id, channel_id)
@@ -184,7 +173,7 @@ class SlackClient:
         """A button in a message (channel_id + ts, ephemeral ones too) or in a view (view_id)."""
         with self.workspace.session() as session:
             user = self._user(session, user_id)
-            payload: dict[str, Any] = {"type": "block_actions", "user": _user_json(user)}
+            payload: dict[str, Any] = {"type": "block_actions", "user": _user_json(user, self.team.id)}
             if view_id is not None:
                 view = session.get(View, view_id)
                 if view is None or view.user_id != user_id:
@@ -210,7 +199,7 @@ class SlackClient:
                 }
                 payload["channel"] = {"id": channel.id, "name": channel.name}
                 if not ephemeral:
-                    payload["message"] = message.as_slack([])
+                    payload["message"] = message.as_slack([], self.team)
                 payload["response_url"] = self.response_urls.issue(
                     user_id, channel.id, message.ts, thread_ts=message.thread_ts
                 )
@@ -223,7 +212,7 @@ class SlackClient:
             "type": element["type"],
             "action_id": action_id,
             "block_id": block_id,
-            "action_ts": f"{time.time():.6f}",
+            "action_ts": f"{self.workspace.now():.6f}",
         }
         if "text" in element:
             action["text"] = element["text"]
@@ -260,7 +249,7 @@ class SlackClient:
         answer = self.link.interaction(
             {
                 "type": "view_submission",
-                "user": _user_json(user),
+                "user": _user_json(user, self.team.id),
                 "trigger_id": self.triggers.issue(user_id, view.channel_id),
                 "view": body,
                 "response_urls": [],
@@ -281,9 +270,9 @@ class SlackClient:
             ).all()
             current = next((stacked for stacked in stack if stacked.id == view_id), None)
             if action == "update" and current is not None:
-                current.body = json.dumps(accepted_view(reply["view"], view_id))
+                current.body = json.dumps(accepted_view(reply["view"], self.team, view_id))
             elif action == "push":
-                pushed = accepted_view(reply["view"])
+                pushed = accepted_view(reply["view"], self.team)
                 self.workspace.add_modal(session, pushed, user_id, view.channel_id, position=len(stack))
             elif action == "clear":
                 for stacked in stack:
@@ -306,11 +295,20 @@ class SlackClient:
             self.link.interaction(
                 {
                     "type": "view_closed",
-                    "user": _user_json(user),
+                    "user": _user_json(user, self.team.id),
                     "view": body,
                     "is_cleared": False,
                 }
             )
+
+    def close_views(self, user_id: str) -> None:
+        """Close every modal this person has open, top first, as reloading Slack's client does."""
+        with self.workspace.session() as session:
+            stack = session.scalars(
+                select(View.id).where(View.user_id == user_id, View.kind == "modal").order_by(View.position.desc())
+            ).all()
+        for view_id in stack:
+            self.close_view(user_id, view_id)
 
     def open_app_home(self, user_id: str, tab: str) -> None:
         with self.workspace.session() as session:
@@ -344,7 +342,7 @@ class SlackClient:
         if reply.get("response_type") == "in_channel":
             with self.workspace.session() as session:
                 text = reply.get("text") or ""
-                self.workspace.add_message(session, channel_id, BOT_USER_ID, text, blocks=blocks, thread_ts=thread_ts)
+                self.workspace.add_message(session, channel_id, self.bot, text, blocks=blocks, thread_ts=thread_ts)
             self.workspace.changed()
             return
         self._ephemeral(user_id, channel_id, reply.get("text") or "", blocks)
@@ -363,10 +361,10 @@ class SlackClient:
         self._ephemeral(user_id, channel_id, text, [], author=SLACKBOT)
 
     def _ephemeral(
-        self, user_id: str, channel_id: str, text: str, blocks: list[Any], author: str = BOT_USER_ID
+        self, user_id: str, channel_id: str, text: str, blocks: list[Any], author: str | None = None
     ) -> None:
         with self.workspace.session() as session:
-            self.workspace.add_message(session, channel_id, author, text, blocks=blocks, visible_to=user_id)
+            self.workspace.add_message(session, channel_id, author or self.bot, text, blocks=blocks, visible_to=user_id)
         self.workspace.changed()
 
     def _user(self, session: Session, user_id: str) -> User:
@@ -376,16 +374,43 @@ class SlackClient:
         return user
 
     def _readable(self, session: Session, user_id: str, channel_id: str) -> Channel:
+        """A conversation this person can read: any public channel (as a preview), else one they are in."""
         channel = session.get(Channel, channel_id)
         if channel is None and channel_id == "D" + user_id[1:]:
             channel = self.workspace.im_with(session, user_id)  # their DM with the app, made on first use
         if channel is None:
             raise ActionError("No such channel.")
-        if session.get(Member, (channel_id, user_id)) is None:
-            if channel.is_private or channel.is_im:
-                raise ActionError("You are not in that conversation.")
-            session.add(Member(channel_id=channel_id, user_id=user_id))  # opening a public channel joins it
+        if channel.kind != "public_channel" and session.get(Member, (channel_id, user_id)) is None:
+            raise ActionError("You are not in that conversation.")
         return channel
+
+    def _postable(self, session: Session, user_id: str, channel_id: str) -> Channel:
+        """A conversation this person can write in (messages, commands, reactions): as in Slack, a
+        public channel must be joined first; an archived one takes nothing."""
+        channel = self._readable(session, user_id, channel_id)
+        if channel.is_archived:
+            raise ActionError(f"#{channel.name} is archived: nobody can post in it.")
+        if session.get(Member, (channel_id, user_id)) is None:
+            raise ActionError(f"Join #{channel.name} first: in Slack you preview a channel until you join it.")
+        return channel
+
+    def join(self, user_id: str, channel_id: str) -> None:
+        """Join a public channel, as its "Join channel" button does (Slack posts that they joined)."""
+        with self.workspace.session() as session:
+            self._user(session, user_id)
+            channel = self._readable(session, user_id, channel_id)
+            if channel.is_archived:
+                raise ActionError(f"#{channel.name} is archived: nobody can join it.")
+            if session.get(Member, (channel_id, user_id)) is not None:
+                return
+            session.add(Member(channel_id=channel_id, user_id=user_id))
+            joined = self.workspace.add_message(
+                session, channel_id, user_id, f"<@{user_id}> has joined the channel", extra={"subtype": "channel_join"}
+            )
+            event = {"type": "message", "channel": channel_id, "channel_type": channel.event_channel_type,
+                     **joined.as_slack([], self.team)}  # fmt: skip
+        self.workspace.changed()
+        self.emit(event)
 
     def _encode(self, session: Session, text: str, *, links: bool, named: bool = False) -> str:
         """Typed text as Slack sends it: &, <, > escaped; with `links`, @name and #channel as references
@@ -429,6 +454,6 @@ def _rich_text(text: str) -> dict[str, Any]:
     }
 
 
-def _user_json(user: User) -> dict[str, Any]:
+def _user_json(user: User, team_id: str) -> dict[str, Any]:
     """The `user` of an interaction payload."""
-    return {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID}
+    return {"id": user.id, "username": user.name, "name": user.name, "team_id": team_id}

@@ -23,11 +23,10 @@ from runtime.scheduler import TickReport, build_scheduler, next_due, run_schedul
 from runtime.settings import Settings
 from sandbox.workspace import Workspace
 from storage.db import Database
+from storage.jobs import backlog
 from storage.models import utcnow
 
 log = logging.getLogger("peerlearn.sandbox")
-
-CLOCK_SETTING = "clock_offset_seconds"
 
 
 @dataclass
@@ -54,20 +53,21 @@ class JobsRun:
 
 
 class SandboxClock:
+    """The workspace's clock (sandbox/workspace.py), as the app's scheduler engines read time."""
+
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        with workspace.session() as session:
-            self.offset = timedelta(seconds=float(workspace.get_setting(session, CLOCK_SETTING) or 0))
+
+    @property
+    def offset(self) -> timedelta:
+        return timedelta(seconds=self.workspace.clock_offset)
 
     def __call__(self) -> datetime:
         return utcnow() + self.offset
 
     def move_to(self, moment: datetime) -> timedelta:
         jump = max(moment - self(), timedelta(0))
-        self.offset += jump
-        with self.workspace.session() as session:
-            self.workspace.set_setting(session, CLOCK_SETTING, str(self.offset.total_seconds()))
-        self.workspace.changed()
+        self.workspace.move_clock(jump.total_seconds())
         return jump
 
 
@@ -83,6 +83,12 @@ class ScheduledJobs:
         """Tick twice a minute, as `--role scheduler` does (same APScheduler wiring)."""
         self._scheduler = build_scheduler(self.poster, self.circles, self.db, blocking=False)
         self._scheduler.start()
+
+    def app_idle(self) -> bool:
+        """Whether the app's job worker has nothing queued or running (the work after every ack done)."""
+        with self.db.queue.engine.connect() as connection:
+            states = backlog(connection)
+        return not states.get("queued") and not states.get("running")
 
     def stop(self) -> None:
         if self._scheduler is not None:

@@ -58,6 +58,12 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
     )
     configure_logging(level)
     workspace = Workspace(data / "slack.db")
+    if workspace.outdated:
+        # The app's data points at messages of the old workspace: start it afresh too, or the seed
+        # would be made a second time beside tips whose posts no longer exist.
+        log.warning("the sandbox's workspace was made by an older version: starting over with new seed data")
+        for stale in data.glob("peerlearn*.db*"):
+            stale.unlink()
     if workspace.fresh:
         seed_workspace(workspace)
     manifest = Manifest.load(PROJECT / "manifest.yml")
@@ -66,7 +72,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
     link = AppLink(f"http://127.0.0.1:{app_port}/slack/events", signing_secret)
     triggers = Triggers()
     client = SlackClient(workspace, link, triggers, manifest, base_url=f"http://{host}:{port}")
-    web_api = WebApi(workspace, bot_token, triggers, client.emit)
+    web_api = WebApi(workspace, bot_token, triggers, client.emit, manifest=manifest)
     app_env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("SLACK_")},
         "SLACK_BOT_TOKEN": bot_token,
@@ -113,7 +119,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
             return 0 if stopping.is_set() else 1
         jobs = holder["jobs"] = ScheduledJobs(settings, workspace)
         jobs.start()
-        seed_once(workspace, client, data)
+        seed_once(workspace, client, data, app_idle=lambda: link.pending() == 0 and jobs.app_idle())
         log.info("sandbox ready: open %s", url)
         print(f"*** Peerlearn sandbox ready: open {url} ***", flush=True)
         while not stopping.wait(0.5):

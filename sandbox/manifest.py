@@ -1,4 +1,4 @@
-"""What Slack learns from the app's manifest.yml: its commands, shortcuts, events and App Home tabs.
+"""What Slack learns from the app's manifest.yml: its commands, shortcuts, events, scopes and App Home tabs.
 
 The sandbox reads the same file Slack reads, so a command missing from the manifest is as unknown
 in the sandbox as it would be in Slack, and events the app did not subscribe to are never sent.
@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+PROJECT_MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,13 @@ class Manifest:
     commands: dict[str, Command]
     shortcuts: list[Shortcut]
     bot_events: frozenset[str]
+    bot_scopes: frozenset[str]  # what the installed bot token is granted
     home_tab: bool
     messages_tab: bool
     messages_read_only: bool  # the Messages tab shows the app's DMs but takes no typing
 
     @classmethod
-    def load(cls, path: Path) -> Manifest:
+    def load(cls, path: Path = PROJECT_MANIFEST) -> Manifest:
         data: dict[str, Any] = yaml.safe_load(path.read_text())
         features = data.get("features") or {}
         home = features.get("app_home") or {}
@@ -61,6 +64,7 @@ class Manifest:
                 for item in features.get("shortcuts") or []
             ],
             bot_events=frozenset(subscriptions.get("bot_events") or []),
+            bot_scopes=frozenset(((data.get("oauth_config") or {}).get("scopes") or {}).get("bot") or []),
             home_tab=bool(home.get("home_tab_enabled")),
             messages_tab=bool(home.get("messages_tab_enabled", True)),
             messages_read_only=bool(home.get("messages_tab_read_only_enabled", False))

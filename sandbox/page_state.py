@@ -33,7 +33,8 @@ def page_state(
             user_id = people[0].id
         mine = set(session.scalars(select(Member.channel_id).where(Member.user_id == user_id)))
         channels = []
-        for channel in session.scalars(select(Channel).where(Channel.is_im.is_(False)).order_by(Channel.name)):
+        conversations = select(Channel).where(Channel.is_im.is_(False), Channel.is_mpim.is_(False))
+        for channel in session.scalars(conversations.order_by(Channel.name)):
             if channel.is_private and channel.id not in mine:
                 continue
             members = workspace.members(session, channel.id)
@@ -49,6 +50,8 @@ def page_state(
                 }
             )
         app_dm = workspace.im_with(session, user_id) if people else None
+        if channel_id == "@app" and app_dm is not None:  # the page's name for this person's DM with the app
+            channel_id = app_dm.id
         visible = {c["id"] for c in channels} | ({app_dm.id} if app_dm else set())
         if channel_id not in visible:
             channel_id = str(channels[0]["id"]) if channels else None

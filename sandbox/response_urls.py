@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from sandbox.block_kit import block_kit_problems
-from sandbox.workspace import BOT_USER_ID, Message, Workspace
+from sandbox.workspace import Message, Workspace
 
 LIFETIME = 30 * 60  # seconds
 USES = 5
@@ -58,14 +58,10 @@ class ResponseUrls:
             if target.uses >= USES:
                 return 404, {"ok": False, "error": "used_url"}
             target.uses += 1
+        refused = refusal(self.workspace, body)
+        if refused is not None:
+            return refused
         blocks = body.get("blocks")
-        if blocks is not None:
-            problems = block_kit_problems(blocks, 50)
-            if problems:
-                self.workspace.record_problem("response_url", "invalid_blocks", problems)
-                return 400, {"ok": False, "error": "invalid_blocks", "errors": problems}
-        if not body.get("text") and not blocks and not body.get("delete_original"):
-            return 400, {"ok": False, "error": "no_text"}
         with self.workspace.session() as session:
             original = None
             if target.message_ts:
@@ -84,7 +80,7 @@ class ResponseUrls:
                 self.workspace.add_message(
                     session,
                     target.channel_id,
-                    BOT_USER_ID,
+                    self.workspace.team.bot_user_id,
                     body.get("text") or "",
                     blocks=blocks,
                     thread_ts=body.get("thread_ts") or (target.thread_ts if in_channel else None),
@@ -92,3 +88,18 @@ class ResponseUrls:
                 )
         self.workspace.changed()
         return 200, {"ok": True}
+
+
+def refusal(workspace: Workspace, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """How Slack refuses a response_url body (status, JSON), or None when it takes it. A refusal for
+    Block Kit is recorded as a problem, as the Web API's are."""
+    blocks = body.get("blocks")
+    if blocks is not None:
+        problems = block_kit_problems(blocks, 50)
+        if problems:
+            workspace.record_problem("response_url", "invalid_blocks", problems)
+            return 400, {"ok": False, "error": "invalid_blocks", "errors": problems}
+    if not body.get("text") and not blocks and not body.get("delete_original"):
+        workspace.record_problem("response_url", "no_text", ["a response needs text or blocks"])
+        return 400, {"ok": False, "error": "no_text"}
+    return None

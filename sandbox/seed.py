@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from sandbox.client import SlackClient
 from sandbox.forms import form_values
-from sandbox.workspace import BOT_USER_ID, Channel, Member, Message, User, View, Workspace
+from sandbox.workspace import BOT_USER_ID, Message, View, Workspace
 
 log = logging.getLogger("peerlearn.sandbox")
 
@@ -76,16 +76,12 @@ CIRCLE = {"name": "Postgres study group", "description": "Reading the PostgreSQL
 
 def seed_workspace(workspace: Workspace) -> None:
     with workspace.session() as session:
-        session.add(User(id=BOT_USER_ID, name="peerlearn", real_name="Peerlearn", tz="UTC", is_bot=True))
+        workspace.add_user(session, BOT_USER_ID, "peerlearn", real_name="Peerlearn", tz="UTC", is_bot=True)
         for user_id, handle, name, title, zone, admin in PEOPLE:
-            session.add(User(id=user_id, name=handle, real_name=name, title=title, tz=zone, is_admin=admin))
-        session.flush()
+            workspace.add_user(session, user_id, handle, real_name=name, title=title, tz=zone, is_admin=admin)
         for channel_id, name, topic, private, members, app_joined in CHANNELS:
-            session.add(Channel(id=channel_id, name=name, topic=topic, is_private=private))
-            session.flush()
-            session.add_all(Member(channel_id=channel_id, user_id=user_id) for user_id in members)
-            if app_joined:
-                session.add(Member(channel_id=channel_id, user_id=BOT_USER_ID))
+            joined = [*members, BOT_USER_ID] if app_joined else members
+            workspace.add_channel(session, channel_id, name, joined, topic=topic, is_private=private)
         for channel_id, user_id, text in CONVERSATION:
             workspace.add_message(session, channel_id, user_id, text)
     workspace.changed()
@@ -121,14 +117,17 @@ def seed_app(workspace: Workspace, client: SlackClient) -> None:
     client.link.drain()
 
 
-def seed_once(workspace: Workspace, client: SlackClient, data: Path) -> None:
-    """The app's part of the seed, on the first start only (a partial seed is never redone)."""
+def seed_once(workspace: Workspace, client: SlackClient, data: Path, app_idle: Callable[[], bool]) -> None:
+    """The app's part of the seed, on the first start only (a partial seed is never redone). Returns
+    once the app has done the work behind every request the seed sent (`app_idle`: its job queue is
+    empty), so whoever is told "ready" next finds the tips, the circle and the schedules saved."""
     with workspace.session() as session:
         if workspace.get_setting(session, SEEDED_SETTING):
             return
     log.info("first start: seeding tips, a circle and a prompt schedule through the app")
     try:
         seed_app(workspace, client)
+        _wait(lambda: True if app_idle() else None, "end to the app's work after the seed's requests", timeout=60.0)
     except RuntimeError as error:
         # The sandbox still works without the seed; seeding again would duplicate what did land.
         log.error("seeding stopped part way (%s); the sandbox runs on. Start over with: rm -rf %s", error, data)
@@ -161,7 +160,7 @@ def _tip_post(workspace: Workspace, channel_id: str, tip: str) -> str | None:
             select(Message)
             .where(Message.channel_id == channel_id, Message.user_id == BOT_USER_ID, Message.visible_to.is_(None))
             .order_by(Message.id.desc())
-        ):
+        ):  # fmt: skip
             if all(word in message.blocks for word in words):
                 return message.ts
     return None

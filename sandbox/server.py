@@ -2,7 +2,8 @@
 
     GET  /                      the page (static files, no build step)
     GET  /sandbox/state         what one person sees; long-polls with ?since=<version>
-    POST /sandbox/<action>      what they do: send, react, shortcut, click, submit, close, home, jobs
+    POST /sandbox/<action>      what they do: send, react, shortcut, click, submit, close, join, home,
+                                jobs, reload
     POST /api/<method>          Slack's Web API, for the app (SLACK_API_URL points here)
     POST /response/<token>      response_url answers from the app
     GET  /healthz               200 while the sandbox and the app both answer
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,6 +65,14 @@ class SandboxServer(ThreadingHTTPServer):
         port = self.server_address[1]
         bound = str(self.server_address[0])
         return host in {f"127.0.0.1:{port}", f"localhost:{port}", f"{bound}:{port}", f"[::1]:{port}"}
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that went away mid-request (a closed tab, an aborted long-poll) is not an error."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            log.debug("sandbox http: %s dropped the connection (%s)", client_address, error.__class__.__name__)
+            return
+        log.exception("sandbox http: request from %s failed", client_address)
 
     def serve_in_background(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, name="sandbox-http")
@@ -115,6 +125,10 @@ class SandboxServer(ThreadingHTTPServer):
             return {"ok": not errors, "errors": errors}
         elif action == "close":
             client.close_view(user, str(args["view_id"]))
+        elif action == "join":
+            client.join(user, str(args["channel"]))
+        elif action == "reload":
+            client.close_views(user)  # a reloaded Slack client shows no modal
         elif action == "home":
             client.open_app_home(user, str(args.get("tab", "home")))
         elif action == "jobs":

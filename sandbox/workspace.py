@@ -1,34 +1,70 @@
-"""The sandbox's Slack workspace: users, channels, messages, reactions, views, in its own SQLite file.
+"""The Slack workspace behind the one emulation: users, conversations, messages, reactions, views.
 
-Only the sandbox reads or writes it. Every change bumps a version number that the page long-polls on,
-so a message the app posts shows up at once. One lock serialises writers (a handful of people click
-in a browser; the app's posts arrive one request at a time), which keeps `ts` values strictly
-increasing as Slack's are.
+The sandbox keeps it in its own SQLite file; the tests' double (tests/slack_double.py) keeps it in
+memory (`Workspace(None, team=...)`). Both go through the same tables and the same Web API
+(sandbox/web_api.py), so the rules live in one place. Every change bumps a version number that the
+page long-polls on, so a message the app posts shows up at once. One lock serialises writers,
+which keeps `ts` values strictly increasing as Slack's are; they follow the workspace's clock (real
+time plus the offset the sandbox's "Run scheduled jobs now" moves forward).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, delete, event, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    event,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
 
-TEAM_ID = "T0SANDBOX"
-TEAM_NAME = "Peerlearn Sandbox"
-TEAM_DOMAIN = "peerlearn-sandbox"
-BOT_USER_ID = "U0PEERLEARN"
-BOT_ID = "B0PEERLEARN"
-APP_ID = "A0PEERLEARN"
-WORKSPACE_URL = "https://peerlearn-sandbox.slack.com/"
-SCHEMA_VERSION = "1"  # bump when the tables change: an older file is then started afresh
+
+@dataclass(frozen=True)
+class Team:
+    """Who the workspace and its one app are, as auth.test and every payload name them."""
+
+    id: str = "T0SANDBOX"
+    name: str = "Peerlearn Sandbox"
+    domain: str = "peerlearn-sandbox"
+    bot_user_id: str = "U0PEERLEARN"
+    bot_id: str = "B0PEERLEARN"
+    app_id: str = "A0PEERLEARN"
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.domain}.slack.com/"
+
+
+SANDBOX = Team()
+TEAM_ID = SANDBOX.id
+TEAM_NAME = SANDBOX.name
+TEAM_DOMAIN = SANDBOX.domain
+BOT_USER_ID = SANDBOX.bot_user_id
+BOT_ID = SANDBOX.bot_id
+APP_ID = SANDBOX.app_id
+WORKSPACE_URL = SANDBOX.url
+SCHEMA_VERSION = "2"  # bump when the tables change: an older file is then started afresh
+CLOCK_SETTING = "clock_offset_seconds"
 
 
 class Base(DeclarativeBase):
@@ -43,27 +79,37 @@ class User(Base):
     title: Mapped[str] = mapped_column(String(120), default="")
     tz: Mapped[str] = mapped_column(String(64), default="UTC")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_owner: Mapped[bool] = mapped_column(Boolean, default=False)
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Anything else a test sets on a person (e.g. dms_closed: they turned off the app's messages).
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    def as_slack(self) -> dict[str, Any]:
+    def as_slack(self, team: Team) -> dict[str, Any]:
         """The `user` object of users.info and users.list."""
         return {
             "id": self.id,
-            "team_id": TEAM_ID,
+            "team_id": team.id,
             "name": self.name,
             "real_name": self.real_name,
             "tz": self.tz,
             "tz_label": self.tz,
-            "deleted": False,
+            "deleted": self.deleted,
             "is_admin": self.is_admin,
-            "is_owner": False,
+            "is_owner": self.is_owner,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "profile": {"display_name": self.name, "real_name": self.real_name, "title": self.title},
+            **(self.extra or {}),
         }
 
 
+USER_COLUMNS = frozenset({"name", "real_name", "title", "tz", "is_admin", "is_owner", "is_bot", "deleted"})
+
+
 class Channel(Base):
+    """A conversation: a public or private channel, a DM (is_im) or a group DM (is_mpim)."""
+
     __tablename__ = "channels"
     id: Mapped[str] = mapped_column(String(20), primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
@@ -71,26 +117,47 @@ class Channel(Base):
     is_private: Mapped[bool] = mapped_column(Boolean, default=False)
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
     is_im: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_mpim: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    def as_slack(self, members: set[str]) -> dict[str, Any]:
-        return {
+    @property
+    def kind(self) -> str:
+        """Slack's conversation type: public_channel, private_channel, im or mpim."""
+        if self.is_im:
+            return "im"
+        if self.is_mpim:
+            return "mpim"
+        return "private_channel" if self.is_private else "public_channel"
+
+    @property
+    def event_channel_type(self) -> str:
+        """`channel_type` in message events: channel, group, im or mpim."""
+        return {"public_channel": "channel", "private_channel": "group"}.get(self.kind, self.kind)
+
+    def as_slack(self, members: set[str], team: Team) -> dict[str, Any]:
+        shown: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
-            "is_channel": not self.is_private and not self.is_im,
-            "is_group": self.is_private,
-            "is_private": self.is_private,
+            "is_channel": self.kind == "public_channel",
+            "is_group": self.kind == "private_channel",
+            "is_private": self.kind != "public_channel",
             "is_im": self.is_im,
+            "is_mpim": self.is_mpim,
             "is_archived": self.is_archived,
-            "is_member": BOT_USER_ID in members,
+            "is_member": team.bot_user_id in members,
             "topic": {"value": self.topic},
             "num_members": len(members),
         }
+        if self.is_im:
+            others = sorted(members - {team.bot_user_id}) or sorted(members)
+            shown["user"] = others[0] if others else None
+            del shown["name"], shown["topic"], shown["num_members"]
+        return shown
 
 
 class Member(Base):
     __tablename__ = "members"
     channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
 class Message(Base):
@@ -106,15 +173,17 @@ class Message(Base):
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     # An ephemeral message: shown only to this user, never returned by the Web API.
     visible_to: Mapped[str | None] = mapped_column(String(20), default=None)
+    # Other fields of the message as Slack keeps them (subtype, files, ...), for messages tests make.
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    def as_slack(self, reactions: list[dict[str, Any]], *, with_metadata: bool = False) -> dict[str, Any]:
+    def as_slack(self, reactions: list[dict[str, Any]], team: Team, *, with_metadata: bool = False) -> dict[str, Any]:
         message: dict[str, Any] = {"type": "message", "user": self.user_id, "text": self.text, "ts": self.ts}
         blocks = json.loads(self.blocks)
         if blocks:
             message["blocks"] = blocks
-        if self.user_id == BOT_USER_ID:
-            message["bot_id"] = BOT_ID
-            message["app_id"] = APP_ID
+        if self.user_id == team.bot_user_id:
+            message["bot_id"] = team.bot_id
+            message["app_id"] = team.app_id
         if self.thread_ts:
             message["thread_ts"] = self.thread_ts
         if self.edited:
@@ -123,6 +192,7 @@ class Message(Base):
             message["reactions"] = reactions
         if with_metadata and self.meta:
             message["metadata"] = json.loads(self.meta)
+        message.update(self.extra or {})
         return message
 
 
@@ -131,7 +201,7 @@ class Reaction(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(20), primary_key=True)
-    at: Mapped[float] = mapped_column(default=time.time)
+    at: Mapped[int] = mapped_column(Integer)  # order of arrival: Slack lists reactors in that order
 
 
 class View(Base):
@@ -147,7 +217,7 @@ class View(Base):
 
 
 class Problem(Base):
-    """Something Slack would have refused (Block Kit limits, missing fields), shown on the page."""
+    """Something Slack would have refused (Block Kit, arguments, scopes), shown on the page."""
 
     __tablename__ = "problems"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -164,36 +234,57 @@ class Setting(Base):
 
 
 class Workspace:
-    """The store plus a change counter. Call `changed()` after a write the page should see."""
+    """The store plus a change counter. Call `changed()` after a write the page should see.
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+    `path` None keeps it in memory (the tests' double); a path keeps it in that SQLite file.
+    """
+
+    def __init__(self, path: Path | None, team: Team = SANDBOX, *, problems_kept: int = 50) -> None:
+        self.team = team
+        self.problems_kept = problems_kept
+        if path is None:
+            self.engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
         event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._lock = threading.RLock()
         self._changes = threading.Condition()
         self.version = 0
         self._last_ts = 0.0
+        self._reaction_order = 0
+        self.clock_offset = 0.0  # seconds ahead of real time
+        self.outdated = False  # the file was made by an older sandbox and was started afresh
         self.fresh = self._prepare()
 
     def _prepare(self) -> bool:
         Base.metadata.create_all(self.engine)
+        if self._stale_schema():
+            self.outdated = True
+            Base.metadata.drop_all(self.engine)
+            Base.metadata.create_all(self.engine)
         with self.session() as session:
-            if self.get_setting(session, "schema") not in (None, SCHEMA_VERSION):
-                Base.metadata.drop_all(self.engine)
-                Base.metadata.create_all(self.engine)
             fresh = self.get_setting(session, "schema") is None
             self.set_setting(session, "schema", SCHEMA_VERSION)
             latest = session.scalars(select(Message.ts).order_by(Message.id.desc()).limit(1)).first()
             self._last_ts = float(latest) if latest else 0.0
+            self._reaction_order = max(session.scalars(select(Reaction.at)).all(), default=0)
+            self.clock_offset = float(self.get_setting(session, CLOCK_SETTING) or 0)
         return fresh
+
+    def _stale_schema(self) -> bool:
+        with self.session() as session:
+            return self.get_setting(session, "schema") not in (None, SCHEMA_VERSION)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One locked unit of work: committed at the end, rolled back on error."""
         with self._lock, self._sessions() as session, session.begin():
             yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     # -- change notification ----------------------------------------------------------------------
 
@@ -207,13 +298,26 @@ class Workspace:
             self._changes.wait_for(lambda: self.version != since, timeout=timeout)
             return self.version
 
-    # -- small helpers ---------------------------------------------------------------------------
+    # -- the clock --------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The workspace's time (epoch seconds): real time plus the offset the sandbox moved it by."""
+        return time.time() + self.clock_offset
+
+    def move_clock(self, seconds: float) -> None:
+        """Move the clock forward (never back: ts values only grow)."""
+        with self.session() as session:
+            self.clock_offset += max(seconds, 0.0)
+            self.set_setting(session, CLOCK_SETTING, str(self.clock_offset))
+        self.changed()
 
     def next_ts(self) -> str:
-        """A message ts: the current time in microseconds, strictly after the last one."""
+        """A message ts: the workspace's time in microseconds, strictly after the last one."""
         with self._lock:
-            self._last_ts = max(time.time(), self._last_ts + 0.000001)
+            self._last_ts = max(round(self.now(), 6), round(self._last_ts + 0.000001, 6))
             return f"{self._last_ts:.6f}"
+
+    # -- small helpers ---------------------------------------------------------------------------
 
     @staticmethod
     def get_setting(session: Session, key: str) -> str | None:
@@ -246,6 +350,41 @@ class Workspace:
             for message_id, names in grouped.items()
         }
 
+    def add_reaction(self, session: Session, message_id: int, name: str, user_id: str) -> None:
+        with self._lock:
+            self._reaction_order += 1
+            session.add(Reaction(message_id=message_id, name=name, user_id=user_id, at=self._reaction_order))
+
+    def add_user(self, session: Session, user_id: str, name: str, **fields: Any) -> User:
+        """A person (or a bot user); fields Slack's user object has beyond the columns go to `extra`."""
+        columns = {key: value for key, value in fields.items() if key in USER_COLUMNS}
+        columns.setdefault("real_name", name.title())
+        extra = {key: value for key, value in fields.items() if key not in USER_COLUMNS}
+        user = User(id=user_id, name=name, extra=extra, **columns)
+        session.merge(user)
+        session.flush()
+        return user
+
+    def update_user(self, session: Session, user_id: str, key: str, value: Any) -> None:
+        user = session.get(User, user_id)
+        if user is None:
+            raise KeyError(user_id)
+        if key in USER_COLUMNS:
+            setattr(user, key, value)
+        else:
+            user.extra = {**(user.extra or {}), key: value}
+
+    def add_channel(
+        self, session: Session, channel_id: str, name: str, members: Iterable[str], **flags: Any
+    ) -> Channel:
+        """A conversation with its members (flags: topic, is_private, is_archived, is_im, is_mpim)."""
+        channel = Channel(id=channel_id, name=name, **flags)
+        session.add(channel)
+        session.flush()
+        session.add_all(Member(channel_id=channel_id, user_id=user_id) for user_id in set(members))
+        session.flush()
+        return channel
+
     def add_message(
         self,
         session: Session,
@@ -257,6 +396,7 @@ class Workspace:
         thread_ts: str | None = None,
         visible_to: str | None = None,
         metadata: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Message:
         """A new message, stamped with the next ts (an ephemeral one when `visible_to` is set)."""
         message = Message(
@@ -268,6 +408,7 @@ class Workspace:
             thread_ts=thread_ts,
             visible_to=visible_to,
             meta=json.dumps(metadata) if metadata else None,
+            extra=extra or {},
         )
         session.add(message)
         session.flush()
@@ -292,28 +433,33 @@ class Workspace:
         channel_id = "D" + user_id[1:]
         channel = session.get(Channel, channel_id)
         if channel is None:
-            channel = Channel(id=channel_id, name=user_id, is_im=True)
-            session.add(channel)
-            session.add_all(
-                [Member(channel_id=channel_id, user_id=user_id), Member(channel_id=channel_id, user_id=BOT_USER_ID)]
-            )
-            session.flush()
+            channel = self.add_channel(session, channel_id, user_id, {user_id, self.team.bot_user_id}, is_im=True)
+        return channel
+
+    def group_dm_with(self, session: Session, user_ids: Iterable[str]) -> Channel:
+        """The group DM of these people and the app: the same one each time for the same people."""
+        people = sorted(set(user_ids))
+        channel_id = "G" + hashlib.sha256(",".join(people).encode()).hexdigest()[:10].upper()
+        channel = session.get(Channel, channel_id)
+        if channel is None:
+            name = "mpdm-" + "--".join(p.lower() for p in people) + "-1"
+            channel = self.add_channel(session, channel_id, name[:80], {*people, self.team.bot_user_id}, is_mpim=True)
         return channel
 
     def record_problem(self, method: str, error: str, details: list[str]) -> None:
         with self.session() as session:
             session.add(Problem(method=method, error=error, details=json.dumps(details)))
-            # Keep the page's list short: the newest 50 are plenty to debug with.
-            keep = select(Problem.id).order_by(Problem.id.desc()).limit(50).scalar_subquery()
+            # Keep the page's list short: the newest are plenty to debug with.
+            keep = select(Problem.id).order_by(Problem.id.desc()).limit(self.problems_kept).scalar_subquery()
             session.execute(delete(Problem).where(Problem.id.not_in(keep)))
         self.changed()
 
 
-def accepted_view(view: dict[str, Any], view_id: str | None = None) -> dict[str, Any]:
+def accepted_view(view: dict[str, Any], team: Team, view_id: str | None = None) -> dict[str, Any]:
     """A view as Slack keeps it once accepted: with an id (a new one unless `view_id`), a hash, and a
     block_id / action_id wherever the app left one out."""
-    view = {**view, "id": view_id or "V" + secrets.token_hex(5).upper(), "team_id": TEAM_ID, "app_id": APP_ID,
-            "bot_id": BOT_ID, "hash": f"{int(time.time())}.{secrets.token_hex(4)}"}  # fmt: skip
+    view = {**view, "id": view_id or "V" + secrets.token_hex(5).upper(), "team_id": team.id, "app_id": team.app_id,
+            "bot_id": team.bot_id, "hash": f"{int(time.time())}.{secrets.token_hex(4)}"}  # fmt: skip
     blocks = []
     for block in view.get("blocks") or []:
         block = {**block, "block_id": block.get("block_id") or secrets.token_hex(3)}

@@ -1,40 +1,56 @@
-"""A local stand-in for Slack's Web API: an HTTP server on a free port that answers like Slack.
+"""The tests' Slack: the sandbox's Web API emulation (sandbox/web_api.py) over an in-memory workspace,
+behind an HTTP server on a free port, with call recording and fault injection.
 
-It keeps a tiny workspace (users, channels, messages, reactions), records every call, checks the
-contracts that bite bots in production (auth, membership, archived channels, Block Kit limits,
-no `link_names`/`parse=full`), and can be told to fail: `fail_next("chat.postMessage", status=429,
-retry_after=1)`. The app under test reaches it only through `SLACK_API_URL`, as it would reach Slack.
+The rules (tokens, scopes from manifest.yml per method and conversation type, required arguments,
+public and private channels, DMs and group DMs with membership, archived channels, Block Kit checked
+by slack_sdk's models and ours) are the sandbox's own, so the tests and the sandbox cannot drift.
+This module only adds what tests need around them:
+
+- a workspace to arrange: `add_user`, `add_channel`, `add_dm`, `add_group_dm`, `add_message`;
+  `users[...]` and `channels[...]` read and write through to it (`channels["C1"].is_archived = True`);
+- what the app did: `calls` / `calls_to(method)` / `posts(channel)`, `responses` (bodies POSTed to
+  response_urls), `message(channel, ts)`, `events` (what Slack would have sent the app back);
+- what Slack refused because the app asked wrongly: `problems` (every one: Block Kit, arguments,
+  scopes, unsafe parsing) and `block_errors` (their details); the `slack` fixture fails a test that
+  leaves any, unless the test takes them with `take_problems()`;
+- faults: `fail_next` (an error code, 429 with Retry-After, 5xx; `method="*"` for any method),
+  `slow_next` (the answer comes late), `drop_next` (the call takes effect, then the connection
+  drops with no answer) and `time_out_next` (the call takes effect, the answer comes only after a
+  delay longer than the client waits); `revoke_token()` makes every call `token_revoked`.
+The app under test reaches it only through `SLACK_API_URL`, as it would reach Slack.
 """
 
 from __future__ import annotations
 
-import itertools
+import functools
 import json
+import sys
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from sqlalchemy import select
+
 from sandbox.block_kit import block_kit_problems, view_problems
+from sandbox.manifest import Manifest
+from sandbox.response_urls import refusal
+from sandbox.web_api import Triggers, WebApi
+from sandbox.workspace import Channel as StoredChannel
+from sandbox.workspace import Member, Message, Problem, Team, User, Workspace
 
 BOT_TOKEN = "xoxb-test-000-peerlearn"
-TEAM_ID = "T0TEST"
-BOT_USER_ID = "UBOT"
-WORKSPACE_URL = "https://peerlearn-test.slack.com/"
-
-
-@dataclass
-class Channel:
-    id: str
-    name: str
-    is_private: bool = False
-    is_archived: bool = False
-    is_im: bool = False
-    members: set[str] = field(default_factory=set)
-    messages: list[dict[str, Any]] = field(default_factory=list)
+TEAM = Team(
+    id="T0TEST", name="Peerlearn Test", domain="peerlearn-test", bot_user_id="UBOT", bot_id="BBOT", app_id="A0TEST"
+)
+TEAM_ID = TEAM.id
+BOT_USER_ID = TEAM.bot_user_id
+WORKSPACE_URL = TEAM.url
+DROP = 0  # handle()'s status for "close the connection without an answer"
 
 
 @dataclass
@@ -50,23 +66,38 @@ class Fault:
     error: str | None = None
     retry_after: int | None = None
     delay: float = 0.0  # answer normally, but only after this many seconds
-    after_effect: bool = False  # with delay: the call takes effect at once, only its answer is late
+    after_effect: str | None = None  # "drop" or "late": the call takes effect, then no timely answer
+    late_by: float = 0.0
+
+
+@dataclass
+class _Faults:
+    queued: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
+    revoked: str | None = None  # every call answers this error (token_revoked, invalid_auth, ...)
+
+    def take(self, method: str) -> Fault | None:
+        for key in (method, "*"):
+            if self.queued[key]:
+                return self.queued[key].popleft()
+        return None
 
 
 class SlackDouble:
-    def __init__(self) -> None:
-        self.users: dict[str, dict[str, Any]] = {}
-        self.channels: dict[str, Channel] = {}
+    def __init__(self, *, scopes: frozenset[str] | None = None, trigger_lifetime: float = 3.0) -> None:
+        self.workspace = Workspace(None, TEAM, problems_kept=1000)
+        self.manifest = _project_manifest()
+        self.triggers = Triggers(lifetime=trigger_lifetime)
+        self.events: list[dict[str, Any]] = []  # what Slack would send the app after its own calls
+        self.web_api = WebApi(
+            self.workspace, BOT_TOKEN, self.triggers, self.events.append, manifest=self.manifest, scopes=scopes
+        )
         self.calls: list[Call] = []
-        self.responses: list[dict[str, Any]] = []  # bodies POSTed to response_urls
-        self.block_errors: list[str] = []  # every invalid_blocks answer, for tests to assert on
-        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.responses: list[dict[str, Any]] = []  # bodies POSTed to response_urls that Slack took
+        self._faults = _Faults()
         self._lock = threading.RLock()
-        self._ts = itertools.count(1)
-        self._last_micros = 0
-        self._triggers: set[str] = set()
+        self._counter = 0
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self.add_user(BOT_USER_ID, "peerlearn", is_bot=True)
         self.socket_mode_url = "ws://127.0.0.1:9/link"  # nothing listens: Socket Mode tests stop at opening
 
@@ -76,6 +107,7 @@ class SlackDouble:
         return self
 
     def stop(self) -> None:
+        """Stop answering; what happened stays readable (the workspace lives as long as the double)."""
         self._server.shutdown()
         self._server.server_close()
 
@@ -89,43 +121,61 @@ class SlackDouble:
         return self.url + "/api/"
 
     def response_url(self) -> str:
-        return f"{self.url}/response/{next(self._ts)}"
+        return f"{self.url}/response/{self._next()}"
 
-    def trigger_id(self) -> str:
-        trigger = f"trigger-{next(self._ts)}"
-        self._triggers.add(trigger)
-        return trigger
+    def trigger_id(self, user: str = "", channel: str | None = None) -> str:
+        """A trigger_id as Slack sends with a command or click: good for one views.open within 3 s."""
+        return self.triggers.issue(user, channel)
 
-    # -- workspace ---------------------------------------------------------------------------
+    # -- arranging the workspace -------------------------------------------------------------
+    @property
+    def users(self) -> Mapping[str, dict[str, Any]]:
+        """users.info's `user` objects; `users["U3"]["tz"] = ...` changes the person."""
+        return _Users(self.workspace)
+
+    @property
+    def channels(self) -> Mapping[str, ChannelView]:
+        """Every conversation; `channels["C1"].is_archived = True` archives it."""
+        return _Channels(self.workspace)
+
     def add_user(self, user_id: str, name: str, **fields: Any) -> None:
-        self.users[user_id] = {
-            "id": user_id,
-            "team_id": TEAM_ID,
-            "name": name,
-            "real_name": name.title(),
-            "tz": fields.pop("tz", "Europe/Berlin"),
-            "deleted": False,
-            "is_admin": False,
-            "is_owner": False,
-            "is_bot": False,
-            "profile": {"display_name": name, "real_name": name.title()},
-            **fields,
-        }
+        fields.setdefault("tz", "Europe/Berlin")
+        with self.workspace.session() as session:
+            self.workspace.add_user(session, user_id, name, **fields)
 
     def add_channel(
         self, channel_id: str, name: str, *, members: tuple[str, ...] = (), bot: bool = True, **flags: Any
-    ) -> Channel:
-        channel = Channel(channel_id, name, members=set(members) | ({BOT_USER_ID} if bot else set()), **flags)
-        self.channels[channel_id] = channel
-        return channel
+    ) -> ChannelView:
+        """A conversation (flags: is_private, is_archived, is_im, is_mpim, topic); the bot is a member
+        unless `bot=False`."""
+        with self.workspace.session() as session:
+            self.workspace.add_channel(session, channel_id, name, {*members, *([BOT_USER_ID] if bot else [])}, **flags)
+        return ChannelView(self.workspace, channel_id)
+
+    def add_dm(self, user: str, other: str = BOT_USER_ID) -> str:
+        """A DM: the app's with `user` by default (its Messages tab), else between two people."""
+        with self.workspace.session() as session:
+            if other == BOT_USER_ID:
+                return self.workspace.im_with(session, user).id
+            channel_id = f"D{user[1:]}{other[1:]}"
+            self.workspace.add_channel(session, channel_id, user, {user, other}, is_im=True)
+            return channel_id
+
+    def add_group_dm(self, channel_id: str, members: tuple[str, ...], *, bot: bool = False) -> str:
+        """A group DM between `members` (the app in it only with `bot=True`)."""
+        name = "mpdm-" + "--".join(members) + "-1"
+        self.add_channel(channel_id, name, members=members, bot=bot, is_mpim=True, is_private=True)
+        return channel_id
 
     def add_message(self, channel_id: str, user: str, text: str, *, thread_ts: str | None = None, **extra: Any) -> str:
-        ts = self._next_ts()
-        message = {"type": "message", "user": user, "text": text, "ts": ts, **extra}
-        if thread_ts:
-            message["thread_ts"] = thread_ts
-        self.channels[channel_id].messages.append(message)
-        return ts
+        """A message someone wrote (extra: reactions=[{name, users}], subtype, files, ...); its ts."""
+        reactions = extra.pop("reactions", [])
+        with self.workspace.session() as session:
+            message = self.workspace.add_message(session, channel_id, user, text, thread_ts=thread_ts, extra=extra)
+            for reaction in reactions:
+                for reactor in reaction["users"]:
+                    self.workspace.add_reaction(session, message.id, reaction["name"], reactor)
+            return message.ts
 
     def message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self.channels[channel_id].messages if m["ts"] == ts), None)
@@ -137,6 +187,25 @@ class SlackDouble:
 
     def posts(self, channel_id: str | None = None) -> list[dict[str, Any]]:
         return [a for a in self.calls_to("chat.postMessage") if channel_id is None or a.get("channel") == channel_id]
+
+    @property
+    def problems(self) -> list[tuple[str, str, list[str]]]:
+        """What Slack refused because the app asked wrongly: (method, error, details), oldest first."""
+        with self.workspace.session() as session:
+            rows = session.scalars(select(Problem).order_by(Problem.id)).all()
+            return [(row.method, row.error, json.loads(row.details)) for row in rows]
+
+    @property
+    def block_errors(self) -> list[str]:
+        """The details of every refusal of Block Kit or arguments (empty when Slack took everything)."""
+        return [detail for _, error, details in self.problems if error != "missing_scope" for detail in details]
+
+    def take_problems(self) -> list[tuple[str, str, list[str]]]:
+        """The problems so far, forgotten: for a test that provokes them on purpose."""
+        taken = self.problems
+        with self.workspace.session() as session:
+            session.execute(Problem.__table__.delete())
+        return taken
 
     def wait_for(self, predicate: Any, timeout: float = 5.0, message: str = "condition") -> Any:
         deadline = time.monotonic() + timeout
@@ -157,332 +226,228 @@ class SlackDouble:
         retry_after: int | None = None,
         times: int = 1,
     ) -> None:
-        for _ in range(times):
-            self._faults[method].append(Fault(status=status, error=error, retry_after=retry_after))
+        """The next call(s) of `method` ("*": any) fail without effect: `error` (HTTP 200, as Slack
+        answers API errors), or `status` 429 (with `retry_after`) / 5xx."""
+        with self._lock:
+            for _ in range(times):
+                self._faults.queued[method].append(Fault(status=status, error=error, retry_after=retry_after))
 
-    def slow_next(self, method: str, seconds: float) -> None:
-        self._faults[method].append(Fault(delay=seconds))
+    def slow_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next call(s) wait `seconds`, then take effect and answer."""
+        with self._lock:
+            for _ in range(times):
+                self._faults.queued[method].append(Fault(delay=seconds))
+
+    def drop_next(self, method: str, *, times: int = 1) -> None:
+        """The next call(s) take effect, then the connection closes with no answer (a network cut)."""
+        with self._lock:
+            for _ in range(times):
+                self._faults.queued[method].append(Fault(after_effect="drop"))
+
+    def time_out_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next call(s) take effect, but the answer only leaves after `seconds`: a client that
+        waits less gives up on a call that happened."""
+        with self._lock:
+            for _ in range(times):
+                self._faults.queued[method].append(Fault(after_effect="late", late_by=seconds))
 
     def answer_late_next(self, method: str, seconds: float) -> None:
-        """The next call takes effect (a post is posted) but is answered only after `seconds`: a
-        client whose timeout is shorter sees a timeout for a call that Slack carried out."""
-        self._faults[method].append(Fault(delay=seconds, after_effect=True))
+        """The same as time_out_next (the name some tests use)."""
+        self.time_out_next(method, seconds)
+
+    def revoke_token(self, error: str = "token_revoked") -> None:
+        """Every call from now on answers `error` (token_revoked, invalid_auth, account_inactive)."""
+        self._faults.revoked = error
 
     # -- dispatch ----------------------------------------------------------------------------
     def handle(
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """Record the call, apply a queued fault, and answer as Slack: (status, headers, JSON body);
+        status DROP means the connection closes unanswered."""
         with self._lock:
             self.calls.append(Call(method, args, time.monotonic()))
-            fault = self._faults[method].popleft() if self._faults[method] else None
-        if fault is not None and fault.after_effect:
-            answer = self._answer(method, args, token, None)
-            time.sleep(fault.delay)
-            return answer
+            fault = self._faults.take(method)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
-            fault = None
-        return self._answer(method, args, token, fault)
+        elif fault is not None and fault.after_effect is None:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            if fault.status != 200:
+                error = "ratelimited" if fault.status == 429 else "internal_error"
+                return fault.status, headers, {"ok": False, "error": error}
+            return 200, headers, {"ok": False, "error": fault.error}
+        if self._faults.revoked and token:
+            return 200, {}, {"ok": False, "error": self._faults.revoked}
+        if method == "apps.connections.open":  # the one method called with the app-level token
+            if not token or not token.startswith("xapp-"):
+                return 200, {}, {"ok": False, "error": "not_allowed_token_type"}
+            return 200, {}, {"ok": True, "url": self.socket_mode_url}
+        body = self.web_api.handle(method, args, token)
+        if fault is not None and fault.after_effect == "drop":
+            return DROP, {}, body
+        if fault is not None and fault.after_effect == "late":
+            time.sleep(fault.late_by)
+        return 200, {}, body
 
-    def _answer(
-        self, method: str, args: dict[str, Any], token: str | None, fault: Fault | None
-    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def respond(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A body the app POSTed to a response_url: taken (recorded) unless Slack would refuse it."""
+        refused = refusal(self.workspace, body)
+        if refused is not None:
+            return refused
         with self._lock:
-            if fault is not None:
-                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                if fault.status != 200:
-                    body = {"ok": False, "error": "ratelimited" if fault.status == 429 else "internal_error"}
-                    return fault.status, headers, body
-                return 200, headers, {"ok": False, "error": fault.error}
-            if token is None:
-                return 200, {}, {"ok": False, "error": "not_authed"}
-            if method == "apps.connections.open":  # the one method called with the app-level token
-                if not token.startswith("xapp-"):
-                    return 200, {}, {"ok": False, "error": "not_allowed_token_type"}
-                return 200, {}, {"ok": True, "url": self.socket_mode_url}
-            if token != BOT_TOKEN:
-                return 200, {}, {"ok": False, "error": "invalid_auth"}
-            implementation = getattr(self, "api_" + method.replace(".", "_"), None)
-            if implementation is None:
-                return 200, {}, {"ok": False, "error": "unknown_method"}
-            try:
-                return 200, {}, {"ok": True, **implementation(args)}
-            except SlackError as error:
-                return 200, {}, {"ok": False, "error": error.code, **error.extra}
+            self.responses.append(body)
+        return 200, {"ok": True}
 
-    def _next_ts(self) -> str:
-        # Like Slack's: the wall-clock time of the message, in microseconds, always increasing.
-        with self._lock:
-            self._last_micros = max(time.time_ns() // 1000, self._last_micros + 1)
-            micros = self._last_micros
-        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-    def _channel(self, channel_id: str | None, *, need_member: bool = True) -> Channel:
-        if channel_id and channel_id.startswith(("U", "W")) and channel_id in self.users:
-            if self.users[channel_id].get("is_bot") or self.users[channel_id].get("dms_closed"):
-                raise SlackError("cannot_dm_bot")
-            return self._im_with(channel_id)
-        channel = self.channels.get(channel_id or "")
-        if channel is None or (channel.is_private and BOT_USER_ID not in channel.members):
-            raise SlackError("channel_not_found")
-        if need_member and BOT_USER_ID not in channel.members:
-            raise SlackError("not_in_channel")
-        return channel
-
-    def _im_with(self, user_id: str) -> Channel:
-        channel_id = "D" + user_id[1:]
-        if channel_id not in self.channels:
-            self.channels[channel_id] = Channel(channel_id, user_id, is_im=True, members={user_id, BOT_USER_ID})
-        return self.channels[channel_id]
-
-    def _find(self, channel: Channel, ts: str | None) -> dict[str, Any]:
-        message = next((m for m in channel.messages if m["ts"] == ts), None)
-        if message is None:
-            raise SlackError("message_not_found")
-        return message
-
-    # -- Web API methods ---------------------------------------------------------------------
-    def api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "url": WORKSPACE_URL,
-            "team": "Peerlearn Test",
-            "user": "peerlearn",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": "BBOT",
-        }
-
-    def api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        _forbid_unsafe_parsing(args)
-        channel = self._channel(args.get("channel"))
-        if channel.is_archived:
-            raise SlackError("is_archived")
-        blocks = _parse_json(args.get("blocks"))
-        if not args.get("text") and not blocks:
-            raise SlackError("no_text")
-        self._check_blocks(blocks, limit=50)
-        ts = self._next_ts()
-        message = {
-            "type": "message",
-            "user": BOT_USER_ID,
-            "bot_id": "BBOT",
-            "text": args.get("text", ""),
-            "ts": ts,
-            "blocks": blocks or [],
-        }
-        if args.get("metadata"):
-            message["metadata"] = _parse_json(args["metadata"])
-        if args.get("thread_ts"):
-            self._find(channel, args["thread_ts"])
-            message["thread_ts"] = args["thread_ts"]
-        channel.messages.append(message)
-        return {"channel": channel.id, "ts": ts, "message": message}
-
-    def api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        _forbid_unsafe_parsing(args)
-        channel = self._channel(args.get("channel"))
-        if channel.is_archived:
-            raise SlackError("is_archived")
-        if args.get("user") not in channel.members and not channel.is_im:
-            raise SlackError("user_not_in_channel")
-        self._check_blocks(_parse_json(args.get("blocks")), limit=50)
-        return {"message_ts": self._next_ts()}
-
-    def api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        _forbid_unsafe_parsing(args)
-        channel = self._channel(args.get("channel"))
-        message = self._find(channel, args.get("ts"))
-        if message.get("user") != BOT_USER_ID:
-            raise SlackError("cant_update_message")
-        blocks = _parse_json(args.get("blocks"))
-        self._check_blocks(blocks, limit=50)
-        message.update(text=args.get("text", message["text"]), blocks=blocks or [])
-        return {"channel": channel.id, "ts": message["ts"]}
-
-    def api_chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
-        message = self._find(channel, args.get("ts"))
-        if message.get("user") != BOT_USER_ID:
-            raise SlackError("cant_delete_message")
-        channel.messages.remove(message)
-        return {"channel": channel.id, "ts": message["ts"]}
-
-    def api_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"), need_member=False)
-        ts = self._find(channel, args.get("message_ts"))["ts"]
-        return {
-            "channel": channel.id,
-            "permalink": f"{WORKSPACE_URL}archives/{channel.id}/p{ts.replace('.', '')}",
-        }
-
-    def api_conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(args.get("channel") or "")
-        if channel is None:
-            raise SlackError("channel_not_found")
-        if channel.is_private or channel.is_im:
-            raise SlackError("method_not_supported_for_channel_type")
-        if channel.is_archived:
-            raise SlackError("is_archived")
-        channel.members.add(BOT_USER_ID)
-        return {"channel": _channel_json(channel)}
-
-    def api_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"channel": _channel_json(self._channel(args.get("channel"), need_member=False))}
-
-    def api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = (args.get("users") or "").split(",")[0]
-        if user not in self.users:
-            raise SlackError("user_not_found")
-        if self.users[user].get("is_bot"):
-            raise SlackError("cannot_dm_bot")
-        return {"channel": {"id": self._im_with(user).id}}
-
-    def api_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
-        top_level = [m for m in channel.messages if m.get("thread_ts") in (None, m["ts"])]
-        selected = _window(top_level, args)
-        selected.sort(key=lambda m: float(m["ts"]), reverse=True)
-        if str(args.get("include_all_metadata")).lower() not in ("1", "true"):
-            selected = [{k: v for k, v in m.items() if k != "metadata"} for m in selected]
-        return {"messages": selected[: int(args.get("limit") or 100)], "has_more": False}
-
-    def api_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        visible = [
-            c
-            for c in self.channels.values()
-            if not c.is_im and (not c.is_private or BOT_USER_ID in c.members) and not c.is_archived
-        ]
-        # Pages as Slack does: `limit` (default 100, under 1000) channels, then a cursor to the rest.
-        limit = int(args.get("limit") or 100)
-        if not 0 < limit < 1000:
-            raise SlackError("invalid_limit")
-        start = int(args.get("cursor") or 0)
-        following = str(start + limit) if start + limit < len(visible) else ""
-        page = visible[start : start + limit]
-        return {"channels": [_channel_json(c) for c in page], "response_metadata": {"next_cursor": following}}
-
-    def api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
-        message = self._find(channel, args.get("ts"))
-        parent_ts = message.get("thread_ts") or message["ts"]
-        parent = self._find(channel, parent_ts)
-        replies = [m for m in channel.messages if m.get("thread_ts") == parent_ts and m["ts"] != parent_ts]
-        selected = [parent, *_window(replies, args)]  # Slack always puts the parent first
-        return {"messages": selected[: int(args.get("limit") or 1000)], "has_more": False}
-
-    def api_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
-        message = self._find(channel, args.get("timestamp"))
-        reaction = next((r for r in message.setdefault("reactions", []) if r["name"] == args.get("name")), None)
-        if reaction and BOT_USER_ID in reaction["users"]:
-            raise SlackError("already_reacted")
-        if reaction is None:
-            reaction = {"name": args.get("name"), "users": [], "count": 0}
-            message["reactions"].append(reaction)
-        reaction["users"].append(BOT_USER_ID)
-        reaction["count"] += 1
-        return {}
-
-    def api_reactions_remove(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
-        message = self._find(channel, args.get("timestamp"))
-        reaction = next((r for r in message.get("reactions", []) if r["name"] == args.get("name")), None)
-        if reaction is None or BOT_USER_ID not in reaction["users"]:
-            raise SlackError("no_reaction")
-        reaction["users"].remove(BOT_USER_ID)
-        reaction["count"] -= 1
-        return {}
-
-    def api_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(args.get("user") or "")
-        if user is None:
-            raise SlackError("user_not_found")
-        return {"user": user}
-
-    def api_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        everyone = sorted(self.users)
-        start = int(args.get("cursor") or 0)
-        limit = int(args.get("limit") or 200)
-        page = everyone[start : start + limit]
-        following = str(start + limit) if start + limit < len(everyone) else ""
-        return {"members": [self.users[u] for u in page], "response_metadata": {"next_cursor": following}}
-
-    def api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        if args.get("trigger_id") not in self._triggers:
-            raise SlackError("expired_trigger_id")
-        self._triggers.discard(args["trigger_id"])
-        view = _parse_json(args.get("view")) or {}
-        self._check_view(view)
-        return {"view": {"id": f"V{next(self._ts)}", **view}}
-
-    def api_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = _parse_json(args.get("view")) or {}
-        self._check_view(view)
-        return {"view": {"id": f"V{next(self._ts)}", **view}}
-
-    # -- Block Kit ---------------------------------------------------------------------------
-    def _check_blocks(self, blocks: Any, limit: int) -> None:
-        if blocks is None:
+    def check_ack(self, payload: bytes) -> None:
+        """Hold what the app answered a request with (an ack's blocks, a form's next view) to the same
+        Block Kit rules as its Web API calls: Slack would show an error instead of either."""
+        try:
+            answer = json.loads(payload) if payload else None
+        except ValueError:
+            return  # a plain-text ack
+        if not isinstance(answer, dict):
             return
-        problems = block_kit_problems(blocks, limit)
-        if problems:
-            self.block_errors.extend(problems)
-            raise SlackError("invalid_blocks", errors=problems)
+        if answer.get("blocks") is not None and (problems := block_kit_problems(answer["blocks"], 50)):
+            self.workspace.record_problem("ack", "invalid_blocks", problems)
+        if answer.get("response_action") in ("update", "push") and (problems := view_problems(answer.get("view"))):
+            self.workspace.record_problem(
+                f"ack response_action={answer['response_action']}", "invalid_arguments", problems
+            )
 
-    def _check_view(self, view: dict[str, Any]) -> None:
-        problems = view_problems(view)
-        if problems:
-            self.block_errors.extend(problems)
-            raise SlackError("invalid_arguments", response_metadata={"messages": problems})
+    def _next(self) -> int:
+        with self._lock:
+            self._counter += 1
+            return self._counter
+
+
+@functools.cache
+def _project_manifest() -> Manifest:
+    return Manifest.load()
+
+
+class ChannelView:
+    """One conversation of the double's workspace, read from and written to the store."""
+
+    def __init__(self, workspace: Workspace, channel_id: str) -> None:
+        self._workspace = workspace
+        self.id = channel_id
+
+    def _get(self, attribute: str) -> Any:
+        with self._workspace.session() as session:
+            channel = session.get(StoredChannel, self.id)
+            if channel is None:
+                raise KeyError(self.id)
+            return getattr(channel, attribute)
+
+    def _set(self, attribute: str, value: Any) -> None:
+        with self._workspace.session() as session:
+            channel = session.get(StoredChannel, self.id)
+            if channel is None:
+                raise KeyError(self.id)
+            setattr(channel, attribute, value)
+
+    name = property(lambda self: self._get("name"))
+    is_private = property(lambda self: self._get("is_private"), lambda self, value: self._set("is_private", value))
+    is_archived = property(lambda self: self._get("is_archived"), lambda self, value: self._set("is_archived", value))
+    is_im = property(lambda self: self._get("is_im"))
+    is_mpim = property(lambda self: self._get("is_mpim"))
+
+    @property
+    def members(self) -> set[str]:
+        with self._workspace.session() as session:
+            return self._workspace.members(session, self.id)
+
+    def add_member(self, user_id: str) -> None:
+        with self._workspace.session() as session:
+            session.merge(Member(channel_id=self.id, user_id=user_id))
+
+    def remove_member(self, user_id: str) -> None:
+        with self._workspace.session() as session:
+            member = session.get(Member, (self.id, user_id))
+            if member is not None:
+                session.delete(member)
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Every message in it (thread replies too, not ephemeral ones), oldest first, as Slack keeps
+        them: `blocks` always present, `metadata` when posted with some."""
+        team = self._workspace.team
+        with self._workspace.session() as session:
+            rows = session.scalars(
+                select(Message).where(Message.channel_id == self.id, Message.visible_to.is_(None)).order_by(Message.id)
+            ).all()
+            reactions = self._workspace.reactions(session, [row.id for row in rows])
+            shown = []
+            for row in rows:
+                message = row.as_slack(reactions.get(row.id, []), team, with_metadata=True)
+                message.setdefault("blocks", [])
+                shown.append(message)
+            return shown
+
+
+class _Channels(Mapping[str, ChannelView]):
+    def __init__(self, workspace: Workspace) -> None:
+        self._workspace = workspace
+
+    def _ids(self) -> list[str]:
+        with self._workspace.session() as session:
+            return list(session.scalars(select(StoredChannel.id).order_by(StoredChannel.id)))
+
+    def __getitem__(self, channel_id: str) -> ChannelView:
+        if channel_id not in self._ids():
+            raise KeyError(channel_id)
+        return ChannelView(self._workspace, channel_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids())
+
+    def __len__(self) -> int:
+        return len(self._ids())
+
+
+class UserRecord(dict[str, Any]):
+    """users.info's `user` object for one person; setting a key changes the person in the store."""
+
+    def __init__(self, workspace: Workspace, user_id: str, shown: dict[str, Any]) -> None:
+        super().__init__(shown)
+        self._workspace, self._user_id = workspace, user_id
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        with self._workspace.session() as session:
+            self._workspace.update_user(session, self._user_id, key, value)
+
+    def update(self, *changes: Any, **more: Any) -> None:  # type: ignore[override]
+        for key, value in dict(*changes, **more).items():
+            self[key] = value
+
+
+class _Users(Mapping[str, UserRecord]):
+    def __init__(self, workspace: Workspace) -> None:
+        self._workspace = workspace
+
+    def __getitem__(self, user_id: str) -> UserRecord:
+        with self._workspace.session() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise KeyError(user_id)
+            return UserRecord(self._workspace, user_id, user.as_slack(self._workspace.team))
+
+    def __iter__(self) -> Iterator[str]:
+        with self._workspace.session() as session:
+            return iter(list(session.scalars(select(User.id).order_by(User.id))))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default 5 drops connections under load
 
-
-class SlackError(Exception):
-    def __init__(self, code: str, **extra: Any) -> None:
-        super().__init__(code)
-        self.code, self.extra = code, extra
-
-
-def _forbid_unsafe_parsing(args: dict[str, Any]) -> None:
-    # Peerlearn must never ask Slack to turn user text into live mentions.
-    if str(args.get("link_names")).lower() in ("1", "true") or args.get("parse") == "full":
-        raise AssertionError(f"unsafe parsing requested: {args}")
-
-
-def _parse_json(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _window(messages: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str, Any]]:
-    inclusive = str(args.get("inclusive")).lower() in ("1", "true")
-    latest = float(args["latest"]) if args.get("latest") else float("inf")
-    oldest = float(args["oldest"]) if args.get("oldest") else float("-inf")
-
-    def inside(message: dict[str, Any]) -> bool:
-        ts = float(message["ts"])
-        if inclusive:
-            return oldest <= ts <= latest
-        return oldest < ts < latest
-
-    return [m for m in messages if inside(m)]
-
-
-def _channel_json(channel: Channel) -> dict[str, Any]:
-    return {
-        "id": channel.id,
-        "name": channel.name,
-        "is_channel": not channel.is_private and not channel.is_im,
-        "is_private": channel.is_private,
-        "is_im": channel.is_im,
-        "is_archived": channel.is_archived,
-        "is_member": BOT_USER_ID in channel.members,
-    }
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):  # a client that gave up: fine
+            super().handle_error(request, client_address)
 
 
 def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:
@@ -495,24 +460,27 @@ def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
-            path = urlparse(self.path).path
-            if path.startswith("/response/"):
-                with double._lock:
-                    double.responses.append(json.loads(raw or "{}"))
-                self._send(200, {}, b"ok", "text/plain")
+            url = urlparse(self.path)
+            if url.path.startswith("/response/"):
+                status, answer = double.respond(json.loads(raw or "{}"))
+                self._send(status, {}, json.dumps(answer).encode())
                 return
+            args = {key: values[0] for key, values in parse_qs(url.query).items()}
             if self.headers.get("Content-Type", "").startswith("application/json"):
-                args = json.loads(raw or "{}")
+                args.update(json.loads(raw or "{}"))
             else:
-                args = {key: values[0] for key, values in parse_qs(raw).items()}
+                args.update({key: values[0] for key, values in parse_qs(raw).items()})
             auth = self.headers.get("Authorization", "")
             token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
-            status, headers, body = double.handle(path.removeprefix("/api/"), args, token)
-            self._send(status, headers, json.dumps(body).encode(), "application/json")
+            status, headers, body = double.handle(url.path.removeprefix("/api/"), args, token)
+            if status == DROP:
+                self.close_connection = True  # the effect happened; the answer never comes
+                return
+            self._send(status, headers, json.dumps(body).encode())
 
-        def _send(self, status: int, headers: dict[str, str], body: bytes, content_type: str) -> None:
+        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             for key, value in headers.items():
                 self.send_header(key, value)

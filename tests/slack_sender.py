@@ -84,6 +84,7 @@ class SlackSender:
         chunks = self.wsgi_app(environ, start_response)
         payload = b"".join(chunks)
         response = Response(captured["status"], payload, captured["headers"], time.perf_counter() - started)
+        self.double.check_ack(payload)  # an ack's blocks and a form's next view meet Slack's rules too
         if self.settle is not None and not self.concurrent:
             self.settle()
         return response

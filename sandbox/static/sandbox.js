@@ -54,16 +54,25 @@ function refresh() {
   if (poll) poll.abort();
 }
 
+// What the page asks the server for: the person, and the conversation on screen ("@app" is their
+// DM with the app, whoever they are; "" on the Home tab).
+function wanted() {
+  const channel = !view.home ? view.channel : view.homeTab === "messages" ? "@app" : "";
+  return new URLSearchParams({ user: view.user, channel, thread: view.thread }).toString();
+}
+
 async function loop() {
   let since = null;
   for (;;) {
     poll = new AbortController();
-    const params = new URLSearchParams({ user: view.user, channel: view.home && view.homeTab === "home" ? "" : view.channel, thread: view.thread });
-    if (view.home && view.homeTab === "messages" && state) params.set("channel", state.app_dm);
+    const asked = wanted();
+    const params = new URLSearchParams(asked);
     if (since !== null) params.set("since", since);
     try {
       const response = await fetch(`/sandbox/state?${params}`, { signal: poll.signal });
-      state = await response.json();
+      const answer = await response.json();
+      if (asked !== wanted()) { since = null; continue; } // asked for another view: never draw it here
+      state = answer;
       since = state.version;
       render();
     } catch (error) {
@@ -161,7 +170,10 @@ function renderChannel() {
   $("home-tabs").hidden = true;
   $("home-view").hidden = true;
   $("messages").hidden = false;
-  $("composer").hidden = false;
+  const previewing = Boolean(channel && !channel.is_member && !channel.is_archived);
+  $("composer").hidden = previewing; // as in Slack: join a channel before writing in it
+  $("join-bar").hidden = !previewing;
+  if (previewing) $("join-text").textContent = `You are viewing #${channel.name}.`;
   $("conversation-title").textContent = channel ? `${channel.is_private ? "🔒" : "#"} ${channel.name}` : "No channel";
   $("conversation-topic").textContent = channel
     ? `${channel.topic}${channel.app_is_member ? "" : " · Peerlearn is not in this channel"}` : "";
@@ -177,6 +189,7 @@ function renderHome() {
   $("tab-messages").setAttribute("aria-pressed", String(view.homeTab === "messages"));
   const onHome = view.homeTab === "home";
   $("home-view").hidden = !onHome;
+  $("join-bar").hidden = true;
   $("messages").hidden = onHome;
   $("composer").hidden = onHome || state.manifest.messages_read_only;
   $("read-only-note").hidden = onHome || !state.manifest.messages_read_only;
@@ -192,8 +205,7 @@ function renderHome() {
       home.replaceChildren(...renderBlocks(state.home.view.blocks, ctx));
     }
   } else {
-    view.channel = state.app_dm;
-    renderMessages($("messages"), state.messages, state.app_dm, false);
+    renderMessages($("messages"), state.channel === state.app_dm ? state.messages : [], state.app_dm, false);
   }
 }
 
@@ -390,7 +402,7 @@ function composerKeys(event, threadTs) {
 
 // -- wiring ----------------------------------------------------------------------------------------
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
   readLocation();
   window.addEventListener("hashchange", () => {
     const user = view.user;
@@ -405,10 +417,12 @@ document.addEventListener("DOMContentLoaded", () => {
   $("thread-composer").addEventListener("submit", (event) => { event.preventDefault(); send($("thread-text"), view.thread); });
   $("thread-text").addEventListener("keydown", (event) => composerKeys(event, () => view.thread));
   $("close-thread").addEventListener("click", () => { view.thread = ""; writeLocation(); refresh(); });
-  $("open-home").addEventListener("click", () => { view.home = true; view.homeTab = "home"; view.thread = ""; writeLocation(); act("home", { tab: "home" }); });
-  $("open-app-dm").addEventListener("click", () => { view.home = true; view.homeTab = "messages"; view.thread = ""; writeLocation(); act("home", { tab: "messages" }); });
-  $("tab-home").addEventListener("click", () => { view.homeTab = "home"; act("home", { tab: "home" }); });
-  $("tab-messages").addEventListener("click", () => { view.homeTab = "messages"; act("home", { tab: "messages" }); });
+  const openHome = (tab) => { view.home = true; view.homeTab = tab; view.thread = ""; writeLocation(); refresh(); act("home", { tab }); };
+  $("open-home").addEventListener("click", () => openHome("home"));
+  $("open-app-dm").addEventListener("click", () => openHome("messages"));
+  $("tab-home").addEventListener("click", () => openHome("home"));
+  $("tab-messages").addEventListener("click", () => openHome("messages"));
+  $("join-channel").addEventListener("click", () => act("join", { channel: view.channel }));
   $("modal-form").addEventListener("submit", submitModal);
   const closeModal = () => { if (state && state.modal) act("close", { view_id: state.modal.id }); };
   $("modal-close").addEventListener("click", closeModal);
@@ -434,5 +448,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("emoji-picker").addEventListener("focusout", (event) => {
     if (!$("emoji-picker").contains(event.relatedTarget)) $("emoji-picker").hidden = true;
   });
+  // Reloading Slack's client closes the forms that were open: so does reloading this page.
+  await act("reload", {});
   loop();
 });

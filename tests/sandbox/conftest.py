@@ -143,7 +143,7 @@ def offline_sandbox(directory: Path, bot_token: str = "xoxb-offline") -> Offline
     triggers = Triggers()
     link = AppLink("http://127.0.0.1:9/slack/events", "0" * 32)  # nothing listens: no app here
     client = SlackClient(workspace, link, triggers, manifest, "http://127.0.0.1")
-    web_api = WebApi(workspace, bot_token, triggers, client.emit)
+    web_api = WebApi(workspace, bot_token, triggers, client.emit, manifest=manifest)
     server = SandboxServer(("127.0.0.1", 0), workspace=workspace, web_api=web_api, client=client, manifest=manifest,
                            jobs=lambda: None, app_alive=lambda: False)  # fmt: skip
     server.serve_in_background()

@@ -88,7 +88,11 @@ def test_share_a_tip_react_to_it_and_search_it(page: Page, sandbox: Sandbox) -> 
     post = app_post(page, "Profile before you optimise")
     expect(post).to_be_visible()
 
-    page.get_by_label("Acting as").select_option("U0BEN")
+    page.get_by_label("Acting as").select_option("U0BEN")  # Ben is not in #engineering: he sees a preview
+    expect(page.get_by_label("Message #engineering")).to_be_hidden()
+    page.get_by_role("button", name="Join channel").click()
+    expect(page.get_by_label("Message #engineering")).to_be_visible()
+    expect(page.locator("#messages li.message").filter(has_text="has joined the channel").last).to_be_visible()
     post.get_by_role("button", name="Add reaction").click()
     page.get_by_role("dialog", name="Add a reaction").get_by_role("button", name="thumbs up").click()
     reaction = post.get_by_role("button", name=re.compile(r"^\+1, 1 reaction, including yours"))
@@ -222,3 +226,39 @@ def test_block_kit_that_slack_would_refuse_is_shown(page: Page, tmp_path: Path) 
         expect(page.get_by_role("status").filter(has_text="app not running")).to_be_visible()
     finally:
         offline.close()
+
+
+def test_open_forms_close_on_reload_as_in_slack(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0DANA", "C0GENERAL")
+    send(page, "Message #general", "/circle create Book club")
+    dialog = page.get_by_role("dialog", name="New learning circle")
+    expect(dialog).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Acting as")).to_have_value("U0DANA")
+    expect(page.locator("#messages li.message").first).to_be_visible()
+    expect(dialog).to_be_hidden()
+    assert sandbox.state("U0DANA")["modal"] is None
+
+
+def test_a_late_answer_for_another_conversation_is_never_drawn(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0ANA", "C0ENG")
+    send(page, "Message #engineering", "/tip search postgres")
+    expect(page.locator("#messages li.ephemeral").filter(has_text="Tips matching").first).to_be_visible()
+    # From now on, answers about #engineering arrive 1.5 s late, and even after the page stopped waiting.
+    page.evaluate(
+        """() => {
+          const real = window.fetch;
+          window.fetch = (url, options = {}) => {
+            const { signal, ...rest } = options;
+            const late = String(url).includes("channel=C0ENG");
+            const wait = (answer) => new Promise((ok) => setTimeout(() => ok(answer), 1500));
+            return real(url, rest).then((answer) => (late ? wait(answer) : answer));
+          };
+          refresh();
+        }"""
+    )
+    page.locator("#open-app-dm").click()  # the app's DM, while #engineering's answer is still on its way
+    expect(page.locator("#conversation-title")).to_have_text("Peerlearn")
+    page.wait_for_timeout(2500)
+    expect(page.locator("#messages li").filter(has_text="Tips matching")).to_have_count(0)
+    expect(page.locator("#messages li").filter(has_text="EXPLAIN ANALYZE")).to_have_count(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import sys
 import time
 from pathlib import Path
@@ -192,3 +193,48 @@ def _wait_modal(sandbox: Sandbox, user: str) -> dict[str, Any]:
             return modal  # type: ignore[no-any-return]
         time.sleep(0.05)
     raise AssertionError(f"no modal opened for {user}")
+
+
+def test_people_join_a_channel_before_they_post_in_it(sandbox: Sandbox) -> None:
+    assert DESIGN not in {c["id"] for c in sandbox.state(ELI)["channels"] if c["is_member"]}
+    preview = sandbox.state(ELI, DESIGN)["messages"]  # a public channel can be read before joining ...
+    assert any("Name layers" in blocks_text(m) for m in preview)
+    refused = sandbox.act("send", user=ELI, channel=DESIGN, text="hello design")  # ... not written in
+    assert not refused["ok"] and "Join #design first" in refused["error"]
+    assert not sandbox.act("send", user=ELI, channel=DESIGN, text="/tip search figma")["ok"]
+    assert not sandbox.act("react", user=ELI, channel=DESIGN, ts=preview[-1]["ts"], name="eyes")["ok"]
+    assert sandbox.act("join", user=ELI, channel=DESIGN) == {"ok": True}
+    assert sandbox.act("send", user=ELI, channel=DESIGN, text="hello design")["ok"]
+    messages = sandbox.state(ELI, DESIGN)["messages"]
+    assert [m["text"] for m in messages[-2:]] == ["<@U0ELI> has joined the channel", "hello design"]
+    assert sandbox.act("join", user=ELI, channel=LEADS) == {"ok": False, "error": "You are not in that conversation."}
+
+
+def test_message_times_follow_the_sandbox_clock(sandbox: Sandbox) -> None:
+    for _ in range(12):  # move the clock: run jobs until something was due ahead of real time
+        sandbox.act("jobs")
+        if sandbox.state(ANA)["clock"]["offset_seconds"] > 3600:
+            break
+    offset = sandbox.state(ANA)["clock"]["offset_seconds"]
+    assert offset > 3600
+    sandbox.act("send", user=ANA, channel=GENERAL, text="What time is it?")
+    said = sandbox.wait_for_message(ANA, GENERAL, lambda m: m["text"] == "What time is it?")
+    assert abs(float(said["ts"]) - (time.time() + offset)) < 120
+
+
+def test_a_dropped_browser_connection_is_not_a_traceback(sandbox: Sandbox) -> None:
+    host, port = sandbox.url.removeprefix("http://").strip("/").split(":")
+    for request in (
+        b"POST /sandbox/send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 400\r\n\r\n{"u',
+        f"GET /sandbox/state?user={ANA}&since={sandbox.state(ANA)['version']} HTTP/1.1\r\nHost: x\r\n\r\n".encode(),
+    ):
+        connection = socket.create_connection((host, int(port)))
+        connection.sendall(request)
+        time.sleep(0.2)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, as a tab closing
+        connection.close()
+    sandbox.act("send", user=ANA, channel=GENERAL, text="anyone still polling?")  # wakes the dropped long-poll
+    time.sleep(0.5)
+    logged = "".join(sandbox.output)
+    assert "Traceback" not in logged and "Exception occurred" not in logged, logged[-3000:]

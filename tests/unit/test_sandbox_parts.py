@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -106,7 +109,7 @@ def test_refused_block_kit_is_recorded_for_the_page(api: tuple[WebApi, Workspace
 
 def test_a_modal_needs_a_fresh_trigger(api: tuple[WebApi, Workspace, list[Any], Triggers]) -> None:
     web_api, _, _, triggers = api
-    view = {"type": "modal", "title": {"type": "plain_text", "text": "Hello"}, "blocks": []}
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "Hello"}, "blocks": [{"type": "divider"}]}
     assert web_api.handle("views.open", {"trigger_id": "made-up", "view": json.dumps(view)}, TOKEN)["error"] == (
         "expired_trigger_id"
     )
@@ -198,7 +201,8 @@ def test_malformed_arguments_get_slacks_errors_not_a_dropped_connection(
     assert bad_limit["error"] == "invalid_arguments"
     manifest = Manifest.load(ROOT / "manifest.yml")
     shown = page_state(workspace, manifest, user_id="U0ANA", channel_id="C0GENERAL", thread_ts=None, clock={})
-    assert shown["problems"][0]["details"] == ["blocks[0]: must be an object"]
+    assert [p["method"] for p in shown["problems"]] == ["conversations.history", "chat.postMessage"]  # newest first
+    assert shown["problems"][1]["details"][0] == "blocks[0]: must be an object"
 
 
 def test_the_apps_messages_tab_is_read_only_as_its_manifest_says(tmp_path: Path) -> None:
@@ -215,3 +219,50 @@ def test_the_apps_messages_tab_is_read_only_as_its_manifest_says(tmp_path: Path)
             }
     finally:
         offline.close()
+
+
+def _page_emoji() -> set[str]:
+    table = (ROOT / "sandbox" / "static" / "mrkdwn.js").read_text().split("const EMOJI = {", 1)[1].split("};", 1)[0]
+    return {found.group(1) or found.group(2) for found in re.finditer(r'(?:"([^"]+)"|([\w+-]+)):\s*"', table)}
+
+
+def _app_emoji() -> dict[str, str]:
+    """Every :emoji: in what the app says (string literals in bot/ and handlers/), with where it is."""
+    used = {}
+    for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for name in re.findall(r"(?<![\w:/]):([a-z0-9_+'-]*[a-z][a-z0-9_+'-]*):(?![\w/])", node.value):
+                    used[name] = f"{path.relative_to(ROOT)}:{node.lineno}"
+    return used
+
+
+def test_every_emoji_the_app_uses_renders_on_the_page() -> None:
+    used = _app_emoji() | {"bulb": "runtime/settings.py (TIP_EMOJI's default)"}
+    assert {"white_check_mark", "file_cabinet", "warning"} <= set(used), "the scan finds the app's emoji"
+    missing = {name: where for name, where in used.items() if name not in _page_emoji()}
+    assert missing == {}, "add these to EMOJI in sandbox/static/mrkdwn.js"
+
+
+def test_message_times_follow_the_sandbox_clock(tmp_path: Path) -> None:
+    workspace = Workspace(tmp_path / "slack.db")
+    seed_workspace(workspace)
+    workspace.move_clock(3 * 86400)  # "Run scheduled jobs now" jumped three days ahead
+    with workspace.session() as session:
+        ts = float(workspace.add_message(session, "C0GENERAL", "U0ANA", "hello from the future").ts)
+    assert abs(ts - (time.time() + 3 * 86400)) < 60
+    assert Workspace(tmp_path / "slack.db").clock_offset == 3 * 86400  # kept across restarts
+    workspace.move_clock(-86400)  # never back: ts values only grow
+    assert workspace.clock_offset == 3 * 86400
+
+
+def test_a_workspace_from_an_older_sandbox_starts_afresh(tmp_path: Path) -> None:
+    old = Workspace(tmp_path / "slack.db")
+    seed_workspace(old)
+    with old.session() as session:
+        old.set_setting(session, "schema", "1")
+    old.close()
+    again = Workspace(tmp_path / "slack.db")
+    assert again.outdated and again.fresh
+    with again.session() as session:
+        assert again.members(session, "C0GENERAL") == set()  # its old tables were dropped
