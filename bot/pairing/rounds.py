@@ -40,7 +40,7 @@ DEFAULT_LENGTH = timedelta(days=7)  # a round asked for "now", or one whose sche
 
 def seed_of(team_id: str, channel_id: str, period: str) -> int:
     digest = hashlib.sha256(f"{team_id}:{channel_id}:{period}".encode()).digest()
-    return int.from_bytes(digest[:4], "big")
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF  # fits a 32-bit signed column on every backend
 
 
 class PairingRunner:
