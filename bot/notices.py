@@ -14,7 +14,9 @@ _POST_FAILURES = {
 }
 
 
-def post_failure(error: str) -> str:
+def post_failure(error: str, channel_id: str | None = None) -> str:
+    if error in ("channel_not_found", "not_in_channel") and channel_id and channel_id.startswith("D"):
+        return "Direct messages between people are theirs alone, so I don't post there."
     if error in _POST_FAILURES:
         return _POST_FAILURES[error]
     if error.startswith("http_5") or error == "connection_failed":
@@ -22,10 +24,10 @@ def post_failure(error: str) -> str:
     return f"Slack refused the post ({error})."
 
 
-def tip_saved_not_posted(tip_id: int, error: str) -> str:
+def tip_saved_not_posted(tip_id: int, error: str, channel_id: str | None = None) -> str:
     return (
         f":white_check_mark: Tip #{tip_id} is saved — it shows up in `/tip search` and `/tip top`. "
-        f"{post_failure(error)}"
+        f"{post_failure(error, channel_id)}"
     )
 
 

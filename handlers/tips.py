@@ -56,13 +56,13 @@ def _request(command: dict[str, Any]) -> TipCommand:
     return parse_tip_command(slack_to_plain(command.get("text") or ""))
 
 
-def _share_answer(shared: tip_service.Shared, private: bool) -> str | None:
+def _share_answer(shared: tip_service.Shared, private: bool, channel_id: str) -> str | None:
     """What the author hears after a share: nothing when a public channel shows the post; for a
     private conversation, that the tip is searchable by the whole workspace, and how to take it back."""
     tip_id = shared.tip.id
     consent = f"This conversation is private, but {EVERYONE_SEES_HERE} `/tip delete {tip_id}` takes it back."
     if isinstance(shared.post, Failed):
-        failed = tip_saved_not_posted(tip_id, shared.post.error)
+        failed = tip_saved_not_posted(tip_id, shared.post.error, channel_id)
         return f"{failed} {consent}" if private else failed
     return f":bulb: Shared as tip #{tip_id}. {consent}" if private else None
 
@@ -134,7 +134,9 @@ def register(app: App, deps: Deps) -> None:
                     source="command",
                     request_key=request_key(body),
                 )
-                if answer := _share_answer(shared, tips.looks_private(channel_id, body.get("channel_name"))):
+                if answer := _share_answer(
+                    shared, tips.looks_private(channel_id, body.get("channel_name")), channel_id
+                ):
                     respond(answer)
             case DeleteTip(tip_id=tip_id):
                 try:
@@ -174,7 +176,9 @@ def register(app: App, deps: Deps) -> None:
             source="command",
             request_key=request_key(body),
         )
-        answer = _share_answer(shared, tips.looks_private(channel_id, (body.get("channel") or {}).get("name")))
+        answer = _share_answer(
+            shared, tips.looks_private(channel_id, (body.get("channel") or {}).get("name")), channel_id
+        )
         respond(answer or f":bulb: Shared as tip #{shared.tip.id}.", replace_original=True)
 
     app.action(SHARE_ANYWAY)(ack=acknowledge, lazy=[after_ack(deps, share_anyway)])
@@ -215,7 +219,7 @@ def register(app: App, deps: Deps) -> None:
             request_key=request_key(body),
         )
         if isinstance(shared.post, Failed):
-            note = tip_saved_not_posted(shared.tip.id, shared.post.error)
+            note = tip_saved_not_posted(shared.tip.id, shared.post.error, channel_id)
             deps.slack.tell(user_id, note, channel=compose_origin(view))
 
     app.view(COMPOSE_CALLBACK)(ack=ack_compose, lazy=[after_ack(deps, share_composed)])

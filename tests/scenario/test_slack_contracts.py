@@ -55,6 +55,7 @@ def test_a_tip_shared_in_a_dm_between_two_people_is_explained(sender: SlackSende
     said = answer_to(sender, "Rebase onto main before review #git", command="/tip", user="U1", channel=dm)
     assert slack.channels[dm].messages == []  # the app is not in that DM: nothing can appear there
     assert said.strip(), "the person is told what happened"
+    assert "/invite" not in said and "don't post there" in said  # nobody can invite an app into a 1:1 DM
     assert scope_problems(slack) == []
 
 
