@@ -91,7 +91,7 @@ def register(app: App, deps: Deps) -> None:
     app.command("/mentor")(ack=ack_mentor, lazy=[after_ack(deps, run_mentor_command)])
 
     def ack_profile(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-        read = read_profile(str(context.user_id), read_profile_form(view["state"]["values"]))
+        read = read_profile(str(context.user_id), read_profile_form((view.get("state") or {}).get("values")))
         if isinstance(read, dict):
             ack(response_action="errors", errors=read)
             return
@@ -99,7 +99,7 @@ def register(app: App, deps: Deps) -> None:
 
     def save_profile(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         user_id = str(context.user_id)  # the person who submitted: a profile is only ever one's own
-        read = read_profile(user_id, read_profile_form(body["view"]["state"]["values"]))
+        read = read_profile(user_id, read_profile_form((body["view"].get("state") or {}).get("values")))
         if isinstance(read, dict):
             return  # shown in the form by the ack
         saved = service.save_profile(deps.db, str(context.team_id), read, deps.clock())

@@ -17,7 +17,7 @@ from slack_bolt.context.respond import Respond
 from bot.notices import tip_saved_not_posted
 from bot.slack.requests import request_key
 from bot.slack.results import Failed
-from bot.text import parse_tags, slack_to_plain
+from bot.text import slack_to_plain
 from bot.tips import rules as tips
 from bot.tips import service as tip_service
 from bot.tips.blocks import (
@@ -28,6 +28,7 @@ from bot.tips.blocks import (
     compose_origin,
     help_blocks,
     my_tips,
+    read_compose_form,
     search_results,
     suggestion_blocks,
     too_short_blocks,
@@ -184,42 +185,29 @@ def register(app: App, deps: Deps) -> None:
     app.action(SHARE_ANYWAY)(ack=acknowledge, lazy=[after_ack(deps, share_anyway)])
 
     def ack_compose(ack: Ack, view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
-        text = values["text"]["text"].get("value") or ""
-        try:
-            tips.draft_tip(text, parse_tags(values["tags"]["tags"].get("value") or ""))
-        except tips.TipRejected as rejected:
-            ack(response_action="errors", errors={rejected.field: str(rejected)[:150]})
-            return
-        if not values["channel"]["channel"].get("selected_conversation"):
-            ack(response_action="errors", errors={"channel": "Pick the channel to share your tip in."})
+        read = read_compose_form((view.get("state") or {}).get("values"))
+        if isinstance(read, dict):
+            ack(response_action="errors", errors=read)
             return
         ack()
 
     def share_composed(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         view = body["view"]
-        values = view["state"]["values"]
-        channel_id = values["channel"]["channel"].get("selected_conversation")
-        try:
-            draft = tips.draft_tip(
-                values["text"]["text"].get("value") or "", parse_tags(values["tags"]["tags"].get("value") or "")
-            )
-        except tips.TipRejected:
+        read = read_compose_form((view.get("state") or {}).get("values"))
+        if isinstance(read, dict):
             return  # shown in the form by the ack
-        if not channel_id:
-            return
         user_id = str(context.user_id)
         shared = tip_service.share(
             deps,
             team_id=str(context.team_id),
             author_id=user_id,
-            draft=draft,
-            channel_id=channel_id,
+            draft=read.draft,
+            channel_id=read.channel_id,
             source="modal",
             request_key=request_key(body),
         )
         if isinstance(shared.post, Failed):
-            note = tip_saved_not_posted(shared.tip.id, shared.post.error, channel_id)
+            note = tip_saved_not_posted(shared.tip.id, shared.post.error, read.channel_id)
             deps.slack.tell(user_id, note, channel=compose_origin(view))
 
     app.view(COMPOSE_CALLBACK)(ack=ack_compose, lazy=[after_ack(deps, share_composed)])

@@ -25,9 +25,10 @@ from bot.circles import closing
 from bot.circles import rules as circles
 from bot.circles.failures import PAUSED_BY_SETTINGS, CircleFailures
 from bot.circles.messages import checkin_dm, round_header
+from bot.slack.conversations import open_group
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
-from bot.slack.results import Failed
+from bot.slack.results import Failed, Posted
 from bot.slack.users import Person, UserDirectory
 from storage import circles as queries
 from storage.db import Database
@@ -36,6 +37,10 @@ from storage.models import Circle, CircleRound, ParticipantStatus, RoundState
 
 log = logging.getLogger(__name__)
 
+# A check-in DM being sent: kept on its participant before the post, so a run that died around the
+# post is known, and its successor looks in the app's DM (by this metadata) before sending again.
+SENDING = "sending"
+CHECKIN_EVENT = "peerlearn_checkin"
 OPENING_LEASE = SCHEDULER_LEASE  # renewed while the round opens, however long that takes
 CIRCLE_PAUSING_ERRORS = {"channel_not_found", "is_archived", "not_in_channel"}
 
@@ -177,7 +182,7 @@ class CircleRunner:
             pending = [
                 p.user_id
                 for p in queries.participants(session, round_id)
-                if p.status == ParticipantStatus.INVITED and not p.dm_ts
+                if p.status == ParticipantStatus.INVITED and (not p.dm_ts or p.dm_ts == SENDING)
             ]
         with ThreadPoolExecutor(self.workers, thread_name_prefix="circle-dm") as pool:
             list(pool.map(lambda user_id: self._invite(circle, round_, user_id), pending))
@@ -232,22 +237,39 @@ class CircleRunner:
             )
 
     def _invite_one(self, circle: Circle, round_: CircleRound, user_id: str) -> None:
+        with self.db.transaction() as session:
+            participant = queries.participant(session, round_.id, user_id)
+            assert participant is not None
+            resuming = participant.dm_ts == SENDING  # an earlier run died around this DM's post
+            participant.dm_ts = SENDING
+        if resuming and (found := self._already_sent(round_, user_id)) is not None:
+            self._record_dm(round_, user_id, found)
+            return
         text, blocks = checkin_dm(circle, round_)
         self.pacer.wait(user_id)
-        sent = self.slack.post(user_id, text, blocks)
+        metadata = {"event_type": CHECKIN_EVENT, "event_payload": {"round_id": round_.id, "user_id": user_id}}
+        sent = self.slack.post(user_id, text, blocks, metadata=metadata)
+        if isinstance(sent, Failed):
+            # DMs closed, cannot_dm_bot, a deactivated account: skip this person, not the round.
+            log.warning(
+                "check-in DM failed team=%s user=%s round=%s error=%s", circle.team_id, user_id, round_.id, sent.error
+            )
+        self._record_dm(round_, user_id, sent)
+
+    def _already_sent(self, round_: CircleRound, user_id: str) -> Posted | None:
+        """The check-in DM an earlier run sent before it died, found by its metadata in the app's DM."""
+        channel = open_group(self.slack, [user_id])
+        if isinstance(channel, Failed):
+            return None
+        found = self.slack.find_by_metadata(channel, CHECKIN_EVENT, "round_id", round_.id)
+        return found if isinstance(found, Posted) else None
+
+    def _record_dm(self, round_: CircleRound, user_id: str, sent: Posted | Failed) -> None:
         with self.db.transaction() as session:
             participant = queries.participant(session, round_.id, user_id)
             assert participant is not None
             if isinstance(sent, Failed):
-                # DMs closed, cannot_dm_bot, a deactivated account: skip this person, not the round.
-                log.warning(
-                    "check-in DM failed team=%s user=%s round=%s error=%s",
-                    circle.team_id,
-                    user_id,
-                    round_.id,
-                    sent.error,
-                )
-                participant.status = ParticipantStatus.UNREACHABLE
+                participant.status, participant.dm_ts = ParticipantStatus.UNREACHABLE, None
             else:
                 participant.dm_channel_id, participant.dm_ts = sent.channel, sent.ts
 

@@ -126,20 +126,26 @@ def profile_modal(profile: Profile | None) -> dict[str, Any]:
     }
 
 
-def read_profile_form(values: dict[str, Any]) -> ProfileForm:
-    """The submitted values, as typed; `profiles.read_profile` checks them. Missing blocks read as empty."""
+def read_profile_form(values: object) -> ProfileForm:
+    """The submitted values, as typed; `profiles.read_profile` checks them. Missing blocks, and
+    values of a shape Slack never sends (a forged submission), read as empty."""
 
     def field(block: str) -> dict[str, Any]:
-        found = values.get(block, {}).get(block, {})
+        outer = values.get(block) if isinstance(values, dict) else None
+        found = outer.get(block) if isinstance(outer, dict) else None
         return found if isinstance(found, dict) else {}
 
     def text(block: str) -> str:
         value = field(block).get("value")
         return value if isinstance(value, str) else ""
 
+    def listed(block: str, key: str) -> list[Any]:
+        found = field(block).get(key)
+        return found if isinstance(found, list) else []
+
     level = field("level").get("selected_option") or {}
-    selected = field("open_to").get("selected_options") or []
-    users = field("avoids").get("selected_users") or []
+    selected = listed("open_to", "selected_options")
+    users = listed("avoids", "selected_users")
     return ProfileForm(
         teaches=text("teaches"),
         learns=text("learns"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot.kit import (
@@ -23,9 +25,10 @@ from bot.kit import (
     user_text_excerpt,
     user_text_sections,
 )
-from bot.text import escape_mrkdwn, truncate
+from bot.text import escape_mrkdwn, parse_tags, truncate
+from bot.tips import rules
 from bot.tips.commands import GOOD_TIP_EXAMPLE, MAX_BUTTON_VALUE, USAGE
-from bot.tips.rules import MAX_TAGS, MAX_TIP_LENGTH
+from bot.tips.rules import MAX_TAGS, MAX_TIP_LENGTH, TipDraft, TipRejected
 from storage.models import Tip
 
 COMPOSE_CALLBACK = "tip_compose"
@@ -33,6 +36,8 @@ SHARE_ANYWAY = "tip_share_anyway"
 EVERYONE_SEES = "Tips are searchable by everyone in the workspace."
 EVERYONE_SEES_HERE = "tips are searchable by everyone in the workspace:"
 EXCERPT_LENGTH = 400
+MAX_TAGS_TEXT = 600  # the tags field's max_length
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{1,31}")  # what the composer's conversations_select offers
 # window -> (title, phrase for "no tip shared … has a vote")
 _WINDOWS = {
     "week": ("this week", "this week"),
@@ -216,6 +221,37 @@ def compose_modal(channel_id: str | None, text: str = "") -> dict[str, Any]:
             },
         ],
     }
+
+
+@dataclass(frozen=True)
+class ComposedTip:
+    draft: TipDraft
+    channel_id: str
+
+
+def read_compose_form(values: object) -> ComposedTip | dict[str, str]:
+    """The composer's submission, read as untrusted input: the tip and its channel, or the field
+    errors to show (by block id). Missing blocks, values of the wrong type and oversized fields are
+    field errors, never an exception."""
+
+    def typed(block_id: str, key: str) -> object:
+        block = values.get(block_id) if isinstance(values, dict) else None
+        state = block.get(block_id) if isinstance(block, dict) else None
+        return state.get(key) if isinstance(state, dict) else None
+
+    text, tags = typed("text", "value"), typed("tags", "value")
+    text = text if isinstance(text, str) else ""
+    tags = tags if isinstance(tags, str) else ""
+    if len(tags) > MAX_TAGS_TEXT:
+        return {"tags": f"Keep the tags under {MAX_TAGS_TEXT} characters."}
+    try:
+        draft = rules.draft_tip(text, parse_tags(tags))
+    except TipRejected as rejected:
+        return {rejected.field: str(rejected)[:150]}
+    channel_id = typed("channel", "selected_conversation")
+    if not isinstance(channel_id, str) or not _CHANNEL_ID.fullmatch(channel_id):
+        return {"channel": "Pick the channel to share your tip in."}
+    return ComposedTip(draft, channel_id)
 
 
 def compose_origin(view: dict[str, Any]) -> str | None:
