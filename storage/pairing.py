@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import MentorProfile, ProfileSkill, Tip
 from storage.upsert import insert_if_absent
@@ -125,16 +126,21 @@ def profiles_of(session: Session, team_id: str, user_ids: Iterable[str]) -> dict
 
 def tip_evidence(session: Session, team_id: str, tag: str, limit: int = 50) -> list[tuple[str, int, int]]:
     """(author, tips tagged `tag`, helpful votes on them), most helpful first."""
-    padded = literal(" ") + Tip.tags + literal(" ")
-    pattern = "% " + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %"
     query = (
         select(Tip.author_id, func.count(Tip.id), func.coalesce(func.sum(Tip.helpful_count), 0))
-        .where(Tip.team_id == team_id, padded.like(pattern, escape="\\"))
+        .where(Tip.team_id == team_id, has_word(Tip.tags, tag))
         .group_by(Tip.author_id)
         .order_by(func.sum(Tip.helpful_count).desc(), func.count(Tip.id).desc(), Tip.author_id)
         .limit(limit)
     )
     return [(author, int(count), int(helpful)) for author, count, helpful in session.execute(query)]
+
+
+def has_word(column: ColumnElement[str] | InstrumentedAttribute[str], word: str) -> ColumnElement[bool]:
+    """`column` (space-separated words) holds `word` exactly: tags of a tip, skills of a pairing."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    padded: ColumnElement[str] = literal(" ") + column + literal(" ")
+    return padded.like(f"% {escaped} %", escape="\\")
 
 
 def known_skills(session: Session, team_id: str, limit: int = 2000) -> list[str]:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import PairingGroup, PairingLeftOut, PairingMember, PairingRound
+from storage.pairing import has_word
 from storage.upsert import insert_if_absent
 
 MET = "met"
@@ -266,10 +267,8 @@ def round_count(session: Session, team_id: str, channel_id: str) -> int:
 
 def met_on_skill(session: Session, team_id: str, skill: str) -> dict[str, int]:
     """For each person, how many groups they met in that had `skill` among what brought them together."""
-    padded = literal(" ") + PairingGroup.skills + literal(" ")
-    pattern = "% " + skill.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %"
     query = select(PairingGroup.members).where(
-        PairingGroup.team_id == team_id, PairingGroup.outcome == MET, padded.like(pattern, escape="\\")
+        PairingGroup.team_id == team_id, PairingGroup.outcome == MET, has_word(PairingGroup.skills, skill)
     )
     counts: dict[str, int] = {}
     for members in session.scalars(query.limit(5000)):
