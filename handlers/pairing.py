@@ -11,6 +11,7 @@ from slack_bolt.context.respond import Respond
 from bot.home.blocks import home_view
 from bot.home.summary import summary_for
 from bot.pairing import outcomes, round_blocks
+from bot.pairing.delivery import Delivery
 from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack
 
@@ -30,16 +31,11 @@ def register(app: App, deps: Deps) -> None:
         if not result.recorded:
             deps.slack.tell(user_id, result.message)
             return
-        container = body.get("container") or {}
-        if container.get("type") == "view":  # clicked on the Home tab: draw it again with the answer
+        if (body.get("container") or {}).get("type") == "view":  # clicked on the Home tab: draw it again
             summary = summary_for(deps.db, str(context.team_id), user_id, deps.clock())
             deps.slack.publish_home(user_id, home_view(summary))
-            return
-        channel = (body.get("channel") or {}).get("id")
-        ts = container.get("message_ts")
-        if channel and ts:
-            text, blocks = round_blocks.answered(outcome, user_id)
-            deps.slack.update(str(channel), str(ts), text, blocks)
+        # The group's own recorded message shows the answer; never a channel or ts the request names.
+        Delivery(deps.db, deps.slack, clock=deps.clock).show_answer(int(value), outcome, user_id)
 
     for action_id in round_blocks.OUTCOME_OF_ACTION:
         app.action(action_id)(ack=acknowledge, lazy=[after_ack(deps, record_answer)])

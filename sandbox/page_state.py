@@ -49,6 +49,23 @@ def page_state(
                     "app_is_member": BOT_USER_ID in members,
                 }
             )
+        # Group DMs this person is in (a pairing round's, for one): listed under Direct messages.
+        group_dms = select(Channel).where(Channel.is_mpim.is_(True), Channel.id.in_(mine))
+        for channel in session.scalars(group_dms.order_by(Channel.id)):
+            members = workspace.members(session, channel.id)
+            others = sorted(names.get(m, m) for m in members if m not in (user_id, BOT_USER_ID))
+            channels.append(
+                {
+                    "id": channel.id,
+                    "name": ", ".join(others),
+                    "topic": "Group DM",
+                    "is_private": True,
+                    "is_archived": False,
+                    "is_member": True,
+                    "app_is_member": BOT_USER_ID in members,
+                    "is_group_dm": True,
+                }
+            )
         app_dm = workspace.im_with(session, user_id) if people else None
         if channel_id == "@app" and app_dm is not None:  # the page's name for this person's DM with the app
             channel_id = app_dm.id

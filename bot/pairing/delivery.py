@@ -91,6 +91,26 @@ class Delivery:
             else:
                 queries.set_message(session, group.id, conversation, None, posted.error)
 
+    def show_answer(self, group_id: int, outcome: str, user_id: str) -> None:
+        """Redraw the group's own message (the one recorded, never one a request names) with the answer
+        in place of its buttons."""
+        with self.db.snapshot() as session:
+            group = session.get(PairingGroup, group_id)
+            round_ = session.get(PairingRound, group.round_id) if group else None
+            if group is None or round_ is None or not group.conversation_id or not group.message_ts:
+                return
+            members = group.members.split()
+            skills = profile_queries.skills_of_many(session, group.team_id, members)
+            profiles = profile_queries.profiles_of(session, group.team_id, members)
+        people = [_member(uid, profiles.get(uid), skills.get(uid, {})) for uid in members]
+        _text, blocks = round_blocks.group_message(
+            group.id, round_.channel_id, people, group.mentor_id, tuple(group.skills.split())
+        )
+        answered_text, answered_blocks = round_blocks.answered(outcome, user_id)
+        blocks = [b for b in blocks if b.get("type") != "actions"] + answered_blocks
+        if failed := self.slack.update(group.conversation_id, group.message_ts, answered_text, blocks):
+            log.warning("pairing group=%s: its message not updated: %s", group_id, failed.error)
+
     def _report(self, round_id: int) -> None:
         with self.db.transaction() as session:
             round_ = queries.claim_report(session, round_id, self.clock())

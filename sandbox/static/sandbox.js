@@ -138,13 +138,22 @@ function renderClock() {
   $("app-status").classList.toggle("down", !state.clock.app_alive);
 }
 
-function renderSidebar() {
-  const list = $("channel-list");
-  list.replaceChildren(...state.channels.map((channel) => el("li", {},
+function conversationButton(channel) {
+  return el("li", {},
     el("button", {
       type: "button", class: "conversation", "aria-current": !view.home && channel.id === view.channel ? "page" : null,
       onclick: () => { view.home = false; view.channel = channel.id; view.thread = ""; writeLocation(); refresh(); },
-    }, `${channel.is_private ? "🔒" : "#"} ${channel.name}`, channel.is_member ? null : el("span", { class: "muted" }, " (not joined)")))));
+    }, `${conversationIcon(channel)} ${channel.name}`, channel.is_member ? null : el("span", { class: "muted" }, " (not joined)")));
+}
+
+function conversationIcon(channel) {
+  if (channel.is_group_dm) return "👥";
+  return channel.is_private ? "🔒" : "#";
+}
+
+function renderSidebar() {
+  $("channel-list").replaceChildren(...state.channels.filter((c) => !c.is_group_dm).map(conversationButton));
+  $("group-dm-list").replaceChildren(...state.channels.filter((c) => c.is_group_dm).map(conversationButton));
   $("open-home").setAttribute("aria-current", view.home && view.homeTab === "home" ? "page" : "false");
   $("open-app-dm").setAttribute("aria-current", view.home && view.homeTab === "messages" ? "page" : "false");
 }
@@ -174,10 +183,10 @@ function renderChannel() {
   $("composer").hidden = previewing; // as in Slack: join a channel before writing in it
   $("join-bar").hidden = !previewing;
   if (previewing) $("join-text").textContent = `You are viewing #${channel.name}.`;
-  $("conversation-title").textContent = channel ? `${channel.is_private ? "🔒" : "#"} ${channel.name}` : "No channel";
+  $("conversation-title").textContent = channel ? `${conversationIcon(channel)} ${channel.name}` : "No channel";
   $("conversation-topic").textContent = channel
     ? `${channel.topic}${channel.app_is_member ? "" : " · Peerlearn is not in this channel"}` : "";
-  $("composer-label").textContent = channel ? `Message #${channel.name}` : "Message";
+  $("composer-label").textContent = channel ? `Message ${channel.is_group_dm ? "" : "#"}${channel.name}` : "Message";
   renderMessages($("messages"), state.messages, state.channel, false);
 }
 

@@ -112,6 +112,12 @@ def test_only_members_answer_and_met_pairs_do_not_meet_again(
             sender.button(user=outsider, action_id="pairing_met", value=str(group.id))
             sender.button(user=group.members.split()[0], action_id="pairing_met", value=str(group.id))
         assert {g.outcome for g in groups(db) if g.round_id == rounds(db)[-1].id} == {"met"}
+        for group in latest:  # the group's own message keeps who and what, the answer in place of its buttons
+            shown = slack.message(str(group.conversation_id), str(group.message_ts))
+            assert (
+                shown is not None and "says you met" in str(shown["blocks"]) and "first topic" in str(shown["blocks"])
+            )
+            assert "pairing_met" not in str(shown["blocks"])
         met |= pairs_of(latest)
     assert len(met) == 6
 
