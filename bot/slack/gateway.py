@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack.results import CALL_ERRORS, Failed, Message, Posted, error_code
 
@@ -22,6 +22,16 @@ log = logging.getLogger(__name__)
 
 CHANNELS_PER_PAGE = 200  # conversations.list: Slack's recommended page size (it must be under 1000)
 _T = TypeVar("_T")
+
+
+POST_RETRIES = 2  # after a dropped connection or a 5xx, each retry first looks for the message
+
+
+def _may_have_acted(error: BaseException) -> bool:
+    """A failure after which Slack may have carried the call out: no answer, or a 5xx."""
+    if isinstance(error, SlackApiError):
+        return int(error.response.status_code) >= 500
+    return isinstance(error, OSError | SlackClientError)
 
 
 class SlackGateway:
@@ -52,7 +62,33 @@ class SlackGateway:
             )
             return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 
-        return self._joining_if_needed(channel, post_once)
+        def post_looking_first() -> Posted:
+            # The client does not retry a post blindly (bot/slack/client.py): after a dropped connection
+            # or a 5xx Slack may have posted already. A message with metadata is looked for, and posted
+            # again only when it is not there; one without is left to the caller.
+            for attempt in range(POST_RETRIES + 1):
+                try:
+                    return post_once()
+                except CALL_ERRORS as error:
+                    if attempt == POST_RETRIES or not metadata or not _may_have_acted(error):
+                        raise
+                    found = self._posted_with(channel, thread_ts, metadata)
+                    if isinstance(found, Posted):
+                        return found
+                    if isinstance(found, Failed):  # could not look: better unposted than posted twice
+                        raise
+            raise AssertionError("unreachable")
+
+        return self._joining_if_needed(channel, post_looking_first)
+
+    def _posted_with(self, channel: str, thread_ts: str | None, metadata: dict[str, Any]) -> Posted | Failed | None:
+        event_type, payload = str(metadata.get("event_type")), dict(metadata.get("event_payload") or {})
+        if thread_ts:
+            return self.find_reply_by_metadata(channel, thread_ts, event_type, payload)
+        if not payload:
+            return None
+        key, value = next(iter(payload.items()))
+        return self.find_by_metadata(channel, event_type, key, value)
 
     def _joining_if_needed(self, channel: str, call: Callable[[], _T]) -> _T | Failed:
         """Run `call`; on not_in_channel join the (public) channel and run it once more."""

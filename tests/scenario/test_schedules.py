@@ -212,7 +212,7 @@ def test_server_errors_beyond_retries_are_retried_on_a_later_tick(
     clock.now = MONDAY_0730
     peerlearn(sender, "prompts <#C1|general> daily 09:00 Europe/Berlin")
     clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-    slack.fail_next("chat.postMessage", status=503, times=3)  # the client's two retries are used up
+    slack.fail_next("chat.postMessage", status=503, times=3)  # three tries (the first and two that looked first)
 
     assert poster.run_due().retrying == 1
     assert ledger(db)[0].status == "pending"

@@ -270,3 +270,16 @@ def test_request_keys_are_unique_per_team(db: Database) -> None:
     assert other_team.created and other_team.tip.id != first.tip.id
     with db.snapshot() as session:
         assert session.query(Tip).count() == 2
+
+
+# slack_sdk retries a call whose connection dropped; for chat.postMessage Slack may already have
+# posted, so the client leaves it to the share, which looks for its post before posting again.
+def test_a_post_whose_connection_drops_after_slack_took_it_is_made_once(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.drop_next("chat.postMessage")
+    sender.command("Use git bisect run to find the commit that broke a test #git", user="U1", channel="C1")
+    tips = all_tips(db)
+    posts = [m for m in slack.channels["C1"].messages if "bisect" in str(m.get("text"))]
+    assert len(tips) == 1 and len(posts) == 1
+    assert tips[0].message_ts == posts[0]["ts"]  # linked: votes on it count
