@@ -157,6 +157,9 @@ def peerlearn_help(problem: str | None = None) -> list[Block]:
             "• `/peerlearn prompt add What did you automate this week?` (admins) · "
             "`/peerlearn prompt list` · `/peerlearn prompt remove 3` (admins)",
             "*For everyone*: `/peerlearn schedules` — what is scheduled, and when it posts next",
+            "*Your data*: `/peerlearn my-data` — everything Peerlearn holds about you, as a file in your DM · "
+            "`/peerlearn forget-me` — delete it (you confirm first) · `/peerlearn export` (admins) — every tip "
+            "as a CSV file",
         ]
     )
     return usage_blocks(usage, problem)
