@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.cadence import format_local
 from bot.text import escape_mrkdwn, truncate, truncate_escaped
+from storage.models import ANONYMOUS_AUTHOR
 
 Block = dict[str, Any]
 
@@ -109,6 +110,11 @@ def local_time(moment: datetime, zone: str) -> str:
     except (ValueError, KeyError):  # an unknown zone in a row written before the bounds
         fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
     return slack_date(moment, "{date_short_pretty} {time}", fallback)
+
+
+def author_mention(user_id: str) -> str:
+    """Who wrote a tip, as a mention; a tip whose author asked to be forgotten names nobody."""
+    return "a former member" if user_id == ANONYMOUS_AUTHOR else f"<@{user_id}>"
 
 
 def link(url: str | None, label: str) -> str:

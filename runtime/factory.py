@@ -22,7 +22,7 @@ from handlers.deps import Deps
 from runtime.jobs import JobQueue, JobWorker
 from runtime.serving import job_runner, queue_lazy_listeners
 from runtime.settings import Settings
-from runtime.workspace import OwnWorkspaceOnly, Workspace, identify
+from runtime.workspace import InstalledAgain, OwnWorkspaceOnly, Workspace, identify
 from storage.db import Database
 from storage.leases import SCHEDULER_LEASE, Heartbeat
 from storage.models import utcnow
@@ -147,8 +147,9 @@ def _bolt_app(
         # shortcuts) of this app and of the job worker's is behind it.
         before_authorize=OwnWorkspaceOnly(workspace or identify(client)),
     )
-    if queue is not None:
+    if queue is not None:  # the app facing the network: a request says when it arrived
         queue_lazy_listeners(app, queue)
+        app.use(InstalledAgain(db, clock))
     engines: list[tuple[ScheduledPoster, CircleRunner]] = []
 
     def scheduler_engines() -> tuple[ScheduledPoster, CircleRunner]:

@@ -72,7 +72,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
     link = AppLink(f"http://127.0.0.1:{app_port}/slack/events", signing_secret)
     triggers = Triggers()
     client = SlackClient(workspace, link, triggers, manifest, base_url=f"http://{host}:{port}")
-    web_api = WebApi(workspace, bot_token, triggers, client.emit, manifest=manifest)
+    web_api = WebApi(workspace, bot_token, triggers, client.emit, manifest=manifest, files_url=f"http://{host}:{port}/")
     app_env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("SLACK_")},
         "SLACK_BOT_TOKEN": bot_token,

@@ -7,6 +7,7 @@ from typing import assert_never
 
 from bot.kit import (
     Block,
+    author_mention,
     context,
     divider,
     fallback_text,
@@ -65,7 +66,7 @@ def _period_title(digest: Digest) -> str:
 
 def _tip_entry(tip: Tip) -> list[Block]:
     votes = f"{plural(tip.helpful_count, 'person', 'people')} found it helpful"
-    facts = [f"#{tip.id}", f"<@{tip.author_id}>", votes]
+    facts = [f"#{tip.id}", author_mention(tip.author_id), votes]
     if view := link(tip.permalink, "view post"):
         facts.append(view)
     return [mrkdwn_section(user_text_excerpt(tip.text, DIGEST_EXCERPT)), context(" · ".join(facts))]
@@ -92,7 +93,7 @@ def digest_post(digest: Digest, emoji: str) -> tuple[str, list[Block]]:
         for tip in digest.best:
             blocks += _tip_entry(tip)
     if digest.teachers:
-        names = ", ".join(f"<@{author}> ({votes})" for author, votes in digest.teachers)
+        names = ", ".join(f"<@{teacher}> ({votes})" for teacher, votes in digest.teachers)
         blocks += [
             divider(),
             mrkdwn_section(f":mortar_board: *Top teachers* (helpful votes received): {names}"),
@@ -156,6 +157,9 @@ def peerlearn_help(problem: str | None = None) -> list[Block]:
             "• `/peerlearn prompt add What did you automate this week?` (admins) · "
             "`/peerlearn prompt list` · `/peerlearn prompt remove 3` (admins)",
             "*For everyone*: `/peerlearn schedules` — what is scheduled, and when it posts next",
+            "*Your data*: `/peerlearn my-data` — everything Peerlearn holds about you, as a file in your DM · "
+            "`/peerlearn forget-me` — delete it (you confirm first) · `/peerlearn export` (admins) — every tip "
+            "as a CSV file",
         ]
     )
     return usage_blocks(usage, problem)

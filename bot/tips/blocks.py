@@ -13,6 +13,7 @@ from bot.kit import (
     MAX_MODAL_TITLE,
     MAX_SECTION_TEXT,
     Block,
+    author_mention,
     context,
     fallback_text,
     header,
@@ -61,7 +62,7 @@ def _helpful(count: int) -> str:
 
 def tip_post(tip: Tip, emoji: str) -> tuple[str, list[Block]]:
     """The channel message for a shared tip: who, what, tags, and how to vote."""
-    byline = f":{emoji}: *Tip #{tip.id}* from <@{tip.author_id}>"
+    byline = f":{emoji}: *Tip #{tip.id}* from {author_mention(tip.author_id)}"
     footer = f"React to this message if it helped you · {_tags(tip)}".rstrip(" ·")
     blocks = [context(byline), *user_text_sections(tip.text), context(footer)]
     return fallback_text(f"Tip from a colleague: {tip.text}"), blocks
@@ -70,7 +71,7 @@ def tip_post(tip: Tip, emoji: str) -> tuple[str, list[Block]]:
 def tip_line(tip: Tip) -> list[Block]:
     """One tip in a list: an excerpt and its facts, two blocks."""
     date = slack_date(tip.created_at)
-    facts = [f"#{tip.id}", f"<@{tip.author_id}>", date, _helpful(tip.helpful_count)]
+    facts = [f"#{tip.id}", author_mention(tip.author_id), date, _helpful(tip.helpful_count)]
     if tip.tags:
         facts.append(_tags(tip))
     if view := link(tip.permalink, "view post"):

@@ -10,16 +10,20 @@ from storage.models.pairing import (
     PairingRound,
     ProfileSkill,
 )
+from storage.models.people import ErasureReceipt, FileDelivery, WorkspaceLifecycle
 from storage.models.runtime import Job, ProcessedEvent, RequestKey
 from storage.models.schedules import CustomPrompt, Schedule, ScheduledPost, SchedulerLease
-from storage.models.tips import Tip, TipDeletion, TipReaction, TipVote
+from storage.models.tips import ANONYMOUS_AUTHOR, Tip, TipDeletion, TipReaction, TipVote
 
 __all__ = [
+    "ANONYMOUS_AUTHOR",
     "Base",
     "Circle",
     "CircleMember",
     "CircleRound",
     "CustomPrompt",
+    "ErasureReceipt",
+    "FileDelivery",
     "Job",
     "MentorProfile",
     "PairingGroup",
@@ -42,5 +46,6 @@ __all__ = [
     "TipReaction",
     "TipVote",
     "UTCDateTime",
+    "WorkspaceLifecycle",
     "utcnow",
 ]

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SlackId, utcnow
 
+# The author of a tip whose author asked Peerlearn to forget them and keep their tips: no Slack id is
+# empty, so it names nobody (shown as "a former member", never counted as a teacher).
+ANONYMOUS_AUTHOR = ""
+
 
 class Tip(Base):
     __tablename__ = "tips"
