@@ -61,8 +61,8 @@ def register(app: App, deps: Deps) -> None:
         """Answers from the database and modals (trigger ids last 3 s) here; changes after the ack."""
         team_id, user_id, channel_id = str(context.team_id), command["user_id"], command["channel_id"]
         match _request(command):
-            case ShowHelp(problem=problem):
-                ack(text="How to use /circle", blocks=circle_help(problem), response_type="ephemeral")
+            case ShowHelp(problem=problem, usage=usage):
+                ack(text="How to use /circle", blocks=circle_help(problem, usage), response_type="ephemeral")
             case ListCircles():
                 rows = views.listing(deps.db, team_id, deps.clock())
                 ack(text="Learning circles", blocks=circle_list(rows), response_type="ephemeral")
