@@ -2,6 +2,7 @@
 
 from storage.models.base import Base, SlackId, StrEnumColumn, UTCDateTime, utcnow
 from storage.models.circles import Circle, CircleMember, CircleRound, ParticipantStatus, RoundParticipant, RoundState
+from storage.models.home import ChannelIntro, HomeVisit
 from storage.models.pairing import (
     MentorProfile,
     PairingGroup,
@@ -16,10 +17,12 @@ from storage.models.tips import Tip, TipDeletion, TipReaction, TipVote
 
 __all__ = [
     "Base",
+    "ChannelIntro",
     "Circle",
     "CircleMember",
     "CircleRound",
     "CustomPrompt",
+    "HomeVisit",
     "Job",
     "MentorProfile",
     "PairingGroup",

@@ -1,0 +1,41 @@
+"""The App Home's first visits (the welcome shows once) and the bot's one introduction per channel
+(issue #12).
+
+Revision ID: 0016
+Revises: 0013
+Create Date: 2026-12-02
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from storage.models import UTCDateTime
+
+revision = "0016"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "home_visits",
+        sa.Column("team_id", sa.String(32), primary_key=True),
+        sa.Column("user_id", sa.String(32), primary_key=True),
+        sa.Column("first_key", sa.String(64), nullable=False),
+        sa.Column("first_seen_at", UTCDateTime(), nullable=False),
+    )
+    op.create_table(
+        "channel_intros",
+        sa.Column("team_id", sa.String(32), primary_key=True),
+        sa.Column("channel_id", sa.String(32), primary_key=True),
+        sa.Column("request_key", sa.String(64), nullable=False),
+        sa.Column("claimed_at", UTCDateTime(), nullable=False),
+        sa.Column("message_ts", sa.String(32), nullable=True),
+        sa.Column("posted_at", UTCDateTime(), nullable=True),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("channel_intros")
+    op.drop_table("home_visits")
