@@ -168,9 +168,10 @@ def too_short_blocks(text: str) -> list[Block]:
     ]
 
 
-def compose_modal(channel_id: str | None, text: str = "") -> dict[str, Any]:
+def compose_modal(channel_id: str | None, text: str = "", *, from_home: bool = False) -> dict[str, Any]:
     """The form to write a tip; with `text` (too long to share as typed) prefilled to the limit,
-    and the part that did not fit shown above it, so nothing typed is lost."""
+    and the part that did not fit shown above it, so nothing typed is lost. `from_home`: opened
+    from the App Home, which is drawn again once the tip is shared."""
     channel_select: dict[str, Any] = {
         "type": "conversations_select",
         "action_id": "channel",
@@ -200,7 +201,7 @@ def compose_modal(channel_id: str | None, text: str = "") -> dict[str, Any]:
         "title": plain("Share a tip", MAX_MODAL_TITLE),
         "submit": plain("Share", MAX_MODAL_TITLE),
         "close": plain("Cancel", MAX_MODAL_TITLE),
-        "private_metadata": json.dumps({"origin_channel_id": channel_id}),
+        "private_metadata": json.dumps({"origin_channel_id": channel_id, **({"home": True} if from_home else {})}),
         "blocks": [
             *overflow,
             {"type": "input", "block_id": "text", "label": plain("What did you learn?", 2000), "element": text_input},
@@ -262,6 +263,15 @@ def compose_origin(view: dict[str, Any]) -> str | None:
         return None
     origin = metadata.get("origin_channel_id") if isinstance(metadata, dict) else None
     return origin if isinstance(origin, str) and 0 < len(origin) <= 32 else None
+
+
+def opened_from_home(view: dict[str, Any]) -> bool:
+    """Whether the composer was opened from the App Home (its untrusted private_metadata says so)."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return False
+    return isinstance(metadata, dict) and metadata.get("home") is True
 
 
 def _fitting(text: str, limit: int) -> tuple[str, str]:
