@@ -29,6 +29,7 @@ class Figure:
     values: tuple[float | None, ...]  # one per week, oldest first; None: nothing to measure that week
     percent: bool = False
     glance: bool = True  # on the Home and the chart; False: the CSV only (the counts behind a share)
+    missing: str = "–"  # how a week with nothing to measure reads in words
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def check_in_participation(session: Session, team_id: str, edges: Sequence[datet
     answered, asked = queries.check_ins(session, team_id, edges)
     shares = tuple(round(100 * done / total) if total else None for done, total in zip(answered, asked, strict=True))
     return [
-        Figure("checkin_participation_pct", "Check-in participation", shares, percent=True),
+        Figure("checkin_participation_pct", "Check-in participation", shares, percent=True, missing="no check-ins"),
         Figure("checkins_answered", "Check-ins answered", tuple(answered), glance=False),
         Figure("checkins_asked", "Check-ins asked for", tuple(asked), glance=False),
     ]
@@ -82,8 +83,8 @@ def figures_for(db: Database, team_id: str, now: datetime, zone: str | None, cou
         return weekly_figures(session, team_id, weeks)
 
 
-def shown(value: float | None, percent: bool) -> str:
-    """A figure's value in words: `12`, `75%`, a dash for a week with nothing to measure."""
+def shown(value: float | None, percent: bool, missing: str = "–") -> str:
+    """A figure's value in words: `12`, `75%`, `missing` for a week with nothing to measure."""
     if value is None:
-        return "–"
+        return missing
     return f"{value:.0f}%" if percent else f"{value:,.0f}"

@@ -113,9 +113,9 @@ def _run_now(item: Scheduled) -> dict[str, Any]:
 def figure_line(figure: Figure) -> str:
     """`*Tips shared*  ▁▂▃▅█▆▃▂  12 this week so far · 31 last week`."""
     now, last = figure.values[-1], figure.values[-2] if len(figure.values) > 1 else None
-    tail = f"{shown(now, figure.percent)} this week so far"
+    tail = f"{shown(now, figure.percent, figure.missing)} this week so far"
     if len(figure.values) > 1:
-        tail += f" · {shown(last, figure.percent)} last week"
+        tail += f" · {shown(last, figure.percent, figure.missing)} last week"
     return f"*{figure.label}*  {sparkline(figure.values)}  {tail}"
 
 

@@ -99,24 +99,33 @@ def home_view(
 def _your_tips(summary: HomeSummary) -> list[Block]:
     blocks = [divider(), header("Your tips")]
     if not summary.own_total:
-        line = (
+        nothing = (
             "You haven't shared a tip yet. *Share a tip* above, or try `/tip &lt;something you learned this week&gt;`."
         )
-        return [*blocks, mrkdwn_section(line)]
+        return [*blocks, mrkdwn_section(nothing)]
     facts = [
         f"You have shared *{plural(summary.own_total, 'tip')}*",
         f"*{plural(summary.votes_this_month, 'helpful vote')}* this month",
         f"*{summary.votes_received:,}* all time",
     ]
     lines = [" · ".join(facts)]
-    if summary.tip_week_streak >= 2:
-        lines.append(f":fire: A tip every week for {summary.tip_week_streak} weeks in a row. Keep it going!")
-    elif summary.tip_week_streak == 1:
-        lines.append(":seedling: One tip a week starts a streak.")
+    if streak := _streak_line(summary.tip_week_streak, summary.tipped_this_week):
+        lines.append(streak)
     blocks.append(mrkdwn_section("\n".join(lines)))
     for tip in summary.own_tips:
         blocks.extend(tip_line(tip))
     return blocks
+
+
+def _streak_line(weeks: int, this_week: bool) -> str | None:
+    if weeks >= 2:
+        more = "Keep it going!" if this_week else "Share one this week to keep it going."
+        return f":fire: A tip every week for {weeks} weeks in a row. {more}"
+    if weeks == 1:
+        if this_week:
+            return ":seedling: You shared a tip this week; one next week starts a streak."
+        return ":seedling: You shared a tip last week; one this week starts a streak."
+    return None
 
 
 def _most_helpful(summary: HomeSummary) -> list[Block]:

@@ -39,15 +39,18 @@ def search_modal(query: str = "", results: list[Tip] | None = None, *, searching
     if query:
         field["initial_value"] = query
     blocks: list[Block] = [
-        {"type": "input", "block_id": "query", "label": plain("Search tips", 2000), "element": field},
+        {"type": "input", "block_id": "query", "label": plain("Words to look for", 2000), "element": field},
     ]
     if searching:
         blocks.append(context(":mag: Searching…"))
     elif results is not None and query:
         if results:
-            blocks.append(
-                context(f"The {plural(len(results), 'best match', 'best matches')}, by relevance and helpfulness.")
+            found = (
+                "The one match."
+                if len(results) == 1
+                else f"The {len(results)} best matches, by relevance and helpfulness."
             )
+            blocks.append(context(found))
             for tip in results[:10]:  # 20 blocks at most
                 blocks.extend(tip_line(tip))
         else:
@@ -88,7 +91,12 @@ def circles_modal(
             mrkdwn_section("No circles yet. Start one with `/circle create &lt;name&gt;`: you'll be its first member.")
         )
     else:
-        blocks.append(context("A circle checks in on a schedule: its members get a DM with a few questions."))
+        blocks.append(
+            context(
+                "A circle checks in on a schedule: its members get a DM with a few questions. "
+                "Start your own with `/circle create &lt;name&gt;`."
+            )
+        )
     for circle, members, next_round in listing[:CIRCLES_LISTED]:
         blocks.append(_circle_entry(circle, members, next_round, circle.id in member_of))
     if len(listing) > CIRCLES_LISTED:

@@ -51,11 +51,13 @@ class HomeSummary:
     circles_total: int = 0
     votes_this_month: int = 0
     tip_week_streak: int = 0  # weeks in a row with a tip shared (this week's counts once it has one)
+    tipped_this_week: bool = False  # ... and whether the streak includes this week already
     match: MatchOnHome | None = None  # the person's group in a pairing round still open
 
 
 def home_summary(session: Session, team_id: str, user_id: str, now: datetime, zone: str | None = None) -> HomeSummary:
     own, total = tip_queries.tips_by_author(session, team_id, user_id, OWN_TIPS_SHOWN)
+    tip_streak, tipped_this_week = tip_week_streak(session, team_id, user_id, now, zone)
     shown_ids = {tip.id for tip in own}
     top = [tip for tip in tips.top(session, team_id, "week", now) if tip.id not in shown_ids][:TOP_TIPS_SHOWN]
     member_of = circle_queries.circles_of(session, team_id, user_id)
@@ -64,12 +66,12 @@ def home_summary(session: Session, team_id: str, user_id: str, now: datetime, zo
     circles = []
     for circle in member_of[:CIRCLES_SHOWN]:
         round_, answered = open_rounds.get(circle.id, (None, False))
-        streak = memberships[circle.id].streak if circle.id in memberships else 0
+        in_a_row = memberships[circle.id].streak if circle.id in memberships else 0
         circles.append(
             CircleOnHome(
                 circle,
                 circle_rules.next_check_in(circle, now),
-                streak,
+                in_a_row,
                 open_round_id=round_.id if round_ is not None else None,
                 answered=answered,
             )
@@ -81,7 +83,8 @@ def home_summary(session: Session, team_id: str, user_id: str, now: datetime, zo
         own_total=total,
         votes_received=tip_queries.helpful_votes_received(session, team_id, user_id),
         votes_this_month=queries.votes_received_since(session, team_id, user_id, month_start(now, zone)),
-        tip_week_streak=tip_week_streak(session, team_id, user_id, now, zone),
+        tip_week_streak=tip_streak,
+        tipped_this_week=tipped_this_week,
         top_this_week=top,
         circles=circles,
         circles_total=len(member_of),
@@ -104,9 +107,9 @@ def month_start(now: datetime, zone: str | None) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def tip_week_streak(session: Session, team_id: str, user_id: str, now: datetime, zone: str | None) -> int:
-    """Weeks in a row, Monday to Sunday in the person's zone, in which they shared a tip. The week
-    under way counts once it has one; until then the streak is still last week's."""
+def tip_week_streak(session: Session, team_id: str, user_id: str, now: datetime, zone: str | None) -> tuple[int, bool]:
+    """Weeks in a row, Monday to Sunday in the person's zone, in which they shared a tip; and whether
+    this week is one of them. Until this week has a tip, the streak is last week's (still alive)."""
     tz = zone_or_utc(zone)
     today = now.astimezone(tz).date()
     this_monday = today - timedelta(days=today.weekday())
@@ -119,4 +122,4 @@ def tip_week_streak(session: Session, team_id: str, user_id: str, now: datetime,
     streak = 0
     while back + streak in weeks:
         streak += 1
-    return streak
+    return streak, 0 in weeks

@@ -190,3 +190,16 @@ def test_edit_my_profile_opens_the_mentoring_form(sender: SlackSender, slack: Sl
 def test_the_messages_tab_draws_nothing(sender: SlackSender, slack: SlackDouble) -> None:
     open_home(sender, "U1", tab="messages")
     assert slack.calls_to("views.publish") == []
+
+
+def test_a_streak_waits_for_this_weeks_tip(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
+    with db.transaction() as session:
+        for weeks in (1, 2, 4):  # the last two weeks, and one before a gap
+            session.add(Tip(team_id="T0TEST", author_id="U2", text=f"A tip from {weeks} weeks ago", tags="",
+                            source="command", created_at=utcnow() - timedelta(weeks=weeks)))  # fmt: skip
+    open_home(sender, "U2")
+    assert "A tip every week for 2 weeks in a row. Share one this week to keep it going." in home_text(slack, "U2")
+
+    share(sender, db, "U2", "Keep a changelog entry with every pull request #process")
+    open_home(sender, "U2")
+    assert "A tip every week for 3 weeks in a row. Keep it going!" in home_text(slack, "U2")
