@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -265,9 +266,18 @@ def test_a_late_answer_for_another_conversation_is_never_drawn(page: Page, sandb
 
 
 def open_home_tab(page: Page, sandbox: Sandbox, user: str) -> Any:
+    """Open the Home tab and wait until the view the app publishes for this opening is drawn (a button
+    of the view drawn before it would be a click on a view Slack has replaced)."""
     open_as(page, sandbox, user, "C0GENERAL")
+    before = (sandbox.state(user).get("home") or {}).get("id")
     page.get_by_role("button", name="Peerlearn", exact=True).click()
-    return page.get_by_role("region", name="App Home")
+    deadline = time.monotonic() + 10
+    while (now := (sandbox.state(user).get("home") or {}).get("id")) in (before, None):
+        assert time.monotonic() < deadline, "the app never published the Home"
+        time.sleep(0.1)
+    home = page.get_by_role("region", name="App Home")
+    expect(home).to_have_attribute("data-view-id", now)
+    return home
 
 
 def test_a_first_visit_welcomes_then_the_home_is_yours(page: Page, sandbox: Sandbox) -> None:
