@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, select, union
+from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -27,8 +27,16 @@ from storage.models import (
 
 
 def _week_of(column: Any, bounds: Sequence[datetime]) -> ColumnElement[int]:
-    """The index of the week a timestamp falls in (rows are filtered to the weeks first)."""
-    return case(*((column < edge, index) for index, edge in enumerate(bounds[1:])), else_=literal(-1))
+    """The index of the week a timestamp falls in (rows are filtered to the weeks first): a CASE
+    nested as a binary search, so a row costs log2(weeks) comparisons, not up to one per week."""
+
+    def within(low: int, high: int) -> ColumnElement[int]:  # the week among weeks low..high-1
+        if high - low == 1:
+            return literal(low)
+        middle = (low + high) // 2
+        return case((column < bounds[middle], within(low, middle)), else_=within(middle, high))
+
+    return within(0, len(bounds) - 1)
 
 
 def _within(column: Any, bounds: Sequence[datetime]) -> ColumnElement[bool]:
@@ -57,18 +65,18 @@ def people_active(session: Session, team_id: str, bounds: Sequence[datetime]) ->
     voted = select(_week_of(TipVote.created_at, bounds).label("week"), TipVote.user_id.label("person")).where(
         TipVote.team_id == team_id, _within(TipVote.created_at, bounds)
     )
-    both = union(shared, voted).subquery()
+    both = union_all(shared, voted).subquery()
     query = select(both.c.week, func.count(distinct(both.c.person))).group_by(both.c.week)
     return _per_week(session.execute(query), len(bounds) - 1)
 
 
 def check_ins(session: Session, team_id: str, bounds: Sequence[datetime]) -> tuple[list[int], list[int]]:
     """Per week of the rounds' dates: (check-ins answered, check-ins asked for). People sitting a
-    round out or unreachable are not asked; a round still opening is not counted yet."""
-    week = _week_of(CircleRound.due_at, bounds).label("week")
+    round out or unreachable are not asked; a round still opening is not counted yet. Counted per
+    round first, so only the rounds (not each participant) are put in their week."""
     answered = func.sum(case((RoundParticipant.status == ParticipantStatus.ANSWERED, 1), else_=0))
-    query = (
-        select(week, answered, func.count())
+    per_round = (
+        select(CircleRound.due_at.label("due_at"), answered.label("answered"), func.count().label("asked"))
         .join(RoundParticipant, RoundParticipant.round_id == CircleRound.id)
         .where(
             CircleRound.team_id == team_id,
@@ -76,8 +84,11 @@ def check_ins(session: Session, team_id: str, bounds: Sequence[datetime]) -> tup
             CircleRound.status.in_((RoundState.OPEN, RoundState.CLOSING, RoundState.CLOSED)),
             RoundParticipant.status.in_((ParticipantStatus.INVITED, ParticipantStatus.ANSWERED)),
         )
-        .group_by(week)
+        .group_by(CircleRound.id, CircleRound.due_at)
+        .subquery()
     )
+    week = _week_of(per_round.c.due_at, bounds).label("week")
+    query = select(week, func.sum(per_round.c.answered), func.sum(per_round.c.asked)).group_by(week)
     rows = list(session.execute(query))
     weeks = len(bounds) - 1
     return _per_week(((w, a) for w, a, _ in rows), weeks), _per_week(((w, n) for w, _, n in rows), weeks)

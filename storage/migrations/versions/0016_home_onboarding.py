@@ -1,4 +1,5 @@
-"""The App Home's first visits (the welcome shows once) and the bot's one introduction per channel
+"""The App Home's first visits (the welcome shows once), the bot's one introduction per channel, and
+the indexes that let the admins' weekly figures count who shared and who voted from the index alone
 (issue #12).
 
 Revision ID: 0016
@@ -34,8 +35,12 @@ def upgrade() -> None:
         sa.Column("message_ts", sa.String(32), nullable=True),
         sa.Column("posted_at", UTCDateTime(), nullable=True),
     )
+    op.create_index("ix_tips_team_created_author", "tips", ["team_id", "created_at", "author_id"])
+    op.create_index("ix_tip_votes_team_created_user", "tip_votes", ["team_id", "created_at", "user_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tip_votes_team_created_user", "tip_votes")
+    op.drop_index("ix_tips_team_created_author", "tips")
     op.drop_table("channel_intros")
     op.drop_table("home_visits")
