@@ -77,6 +77,7 @@ def check_ins(session: Session, team_id: str, bounds: Sequence[datetime]) -> tup
     answered = func.sum(case((RoundParticipant.status == ParticipantStatus.ANSWERED, 1), else_=0))
     per_round = (
         select(CircleRound.due_at.label("due_at"), answered.label("answered"), func.count().label("asked"))
+        .select_from(CircleRound)
         .join(RoundParticipant, RoundParticipant.round_id == CircleRound.id)
         .where(
             CircleRound.team_id == team_id,
@@ -99,6 +100,7 @@ def pairs_met(session: Session, team_id: str, bounds: Sequence[datetime]) -> lis
     week = _week_of(PairingRound.created_at, bounds).label("week")
     query = (
         select(week, func.count())
+        .select_from(PairingRound)
         .join(PairingGroup, PairingGroup.round_id == PairingRound.id)
         .where(
             PairingRound.team_id == team_id,

@@ -114,3 +114,10 @@ def test_one_query_per_figure_source_however_many_weeks(db: Database) -> None:
         event.remove(db.engine, "before_cursor_execute", listener)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 4  # tips, people, check-ins, pairs: nothing per week
+
+
+def test_a_single_week_is_counted_too(db: Database) -> None:
+    seed(db)  # one week makes each row's week a constant: the queries still name their tables
+    with db.snapshot() as session:
+        figures = {f.key: f.values for f in weekly_figures(session, TEAM, last_weeks(NOW, "UTC", 1)).figures}
+    assert figures["tips_shared"] == (1,) and figures["pairs_met"] == (2,) and figures["checkins_asked"] == (2,)
