@@ -13,8 +13,8 @@ from bot.figures.weekly import Figure, WeeklyFigures, shown
 from bot.home.admin import AdminSummary, Scheduled
 from bot.home.control import PAUSE_ACTION, RESUME_ACTION, RUN_NOW_ACTION
 from bot.kit import (
-    MAX_BUTTON_TEXT,
     Block,
+    button,
     context,
     divider,
     header,
@@ -26,35 +26,40 @@ from bot.kit import (
 
 
 def admin_blocks(admin: AdminSummary, zone: str | None) -> list[Block]:
-    blocks: list[Block] = [
+    return [
         divider(),
         header("For admins"),
         context("Only workspace admins and owners, and the people in PEERLEARN_ADMINS, see this part."),
-        header("Schedules"),
+        *_listed(
+            "Schedules",
+            admin.schedules,
+            admin.schedules_total,
+            zone,
+            all_of="`/peerlearn schedules`",
+            none="Nothing is scheduled yet. Start with `/peerlearn prompts #channel mon 09:00` (a weekly question) "
+            "or `/peerlearn digest #channel fri 16:00` (the week's best tips).",
+        ),
+        *_listed(
+            "Learning circles",
+            admin.circles,
+            admin.circles_total,
+            zone,
+            all_of="`/circle list`",
+            none="No circles yet. Anyone can start one with `/circle create &lt;name&gt;`.",
+        ),
+        *figures_blocks(admin.figures),
     ]
-    if admin.schedules:
-        for item in admin.schedules:
-            blocks += _scheduled(item, zone)
-        if admin.schedules_total > len(admin.schedules):
-            more = admin.schedules_total - len(admin.schedules)
-            blocks.append(context(f"…and {more} more: `/peerlearn schedules` lists them all."))
-    else:
-        blocks.append(
-            mrkdwn_section(
-                "Nothing is scheduled yet. Start with `/peerlearn prompts #channel mon 09:00` (a weekly question) "
-                "or `/peerlearn digest #channel fri 16:00` (the week's best tips)."
-            )
-        )
-    blocks.append(header("Learning circles"))
-    if admin.circles:
-        for item in admin.circles:
-            blocks += _scheduled(item, zone)
-        if admin.circles_total > len(admin.circles):
-            more = admin.circles_total - len(admin.circles)
-            blocks.append(context(f"…and {more} more: `/circle list` lists them all."))
-    else:
-        blocks.append(mrkdwn_section("No circles yet. Anyone can start one with `/circle create &lt;name&gt;`."))
-    return blocks + figures_blocks(admin.figures)
+
+
+def _listed(title: str, items: list[Scheduled], total: int, zone: str | None, *, all_of: str, none: str) -> list[Block]:
+    blocks = [header(title)]
+    if not items:
+        return [*blocks, mrkdwn_section(none)]
+    for item in items:
+        blocks += _scheduled(item, zone)
+    if total > len(items):
+        blocks.append(context(f"…and {total - len(items)} more: {all_of} lists them all."))
+    return blocks
 
 
 def _scheduled(item: Scheduled, zone: str | None) -> list[Block]:
@@ -74,24 +79,12 @@ def _scheduled(item: Scheduled, zone: str | None) -> list[Block]:
         line.append(item.cadence)
     buttons: list[dict[str, Any]] = []
     if item.paused_reason is not None and item.cadence is not None:
-        buttons.append(_button(RESUME_ACTION, "Resume", item.target, primary=True))
+        buttons.append(button(RESUME_ACTION, "Resume", item.target, primary=True))
     elif item.paused_reason is None:
-        buttons.append(_button(PAUSE_ACTION, "Pause", item.target))
+        buttons.append(button(PAUSE_ACTION, "Pause", item.target))
     buttons.append(_run_now(item))
     block_id = item.target.replace(":", "_")
     return [mrkdwn_section(" · ".join(line)), {"type": "actions", "block_id": block_id, "elements": buttons}]
-
-
-def _button(action_id: str, text: str, value: str, *, primary: bool = False) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": plain(text, MAX_BUTTON_TEXT),
-        "value": value,
-    }
-    if primary:
-        button["style"] = "primary"
-    return button
 
 
 def _run_now(item: Scheduled) -> dict[str, Any]:
@@ -100,14 +93,14 @@ def _run_now(item: Scheduled) -> dict[str, Any]:
         ask = "Open a check-in for this circle now? Its members get their DMs at once."
     else:
         ask = f"Run the {item.what.lower()} for this channel now? People see it at once."
-    button = _button(RUN_NOW_ACTION, "Run now", item.target)
-    button["confirm"] = {
+    run = button(RUN_NOW_ACTION, "Run now", item.target)
+    run["confirm"] = {
         "title": plain("Run it now?", 100),
         "text": {"type": "plain_text", "text": ask[:300]},
         "confirm": plain("Run now", 30),
         "deny": plain("Cancel", 30),
     }
-    return button
+    return run
 
 
 def figure_line(figure: Figure) -> str:

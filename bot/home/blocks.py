@@ -13,15 +13,14 @@ from bot.home.admin import AdminSummary
 from bot.home.admin_blocks import admin_blocks
 from bot.home.summary import CircleOnHome, HomeSummary, MatchOnHome
 from bot.kit import (
-    MAX_BUTTON_TEXT,
     MAX_VIEW_BLOCKS,
     Block,
+    button,
     context,
     divider,
     header,
     local_time,
     mrkdwn_section,
-    plain,
     user_text_excerpt,
 )
 from bot.pairing.round_blocks import answer_buttons
@@ -47,13 +46,6 @@ WELCOME = (
 )
 
 
-def _button(action_id: str, text: str, *, primary: bool = False) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "action_id": action_id, "text": plain(text, MAX_BUTTON_TEXT)}
-    if primary:
-        button["style"] = "primary"
-    return button
-
-
 def home_view(
     summary: HomeSummary,
     admin: AdminSummary | None = None,
@@ -70,10 +62,10 @@ def home_view(
             "type": "actions",
             "block_id": "home_actions",
             "elements": [
-                _button(SHARE_FROM_HOME, "Share a tip", primary=True),
-                _button(SEARCH_FROM_HOME, "Search tips"),
-                _button(BROWSE_FROM_HOME, "Browse circles"),
-                _button(PROFILE_FROM_HOME, "Edit my profile"),
+                button(SHARE_FROM_HOME, "Share a tip", primary=True),
+                button(SEARCH_FROM_HOME, "Search tips"),
+                button(BROWSE_FROM_HOME, "Browse circles"),
+                button(PROFILE_FROM_HOME, "Edit my profile"),
             ],
         },
     ]
@@ -165,8 +157,7 @@ def _circle_line(shown: CircleOnHome, zone: str | None) -> Block:
     block = mrkdwn_section(" · ".join(facts))
     if shown.open_round_id is not None:
         label = "Edit my answers" if shown.answered else "Check in"
-        button = _button(CHECKIN_ACTION, label, primary=not shown.answered)
-        block["accessory"] = {**button, "value": str(shown.open_round_id)}
+        block["accessory"] = button(CHECKIN_ACTION, label, str(shown.open_round_id), primary=not shown.answered)
     return block
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from bot.circles import rules as circle_rules
 from bot.kit import (
-    MAX_BUTTON_TEXT,
     MAX_MODAL_TITLE,
     Block,
+    button,
     context,
     mrkdwn_section,
     plain,
@@ -122,10 +122,5 @@ def _circle_entry(circle: Circle, members: int, next_round: str, member: bool) -
         text += "\n:white_check_mark: You're a member."
     block = mrkdwn_section(text)
     if not member:
-        block["accessory"] = {
-            "type": "button",
-            "action_id": JOIN_FROM_BROWSE,
-            "text": plain("Join", MAX_BUTTON_TEXT),
-            "value": str(circle.id),
-        }
+        block["accessory"] = button(JOIN_FROM_BROWSE, "Join", str(circle.id))
     return block
