@@ -37,6 +37,7 @@ EVERYONE_SEES = "Tips are searchable by everyone in the workspace."
 EVERYONE_SEES_HERE = "tips are searchable by everyone in the workspace:"
 EXCERPT_LENGTH = 400
 MAX_TAGS_TEXT = 600  # the tags field's max_length
+MAX_PRIVATE_METADATA = 3000  # Slack's limit: anything longer was not written by us
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{1,31}")  # what the composer's conversations_select offers
 # window -> (title, phrase for "no tip shared … has a vote")
 _WINDOWS = {
@@ -255,23 +256,27 @@ def read_compose_form(values: object) -> ComposedTip | dict[str, str]:
     return ComposedTip(draft, channel_id)
 
 
+def _form_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A form's private_metadata, read strictly: a JSON object of ours, else nothing."""
+    raw = view.get("private_metadata")
+    if not isinstance(raw, str) or len(raw) > MAX_PRIVATE_METADATA:
+        return {}
+    try:
+        metadata = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def compose_origin(view: dict[str, Any]) -> str | None:
     """The channel the composer was opened from, read strictly from its (untrusted) private_metadata."""
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return None
-    origin = metadata.get("origin_channel_id") if isinstance(metadata, dict) else None
+    origin = _form_metadata(view).get("origin_channel_id")
     return origin if isinstance(origin, str) and 0 < len(origin) <= 32 else None
 
 
 def opened_from_home(view: dict[str, Any]) -> bool:
     """Whether the composer was opened from the App Home (its untrusted private_metadata says so)."""
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return False
-    return isinstance(metadata, dict) and metadata.get("home") is True
+    return _form_metadata(view).get("home") is True
 
 
 def _fitting(text: str, limit: int) -> tuple[str, str]:
