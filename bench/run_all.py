@@ -6,6 +6,8 @@
      else postgresql+psycopg://postgres@127.0.0.1:5432/postgres); a scratch database is made and dropped;
   4. circles.py, sandbox.py, refused_requests.py, pairing.py, export.py, and digest.py and posting.py
      (the scheduler's).
+  4. circles.py, sandbox.py, refused_requests.py, pairing.py, home.py, and digest.py and posting.py (the
+     scheduler's).
 
 Exits non-zero only when a benchmark could not run; missed targets are in the printed figures.
 """
@@ -47,6 +49,7 @@ def main() -> int:
     runs.append(("refused requests: 50 MB and malformed bodies", [str(BENCH / "refused_requests.py")]))
     runs.append(("pairing: 5,000 people, quality against the optimum", [str(BENCH / "pairing.py")]))
     runs.append(("export: 100,000 tips as a CSV in a DM", [str(BENCH / "export.py")]))
+    runs.append(("home: the App Home and the admins' figures", [str(BENCH / "home.py")]))
     for extra in ("digest.py", "posting.py"):  # the scheduler's benchmarks, when present
         if (BENCH / extra).exists():
             runs.append((extra, [str(BENCH / extra)]))

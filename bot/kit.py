@@ -90,6 +90,16 @@ def plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
 
 
+def button(action_id: str, text: str, value: str | None = None, *, primary: bool = False) -> dict[str, Any]:
+    """A button element, its text within Slack's 75 characters."""
+    element: dict[str, Any] = {"type": "button", "action_id": action_id, "text": plain(text, MAX_BUTTON_TEXT)}
+    if value is not None:
+        element["value"] = value
+    if primary:
+        element["style"] = "primary"
+    return element
+
+
 def fallback_text(text: str) -> str:
     """The notification text of a message, escaped like any user text."""
     return truncate_escaped(text.replace("\n", " "), MAX_FALLBACK_TEXT)

@@ -10,6 +10,7 @@ from handlers import (
     errors,
     home,
     mentor,
+    onboarding,
     pairing,
     peerlearn,
     people,
@@ -32,4 +33,5 @@ def register_all(app: App, deps: Deps) -> None:
     pairing.register(app, deps)
     people.register(app, deps)
     workspace_lifecycle.register(app, deps)
+    onboarding.register(app, deps)
     prompt_replies.ignore_chatter(app)  # last: the messages no listener above wanted

@@ -364,11 +364,14 @@ class WebApi:
                 raise SlackError("method_not_supported_for_channel_type")
             if channel.is_archived:
                 raise SlackError("is_archived")
-            if session.get(Member, (channel.id, self.bot)) is None:
+            newly = session.get(Member, (channel.id, self.bot)) is None
+            if newly:
                 session.add(Member(channel_id=channel.id, user_id=self.bot))
                 session.flush()
             joined = channel.as_slack(self.workspace.members(session, channel.id), self.team)
         self.workspace.changed()
+        if newly:
+            self.emit(member_joined_event(self.bot, channel.id, self.team.id))
         return {"channel": joined}
 
     def api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -603,6 +606,15 @@ def reaction_event(kind: str, user_id: str, channel_id: str, ts: str, name: str,
         "item_user": item_user,
         "item": {"type": "message", "channel": channel_id, "ts": ts},
     }
+
+
+def member_joined_event(user_id: str, channel_id: str, team_id: str, inviter: str | None = None) -> dict[str, Any]:
+    """`member_joined_channel`: someone (the app too) joined a public channel (the only kind one joins here)."""
+    event = {"type": "member_joined_channel", "user": user_id, "channel": channel_id, "channel_type": "C",
+             "team": team_id}  # fmt: skip
+    if inviter:
+        event["inviter"] = inviter
+    return event
 
 
 def permalink(workspace_url: str, channel_id: str, ts: str, thread_ts: str | None = None) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from bot.services import Services
 from bot.slack.results import Failed
 from bot.tips.blocks import tip_post
+from storage import home as home_queries
 from storage import people_data as queries
 from storage import tips as tip_queries
 
@@ -53,6 +54,7 @@ ERASERS: tuple[Eraser, ...] = (
     Eraser("circle memberships", queries.leave_circles),
     Eraser("pairing rounds you were in", queries.erase_pairing_history),
     Eraser("records of files sent to you", queries.erase_file_deliveries),
+    Eraser("records of your first Home visit", home_queries.erase_visit),
 )
 
 

@@ -25,6 +25,7 @@ from bot.circles.rules import questions_of
 from bot.people.files import Delivered, FileToSend, deliver
 from bot.services import Services
 from bot.slack.results import Failed
+from storage import home as home_queries
 from storage import pairing as profile_queries
 from storage import people_data as queries
 
@@ -142,6 +143,11 @@ def _tips_activity(session: Session, team_id: str, user_id: str) -> dict[str, An
     }
 
 
+def _home(session: Session, team_id: str, user_id: str) -> dict[str, Any] | None:
+    visit = home_queries.visit_of(session, team_id, user_id)
+    return None if visit is None else {"first_opened": _iso(visit.first_seen_at)}
+
+
 def _settings(session: Session, team_id: str, user_id: str) -> dict[str, Any]:
     return {
         "schedules_you_set": [
@@ -172,6 +178,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("check_ins", _checkins),
     Section("pairings", _pairings),
     Section("workspace_settings", _settings),
+    Section("home", _home),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import assert_never
 
+from bot.help import everything
 from bot.kit import (
     Block,
     author_mention,
@@ -16,7 +17,6 @@ from bot.kit import (
     local_time,
     mrkdwn_section,
     slack_date,
-    usage_blocks,
     user_text_excerpt,
 )
 from bot.schedules.digests import CirclesRecap, Digest
@@ -142,27 +142,8 @@ def _circles_summary(recap: CirclesRecap) -> str:
 
 
 def peerlearn_help(problem: str | None = None) -> list[Block]:
-    usage = "\n".join(
-        [
-            "*Schedules* (admins):",
-            "• `/peerlearn prompts #channel mon 09:00 Europe/Berlin` — weekly learning prompts",
-            "• `/peerlearn digest #channel fri 16:00` — a digest of the week's best tips (your time zone)",
-            "• `&lt;when&gt;` is `daily`, `weekdays`, a weekday (`mon`…`sun`) or `biweekly fri`; "
-            "add `channel-only` to a digest to count only tips shared in that channel",
-            "• `/peerlearn prompts #channel off` · `/peerlearn digest #channel off`",
-            "• `/peerlearn prompt now [#channel]` · `/peerlearn digest now [#channel]` — post right away",
-            "• `/peerlearn pairing #channel mon 10:00 [mentorship|cross-team|coffee] [size 2|3]` — pairing rounds; "
-            "`/peerlearn pairing #channel now|preview|stats|off`",
-            "*Prompts*:",
-            "• `/peerlearn prompt add What did you automate this week?` (admins) · "
-            "`/peerlearn prompt list` · `/peerlearn prompt remove 3` (admins)",
-            "*For everyone*: `/peerlearn schedules` — what is scheduled, and when it posts next",
-            "*Your data*: `/peerlearn my-data` — everything Peerlearn holds about you, as a file in your DM · "
-            "`/peerlearn forget-me` — delete it (you confirm first) · `/peerlearn export` (admins) — every tip "
-            "as a CSV file",
-        ]
-    )
-    return usage_blocks(usage, problem)
+    """`/peerlearn help`: every Peerlearn command, not only /peerlearn's (see bot/help.py)."""
+    return everything(problem)
 
 
 def schedule_line(entry: ScheduleEntry) -> str:

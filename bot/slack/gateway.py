@@ -274,6 +274,10 @@ class SlackGateway:
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> Failed | None:
         return self._act(lambda: self.client.views_open(trigger_id=trigger_id, view=view))
 
+    def update_view(self, view_id: str, view: dict[str, Any]) -> Failed | None:
+        """Redraw an open modal (its id from the request that acted in it)."""
+        return self._act(lambda: self.client.views_update(view_id=view_id, view=view))
+
     def publish_home(self, user_id: str, view: dict[str, Any]) -> Failed | None:
         """Show `view` on the person's Home tab (on failure the tab keeps its last view)."""
         return self._act(lambda: self.client.views_publish(user_id=user_id, view=view))

@@ -212,6 +212,7 @@ function renderHome() {
     } else {
       const ctx = { ...context(), onButton: (element, blockId) => act("click", { view_id: state.home.id, action_id: element.action_id, block_id: blockId }) };
       home.replaceChildren(...renderBlocks(state.home.view.blocks, ctx));
+      home.dataset.viewId = state.home.id; // which published view is drawn (each publish has a new id)
     }
   } else {
     renderMessages($("messages"), state.channel === state.app_dm ? state.messages : [], state.app_dm, false);

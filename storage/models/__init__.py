@@ -2,6 +2,7 @@
 
 from storage.models.base import Base, SlackId, StrEnumColumn, UTCDateTime, utcnow
 from storage.models.circles import Circle, CircleMember, CircleRound, ParticipantStatus, RoundParticipant, RoundState
+from storage.models.home import ChannelIntro, HomeVisit
 from storage.models.pairing import (
     MentorProfile,
     PairingGroup,
@@ -18,12 +19,14 @@ from storage.models.tips import ANONYMOUS_AUTHOR, Tip, TipDeletion, TipReaction,
 __all__ = [
     "ANONYMOUS_AUTHOR",
     "Base",
+    "ChannelIntro",
     "Circle",
     "CircleMember",
     "CircleRound",
     "CustomPrompt",
     "ErasureReceipt",
     "FileDelivery",
+    "HomeVisit",
     "Job",
     "MentorProfile",
     "PairingGroup",

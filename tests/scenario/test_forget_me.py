@@ -17,6 +17,7 @@ from storage.models import (
     ANONYMOUS_AUTHOR,
     Base,
     CircleMember,
+    HomeVisit,
     MentorProfile,
     PairingMember,
     ProfileSkill,
@@ -113,6 +114,7 @@ def test_deleting_removes_exactly_what_it_says(
         "circle memberships": count(db, CircleMember, CircleMember.user_id == "U1"),
         "pairing rounds you were in": count(db, PairingMember, PairingMember.user_id == "U1"),
         "records of files sent to you": 0,
+        "records of your first home visit": count(db, HomeVisit, HomeVisit.user_id == "U1"),
     }
     others_votes = votes_given(db, "U2") + votes_given(db, "U3")
     assert before["tips deleted"] == 3 and before["helpful votes you gave"] == 1 and len(tip_posts(slack, "<@U1>")) == 2
