@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import capture, circles, errors, home, mentor, pairing, peerlearn, people, prompt_replies, tips
+from handlers import (
+    capture,
+    circles,
+    errors,
+    home,
+    mentor,
+    pairing,
+    peerlearn,
+    people,
+    prompt_replies,
+    questions,
+    tips,
+)
 from handlers.deps import Deps
 
 
@@ -12,6 +24,7 @@ def register_all(app: App, deps: Deps) -> None:
     errors.register(app, deps)
     tips.register(app, deps)
     capture.register(app, deps)
+    questions.register(app, deps)  # before peerlearn: it takes `/peerlearn questions|stats`
     peerlearn.register(app, deps)
     circles.register(app, deps)
     prompt_replies.register(app, deps)

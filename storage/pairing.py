@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, insert, literal, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import MentorProfile, ProfileSkill, Tip
+from storage.models import MentorProfile, ProfileSkill, Tip, TipTag
 from storage.upsert import insert_if_absent
 
 TEACH = "teach"
@@ -126,11 +126,14 @@ def profiles_of(session: Session, team_id: str, user_ids: Iterable[str]) -> dict
 
 def tip_evidence(session: Session, team_id: str, tag: str, limit: int = 50) -> list[tuple[str, int, int]]:
     """(author, tips tagged `tag`, helpful votes on them), most helpful first."""
+    # tip_tags (one row per tag of a tip, kept by triggers) makes this an index range over the tag's
+    # tips, where matching the words of every tip's `tags` read the whole workspace (bench/questions.py).
     query = (
-        select(Tip.author_id, func.count(Tip.id), func.coalesce(func.sum(Tip.helpful_count), 0))
-        .where(Tip.team_id == team_id, has_word(Tip.tags, tag))
-        .group_by(Tip.author_id)
-        .order_by(func.sum(Tip.helpful_count).desc(), func.count(Tip.id).desc(), Tip.author_id)
+        select(TipTag.author_id, func.count(Tip.id), func.coalesce(func.sum(Tip.helpful_count), 0))
+        .join(Tip, Tip.id == TipTag.tip_id)
+        .where(TipTag.team_id == team_id, TipTag.tag == tag)
+        .group_by(TipTag.author_id)
+        .order_by(func.sum(Tip.helpful_count).desc(), func.count(Tip.id).desc(), TipTag.author_id)
         .limit(limit)
     )
     return [(author, int(count), int(helpful)) for author, count, helpful in session.execute(query)]

@@ -95,8 +95,10 @@ def pause_text(profile: Profile | None, now: datetime) -> str | None:
     return None
 
 
-def find_helpers(db: Database, team_id: str, skill: str, now: datetime) -> tuple[list[Helper], list[str]]:
-    """Up to 10 people who can help with `skill`, best first, and close known skills when nobody can.
+def find_helpers(
+    db: Database, team_id: str, skill: str, now: datetime, limit: int = MAX_LISTED
+) -> tuple[list[Helper], list[str]]:
+    """Up to `limit` people who can help with `skill`, best first, and close known skills when nobody can.
 
     Ranked by profile (teaches it, and how experienced) plus evidence: their tips tagged with it and
     the helpful votes those got. Paused, opted-out and deactivated people are not listed.
@@ -119,8 +121,8 @@ def find_helpers(db: Database, team_id: str, skill: str, now: datetime) -> tuple
         tips, helpful = evidence.get(user_id, (0, 0))
         level = _level(row.level) if row is not None else None
         helpers.append(Helper(user_id, user_id in teachers, level, tips, helpful, met_pairings=met.get(user_id, 0)))
-    helpers.sort(key=lambda h: (-_rank(h), h.user_id))
-    return helpers[:MAX_LISTED], suggestions
+    helpers.sort(key=lambda h: (-helper_rank(h), h.user_id))
+    return helpers[:limit], suggestions
 
 
 def _level(value: str | None) -> Level | None:
@@ -131,7 +133,9 @@ def _level(value: str | None) -> Level | None:
         return None
 
 
-def _rank(helper: Helper) -> int:
+def helper_rank(helper: Helper) -> int:
+    """How much someone knows a skill: teaching it (more if experienced), tips on it, the helpful
+    votes those got, and pairings met on it. `/mentor find` and the experts for a question use it."""
     taught = 100 + 10 * (helper.level.rank if helper.level else 0) if helper.teaches else 0
     return taught + 5 * helper.tips + 2 * helper.helpful + 20 * helper.met_pairings
 

@@ -18,6 +18,8 @@ from bot.kit import (
     usage_blocks,
     user_text_excerpt,
 )
+from bot.questions.blocks import digest_section
+from bot.questions.commands import ADMIN_USAGE as QUESTIONS_ADMIN_USAGE
 from bot.schedules.digests import CirclesRecap, Digest
 from bot.schedules.kinds import Delivery, PostKind, command_word, describe_kind, one_post, plural
 from bot.schedules.prompt_bank import Prompt
@@ -121,6 +123,8 @@ def digest_post(digest: Digest, emoji: str) -> tuple[str, list[Block]]:
         line = f":handshake: *Connections made*: {plural(met, 'pairing')} met"
         line += f", {crossed / met:.0%} across teams." if met else "."
         blocks += [divider(), mrkdwn_section(line)]
+    if digest.questions is not None:
+        blocks += [divider(), digest_section(digest.questions.measures, digest.questions.open_questions)]
     if digest.resurfaced is not None:
         blocks += [
             divider(),
@@ -155,6 +159,7 @@ def peerlearn_help(problem: str | None = None) -> list[Block]:
             "*Prompts*:",
             "• `/peerlearn prompt add What did you automate this week?` (admins) · "
             "`/peerlearn prompt list` · `/peerlearn prompt remove 3` (admins)",
+            "*Questions* (admins): " + QUESTIONS_ADMIN_USAGE,
             "*For everyone*: `/peerlearn schedules` — what is scheduled, and when it posts next",
         ]
     )

@@ -10,6 +10,14 @@ from storage.models.pairing import (
     PairingRound,
     ProfileSkill,
 )
+from storage.models.questions import (
+    Question,
+    QuestionAsk,
+    QuestionReply,
+    QuestionsChannel,
+    QuestionTopic,
+    TipTag,
+)
 from storage.models.runtime import Job, ProcessedEvent, RequestKey
 from storage.models.schedules import CustomPrompt, Schedule, ScheduledPost, SchedulerLease
 from storage.models.tips import Tip, TipDeletion, TipReaction, TipVote
@@ -29,6 +37,11 @@ __all__ = [
     "ParticipantStatus",
     "ProcessedEvent",
     "ProfileSkill",
+    "Question",
+    "QuestionAsk",
+    "QuestionReply",
+    "QuestionTopic",
+    "QuestionsChannel",
     "RequestKey",
     "RoundParticipant",
     "RoundState",
@@ -40,6 +53,7 @@ __all__ = [
     "Tip",
     "TipDeletion",
     "TipReaction",
+    "TipTag",
     "TipVote",
     "UTCDateTime",
     "utcnow",

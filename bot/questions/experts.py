@@ -1,0 +1,140 @@
+"""Who knows what a question is about: the people to ask, best first, and why each was picked.
+
+Evidence per topic is `/mentor find`'s (bot/pairing/service.find_helpers: teaching the skill and how
+experienced, tips tagged with it and the helpful votes they got, pairings met on it; paused,
+opted-out and deactivated people left out), plus answers of theirs the askers accepted on questions
+about it. Scores add up over the question's topics, with `/mentor find`'s weights (helper_rank).
+Then: never the asker or anyone asked already, nobody with MAX_OPEN open questions, and people whose
+working hours (their Slack time zone) include now ahead of equals who are off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.pairing.blocks import Helper, why_listed
+from bot.pairing.service import find_helpers, helper_rank
+from bot.questions.rules import in_working_hours
+from bot.slack.users import Person
+from bot.text import escape_mrkdwn, truncate
+from storage import pairing as profile_queries
+from storage import questions as queries
+from storage.db import Database
+
+MAX_OPEN = 3  # open questions one person is asked about at once
+PER_TOPIC = 30  # people considered per topic (a wave asks 3; escalations and "Not me" the next)
+SHORTLIST = 20  # looked up in Slack (time zone, still there) — one users.info each at most
+ACCEPTED_WEIGHT = 30  # an accepted answer on the topic: stronger than a tip, like a pairing met on it
+OFF_HOURS = 0.5  # the score of someone outside their working hours right now
+MAX_REASONS = 300
+
+Lookup = Callable[[Collection[str]], Mapping[str, Person]]
+
+
+@dataclass
+class Evidence:
+    """What the workspace knows about people on each topic of one question."""
+
+    topics: tuple[str, ...]
+    helpers: dict[str, dict[str, Helper]] = field(default_factory=dict)  # person → topic → their evidence
+    accepted: dict[tuple[str, str], int] = field(default_factory=dict)  # (person, topic) → accepted answers
+
+    def people(self) -> set[str]:
+        return set(self.helpers) | {user for user, _ in self.accepted}
+
+    def score(self, user_id: str) -> int:
+        mine = self.helpers.get(user_id, {})
+        return sum(helper_rank(h) for h in mine.values()) + ACCEPTED_WEIGHT * sum(
+            n for (user, _), n in self.accepted.items() if user == user_id
+        )
+
+    def reasons(self, user_id: str) -> str:
+        """Why they were picked, e.g. "teaches postgres (senior) · 5 tips on #postgres, 23 found them helpful"."""
+        parts = []
+        for topic in self.topics:
+            helper = self.helpers.get(user_id, {}).get(topic)
+            said = why_listed(topic, helper) if helper is not None else ""
+            if accepted := self.accepted.get((user_id, topic), 0):
+                answers = "answer" if accepted == 1 else "answers"
+                said = " · ".join(filter(None, [said, f"{accepted} accepted {answers} on {escape_mrkdwn(topic)}"]))
+            if said:
+                parts.append(said)
+        return truncate("; ".join(parts), MAX_REASONS)
+
+
+def gather(db: Database, team_id: str, topics: tuple[str, ...], now: datetime) -> Evidence:
+    evidence = Evidence(topics)
+    for topic in topics:
+        helpers, _ = find_helpers(db, team_id, topic, now, limit=PER_TOPIC)
+        for helper in helpers:
+            evidence.helpers.setdefault(helper.user_id, {})[topic] = helper
+    with db.snapshot() as session:
+        accepted = queries.accepted_answers(session, team_id, topics)
+        # find_helpers left out people taking a break; do the same for those known by answers alone.
+        others = {user for user, _ in accepted} - set(evidence.helpers)
+        resting = {
+            row.user_id
+            for row in profile_queries.profiles_of(session, team_id, others).values()
+            if row.opted_out or row.deactivated_at or (row.paused_until and row.paused_until > now)
+        }
+    evidence.accepted = {key: n for key, n in accepted.items() if key[0] not in resting}
+    return evidence
+
+
+@dataclass(frozen=True)
+class Expert:
+    user_id: str
+    score: float
+    reasons: str
+    in_hours: bool
+
+
+def rank(
+    evidence: Evidence,
+    *,
+    now: datetime,
+    zones: Mapping[str, str | None] | None,
+    load: Mapping[str, int],
+    exclude: Collection[str],
+) -> list[Expert]:
+    """Everyone the evidence names who may be asked, best first (pure: tested without a database).
+    With `zones` None, working hours are not known yet and count for nobody."""
+    experts = []
+    for user_id in evidence.people():
+        if user_id in exclude or load.get(user_id, 0) >= MAX_OPEN:
+            continue
+        base = evidence.score(user_id)
+        if base <= 0:
+            continue
+        in_hours = zones is None or in_working_hours(now, zones.get(user_id))
+        experts.append(Expert(user_id, base * (1.0 if in_hours else OFF_HOURS), evidence.reasons(user_id), in_hours))
+    experts.sort(key=lambda e: (-e.score, e.user_id))
+    return experts
+
+
+def choose(
+    db: Database,
+    team_id: str,
+    topics: tuple[str, ...],
+    *,
+    now: datetime,
+    exclude: Collection[str],
+    lookup: Lookup,
+) -> list[Expert]:
+    """The people to ask about a question on `topics`, best first: up to SHORTLIST of them, each
+    checked with Slack (`lookup`: still there, not a bot, their time zone)."""
+    if not topics:
+        return []
+    evidence = gather(db, team_id, topics, now)
+    with db.snapshot() as session:
+        load = queries.open_load(session, team_id, evidence.people())
+    # A first pass by evidence alone picks whom to look up; the second knows their working hours.
+    first = rank(evidence, now=now, zones=None, load=load, exclude=exclude)
+    shortlist = [e.user_id for e in first[:SHORTLIST]]
+    people = lookup(shortlist)
+    gone = {u for u in shortlist if (p := people.get(u)) is None or p.deleted or p.is_bot}
+    zones = {u: p.timezone for u, p in people.items()}
+    ranked = rank(evidence, now=now, zones=zones, load=load, exclude={*exclude, *gone})
+    return [e for e in ranked if e.user_id in shortlist][:SHORTLIST]
