@@ -57,16 +57,34 @@ def _id_and(value: object, second: re.Pattern[str]) -> tuple[int, str] | None:
     return (question_id, rest) if question_id is not None and second.fullmatch(rest) else None
 
 
+_CHANNEL = re.compile(r"[CG][A-Z0-9]{1,31}")
+_USER = re.compile(r"[UW][A-Z0-9]{1,31}")
+
+
+def _is_ts(value: object) -> bool:
+    return isinstance(value, str) and _TS.fullmatch(value) is not None
+
+
 def _by_a_person(event: dict[str, Any]) -> bool:
-    return isinstance(event.get("user"), str) and not event.get("bot_id") and isinstance(event.get("channel"), str)
+    """A message a person wrote in a channel, its ids of Slack's shapes (an event's values are input too)."""
+    user, channel = event.get("user"), event.get("channel")
+    return (
+        isinstance(user, str)
+        and _USER.fullmatch(user) is not None
+        and not event.get("bot_id")
+        and isinstance(channel, str)
+        and _CHANNEL.fullmatch(channel) is not None
+        and _is_ts(event.get("ts"))
+    )
 
 
 def _deleted_ts(event: dict[str, Any]) -> str | None:
     """The message a deletion event is about: `message_deleted`, or a parent with replies turned tombstone."""
     if event.get("subtype") == "message_deleted":
-        return event.get("deleted_ts") if isinstance(event.get("deleted_ts"), str) else None
+        deleted = event.get("deleted_ts")
+        return deleted if isinstance(deleted, str) and _is_ts(deleted) else None
     message = event.get("message") if event.get("subtype") == "message_changed" else None
-    if isinstance(message, dict) and message.get("subtype") == "tombstone" and isinstance(message.get("ts"), str):
+    if isinstance(message, dict) and message.get("subtype") == "tombstone" and _is_ts(message.get("ts")):
         return str(message["ts"])
     return None
 
@@ -203,7 +221,7 @@ def register(app: App, deps: Deps) -> None:
         event = body.get("event") or {}
         if not _by_a_person(event) or event.get("subtype") is not None:
             return False
-        if event.get("thread_ts") not in (None, event.get("ts")) or not isinstance(event.get("ts"), str):
+        if event.get("thread_ts") not in (None, event.get("ts")):
             return False
         if not reads_as_question(str(event.get("text") or "")):
             return False
@@ -225,11 +243,11 @@ def register(app: App, deps: Deps) -> None:
     def reply_to_question(body: dict[str, Any], context: BoltContext) -> bool:
         event = body.get("event") or {}
         thread_ts = event.get("thread_ts")
-        if not isinstance(thread_ts, str) or thread_ts == event.get("ts") or not _by_a_person(event):
+        if not _is_ts(thread_ts) or thread_ts == event.get("ts") or not _by_a_person(event):
             return False
-        if event.get("subtype") not in _REPLY_SUBTYPES or not isinstance(event.get("ts"), str):
+        if event.get("subtype") not in _REPLY_SUBTYPES:
             return False
-        return desk.is_question_thread(str(context.team_id), event["channel"], thread_ts)
+        return desk.is_question_thread(str(context.team_id), event["channel"], str(thread_ts))
 
     def record_reply(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         event = body["event"]
@@ -245,7 +263,7 @@ def register(app: App, deps: Deps) -> None:
     def question_deleted(body: dict[str, Any], context: BoltContext) -> bool:
         event = body.get("event") or {}
         ts, channel = _deleted_ts(event), event.get("channel")
-        if ts is None or not isinstance(channel, str):
+        if ts is None or not isinstance(channel, str) or _CHANNEL.fullmatch(channel) is None:
             return False
         return desk.is_question_message(str(context.team_id), channel, ts)
 

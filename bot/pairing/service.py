@@ -104,10 +104,10 @@ def find_helpers(
     the helpful votes those got. Paused, opted-out and deactivated people are not listed.
     """
     with db.snapshot() as session:
-        teachers = {p.user_id: p for p in queries.teachers_of(session, team_id, skill)}
+        teachers = {p.user_id: p for p in queries.teachers_of(session, team_id, skill, now)}
         evidence = {author: (tips, helpful) for author, tips, helpful in queries.tip_evidence(session, team_id, skill)}
         met = round_queries.met_on_skill(session, team_id, skill)
-        profiles = queries.profiles_of(session, team_id, set(evidence) - set(teachers))
+        profiles = queries.standings_of(session, team_id, set(evidence) - set(teachers))
         profiles.update(teachers)
         suggestions: list[str] = []
         if not teachers and not evidence:
@@ -116,7 +116,7 @@ def find_helpers(
     helpers = []
     for user_id in set(teachers) | set(evidence):
         row = profiles.get(user_id)
-        if row is not None and (row.opted_out or row.deactivated_at or (row.paused_until and row.paused_until > now)):
+        if row is not None and row.resting(now):
             continue
         tips, helpful = evidence.get(user_id, (0, 0))
         level = _level(row.level) if row is not None else None
@@ -125,12 +125,12 @@ def find_helpers(
     return helpers[:limit], suggestions
 
 
+_LEVELS = {level.value: level for level in Level}  # a dict lookup: find_helpers reads hundreds at once
+
+
 def _level(value: str | None) -> Level | None:
     """A stored level; one no reader would store reads as unknown rather than breaking the profile."""
-    try:
-        return Level(value) if value else None
-    except ValueError:
-        return None
+    return _LEVELS.get(value) if value else None
 
 
 def helper_rank(helper: Helper) -> int:

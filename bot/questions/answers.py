@@ -19,6 +19,7 @@ from bot.questions.results import Reply
 from bot.questions.routing import SENDING, Router
 from bot.questions.rules import ANSWERED, ANSWERED_BY_TIP, CLOSED, OPEN_STATES
 from bot.services import Services
+from bot.text import without_control_characters
 from bot.tips import rules as tips
 from bot.tips import service as tip_service
 from storage import questions as queries
@@ -221,8 +222,9 @@ class Answers:
             question = queries.question_in_thread(session, team_id, channel_id, thread_ts)
             if question is None or question.state not in OPEN_STATES or user_id == question.asker_id:
                 return
+            kept = without_control_characters(text)[:MAX_REPLY_TEXT]
             values = {"question_id": question.id, "ts": ts, "team_id": team_id, "user_id": user_id,
-                      "text": text[:MAX_REPLY_TEXT], "created_at": now}  # fmt: skip
+                      "text": kept, "created_at": now}  # fmt: skip
             if not queries.add_reply(session, values):
                 return  # this reply was seen before
             first = queries.move(

@@ -11,7 +11,7 @@ working hours (their Slack time zone) include now ahead of equals who are off.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.pairing.blocks import Helper, why_listed
@@ -22,6 +22,7 @@ from bot.text import escape_mrkdwn, truncate
 from storage import pairing as profile_queries
 from storage import questions as queries
 from storage.db import Database
+from storage.pairing import Standing
 
 MAX_OPEN = 3  # open questions one person is asked about at once
 PER_TOPIC = 30  # people considered per topic (a wave asks 3; escalations and "Not me" the next)
@@ -44,11 +45,12 @@ class Evidence:
     def people(self) -> set[str]:
         return set(self.helpers) | {user for user, _ in self.accepted}
 
-    def score(self, user_id: str) -> int:
-        mine = self.helpers.get(user_id, {})
-        return sum(helper_rank(h) for h in mine.values()) + ACCEPTED_WEIGHT * sum(
-            n for (user, _), n in self.accepted.items() if user == user_id
-        )
+    def scores(self) -> dict[str, int]:
+        """Everyone's score: `/mentor find`'s over each topic, plus ACCEPTED_WEIGHT an accepted answer."""
+        found = {user: sum(helper_rank(h) for h in topics.values()) for user, topics in self.helpers.items()}
+        for (user, _), count in self.accepted.items():
+            found[user] = found.get(user, 0) + ACCEPTED_WEIGHT * count
+        return found
 
     def reasons(self, user_id: str) -> str:
         """Why they were picked, e.g. "teaches postgres (senior) · 5 tips on #postgres, 23 found them helpful"."""
@@ -74,21 +76,21 @@ def gather(db: Database, team_id: str, topics: tuple[str, ...], now: datetime) -
         accepted = queries.accepted_answers(session, team_id, topics)
         # find_helpers left out people taking a break; do the same for those known by answers alone.
         others = {user for user, _ in accepted} - set(evidence.helpers)
-        resting = {
-            row.user_id
-            for row in profile_queries.profiles_of(session, team_id, others).values()
-            if row.opted_out or row.deactivated_at or (row.paused_until and row.paused_until > now)
-        }
-    evidence.accepted = {key: n for key, n in accepted.items() if key[0] not in resting}
+        standings = profile_queries.standings_of(session, team_id, others)
+    evidence.accepted = {key: n for key, n in accepted.items() if not _resting(standings.get(key[0]), now)}
     return evidence
+
+
+def _resting(standing: Standing | None, now: datetime) -> bool:
+    return standing is not None and standing.resting(now)
 
 
 @dataclass(frozen=True)
 class Expert:
     user_id: str
     score: float
-    reasons: str
     in_hours: bool
+    reasons: str = ""  # filled in for the people chosen (bot.questions.experts.choose)
 
 
 def rank(
@@ -98,18 +100,18 @@ def rank(
     zones: Mapping[str, str | None] | None,
     load: Mapping[str, int],
     exclude: Collection[str],
+    among: Collection[str] | None = None,
 ) -> list[Expert]:
-    """Everyone the evidence names who may be asked, best first (pure: tested without a database).
-    With `zones` None, working hours are not known yet and count for nobody."""
+    """Everyone the evidence names (or those of them `among`) who may be asked, best first (pure:
+    tested without a database). With `zones` None, working hours are not known yet and count for nobody."""
     experts = []
-    for user_id in evidence.people():
-        if user_id in exclude or load.get(user_id, 0) >= MAX_OPEN:
+    for user_id, base in evidence.scores().items():
+        if base <= 0 or user_id in exclude or load.get(user_id, 0) >= MAX_OPEN:
             continue
-        base = evidence.score(user_id)
-        if base <= 0:
+        if among is not None and user_id not in among:
             continue
         in_hours = zones is None or in_working_hours(now, zones.get(user_id))
-        experts.append(Expert(user_id, base * (1.0 if in_hours else OFF_HOURS), evidence.reasons(user_id), in_hours))
+        experts.append(Expert(user_id, base * (1.0 if in_hours else OFF_HOURS), in_hours))
     experts.sort(key=lambda e: (-e.score, e.user_id))
     return experts
 
@@ -128,13 +130,15 @@ def choose(
     if not topics:
         return []
     evidence = gather(db, team_id, topics, now)
+    # By evidence alone first: the best few are checked for their load, the best of those with room
+    # looked up in Slack, and only those ranked with their working hours.
+    first = rank(evidence, now=now, zones=None, load={}, exclude=exclude)
+    head = [e.user_id for e in first[: SHORTLIST * 3]]
     with db.snapshot() as session:
-        load = queries.open_load(session, team_id, evidence.people())
-    # A first pass by evidence alone picks whom to look up; the second knows their working hours.
-    first = rank(evidence, now=now, zones=None, load=load, exclude=exclude)
-    shortlist = [e.user_id for e in first[:SHORTLIST]]
+        load = queries.open_load(session, team_id, head)
+    shortlist = [u for u in head if load.get(u, 0) < MAX_OPEN][:SHORTLIST]
     people = lookup(shortlist)
     gone = {u for u in shortlist if (p := people.get(u)) is None or p.deleted or p.is_bot}
     zones = {u: p.timezone for u, p in people.items()}
-    ranked = rank(evidence, now=now, zones=zones, load=load, exclude={*exclude, *gone})
-    return [e for e in ranked if e.user_id in shortlist][:SHORTLIST]
+    ranked = rank(evidence, now=now, zones=zones, load=load, exclude={*exclude, *gone}, among=shortlist)
+    return [replace(e, reasons=evidence.reasons(e.user_id)) for e in ranked]

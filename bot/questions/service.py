@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session
+
 from bot.questions import blocks
 from bot.questions import rules as questions
 from bot.questions.answers import Answers
@@ -26,6 +28,12 @@ from storage.models import Question, Tip
 log = logging.getLogger(__name__)
 
 MINE_LIMIT = 20
+
+
+def open_questions(session: Session, team_id: str, user_id: str) -> list[Question]:
+    """The person's questions still waiting for an answer, newest first: for the App Home, which
+    gathers what it shows in one read (bot/home/summary.py), hence a Session."""
+    return [q for q in queries.questions_of(session, team_id, user_id, MINE_LIMIT) if q.state in questions.OPEN_STATES]
 
 
 class QuestionDesk:
@@ -171,10 +179,6 @@ class QuestionDesk:
     def mine(self, team_id: str, user_id: str) -> list[Question]:
         with self.services.db.snapshot() as session:
             return queries.questions_of(session, team_id, user_id, MINE_LIMIT)
-
-    def open_questions(self, team_id: str, user_id: str) -> list[Question]:
-        """The person's questions still waiting for an answer, newest first (for the App Home)."""
-        return [q for q in self.mine(team_id, user_id) if q.state in questions.OPEN_STATES]
 
     def is_questions_channel(self, team_id: str, channel_id: str) -> bool:
         with self.services.db.snapshot() as session:

@@ -123,8 +123,9 @@ class QuestionsChannel(Base):
 
 
 class TipTag(Base):
-    """One tag of a tip, in a row of its own, so "who wrote tips on X" is an index range, not a scan
-    of every tip's tags. Kept in step with `tips` by triggers (migration 0014), whatever writes tips."""
+    """One tag of a tip, in a row of its own, so "who wrote tips on X, and how helpful were they" is an
+    index range, not a scan of every tip's tags. Kept in step with `tips` (inserts, tag changes,
+    votes, deletions) by triggers (migration 0014), whatever code writes tips."""
 
     __tablename__ = "tip_tags"
 
@@ -132,5 +133,7 @@ class TipTag(Base):
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId)
     author_id: Mapped[str] = mapped_column(SlackId)
+    helpful_count: Mapped[int] = mapped_column(default=0)  # the tip's, copied by the triggers on every vote
 
-    __table_args__ = (Index("ix_tip_tags_tag", "team_id", "tag", "author_id"),)
+    # Covers "each author's tips on a tag and their helpful votes": an index range, no table reads.
+    __table_args__ = (Index("ix_tip_tags_tag", "team_id", "tag", "author_id", "helpful_count"),)

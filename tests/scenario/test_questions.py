@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.questions.routing import ASK_EVENT, NOTICE_EVENT, POST_EVENT
+from bot.questions.service import open_questions
 from bot.schedules.posting import ScheduledPoster
 from runtime.factory import build_schedulers
 from runtime.settings import Settings
@@ -20,7 +21,7 @@ from storage.db import Database
 from storage.models import Question, QuestionAsk, Tip, TipVote
 from tests.conftest import ADMIN_ID, FakeClock
 from tests.scenario.test_mentor import save_profile
-from tests.slack_double import BOT_USER_ID, SlackDouble
+from tests.slack_double import BOT_USER_ID, TEAM_ID, SlackDouble
 from tests.slack_sender import SlackSender
 
 EXPERTS = ("U5", "U6", "U7", "U8", "U2", "U3")  # teach postgres, best first
@@ -426,6 +427,9 @@ def test_ask_mine_and_close(workspace: SlackSender, slack: SlackDouble, db: Data
     assert "is closed" in ask(workspace, f"close {first.id}")
     assert "Only <@U1>" in ask(workspace, f"close {questions(db)[1].id}", user="U2")
     assert [q.state for q in questions(db)] == ["closed", "suggested"]
+    with db.snapshot() as session:  # what the App Home will show
+        assert [q.id for q in open_questions(session, TEAM_ID, "U1")] == [questions(db)[1].id]
+        assert open_questions(session, "T0OTHER", "U1") == []
     post = slack.message("C1", str(first.post_ts))
     assert post is not None and "Closed by the asker" in str(post["blocks"])
     click(workspace, "U5", "question_can_help", str(first.id))

@@ -41,8 +41,9 @@ def ids(experts: list[object]) -> list[str]:
 def test_scores_add_up_over_topics_and_accepted_answers_count() -> None:
     found = evidence()
     # ULEAD 100+40; UBOTH 100+20 + 5*4+2*9; UANSWERS 2 accepted; UTIPS 5*2+2*1
-    assert found.score("ULEAD") == 140 and found.score("UBOTH") == 158
-    assert found.score("UANSWERS") == 2 * ACCEPTED_WEIGHT and found.score("UTIPS") == 12
+    scores = found.scores()
+    assert scores["ULEAD"] == 140 and scores["UBOTH"] == 158
+    assert scores["UANSWERS"] == 2 * ACCEPTED_WEIGHT and scores["UTIPS"] == 12
     ranked = rank(found, now=WEDNESDAY_NOON, zones=None, load={}, exclude={"UASKER"})
     assert ids(ranked) == ["UBOTH", "ULEAD", "UANSWERS", "UTIPS"]
 

@@ -31,8 +31,10 @@ def _sqlite_tags(tags: str) -> str:
 
 
 _SQLITE_INSERT = (
-    "INSERT OR IGNORE INTO tip_tags (tip_id, tag, team_id, author_id)"
-    " SELECT new.id, value, new.team_id, new.author_id FROM " + _sqlite_tags("new.tags") + " WHERE value <> '';"
+    "INSERT OR IGNORE INTO tip_tags (tip_id, tag, team_id, author_id, helpful_count)"
+    " SELECT new.id, value, new.team_id, new.author_id, new.helpful_count FROM "
+    + _sqlite_tags("new.tags")
+    + " WHERE value <> '';"
 )
 _SQLITE = [
     f"CREATE TRIGGER tip_tags_insert AFTER INSERT ON tips BEGIN {_SQLITE_INSERT} END",
@@ -41,8 +43,11 @@ _SQLITE = [
     # Deleting a tip deletes its votes explicitly (SQLite honours ON DELETE CASCADE only with
     # foreign_keys=ON); the trigger does the same for its tags.
     "CREATE TRIGGER tip_tags_delete AFTER DELETE ON tips BEGIN DELETE FROM tip_tags WHERE tip_id = old.id; END",
-    "INSERT OR IGNORE INTO tip_tags (tip_id, tag, team_id, author_id)"
-    " SELECT tips.id, value, tips.team_id, tips.author_id FROM tips, "
+    # A helpful vote (or its withdrawal) moves the count on the tip's tags too.
+    "CREATE TRIGGER tip_tags_helpful AFTER UPDATE OF helpful_count ON tips BEGIN"
+    " UPDATE tip_tags SET helpful_count = new.helpful_count WHERE tip_id = new.id; END",
+    "INSERT OR IGNORE INTO tip_tags (tip_id, tag, team_id, author_id, helpful_count)"
+    " SELECT tips.id, value, tips.team_id, tips.author_id, tips.helpful_count FROM tips, "
     + _sqlite_tags("tips.tags")
     + " WHERE value <> ''",
 ]
@@ -51,21 +56,26 @@ _POSTGRES = [
     CREATE FUNCTION tip_tags_sync() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'UPDATE' THEN
+            IF NEW.tags IS NOT DISTINCT FROM OLD.tags AND NEW.author_id IS NOT DISTINCT FROM OLD.author_id THEN
+                -- a helpful vote (or its withdrawal): the count on the tip's tags moves with it
+                UPDATE tip_tags SET helpful_count = NEW.helpful_count WHERE tip_id = NEW.id;
+                RETURN NULL;
+            END IF;
             DELETE FROM tip_tags WHERE tip_id = OLD.id;
         END IF;
-        INSERT INTO tip_tags (tip_id, tag, team_id, author_id)
-        SELECT DISTINCT NEW.id, left(tag, 64), NEW.team_id, NEW.author_id
+        INSERT INTO tip_tags (tip_id, tag, team_id, author_id, helpful_count)
+        SELECT DISTINCT NEW.id, left(tag, 64), NEW.team_id, NEW.author_id, NEW.helpful_count
         FROM regexp_split_to_table(NEW.tags, '\\s+') AS tag WHERE tag <> ''
         ON CONFLICT DO NOTHING;
         RETURN NULL;
     END
     $$
     """,
-    "CREATE TRIGGER tip_tags_sync AFTER INSERT OR UPDATE OF tags, author_id ON tips"
+    "CREATE TRIGGER tip_tags_sync AFTER INSERT OR UPDATE OF tags, author_id, helpful_count ON tips"
     " FOR EACH ROW EXECUTE FUNCTION tip_tags_sync()",
     # Deleting a tip cascades to its tags (the foreign key).
-    "INSERT INTO tip_tags (tip_id, tag, team_id, author_id)"
-    " SELECT DISTINCT tips.id, left(tag, 64), tips.team_id, tips.author_id"
+    "INSERT INTO tip_tags (tip_id, tag, team_id, author_id, helpful_count)"
+    " SELECT DISTINCT tips.id, left(tag, 64), tips.team_id, tips.author_id, tips.helpful_count"
     " FROM tips, regexp_split_to_table(tips.tags, '\\s+') AS tag WHERE tag <> '' ON CONFLICT DO NOTHING",
 ]
 
@@ -150,15 +160,16 @@ def upgrade() -> None:
         sa.Column("tag", sa.String(64), primary_key=True),
         sa.Column("team_id", sa.String(32), nullable=False),
         sa.Column("author_id", sa.String(32), nullable=False),
+        sa.Column("helpful_count", sa.Integer(), nullable=False),
     )
-    op.create_index("ix_tip_tags_tag", "tip_tags", ["team_id", "tag", "author_id"])
+    op.create_index("ix_tip_tags_tag", "tip_tags", ["team_id", "tag", "author_id", "helpful_count"])
     for statement in _SQLITE if op.get_bind().dialect.name == "sqlite" else _POSTGRES:
         op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for trigger in ("tip_tags_insert", "tip_tags_update", "tip_tags_delete"):
+        for trigger in ("tip_tags_insert", "tip_tags_update", "tip_tags_delete", "tip_tags_helpful"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     else:
         op.execute("DROP TRIGGER IF EXISTS tip_tags_sync ON tips")
