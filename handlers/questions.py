@@ -13,10 +13,10 @@ from typing import Any, assert_never
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot.questions import admin, blocks
+from bot.questions import admin, admin_blocks, blocks
+from bot.questions.blocks import SLACK_TS
 from bot.questions.commands import (
     ADMIN_USAGE,
-    MAX_ID,
     AskHelp,
     AskQuestion,
     CloseQuestion,
@@ -40,29 +40,13 @@ from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack, tell
 
 ASK_SHORTCUT = "ask_peerlearn"
-_ID = re.compile(r"[1-9][0-9]{0,9}")
-_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 _REPLY_SUBTYPES = (None, "thread_broadcast", "file_share")
-
-
-def _question_id(value: object) -> int | None:
-    text = str(value or "")
-    return int(text) if _ID.fullmatch(text) and int(text) <= MAX_ID else None
-
-
-def _id_and(value: object, second: re.Pattern[str]) -> tuple[int, str] | None:
-    """`<question id>:<tip id or reply ts>` from a button's value, strictly."""
-    first, _, rest = str(value or "").partition(":")
-    question_id = _question_id(first)
-    return (question_id, rest) if question_id is not None and second.fullmatch(rest) else None
-
-
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{1,31}")
 _USER = re.compile(r"[UW][A-Z0-9]{1,31}")
 
 
 def _is_ts(value: object) -> bool:
-    return isinstance(value, str) and _TS.fullmatch(value) is not None
+    return isinstance(value, str) and SLACK_TS.fullmatch(value) is not None
 
 
 def _by_a_person(event: dict[str, Any]) -> bool:
@@ -170,16 +154,15 @@ def register(app: App, deps: Deps) -> None:
         return str(action.get("action_id") or ""), action.get("value")
 
     def tip_answered_it(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
-        parsed = _id_and(on_button(body)[1], _ID)
+        parsed = blocks.read_question_and_tip(on_button(body)[1])
         if parsed is None:
             answer(Reply("That button is not one I know."), body, context, respond)
             return
-        question_id, tip_id = parsed
-        reply = desk.answers.answered_by_tip(str(context.team_id), str(context.user_id), question_id, int(tip_id))
+        reply = desk.answers.answered_by_tip(str(context.team_id), str(context.user_id), *parsed)
         answer(reply, body, context, respond)
 
     def pick_reply(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
-        parsed = _id_and(on_button(body)[1], _TS)
+        parsed = blocks.read_question_and_reply(on_button(body)[1])
         if parsed is None:
             answer(Reply("That button is not one I know."), body, context, respond)
             return
@@ -187,7 +170,7 @@ def register(app: App, deps: Deps) -> None:
 
     def question_button(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         action_id, value = on_button(body)
-        question_id = _question_id(value)
+        question_id = blocks.read_question_id(value)
         if question_id is None:
             answer(Reply("That button is not one I know."), body, context, respond)
             return
@@ -286,12 +269,12 @@ def register(app: App, deps: Deps) -> None:
         try:
             match parse_questions_admin(body.get("text") or ""):
                 case ListQuestionsChannels():
-                    respond(blocks.channel_list(admin.channels(deps, team_id)))
+                    respond(admin_blocks.channel_list(admin.channels(deps, team_id)))
                 case SetQuestionsChannel(channel=channel, on=on):
                     respond(admin.set_channel(deps, team_id=team_id, user_id=user_id, ref=channel, on=on))
                 case QuestionStats(window=window):
                     measures, channels = admin.stats(deps, team_id=team_id, user_id=user_id, window=window)
-                    shown = blocks.stats_blocks(measures, window, channels)
+                    shown = admin_blocks.stats_blocks(measures, window, channels)
                     respond(text="Questions", blocks=shown, response_type="ephemeral")
                 case QuestionsAdminProblem(problem=problem):
                     respond(invalid_command(problem, ADMIN_USAGE))

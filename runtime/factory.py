@@ -54,7 +54,7 @@ def build_schedulers(
         rounds=PairingRunner(db, gateway, users, clock=clock).start,
         keeper=each_in_turn(
             RoundKeeper(db, gateway, clock=clock).run_due,
-            question_desk(settings, db=db, slack=gateway, users=users, clock=clock).router.run_due,
+            question_desk(settings, db=db, slack=gateway, users=users, clock=clock).keeper.run_due,
         ),
     )
     circles = CircleRunner(

@@ -4,8 +4,8 @@ user text escaped everywhere (bot.kit)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import assert_never
 
 from bot.kit import (
@@ -21,9 +21,9 @@ from bot.kit import (
     user_text_excerpt,
     user_text_sections,
 )
-from bot.questions.commands import USAGE
+from bot.questions.commands import MAX_ID, USAGE
 from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
-from bot.questions.rules import ANSWERED, ANSWERED_BY_TIP, CLOSED, Measures
+from bot.questions.rules import ANSWERED, ANSWERED_BY_TIP, CLOSED
 from bot.text import escape_mrkdwn, truncate
 from bot.tips.blocks import plural, tip_line
 from storage.models import Question, QuestionReply, Tip
@@ -39,6 +39,8 @@ SAVE_AS_TIP = "question_save_tip"
 CAN_HELP = "question_can_help"
 NOT_ME = "question_not_me"
 
+_ID = re.compile(r"[1-9][0-9]{0,9}")
+SLACK_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 EXCERPT = 500
 MAX_PICKS = 5
 DONE = {
@@ -50,6 +52,26 @@ PRIVATE = (
     "This conversation is private, so I won't take your question to colleagues outside it. "
     "Ask in a public channel to reach the people who know."
 )
+
+
+def read_question_id(value: object) -> int | None:
+    """A question id from a button's value, strictly (values are input from the network)."""
+    text = str(value or "")
+    return int(text) if _ID.fullmatch(text) and int(text) <= MAX_ID else None
+
+
+def read_question_and_tip(value: object) -> tuple[int, int] | None:
+    """`<question id>:<tip id>` from *This answered it*'s value, strictly (both 32-bit ids)."""
+    first, _, rest = str(value or "").partition(":")
+    question_id, tip_id = read_question_id(first), read_question_id(rest)
+    return (question_id, tip_id) if question_id is not None and tip_id is not None else None
+
+
+def read_question_and_reply(value: object) -> tuple[int, str] | None:
+    """`<question id>:<reply ts>` from a reply's button, strictly."""
+    first, _, rest = str(value or "").partition(":")
+    question_id = read_question_id(first)
+    return (question_id, rest) if question_id is not None and SLACK_TS.fullmatch(rest) else None
 
 
 def help_blocks(problem: str | None = None) -> list[Block]:
@@ -281,54 +303,3 @@ def my_questions(questions: list[Question]) -> list[Block]:
     blocks = [mrkdwn_section("*Your questions*\n" + "\n".join(lines[:25]))]
     blocks.append(context("`/ask close <number>` closes one that no longer needs an answer."))
     return blocks
-
-
-# -- measures ------------------------------------------------------------------------------------
-
-
-def duration(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes / 60:.1f} h"
-    return f"{minutes / 1440:.1f} days"
-
-
-def measures_line(measures: Measures) -> str:
-    """One line: asked, answered from tips and by people, the median first reply, escalations, saved."""
-    parts = [
-        f"{plural(measures.asked, 'question')} asked",
-        f"{measures.answered_by_tips} answered from tips",
-        f"{measures.answered_by_people} by colleagues",
-    ]
-    if measures.median_first_reply is not None:
-        parts.append(f"first reply in {duration(measures.median_first_reply)} (median)")
-    parts.append(f"{measures.escalated} escalated")
-    parts.append(f"{measures.saved_as_tips} saved as tips")
-    return " · ".join(parts)
-
-
-def stats_blocks(measures: Measures, window: str, channels: list[str]) -> list[Block]:
-    period = {"week": "the last 7 days", "month": "the last 30 days", "quarter": "the last 91 days"}
-    title = f"*Questions, {period.get(window, 'all time')}*"
-    blocks = [mrkdwn_section(f"{title}\n{measures_line(measures)}")]
-    where = ", ".join(f"<#{c}>" for c in channels) or "none (`/peerlearn questions #channel on`)"
-    blocks.append(context(f"Questions channels: {where}"))
-    return blocks
-
-
-def digest_section(measures: Measures, open_questions: list[Question]) -> Block:
-    lines = [f":raising_hand: *Questions*: {measures_line(measures)}"]
-    if open_questions:
-        lines.append("*Can you help?*")
-        for question in open_questions:
-            where = link(question.permalink, "answer in the thread")
-            lines.append(f"• <@{question.asker_id}>: {user_text_excerpt(question.text, 200)} {where}".rstrip())
-    return mrkdwn_section("\n".join(lines))
-
-
-def channel_list(channels: list[str]) -> str:
-    if not channels:
-        return "No questions channels yet. `/peerlearn questions #channel on` makes one."
-    return "Questions are answered in " + ", ".join(f"<#{c}>" for c in channels) + "."

@@ -7,21 +7,14 @@
   and carries metadata naming the question: a run that takes over a stalled routing (its holder died;
   the lease ran out) looks for the post and for each DM marked as being sent before sending again.
   A DM that can't be opened skips that person and asks the next.
-- *Deadlines*: `due_at` is a number of working hours after routing (the asker's time zone). With no
-  reply by then, wave 1 escalates once to the next people; after wave 2's window the question is
-  `unanswered`: the asker is told (once, the same way) and the digest lists it under *Can you help?*.
-- The scheduler's leader runs `run_due` every tick (runtime/factory.py); the compare-and-sets make
-  it safe from any number of processes all the same.
+- Its deadlines (escalating, telling the asker) are deadlines.py's, on the scheduler's tick.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
 
-from bot.kit import mrkdwn_section
 from bot.notices import post_failure
 from bot.questions import blocks
 from bot.questions.experts import choose
@@ -36,13 +29,10 @@ log = logging.getLogger(__name__)
 
 PER_WAVE = 3
 LEASE = timedelta(minutes=2)
-STRAGGLER_AGE = timedelta(minutes=10)  # a DM left unsent this long by a run that died
 SENDING = "sending"
 POST_EVENT = "peerlearn_question"
 ASK_EVENT = "peerlearn_question_ask"
-NOTICE_EVENT = "peerlearn_question_notice"
 ASKED_STATES = ("asked", "helping", "declined")  # DMs that went out
-_T = TypeVar("_T")
 
 
 class Router:
@@ -58,11 +48,11 @@ class Router:
         now = self.services.clock()
         with self.services.db.transaction() as session:
             taken = queries.move(session, question_id, from_states, state="routing", wave=1, lease_until=now + LEASE)
-        return self._continue(question_id, resuming=False) if taken else None
+        return self.continue_routing(question_id, resuming=False) if taken else None
 
-    def _continue(self, question_id: int, *, resuming: bool) -> Question | None:
+    def continue_routing(self, question_id: int, *, resuming: bool) -> Question | None:
         """The rest of a routing held by this run: the post, the wave's DMs, then waiting."""
-        question = self._load(question_id)
+        question = self.load(question_id)
         if question is None or question.state != "routing":
             return question
         question = self._ensure_post(question, resuming=resuming)
@@ -110,7 +100,7 @@ class Router:
             assert row is not None
             row.post_ts, row.thread_ts = found.ts, thread_ts
             row.permalink = None if isinstance(link, Failed) else link
-        return self._load(question.id) or question
+        return self.load(question.id) or question
 
     def _unpostable(self, question: Question, error: str) -> Question:
         with self.services.db.transaction() as session:
@@ -124,7 +114,7 @@ class Router:
             f"I couldn't post your question in <#{question.channel_id}> to ask colleagues: "
             f"{post_failure(error, question.channel_id)} Ask it in a public channel and I'll take it from there.",
         )
-        return self._load(question.id) or question
+        return self.load(question.id) or question
 
     def _fill_wave(self, question: Question, wave: int) -> None:
         """Ask people until PER_WAVE of this wave got the DM (or nobody is left to ask)."""
@@ -205,7 +195,7 @@ class Router:
             taken = queries.move(session, question_id, ("waiting",), state="routing", lease_until=now + LEASE)
         if not taken:
             return  # routing in hand elsewhere, or the question is past asking
-        question = self._load(question_id)
+        question = self.load(question_id)
         if question is not None:
             self._fill_wave(question, question.wave)
         with self.services.db.transaction() as session:
@@ -232,88 +222,6 @@ class Router:
             log.info("question post not updated question=%s error=%s", question_id, failed.error)
         return question
 
-    def _load(self, question_id: int) -> Question | None:
+    def load(self, question_id: int) -> Question | None:
         with self.services.db.snapshot() as session:
             return session.get(Question, question_id)
-
-    # -- the scheduler's tick ----------------------------------------------------------------------
-
-    def run_due(self) -> None:
-        """Stalled routings and notices, deadlines, and DMs a crash left unsent; each in its own try."""
-        now = self.services.clock()
-        with self.services.db.snapshot() as session:
-            stalled = queries.stalled_questions(session, now)
-            due = queries.due_questions(session, now)
-            stragglers = queries.undelivered_asks(session, now - STRAGGLER_AGE)
-        for question in stalled:
-            self._each(question.id, "resume", self._resume, question)
-        for question in due:
-            self._each(question.id, "deadline", self._deadline, question)
-        for ask in stragglers:
-            self._each(ask.question_id, "straggler", self._straggler, ask)
-
-    def _each(self, question_id: int, step: str, action: Callable[[_T], None], item: _T) -> None:
-        try:
-            action(item)
-        except Exception:  # one question's trouble never stops the others; the next tick tries again
-            log.exception("question=%s: %s failed", question_id, step)
-
-    def _resume(self, question: Question) -> None:
-        now = self.services.clock()
-        with self.services.db.transaction() as session:
-            taken = queries.resume_stalled(session, question.id, question.state, now, now + LEASE)
-        if not taken:
-            return
-        if question.state == "routing":
-            log.info("question=%s: resuming a routing whose holder stopped", question.id)
-            self._continue(question.id, resuming=True)
-        else:
-            self._notify_unanswered(question.id, resuming=True)
-
-    def _deadline(self, question: Question) -> None:
-        now = self.services.clock()
-        due = (Question.due_at <= now, Question.wave == question.wave)
-        with self.services.db.transaction() as session:
-            if question.first_reply_at is not None:  # someone replied: no escalation, no notice
-                queries.move(session, question.id, ("waiting",), *due, due_at=None)
-                return
-            if question.wave < 2:
-                taken = queries.move(
-                    session, question.id, ("waiting",), *due, state="routing", wave=2, lease_until=now + LEASE
-                )
-            else:
-                taken = queries.move(
-                    session, question.id, ("waiting",), *due,
-                    state="unanswered", due_at=None, lease_until=now + LEASE, notice_ts=SENDING,
-                )  # fmt: skip
-        if not taken:
-            return
-        if question.wave < 2:
-            log.info("question escalated team=%s question=%s", question.team_id, question.id)
-            self._continue(question.id, resuming=False)
-        else:
-            self._notify_unanswered(question.id, resuming=False)
-
-    def _notify_unanswered(self, question_id: int, *, resuming: bool) -> None:
-        question = self._load(question_id)
-        if question is None or question.state != "unanswered" or question.notice_ts != SENDING:
-            return
-        sent: Posted | Failed | None = None
-        if resuming:
-            sent = self.already_sent(question.asker_id, NOTICE_EVENT, question.id)
-        if sent is None:
-            text = blocks.unanswered_notice(question)
-            metadata = {"event_type": NOTICE_EVENT, "event_payload": {"question_id": question.id}}
-            sent = self.services.slack.post(question.asker_id, text, [mrkdwn_section(text)], metadata=metadata)
-        with self.services.db.transaction() as session:
-            row = session.get(Question, question_id)
-            assert row is not None
-            row.notice_ts = sent.ts if isinstance(sent, Posted) else None
-            row.lease_until = None
-        log.info("question unanswered team=%s question=%s", question.team_id, question.id)
-        self.refresh_post(question_id)
-
-    def _straggler(self, ask: QuestionAsk) -> None:
-        question = self._load(ask.question_id)
-        if question is not None and question.state == "waiting":
-            self.deliver(question, ask)

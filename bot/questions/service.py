@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.questions import blocks
 from bot.questions import rules as questions
 from bot.questions.answers import Answers
+from bot.questions.deadlines import QuestionKeeper
 from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
 from bot.questions.routing import POST_EVENT, Router
 from bot.services import Services
@@ -41,6 +42,7 @@ class QuestionDesk:
         self.services = services
         self.router = Router(services, window_hours=window_hours)
         self.answers = Answers(services, self.router)
+        self.keeper = QuestionKeeper(self.router)  # run by the scheduler's leader each tick
 
     # -- asking ----------------------------------------------------------------------------------
 
@@ -50,7 +52,7 @@ class QuestionDesk:
         try:
             private = tip_service.conversation_is_private(self.services, channel_id, channel_name)
         except tip_service.CannotSave as unknown:
-            return Refused(str(unknown).replace("tip", "question"))
+            return Refused(str(unknown))
         return self._ask(team_id, user_id, text, channel_id, "command", request_key, private=private)
 
     def ask_message(
@@ -74,7 +76,7 @@ class QuestionDesk:
         except questions.QuestionRejected as rejected:
             return Refused(str(rejected))
         except tip_service.CannotSave as unknown:
-            return Refused(str(unknown).replace("tip", "question"))
+            return Refused(str(unknown))
         if private and user_id != author:
             return Refused("This message is in a private conversation; only its author can ask its question.")
         ts = str(message.get("ts") or "")

@@ -18,7 +18,7 @@ from bot.kit import (
     usage_blocks,
     user_text_excerpt,
 )
-from bot.questions.blocks import digest_section
+from bot.questions.admin_blocks import digest_section
 from bot.questions.commands import ADMIN_USAGE as QUESTIONS_ADMIN_USAGE
 from bot.schedules.digests import CirclesRecap, Digest
 from bot.schedules.kinds import Delivery, PostKind, command_word, describe_kind, one_post, plural

@@ -93,7 +93,8 @@ def test_signed_questions_with_odd_values_never_get_a_5xx(
                 event = {"type": "message", "subtype": "message_deleted", "channel": "C1",
                          "deleted_ts": fuzz.pick([fuzz.text()[:40], "1.000001", thread])}  # fmt: skip
             return sender.event(event).status
-        value = fuzz.pick([fuzz.text(), "1", "1:1", "1:1.000001", "0", "-1", "1e309", "99999999999999999999999:1"])
+        value = fuzz.pick([fuzz.text(), "1", "1:1", "1:1.000001", "0", "-1", "1e309", "99999999999999999999999:1",
+                           "1:9999999999", "1:2147483648", "1:99999999999.1"])  # fmt: skip
         return sender.button(user=user, action_id=fuzz.pick(BUTTONS), value=value[:2000], channel="C1").status
 
     assert parent is not None

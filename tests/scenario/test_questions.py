@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.questions.routing import ASK_EVENT, NOTICE_EVENT, POST_EVENT
+from bot.questions.deadlines import NOTICE_EVENT
+from bot.questions.routing import ASK_EVENT, POST_EVENT
 from bot.questions.service import open_questions
 from bot.schedules.posting import ScheduledPoster
 from runtime.factory import build_schedulers

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.questions.blocks import read_question_and_reply, read_question_and_tip, read_question_id
 from bot.questions.commands import (
     AskHelp,
     AskQuestion,
@@ -147,3 +148,14 @@ def test_working_hours_keep_the_wall_clock_across_daylight_saving() -> None:
     # Berlin moves to summer time on Sunday 2027-03-28: Friday 17:00 CET + 4 h = Monday 12:00 CEST.
     friday_17 = datetime(2027, 3, 26, 16, 0, tzinfo=UTC)
     assert add_working_hours(friday_17, 4, "Europe/Berlin") == datetime(2027, 3, 29, 10, 0, tzinfo=UTC)
+
+
+def test_button_values_are_read_strictly() -> None:
+    assert read_question_id("12") == 12 and read_question_id(12) == 12
+    for forged in ("", "0", "-1", "012", "1 OR 1=1", "2147483648", "9" * 50, None, "1.0", "１２"):
+        assert read_question_id(forged) is None
+    assert read_question_and_tip("3:7") == (3, 7)
+    assert read_question_and_tip("3:2147483648") is None and read_question_and_tip("3") is None
+    assert read_question_and_reply("3:1700000000.000100") == (3, "1700000000.000100")
+    for forged in ("3:1700000000", "3:x.1", "3:1.1.1", ":1.1", "3:" + "1" * 30 + ".1"):
+        assert read_question_and_reply(forged) is None
