@@ -7,18 +7,19 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, exists, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
+    MentorProfile,
     ProfileSkill,
     Question,
     QuestionAsk,
     QuestionReply,
     QuestionsChannel,
     QuestionTopic,
-    TipTag,
+    TagAuthor,
 )
 from storage.pairing import TEACH
 from storage.upsert import insert_if_absent
@@ -187,30 +188,45 @@ def reply_of(session: Session, question_id: int, ts: str) -> QuestionReply | Non
 
 
 def known_topics(session: Session, team_id: str, words: Collection[str]) -> set[str]:
-    """Which of `words` are tags of this team's tips or skills its people teach (two index lookups)."""
+    """Which of `words` are tags of this team's tips or skills its people teach: one index probe per
+    word (a DISTINCT over the tags' rows would read every author of a common tag)."""
     if not words:
         return set()
-    tagged = select(TipTag.tag).where(TipTag.team_id == team_id, TipTag.tag.in_(words)).distinct()
-    taught = (
-        select(ProfileSkill.skill)
-        .where(ProfileSkill.team_id == team_id, ProfileSkill.kind == TEACH, ProfileSkill.skill.in_(words))
-        .distinct()
-    )
-    return set(session.scalars(tagged)) | set(session.scalars(taught))
+    probes = [
+        select(literal(word)).where(
+            or_(
+                exists().where(TagAuthor.team_id == team_id, TagAuthor.tag == word),
+                exists().where(ProfileSkill.team_id == team_id, ProfileSkill.kind == TEACH, ProfileSkill.skill == word),
+            )
+        )
+        for word in dict.fromkeys(words)
+    ]
+    return set(session.scalars(union_all(*probes)))
 
 
-def accepted_answers(session: Session, team_id: str, topics: Collection[str]) -> dict[tuple[str, str], int]:
-    """{(person, topic): answers of theirs accepted on questions about that topic}."""
+def accepted_answers(
+    session: Session, team_id: str, topics: Collection[str], now: datetime
+) -> dict[tuple[str, str], int]:
+    """{(person, topic): answers of theirs accepted on questions about that topic}, leaving out people
+    taking a break from their mentoring profile (paused, opted out, deactivated) at `now`."""
     if not topics:
         return {}
+    profile = and_(MentorProfile.team_id == Question.team_id, MentorProfile.user_id == Question.answered_by)
+    active = and_(
+        MentorProfile.opted_out.is_(False),
+        MentorProfile.deactivated_at.is_(None),
+        or_(MentorProfile.paused_until.is_(None), MentorProfile.paused_until <= now),
+    )
     query = (
         select(Question.answered_by, QuestionTopic.topic, func.count())
         .join(Question, Question.id == QuestionTopic.question_id)
+        .outerjoin(MentorProfile, profile)
         .where(
             QuestionTopic.team_id == team_id,
             QuestionTopic.topic.in_(topics),
             Question.state == "answered",
             Question.answered_by.is_not(None),
+            or_(MentorProfile.user_id.is_(None), active),  # no profile: never paused
         )
         .group_by(Question.answered_by, QuestionTopic.topic)
     )

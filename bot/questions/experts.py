@@ -1,6 +1,6 @@
 """Who knows what a question is about: the people to ask, best first, and why each was picked.
 
-Evidence per topic is `/mentor find`'s (bot/pairing/service.find_helpers: teaching the skill and how
+Evidence per topic is `/mentor find`'s (bot/pairing/service.helpers_on: teaching the skill and how
 experienced, tips tagged with it and the helpful votes they got, pairings met on it; paused,
 opted-out and deactivated people left out), plus answers of theirs the askers accepted on questions
 about it. Scores add up over the question's topics, with `/mentor find`'s weights (helper_rank).
@@ -14,15 +14,15 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from bot.pairing.blocks import Helper, why_listed
-from bot.pairing.service import find_helpers, helper_rank
+from bot.pairing.service import helper_rank, helpers_on
 from bot.questions.rules import in_working_hours
 from bot.slack.users import Person
 from bot.text import escape_mrkdwn, truncate
-from storage import pairing as profile_queries
 from storage import questions as queries
 from storage.db import Database
-from storage.pairing import Standing
 
 MAX_OPEN = 3  # open questions one person is asked about at once
 PER_TOPIC = 30  # people considered per topic (a wave asks 3; escalations and "Not me" the next)
@@ -66,23 +66,13 @@ class Evidence:
         return truncate("; ".join(parts), MAX_REASONS)
 
 
-def gather(db: Database, team_id: str, topics: tuple[str, ...], now: datetime) -> Evidence:
+def gather(session: Session, team_id: str, topics: tuple[str, ...], now: datetime) -> Evidence:
     evidence = Evidence(topics)
-    for topic in topics:
-        helpers, _ = find_helpers(db, team_id, topic, now, limit=PER_TOPIC)
+    for topic, helpers in helpers_on(session, team_id, topics, now, PER_TOPIC).items():
         for helper in helpers:
             evidence.helpers.setdefault(helper.user_id, {})[topic] = helper
-    with db.snapshot() as session:
-        accepted = queries.accepted_answers(session, team_id, topics)
-        # find_helpers left out people taking a break; do the same for those known by answers alone.
-        others = {user for user, _ in accepted} - set(evidence.helpers)
-        standings = profile_queries.standings_of(session, team_id, others)
-    evidence.accepted = {key: n for key, n in accepted.items() if not _resting(standings.get(key[0]), now)}
+    evidence.accepted = queries.accepted_answers(session, team_id, topics, now)  # without people on a break
     return evidence
-
-
-def _resting(standing: Standing | None, now: datetime) -> bool:
-    return standing is not None and standing.resting(now)
 
 
 @dataclass(frozen=True)
@@ -129,12 +119,12 @@ def choose(
     checked with Slack (`lookup`: still there, not a bot, their time zone)."""
     if not topics:
         return []
-    evidence = gather(db, team_id, topics, now)
     # By evidence alone first: the best few are checked for their load, the best of those with room
-    # looked up in Slack, and only those ranked with their working hours.
-    first = rank(evidence, now=now, zones=None, load={}, exclude=exclude)
-    head = [e.user_id for e in first[: SHORTLIST * 3]]
+    # looked up in Slack, and only those ranked with their working hours. One read for all of it.
     with db.snapshot() as session:
+        evidence = gather(session, team_id, topics, now)
+        first = rank(evidence, now=now, zones=None, load={}, exclude=exclude)
+        head = [e.user_id for e in first[: SHORTLIST * 3]]
         load = queries.open_load(session, team_id, head)
     shortlist = [u for u in head if load.get(u, 0) < MAX_OPEN][:SHORTLIST]
     people = lookup(shortlist)

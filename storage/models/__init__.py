@@ -16,7 +16,7 @@ from storage.models.questions import (
     QuestionReply,
     QuestionsChannel,
     QuestionTopic,
-    TipTag,
+    TagAuthor,
 )
 from storage.models.runtime import Job, ProcessedEvent, RequestKey
 from storage.models.schedules import CustomPrompt, Schedule, ScheduledPost, SchedulerLease
@@ -50,10 +50,10 @@ __all__ = [
     "SchedulerLease",
     "SlackId",
     "StrEnumColumn",
+    "TagAuthor",
     "Tip",
     "TipDeletion",
     "TipReaction",
-    "TipTag",
     "TipVote",
     "UTCDateTime",
     "utcnow",

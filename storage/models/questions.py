@@ -122,18 +122,18 @@ class QuestionsChannel(Base):
     enabled_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class TipTag(Base):
-    """One tag of a tip, in a row of its own, so "who wrote tips on X, and how helpful were they" is an
-    index range, not a scan of every tip's tags. Kept in step with `tips` (inserts, tag changes,
-    votes, deletions) by triggers (migration 0014), whatever code writes tips."""
+class TagAuthor(Base):
+    """How many tips an author shared with a tag, and the helpful votes they got: "who wrote tips on X,
+    and how helpful were they" is then the first rows of one index, however many tips X has. Kept
+    in step with `tips` (shares, tag changes, votes, deletions) by triggers (migration 0014),
+    whatever code writes tips; an author with no tip left on a tag has no row."""
 
-    __tablename__ = "tip_tags"
+    __tablename__ = "tag_authors"
 
-    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
-    team_id: Mapped[str] = mapped_column(SlackId)
-    author_id: Mapped[str] = mapped_column(SlackId)
-    helpful_count: Mapped[int] = mapped_column(default=0)  # the tip's, copied by the triggers on every vote
+    author_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
+    tips: Mapped[int]
+    helpful: Mapped[int]
 
-    # Covers "each author's tips on a tag and their helpful votes": an index range, no table reads.
-    __table_args__ = (Index("ix_tip_tags_tag", "team_id", "tag", "author_id", "helpful_count"),)
+    __table_args__ = (Index("ix_tag_authors_helpful", "team_id", "tag", "helpful", "tips", "author_id"),)

@@ -134,7 +134,8 @@ def test_no_good_tip_goes_straight_to_the_people_who_know(
     assert post["channel"] == "C1" and "<@U1> asks" in str(post["blocks"]) and "autovacuum" in str(post["blocks"])
     dms = dms_about(slack)
     assert sorted(dm["channel"] for dm in dms) == ["U5", "U6", "U7"]  # the three best, never the asker
-    assert "Why you: teaches postgres (lead)" in str(dms[0]["blocks"]) or "teaches postgres" in str(dms[0]["blocks"])
+    (lead,) = [dm for dm in dms if dm["channel"] == "U5"]
+    assert "Why you: teaches postgres (lead / principal)" in str(lead["blocks"])
     assert all("question_can_help" in str(dm["blocks"]) and "question_not_me" in str(dm["blocks"]) for dm in dms)
     assert "asked the 3 colleagues who know #postgres" in answer
     assert {a.user_id: a.state for a in asks(db)} == {"U5": "asked", "U6": "asked", "U7": "asked"}
@@ -180,6 +181,13 @@ def test_i_can_help_a_reply_answered_and_saved_as_a_tip_once(
     assert tip.author_id == "U5" and tip.source == "question" and "postgres" in tip.tags.split()
     assert tip.message_ts is not None and tip.text.startswith("Lower autovacuum") and "@channel" in tip.text
     assert questions(db)[0].saved_tip_id == tip.id
+
+    # The accepted answer is expertise now; and someone on a break is asked nothing.
+    workspace.command("pause 2", user="U6", command="/mentor")
+    assert "Lower autovacuum" in ask(workspace, "How do I tune autovacuum for big postgres tables?")  # the new tip
+    ask(workspace, "Which postgres replication setup fits a small team?")
+    asked = {a.user_id: a.reasons for a in asks(db, questions(db)[-1].id)}
+    assert "1 accepted answer on postgres" in asked["U5"] and "U6" not in asked
 
 
 def _dm_ts(db: Database, user_id: str) -> str:

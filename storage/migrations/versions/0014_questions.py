@@ -1,5 +1,6 @@
 """Ask the workspace (issue #11): questions, the people asked, replies, topics, questions channels,
-and `tip_tags`, an index of tips by tag kept by triggers (and filled here from the tips there are).
+and `tag_authors`: each author's tips on each tag and the helpful votes they got, kept by triggers
+on `tips` whatever writes them (and filled here from the tips there are).
 
 Revision ID: 0014
 Revises: 0013
@@ -30,53 +31,86 @@ def _sqlite_tags(tags: str) -> str:
     return _SQLITE_TAGS.format(array=array)
 
 
-_SQLITE_INSERT = (
-    "INSERT OR IGNORE INTO tip_tags (tip_id, tag, team_id, author_id, helpful_count)"
-    " SELECT new.id, value, new.team_id, new.author_id, new.helpful_count FROM "
-    + _sqlite_tags("new.tags")
-    + " WHERE value <> '';"
-)
+def _sqlite_add(row: str) -> str:
+    """The tip `row` ("new") counted for its author on each of its tags."""
+    return (
+        "INSERT INTO tag_authors (team_id, tag, author_id, tips, helpful)"
+        f" SELECT DISTINCT {row}.team_id, value, {row}.author_id, 1, {row}.helpful_count"
+        f" FROM {_sqlite_tags(row + '.tags')}"
+        " WHERE value <> ''"
+        " ON CONFLICT (team_id, tag, author_id) DO UPDATE SET tips = tips + 1, helpful = helpful + excluded.helpful;"
+    )
+
+
+def _sqlite_remove(row: str) -> str:
+    """The tip `row` ("old") no longer counted; an author left with no tip on a tag leaves it."""
+    mine = f"team_id = {row}.team_id AND author_id = {row}.author_id"
+    tags = f"tag IN (SELECT value FROM {_sqlite_tags(row + '.tags')})"
+    return (
+        f"UPDATE tag_authors SET tips = tips - 1, helpful = helpful - {row}.helpful_count WHERE {mine} AND {tags};"
+        f" DELETE FROM tag_authors WHERE {mine} AND tips <= 0 AND {tags};"
+    )
+
+
+_MOVED = "(old.tags IS NOT new.tags OR old.author_id IS NOT new.author_id OR old.team_id IS NOT new.team_id)"
 _SQLITE = [
-    f"CREATE TRIGGER tip_tags_insert AFTER INSERT ON tips BEGIN {_SQLITE_INSERT} END",
-    "CREATE TRIGGER tip_tags_update AFTER UPDATE OF tags, author_id ON tips BEGIN"
-    f" DELETE FROM tip_tags WHERE tip_id = old.id; {_SQLITE_INSERT} END",
-    # Deleting a tip deletes its votes explicitly (SQLite honours ON DELETE CASCADE only with
-    # foreign_keys=ON); the trigger does the same for its tags.
-    "CREATE TRIGGER tip_tags_delete AFTER DELETE ON tips BEGIN DELETE FROM tip_tags WHERE tip_id = old.id; END",
-    # A helpful vote (or its withdrawal) moves the count on the tip's tags too.
-    "CREATE TRIGGER tip_tags_helpful AFTER UPDATE OF helpful_count ON tips BEGIN"
-    " UPDATE tip_tags SET helpful_count = new.helpful_count WHERE tip_id = new.id; END",
-    "INSERT OR IGNORE INTO tip_tags (tip_id, tag, team_id, author_id, helpful_count)"
-    " SELECT tips.id, value, tips.team_id, tips.author_id, tips.helpful_count FROM tips, "
-    + _sqlite_tags("tips.tags")
-    + " WHERE value <> ''",
+    f"CREATE TRIGGER tag_authors_insert AFTER INSERT ON tips BEGIN {_sqlite_add('new')} END",
+    f"CREATE TRIGGER tag_authors_delete AFTER DELETE ON tips BEGIN {_sqlite_remove('old')} END",
+    f"CREATE TRIGGER tag_authors_move AFTER UPDATE ON tips WHEN {_MOVED} BEGIN"
+    f" {_sqlite_remove('old')} {_sqlite_add('new')} END",
+    # A helpful vote (or its withdrawal) moves its author's count on each of the tip's tags.
+    f"CREATE TRIGGER tag_authors_helpful AFTER UPDATE ON tips WHEN NOT {_MOVED}"
+    " AND old.helpful_count IS NOT new.helpful_count BEGIN"
+    " UPDATE tag_authors SET helpful = helpful + new.helpful_count - old.helpful_count"
+    " WHERE team_id = new.team_id AND author_id = new.author_id"
+    f" AND tag IN (SELECT value FROM {_sqlite_tags('new.tags')});"
+    " END",
+    "INSERT INTO tag_authors (team_id, tag, author_id, tips, helpful)"
+    " SELECT team_id, tag, author_id, count(*), sum(helpful_count) FROM"
+    " (SELECT DISTINCT tips.id, tips.team_id, value AS tag, tips.author_id, tips.helpful_count"
+    f"  FROM tips, {_sqlite_tags('tips.tags')} WHERE value <> '')"
+    " GROUP BY team_id, tag, author_id",
 ]
+_POSTGRES_TAGS = "SELECT DISTINCT left(tag, 64) FROM regexp_split_to_table({row}.tags, '\\s+') AS tag WHERE tag <> ''"
 _POSTGRES = [
-    """
-    CREATE FUNCTION tip_tags_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""
+    CREATE FUNCTION tag_authors_sync() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP = 'UPDATE' THEN
-            IF NEW.tags IS NOT DISTINCT FROM OLD.tags AND NEW.author_id IS NOT DISTINCT FROM OLD.author_id THEN
-                -- a helpful vote (or its withdrawal): the count on the tip's tags moves with it
-                UPDATE tip_tags SET helpful_count = NEW.helpful_count WHERE tip_id = NEW.id;
-                RETURN NULL;
+        IF TG_OP = 'UPDATE' AND NEW.tags IS NOT DISTINCT FROM OLD.tags
+                AND NEW.author_id IS NOT DISTINCT FROM OLD.author_id
+                AND NEW.team_id IS NOT DISTINCT FROM OLD.team_id THEN
+            IF NEW.helpful_count IS DISTINCT FROM OLD.helpful_count THEN
+                -- a helpful vote (or its withdrawal): its author's count on each of the tip's tags
+                UPDATE tag_authors SET helpful = helpful + NEW.helpful_count - OLD.helpful_count
+                WHERE team_id = NEW.team_id AND author_id = NEW.author_id
+                AND tag IN ({_POSTGRES_TAGS.format(row="NEW")});
             END IF;
-            DELETE FROM tip_tags WHERE tip_id = OLD.id;
+            RETURN NULL;
         END IF;
-        INSERT INTO tip_tags (tip_id, tag, team_id, author_id, helpful_count)
-        SELECT DISTINCT NEW.id, left(tag, 64), NEW.team_id, NEW.author_id, NEW.helpful_count
-        FROM regexp_split_to_table(NEW.tags, '\\s+') AS tag WHERE tag <> ''
-        ON CONFLICT DO NOTHING;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            UPDATE tag_authors SET tips = tips - 1, helpful = helpful - OLD.helpful_count
+            WHERE team_id = OLD.team_id AND author_id = OLD.author_id AND tag IN ({_POSTGRES_TAGS.format(row="OLD")});
+            DELETE FROM tag_authors WHERE team_id = OLD.team_id AND author_id = OLD.author_id AND tips <= 0
+            AND tag IN ({_POSTGRES_TAGS.format(row="OLD")});
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            INSERT INTO tag_authors (team_id, tag, author_id, tips, helpful)
+            SELECT NEW.team_id, tag, NEW.author_id, 1, NEW.helpful_count
+            FROM ({_POSTGRES_TAGS.format(row="NEW")}) AS t (tag)
+            ON CONFLICT (team_id, tag, author_id)
+            DO UPDATE SET tips = tag_authors.tips + 1, helpful = tag_authors.helpful + EXCLUDED.helpful;
+        END IF;
         RETURN NULL;
     END
     $$
     """,
-    "CREATE TRIGGER tip_tags_sync AFTER INSERT OR UPDATE OF tags, author_id, helpful_count ON tips"
-    " FOR EACH ROW EXECUTE FUNCTION tip_tags_sync()",
-    # Deleting a tip cascades to its tags (the foreign key).
-    "INSERT INTO tip_tags (tip_id, tag, team_id, author_id, helpful_count)"
-    " SELECT DISTINCT tips.id, left(tag, 64), tips.team_id, tips.author_id, tips.helpful_count"
-    " FROM tips, regexp_split_to_table(tips.tags, '\\s+') AS tag WHERE tag <> '' ON CONFLICT DO NOTHING",
+    "CREATE TRIGGER tag_authors_sync AFTER INSERT OR UPDATE OR DELETE ON tips"
+    " FOR EACH ROW EXECUTE FUNCTION tag_authors_sync()",
+    "INSERT INTO tag_authors (team_id, tag, author_id, tips, helpful)"
+    " SELECT team_id, tag, author_id, count(*), sum(helpful_count) FROM"
+    " (SELECT DISTINCT tips.id, tips.team_id, left(tag, 64) AS tag, tips.author_id, tips.helpful_count"
+    "  FROM tips, regexp_split_to_table(tips.tags, '\\s+') AS tag WHERE tag <> '') AS tagged"
+    " GROUP BY team_id, tag, author_id",
 ]
 
 
@@ -155,27 +189,27 @@ def upgrade() -> None:
         sa.Column("enabled_at", UTCDateTime(), nullable=False),
     )
     op.create_table(
-        "tip_tags",
-        sa.Column("tip_id", sa.Integer(), sa.ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True),
+        "tag_authors",
+        sa.Column("team_id", sa.String(32), primary_key=True),
         sa.Column("tag", sa.String(64), primary_key=True),
-        sa.Column("team_id", sa.String(32), nullable=False),
-        sa.Column("author_id", sa.String(32), nullable=False),
-        sa.Column("helpful_count", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.String(32), primary_key=True),
+        sa.Column("tips", sa.Integer(), nullable=False),
+        sa.Column("helpful", sa.Integer(), nullable=False),
     )
-    op.create_index("ix_tip_tags_tag", "tip_tags", ["team_id", "tag", "author_id", "helpful_count"])
+    op.create_index("ix_tag_authors_helpful", "tag_authors", ["team_id", "tag", "helpful", "tips", "author_id"])
     for statement in _SQLITE if op.get_bind().dialect.name == "sqlite" else _POSTGRES:
         op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for trigger in ("tip_tags_insert", "tip_tags_update", "tip_tags_delete", "tip_tags_helpful"):
+        for trigger in ("tag_authors_insert", "tag_authors_delete", "tag_authors_move", "tag_authors_helpful"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     else:
-        op.execute("DROP TRIGGER IF EXISTS tip_tags_sync ON tips")
-        op.execute("DROP FUNCTION IF EXISTS tip_tags_sync()")
+        op.execute("DROP TRIGGER IF EXISTS tag_authors_sync ON tips")
+        op.execute("DROP FUNCTION IF EXISTS tag_authors_sync()")
     for table in (
-        "tip_tags",
+        "tag_authors",
         "questions_channels",
         "question_topics",
         "question_replies",
