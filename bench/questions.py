@@ -34,6 +34,7 @@ from bot.pairing.people import Level
 from bot.questions.experts import choose
 from bot.questions.rules import choose_topics, topic_candidates
 from bot.slack.users import Person
+from bot.tips import rules as tips
 from storage import questions as queries
 from storage.db import Database
 from storage.migrate import upgrade
@@ -55,6 +56,7 @@ def main() -> int:
         " (default: a SQLite file in a temp dir)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed for data and questions")
+    parser.add_argument("--shares", type=int, default=500, help="tips shared one by one, with and without the triggers")
     args = parser.parse_args()
 
     benchlib.print_header("bench/questions.py: choosing the experts for a question")
@@ -232,6 +234,43 @@ def run(db: Database, args: argparse.Namespace) -> None:
         print(f"  {elapsed * 1000:8.1f} ms  {category:<8s} topics: {topics or '-'}")
     status = benchlib.proc_status_mb()
     print(f"process RSS after: {status.get('VmRSS', 0):.0f} MB (peak {status.get('VmHWM', 0):.0f} MB)")
+    share_cost(db, args.shares)
+
+
+def share_cost(db: Database, count: int) -> None:
+    """What the triggers add to sharing a tip: `count` shares, each in its own transaction as `/tip`
+    makes it, then as many with the triggers dropped (the scratch database is thrown away after)."""
+    corpus, rng = Corpus.build(seed=3), random.Random(3)
+
+    def shares(label: str) -> float:
+        timings = []
+        for number in range(count):
+            text, tags = corpus.tip_text(rng)
+            started = time.perf_counter()
+            with db.transaction() as session:
+                tips.share_tip(
+                    session,
+                    team_id=TEAM_ID,
+                    author_id=f"U{rng.randint(1, 5000)}",
+                    draft=tips.TipDraft(text, tuple(tags)),
+                    source="command",
+                    origin_channel_id="C1",
+                    request_key=f"{label}:{number}",
+                )
+            timings.append(time.perf_counter() - started)
+        print(f"  share a tip, {label:<18s} {benchlib.summary_ms(timings)}")
+        return benchlib.percentile(sorted(timings), 0.5)
+
+    print(f"sharing a tip ({count} shares, each in its own transaction as /tip stores it):")
+    with_triggers = shares("tag_authors kept")
+    with db.engine.begin() as connection:
+        if db.dialect == "postgresql":
+            connection.execute(text("DROP TRIGGER tag_authors_sync ON tips"))
+        else:
+            for name in ("insert", "delete", "move", "helpful"):
+                connection.execute(text(f"DROP TRIGGER tag_authors_{name}"))
+    without = shares("without triggers")
+    print(f"  the triggers add {(with_triggers - without) * 1000:.2f} ms to a share (p50)")
 
 
 if __name__ == "__main__":
