@@ -300,3 +300,64 @@ def unanswered(session: Session, team_id: str, channel_id: str | None, limit: in
     if channel_id is not None:
         query = query.where(Question.channel_id == channel_id)
     return list(session.scalars(query.order_by(Question.asked_at).limit(limit)))
+
+
+# -- people's data (/peerlearn my-data and forget-me: bot/people's sections and erasers) ---------
+
+
+def questions_data_of(session: Session, team_id: str, user_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Everything questions keep about one person: what they asked, what they were asked to help with,
+    their replies kept for *Answered*, and the answers of theirs that askers accepted."""
+    asked = session.scalars(
+        select(Question).where(Question.team_id == team_id, Question.asker_id == user_id).order_by(Question.id)
+    )
+    asks = session.execute(
+        select(QuestionAsk.question_id, QuestionAsk.state, QuestionAsk.reasons, QuestionAsk.created_at)
+        .where(QuestionAsk.team_id == team_id, QuestionAsk.user_id == user_id)
+        .order_by(QuestionAsk.created_at)
+    )
+    replies = session.execute(
+        select(QuestionReply.question_id, QuestionReply.ts, QuestionReply.text, QuestionReply.created_at)
+        .where(QuestionReply.team_id == team_id, QuestionReply.user_id == user_id)
+        .order_by(QuestionReply.created_at)
+    )
+    accepted = session.execute(
+        select(Question.id, Question.answer_ts, Question.answered_at)
+        .where(Question.team_id == team_id, Question.answered_by == user_id)
+        .order_by(Question.id)
+    )
+    return {
+        "asked": [
+            {"id": q.id, "text": q.text, "topics": q.topics.split(), "state": q.state, "channel": q.channel_id,
+             "asked_at": q.asked_at.isoformat(), "thread": q.permalink}
+            for q in asked
+        ],
+        "asked_to_help": [
+            {"question": qid, "state": state, "why": reasons, "at": at.isoformat()} for qid, state, reasons, at in asks
+        ],
+        "replies": [{"question": qid, "ts": ts, "text": text, "at": at.isoformat()} for qid, ts, text, at in replies],
+        "answers_accepted": [
+            {"question": qid, "ts": ts, "at": at.isoformat() if at else None} for qid, ts, at in accepted
+        ],
+    }  # fmt: skip
+
+
+def erase_questions_of(session: Session, team_id: str, user_id: str) -> int:
+    """Forget one person in questions: the questions they asked (with everyone's asks and replies on
+    them), their being asked and their replies on others' questions; answers of theirs that were
+    accepted stay answered, without their name. Rows removed or changed. (Questions channels they
+    turned on belong to the workspace, like schedules.)"""
+    mine = select(Question.id).where(Question.team_id == team_id, Question.asker_id == user_id)
+    changed = 0
+    for model in (QuestionAsk, QuestionReply, QuestionTopic):  # explicit: SQLite cascades only with foreign_keys=ON
+        result = session.execute(delete(model).where(model.question_id.in_(mine)))
+        changed += int(result.rowcount)  # type: ignore[attr-defined]
+    for model in (QuestionAsk, QuestionReply):
+        result = session.execute(delete(model).where(model.team_id == team_id, model.user_id == user_id))
+        changed += int(result.rowcount)  # type: ignore[attr-defined]
+    result = session.execute(delete(Question).where(Question.team_id == team_id, Question.asker_id == user_id))
+    changed += int(result.rowcount)  # type: ignore[attr-defined]
+    result = session.execute(
+        update(Question).where(Question.team_id == team_id, Question.answered_by == user_id).values(answered_by=None)
+    )
+    return changed + int(result.rowcount)  # type: ignore[attr-defined]
