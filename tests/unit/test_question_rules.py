@@ -159,3 +159,16 @@ def test_button_values_are_read_strictly() -> None:
     assert read_question_and_reply("3:1700000000.000100") == (3, "1700000000.000100")
     for forged in ("3:1700000000", "3:x.1", "3:1.1.1", ":1.1", "3:" + "1" * 30 + ".1"):
         assert read_question_and_reply(forged) is None
+
+
+def test_the_escalation_window_is_a_setting() -> None:
+    from runtime.settings import ConfigError, Settings
+    from tests.slack_double import BOT_TOKEN
+    from tests.slack_sender import SIGNING_SECRET
+
+    base = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    assert Settings.from_env(base).question_window_hours == 4.0
+    assert Settings.from_env({**base, "PEERLEARN_QUESTION_HOURS": "8"}).question_window_hours == 8.0
+    for bad in ("0", "-1", "soon", "nan"):
+        with pytest.raises(ConfigError):
+            Settings.from_env({**base, "PEERLEARN_QUESTION_HOURS": bad})
