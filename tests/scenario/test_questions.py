@@ -462,3 +462,22 @@ def test_ask_peerlearn_on_a_message(workspace: SlackSender, slack: SlackDouble, 
     bot = {"type": "message", "bot_id": "B1", "text": "How do bots ask questions?", "ts": "1.000002"}
     workspace.message_shortcut(user="U1", channel="C1", message=bot, callback_id="ask_peerlearn")
     assert "posted by an app" in str(slack.responses[-1])
+
+
+def test_admins_see_what_came_of_questions(
+    workspace: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock
+) -> None:
+    ask(workspace, "How do I see why a postgres query is slow?")
+    (question,) = questions(db)
+    tip = _tips(db)[0]
+    click(workspace, "U1", "question_tip_answered", f"{question.id}:{tip.id}")
+    ask(workspace, "How do I tune autovacuum for postgres tables?")
+    clock.advance(minutes=12)
+    reply_in_thread(workspace, slack, "C1", str(questions(db)[1].post_ts), "U6", "Lower the scale factor")
+
+    assert "Only workspace admins" in peerlearn(workspace, "stats", user="U1")
+    shown = peerlearn(workspace, "stats week")
+    assert "Questions, the last 7 days" in shown
+    assert "2 questions asked · 1 answered from tips · 0 by colleagues · first reply in 12 min (median)" in shown
+    assert "0 escalated · 0 saved as tips" in shown
+    assert "`stats` takes" in peerlearn(workspace, "stats year")
