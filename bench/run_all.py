@@ -4,10 +4,8 @@
   2. search.py on SQLite;
   3. search.py on PostgreSQL, when a server answers ($BENCH_DATABASE_URL, else $TEST_DATABASE_URL,
      else postgresql+psycopg://postgres@127.0.0.1:5432/postgres); a scratch database is made and dropped;
-  4. circles.py, sandbox.py, refused_requests.py, pairing.py, export.py, and digest.py and posting.py
-     (the scheduler's).
-  4. circles.py, sandbox.py, refused_requests.py, pairing.py, home.py, and digest.py and posting.py (the
-     scheduler's).
+  4. circles.py, sandbox.py, refused_requests.py, pairing.py, export.py, home.py, questions.py (SQLite,
+     then PostgreSQL), and digest.py and posting.py (the scheduler's).
 
 Exits non-zero only when a benchmark could not run; missed targets are in the printed figures.
 """
@@ -50,6 +48,11 @@ def main() -> int:
     runs.append(("pairing: 5,000 people, quality against the optimum", [str(BENCH / "pairing.py")]))
     runs.append(("export: 100,000 tips as a CSV in a DM", [str(BENCH / "export.py")]))
     runs.append(("home: the App Home and the admins' figures", [str(BENCH / "home.py")]))
+    runs.append(("questions: whom to ask, on SQLite", [str(BENCH / "questions.py")]))
+    if (postgres_url := None if args.skip_postgres else benchlib.postgres_server_url()) is not None:
+        runs.append(
+            ("questions: whom to ask, on PostgreSQL", [str(BENCH / "questions.py"), "--database-url", postgres_url])
+        )
     for extra in ("digest.py", "posting.py"):  # the scheduler's benchmarks, when present
         if (BENCH / extra).exists():
             runs.append((extra, [str(BENCH / extra)]))

@@ -12,6 +12,8 @@ from bot.circles.commands import USAGE as CIRCLE_USAGE
 from bot.kit import Block, context, header, mrkdwn_section
 from bot.pairing.commands import USAGE as MENTOR_USAGE
 from bot.people.commands import USAGES as PEOPLE_USAGES
+from bot.questions.commands import ADMIN_USAGE as QUESTIONS_ADMIN_USAGE
+from bot.questions.commands import USAGE as QUESTION_USAGE
 from bot.schedules.commands import HELP_LINES as PEERLEARN_USAGE
 from bot.tips.commands import USAGE as TIP_USAGE
 
@@ -44,6 +46,13 @@ def groups() -> tuple[HelpGroup, ...]:
         HelpGroup(
             ":seedling: *Prompts, digests and pairing rounds* — `/peerlearn` (admins set them up)",
             tuple(PEERLEARN_USAGE.values()),
+        ),
+        HelpGroup(
+            ":raising_hand: *Ask the workspace* — `/ask`",
+            (
+                *(line.removeprefix("• ") for line in QUESTION_USAGE.split("\n")[1:]),
+                QUESTIONS_ADMIN_USAGE.split(" · ")[0] + " (admins)",
+            ),
         ),
         HelpGroup(
             ":file_folder: *Your data* — `/peerlearn`",

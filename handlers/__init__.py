@@ -15,6 +15,7 @@ from handlers import (
     peerlearn,
     people,
     prompt_replies,
+    questions,
     tips,
     workspace_lifecycle,
 )
@@ -25,6 +26,7 @@ def register_all(app: App, deps: Deps) -> None:
     errors.register(app, deps)
     tips.register(app, deps)
     capture.register(app, deps)
+    questions.register(app, deps)  # before peerlearn: it takes `/peerlearn questions|stats`
     peerlearn.register(app, deps)
     circles.register(app, deps)
     prompt_replies.register(app, deps)

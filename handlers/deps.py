@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.circles.rounds import CircleRunner
 from bot.pairing.rounds import PairingRunner
+from bot.questions.service import QuestionDesk
 from bot.schedules.posting import ScheduledPoster
 from bot.services import Services
 
@@ -16,3 +17,4 @@ class Deps(Services):
     poster: ScheduledPoster
     circles: CircleRunner
     pairing: PairingRunner  # previews a round for an admin (the scheduler's own runs the rounds)
+    questions: QuestionDesk  # /ask and everything after it (the scheduler's own keeps the deadlines)

@@ -12,7 +12,9 @@ from slack_sdk import WebClient
 from bot.circles.rounds import CircleRunner
 from bot.pairing.outcomes import RoundKeeper
 from bot.pairing.rounds import PairingRunner
+from bot.questions.service import QuestionDesk
 from bot.schedules.posting import PostingSettings, ScheduledPoster
+from bot.services import Services
 from bot.slack.client import build_client
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
@@ -26,6 +28,8 @@ from runtime.workspace import InstalledAgain, OwnWorkspaceOnly, Workspace, ident
 from storage.db import Database
 from storage.leases import SCHEDULER_LEASE, Heartbeat
 from storage.models import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def build_schedulers(
@@ -48,7 +52,10 @@ def build_schedulers(
         settings=PostingSettings(grace=grace, tip_emoji=settings.tip_emoji),
         heartbeat=heartbeat,
         rounds=PairingRunner(db, gateway, users, clock=clock).start,
-        keeper=RoundKeeper(db, gateway, clock=clock).run_due,
+        keeper=each_in_turn(
+            RoundKeeper(db, gateway, clock=clock).run_due,
+            question_desk(settings, db=db, slack=gateway, users=users, clock=clock).keeper.run_due,
+        ),
     )
     circles = CircleRunner(
         db,
@@ -60,6 +67,26 @@ def build_schedulers(
         heartbeat=heartbeat,
     )
     return poster, circles
+
+
+def each_in_turn(*keepers: Callable[[], None]) -> Callable[[], None]:
+    """The scheduler leader's keepers (pairing rounds, questions' deadlines), each in its own try."""
+
+    def run() -> None:
+        for keep in keepers:
+            try:
+                keep()
+            except Exception:  # one keeper's trouble never holds up another's, nor the posts
+                log.exception("%s failed; the next tick tries again", getattr(keep, "__qualname__", keep))
+
+    return run
+
+
+def question_desk(
+    settings: Settings, *, db: Database, slack: SlackGateway, users: UserDirectory, clock: Callable[[], datetime]
+) -> QuestionDesk:
+    services = Services(db=db, slack=slack, users=users, clock=clock, tip_emoji=settings.tip_emoji)
+    return QuestionDesk(services, window_hours=settings.question_window_hours)
 
 
 def build_app(
@@ -167,6 +194,7 @@ def _bolt_app(
         poster=poster or scheduler_engines()[0],
         circles=circles or scheduler_engines()[1],
         pairing=PairingRunner(db, slack, users, clock=clock),
+        questions=question_desk(settings, db=db, slack=slack, users=users, clock=clock),
     )
     register_all(app, deps)
     return app

@@ -55,6 +55,7 @@ class Settings:
     # A job worker's lease on the jobs in hand, renewed by its heartbeat every third of it: a dead
     # worker's jobs run again this long after its last beat. Shorter only costs more renewals.
     job_lease_seconds: float = 30.0
+    question_window_hours: float = 4.0  # working hours before an unanswered question goes to more people
 
     @property
     def socket_mode(self) -> bool:
@@ -82,6 +83,7 @@ class Settings:
             grace_hours=_positive_number(get("PEERLEARN_GRACE_HOURS") or "12", "PEERLEARN_GRACE_HOURS"),
             posts_per_second=_positive_number(get("PEERLEARN_POSTS_PER_SECOND") or "18", "PEERLEARN_POSTS_PER_SECOND"),
             job_lease_seconds=_lease_seconds(get("PEERLEARN_JOB_LEASE_SECONDS") or "30"),
+            question_window_hours=_positive_number(get("PEERLEARN_QUESTION_HOURS") or "4", "PEERLEARN_QUESTION_HOURS"),
         )
 
 

@@ -28,6 +28,7 @@ from bot.slack.results import Failed
 from bot.tips.blocks import tip_post
 from storage import home as home_queries
 from storage import people_data as queries
+from storage import questions as question_queries
 from storage import tips as tip_queries
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ ERASERS: tuple[Eraser, ...] = (
     Eraser("pairing rounds you were in", queries.erase_pairing_history),
     Eraser("records of files sent to you", queries.erase_file_deliveries),
     Eraser("records of your first Home visit", home_queries.erase_visit),
+    Eraser("questions you asked or were asked", question_queries.erase_questions_of),
 )
 
 

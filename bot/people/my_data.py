@@ -28,6 +28,7 @@ from bot.slack.results import Failed
 from storage import home as home_queries
 from storage import pairing as profile_queries
 from storage import people_data as queries
+from storage import questions as question_queries
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("pairings", _pairings),
     Section("workspace_settings", _settings),
     Section("home", _home),
+    Section("questions", question_queries.questions_data_of),
 )
 
 

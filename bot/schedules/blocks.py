@@ -19,6 +19,7 @@ from bot.kit import (
     slack_date,
     user_text_excerpt,
 )
+from bot.questions.admin_blocks import digest_section
 from bot.schedules.digests import CirclesRecap, Digest
 from bot.schedules.kinds import Delivery, PostKind, command_word, describe_kind, one_post, plural
 from bot.schedules.prompt_bank import Prompt
@@ -122,6 +123,8 @@ def digest_post(digest: Digest, emoji: str) -> tuple[str, list[Block]]:
         line = f":handshake: *Connections made*: {plural(met, 'pairing')} met"
         line += f", {crossed / met:.0%} across teams." if met else "."
         blocks += [divider(), mrkdwn_section(line)]
+    if digest.questions is not None:
+        blocks += [divider(), digest_section(digest.questions.measures, digest.questions.open_questions)]
     if digest.resurfaced is not None:
         blocks += [
             divider(),

@@ -12,6 +12,14 @@ from storage.models.pairing import (
     ProfileSkill,
 )
 from storage.models.people import ErasureReceipt, FileDelivery, WorkspaceLifecycle
+from storage.models.questions import (
+    Question,
+    QuestionAsk,
+    QuestionReply,
+    QuestionsChannel,
+    QuestionTopic,
+    TagAuthor,
+)
 from storage.models.runtime import Job, ProcessedEvent, RequestKey
 from storage.models.schedules import CustomPrompt, Schedule, ScheduledPost, SchedulerLease
 from storage.models.tips import ANONYMOUS_AUTHOR, Tip, TipDeletion, TipReaction, TipVote
@@ -36,6 +44,11 @@ __all__ = [
     "ParticipantStatus",
     "ProcessedEvent",
     "ProfileSkill",
+    "Question",
+    "QuestionAsk",
+    "QuestionReply",
+    "QuestionTopic",
+    "QuestionsChannel",
     "RequestKey",
     "RoundParticipant",
     "RoundState",
@@ -44,6 +57,7 @@ __all__ = [
     "SchedulerLease",
     "SlackId",
     "StrEnumColumn",
+    "TagAuthor",
     "Tip",
     "TipDeletion",
     "TipReaction",

@@ -115,6 +115,7 @@ def test_deleting_removes_exactly_what_it_says(
         "pairing rounds you were in": count(db, PairingMember, PairingMember.user_id == "U1"),
         "records of files sent to you": 0,
         "records of your first home visit": count(db, HomeVisit, HomeVisit.user_id == "U1"),
+        "questions you asked or were asked": 0,
     }
     others_votes = votes_given(db, "U2") + votes_given(db, "U3")
     assert before["tips deleted"] == 3 and before["helpful votes you gave"] == 1 and len(tip_posts(slack, "<@U1>")) == 2

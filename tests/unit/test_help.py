@@ -30,7 +30,7 @@ def test_peerlearn_help_lists_every_command_of_every_capability_grouped() -> Non
         assert json.dumps(line)[1:-1] in text
     titles = [group.title for group in groups()]
     assert [re.search(r"`/\w+`|Home", title).group(0) for title in titles] == [  # type: ignore[union-attr]
-        "`/tip`", "`/circle`", "`/mentor`", "`/peerlearn`", "`/peerlearn`", "Home",
+        "`/tip`", "`/circle`", "`/mentor`", "`/peerlearn`", "`/ask`", "`/peerlearn`", "Home",
     ]  # fmt: skip
     assert block_kit_problems(blocks, 50) == []
 
@@ -40,7 +40,7 @@ def test_every_command_line_leads_with_an_example() -> None:
     assert len(commands) >= 30
     for line in commands:  # each line starts with the command itself, as typed
         example = line.split("`")[1]
-        assert re.fullmatch(r"/(tip|circle|mentor|peerlearn)( \S.*)?", example), line
+        assert re.fullmatch(r"/(tip|circle|mentor|peerlearn|ask)( \S.*)?", example), line
 
 
 @pytest.mark.parametrize(

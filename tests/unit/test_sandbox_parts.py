@@ -53,7 +53,7 @@ def test_the_manifest_decides_commands_shortcuts_and_events() -> None:
     manifest = Manifest.load(ROOT / "manifest.yml")
     assert {"/tip", "/peerlearn", "/circle"} <= set(manifest.commands)
     assert manifest.commands["/peerlearn"].should_escape and not manifest.commands["/tip"].should_escape
-    assert [s.callback_id for s in manifest.shortcuts] == ["save_as_tip"]
+    assert [s.callback_id for s in manifest.shortcuts] == ["save_as_tip", "ask_peerlearn"]
     assert manifest.subscribed("message", "channel") and manifest.subscribed("message", "group")
     assert not manifest.subscribed("message", "im")  # the app did not ask for DMs' messages
     assert manifest.subscribed("reaction_added", "channel") and manifest.subscribed("app_home_opened", "im")
