@@ -9,12 +9,15 @@ with its admin told.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.schedules import setbacks
 from bot.schedules.rules import BrokenSchedule, cadence_of
+from bot.slack.acting import acting_for
 from bot.slack.gateway import SlackGateway
+from bot.uninstalled import pause_uninstalled
 from storage import schedules as queries
 from storage.db import Database
 from storage.models import Schedule
@@ -26,22 +29,35 @@ log = logging.getLogger(__name__)
 
 
 class Claims:
-    def __init__(self, db: Database, slack: SlackGateway, settings: PostingSettings, holder: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        slack: SlackGateway,
+        settings: PostingSettings,
+        holder: str,
+        served: Callable[[str], bool] | None = None,
+    ) -> None:
         self.db = db
         self.slack = slack
         self.settings = settings
         self.holder = holder
+        self.served = served
 
     def due(self, now: datetime, report: RunReport) -> list[int]:
         with self.db.snapshot() as session:
             schedules = queries.active_schedules(session)
         claimed = []
+        uninstalled: set[str] = set()
         for schedule in schedules:
             # One schedule's surprise never stops the others: each is claimed in its own try.
             try:
+                if schedule.team_id in uninstalled or not self._installed(schedule.team_id):
+                    uninstalled.add(schedule.team_id)
+                    continue
                 post_id = self._if_due(schedule, now, report)
             except BrokenSchedule as broken:
-                setbacks.pause_broken_schedule(self.db, self.slack, schedule, str(broken))
+                with acting_for(schedule.team_id):
+                    setbacks.pause_broken_schedule(self.db, self.slack, schedule, str(broken))
                 continue
             except Exception:
                 log.exception(
@@ -51,7 +67,15 @@ class Claims:
                 continue
             if post_id is not None:
                 claimed.append(post_id)
+        for team_id in uninstalled:  # skipped above, and paused until the app is installed there again
+            try:
+                pause_uninstalled(self.db, team_id)
+            except Exception:
+                log.exception("team=%s is not installed; its schedules could not be paused", team_id)
         return claimed
+
+    def _installed(self, team_id: str) -> bool:
+        return self.served is None or self.served(team_id)
 
     def _if_due(self, schedule: Schedule, now: datetime, report: RunReport) -> int | None:
         cadence = cadence_of(schedule)

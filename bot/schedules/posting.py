@@ -36,9 +36,11 @@ from bot.schedules.kinds import Delivery, LedgerStatus, PostKind
 from bot.schedules.recording import LedgerRecorder, settled
 from bot.schedules.results import Delivered
 from bot.schedules.rules import pairing_options
+from bot.slack.acting import acting_for
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
 from bot.slack.results import Posted
+from bot.slack.workspaces import NOT_INSTALLED
 from storage import schedules as queries
 from storage.db import Database
 from storage.leases import SCHEDULER_LEASE, Heartbeat
@@ -89,8 +91,11 @@ class ScheduledPoster:
         heartbeat: Heartbeat | None = None,
         rounds: RoundStarter | None = None,
         keeper: Callable[[], None] | None = None,
+        served: Callable[[str], bool] | None = None,
     ) -> None:
         self.db = db
+        # Whether a workspace is (still) installed; None: every stored one (a single-workspace deployment).
+        self.served = served
         self.rounds = rounds
         self.keeper = keeper  # the open pairing rounds' follow-ups and closings, run by the leader
         self.slack = slack
@@ -99,7 +104,7 @@ class ScheduledPoster:
         self.settings = settings or PostingSettings()
         self.heartbeat = heartbeat or Heartbeat(db, holder, lease=self.settings.post_lease, clock=clock)
         self.holder = self.heartbeat.holder  # names the process in the lease columns
-        self.claims = Claims(db, self.slack, self.settings, self.holder)
+        self.claims = Claims(db, self.slack, self.settings, self.holder, served)
         self.record = LedgerRecorder(db, self.slack, clock, self.settings.grace)
 
     # -- the tick ------------------------------------------------------------------------------
@@ -202,7 +207,14 @@ class ScheduledPoster:
     def _deliver_safely(self, post_id: int) -> Delivered:
         # The one catch-all of the scheduler: one channel's surprise must not stop the others' posts.
         try:
-            return self._deliver(post_id)
+            with self.db.snapshot() as session:
+                post = queries.ledger_row(session, post_id)
+                team_id = post.team_id if post is not None else None
+            if team_id is not None and self.served is not None and not self.served(team_id):
+                # Uninstalled since it was claimed: kept for a reinstall within the grace window.
+                return self.record.retry_later(post_id, NOT_INSTALLED)
+            with acting_for(team_id):  # every Slack call of this post with its own workspace's token
+                return self._deliver(post_id)
         except Exception as error:
             log.exception("scheduled post %s failed unexpectedly; it will be retried", post_id)
             try:

@@ -2,6 +2,7 @@
 
 from storage.models.base import Base, SlackId, StrEnumColumn, UTCDateTime, utcnow
 from storage.models.circles import Circle, CircleMember, CircleRound, ParticipantStatus, RoundParticipant, RoundState
+from storage.models.installations import EnterpriseWorkspace, SlackBot, SlackInstallation, SlackOAuthState
 from storage.models.pairing import (
     MentorProfile,
     PairingGroup,
@@ -20,6 +21,7 @@ __all__ = [
     "CircleMember",
     "CircleRound",
     "CustomPrompt",
+    "EnterpriseWorkspace",
     "Job",
     "MentorProfile",
     "PairingGroup",
@@ -35,7 +37,10 @@ __all__ = [
     "Schedule",
     "ScheduledPost",
     "SchedulerLease",
+    "SlackBot",
     "SlackId",
+    "SlackInstallation",
+    "SlackOAuthState",
     "StrEnumColumn",
     "Tip",
     "TipDeletion",

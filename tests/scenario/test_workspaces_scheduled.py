@@ -1,0 +1,93 @@
+"""The scheduler and the job worker in OAuth mode: each workspace's posts made with its own token,
+and a workspace whose installation is gone skipped (its schedules paused, resumed by a reinstall),
+never posted to with another workspace's token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.uninstalled import UNINSTALLED
+from storage.db import Database
+from storage.models import Schedule, ScheduledPost, SlackBot
+from tests.conftest import FakeClock
+from tests.scenario.test_schedules import MONDAY_0730, peerlearn, prompt_posts
+from tests.scenario.workspaces import TEAM_B, World, installed, world
+from tests.slack_double import TEAM_ID
+
+__all__ = ["installed", "world"]  # fixtures
+
+MONDAY_0900_BERLIN = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+def schedules(db: Database) -> dict[str, Schedule]:
+    with db.snapshot() as session:
+        return {row.team_id: row for row in session.scalars(select(Schedule))}
+
+
+def prompts_in_both(world: World, clock: FakeClock) -> None:
+    clock.now = MONDAY_0730
+    for sender in (world.sender_a, world.sender_b):
+        assert "every Monday" in peerlearn(sender, "prompts <#C1|general> mon 09:00 Europe/Berlin")
+
+
+def test_each_workspaces_scheduled_post_goes_out_with_its_own_token(
+    installed: World, clock: FakeClock, db: Database
+) -> None:
+    prompts_in_both(installed, clock)
+    clock.now = MONDAY_0900_BERLIN + timedelta(seconds=5)
+
+    report = installed.poster.run_due()
+
+    assert (report.claimed, report.posted) == (2, 2)
+    assert len(prompt_posts(installed.a)) == 1 and len(prompt_posts(installed.b)) == 1
+    with db.snapshot() as session:
+        assert sorted(post.team_id for post in session.scalars(select(ScheduledPost))) == [TEAM_B.id, TEAM_ID]
+
+
+def test_an_uninstalled_workspace_is_skipped_and_paused_until_it_is_installed_again(
+    installed: World, clock: FakeClock, db: Database
+) -> None:
+    prompts_in_both(installed, clock)
+    assert installed.installations.delete(TEAM_B.id, None) == 1  # Slack said: uninstalled
+    calls_b = len(installed.b.calls)
+    clock.now = MONDAY_0900_BERLIN + timedelta(seconds=5)
+
+    report = installed.poster.run_due()
+
+    assert (report.claimed, report.posted) == (1, 1)  # A's, as usual
+    assert len(prompt_posts(installed.a)) == 1 and prompt_posts(installed.b) == []
+    assert len(installed.b.calls) == calls_b  # nothing asked of Slack for B, with any token
+    assert schedules(db)[TEAM_B.id].paused_reason == UNINSTALLED
+    assert schedules(db)[TEAM_ID].paused_reason is None
+
+    installed.install(installed.b)  # installed again: its schedules resume
+    assert schedules(db)[TEAM_B.id].paused_reason is None
+    clock.now = MONDAY_0900_BERLIN + timedelta(days=7, seconds=5)
+    report = installed.poster.run_due()
+    assert report.posted == 2
+    assert len(prompt_posts(installed.b)) == 1
+
+
+def test_a_job_of_a_workspace_uninstalled_before_it_ran_calls_slack_for_nobody(installed: World, db: Database) -> None:
+    installed.sender_b.concurrent = True  # acknowledged, its job left queued
+    installed.sender_b.command("Queued before the uninstall #ops", channel="C1")
+    installed.installations.delete(TEAM_B.id, None)
+    calls = {double.team.id: len(double.calls) for double in (installed.a, installed.b)}
+
+    installed.worker.drain()
+
+    assert {double.team.id: len(double.calls) for double in (installed.a, installed.b)} == calls
+    assert installed.a.posts() == [] and installed.b.posts() == []
+
+
+def test_an_uninstall_delivered_after_a_reinstall_deletes_nothing(installed: World, db: Database) -> None:
+    uninstalled_at = datetime.now(UTC) - timedelta(minutes=1)  # the event's time: before the reinstall
+
+    deleted = installed.installations.delete(TEAM_B.id, None, installed_before=uninstalled_at)
+
+    assert deleted == 0
+    assert installed.installations.serves_team(TEAM_B.id)
+    with db.snapshot() as session:
+        assert session.scalar(select(SlackBot.team_id).where(SlackBot.team_id == TEAM_B.id)) == TEAM_B.id
