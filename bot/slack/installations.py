@@ -126,8 +126,11 @@ class Installations:
                 self._cache[key] = (now + (self.found_seconds if bot else self.missing_seconds), bot)
         if bot is not None and team_id is not None and enterprise_id and bot.team_id is None:
             self._note_enterprise(team_id, enterprise_id)
-        if bot is not None and self._expiring(bot) and self._refresh_paused_until.get(key, 0.0) <= now:
-            bot = self._rotate(key, bot)
+        if bot is not None and self._expiring(bot):
+            if self._refresh_paused_until.get(key, 0.0) <= now:
+                bot = self._rotate(key, bot)
+            elif bot.expires_at is not None and bot.expires_at <= self.clock():
+                return None  # expired, and Slack refused its last refresh: it serves nobody meanwhile
         return bot
 
     def bot_token(self, team_id: str) -> str | None:
