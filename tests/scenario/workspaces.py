@@ -143,8 +143,9 @@ def second_workspace(slack: SlackDouble) -> SlackDouble:
     b = slack.add_workspace(TEAM_B)
     b.add_user("U1", "bea")
     b.add_user("U2", "bo")
+    b.add_user("U3", "bram")
     b.add_user("U4", "bianca", is_admin=True)
-    b.add_channel("C1", "general", members=("U1", "U2", "U4"))
+    b.add_channel("C1", "general", members=("U1", "U2", "U3", "U4"))
     b.add_channel("CB2", "beta-only", members=("U1",))
     return b
 
