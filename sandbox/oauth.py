@@ -12,12 +12,16 @@ An organisation-wide install (Enterprise Grid) gets one token for every workspac
 from __future__ import annotations
 
 import base64
+import html
+import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
+from urllib.request import HTTPErrorProcessor, Request, build_opener
 
 from sandbox.workspace import Team
 
@@ -86,6 +90,17 @@ class OAuthServer:
         if grant.expires_at is not None and self.clock() >= grant.expires_at:
             return None, "token_expired"
         return grant, None
+
+    def token_check(self, team_id: str) -> Callable[[str], str | None]:
+        """A workspace's check of a token (sandbox/web_api.py `token_check`): good only if issued for it."""
+
+        def check(token: str) -> str | None:
+            grant, refused = self.grant(token)
+            if grant is None:
+                return refused
+            return None if grant.team_id == team_id else "invalid_auth"
+
+        return check
 
     def revoke(self, team_id: str | None, enterprise_id: str | None = None) -> None:
         """Uninstalled: the tokens of this workspace (or organisation-wide install) stop working."""
@@ -158,3 +173,69 @@ def _client_credentials(args: dict[str, Any], authorization: str) -> tuple[str, 
         client_id, _, client_secret = decoded.partition(":")
         return client_id, client_secret
     return str(args.get("client_id") or ""), str(args.get("client_secret") or "")
+
+
+def consent_page(team: Team, query: dict[str, str]) -> str:
+    """Slack's consent page: which workspace, what the app asks for, Allow or Cancel."""
+    scopes = "".join(
+        f"<li><code>{html.escape(scope)}</code></li>" for scope in query.get("scope", "").split(",") if scope
+    )
+    fields = "".join(
+        f'<input type="hidden" name="{html.escape(key)}" value="{html.escape(value)}">'
+        for key, value in query.items()
+        if key in ("client_id", "scope", "state", "redirect_uri", "team")
+    )
+    back = query.get("redirect_uri", "")
+    cancel = f"{back}{'&' if '?' in back else '?'}error=access_denied&state={quote(query.get('state', ''))}"
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Install Peerlearn</title>'
+        '<link rel="icon" href="data:,"><style>body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;'
+        "margin:3rem auto;padding:0 1rem}button{font:inherit;padding:.5rem 1.2rem;border-radius:6px;border:0;"
+        "background:#007a5a;color:#fff;font-weight:600}a{margin-left:1rem}</style></head><body>"
+        f"<p>local pretend Slack</p><h1>Peerlearn is requesting permission to access the "
+        f"<em>{html.escape(team.name)}</em> workspace</h1>"
+        f"<p>It asks for these bot scopes:</p><ul>{scopes}</ul>"
+        f'<form method="post" action="/oauth/v2/authorize">{fields}<button type="submit">Allow</button>'
+        f'<a href="{html.escape(cancel)}">Cancel</a></form></body></html>\n'
+    )
+
+
+def install_through_oauth(app_url: str, team_id: str, timeout: float = 30.0) -> str:
+    """Install the app in one workspace as a person would in a browser: the app's install page, its
+    *Add to Slack* link to the consent page, *Allow*, and back to the app's redirect (with the state
+    cookie the install page set). The app's answer page."""
+    opener = build_opener(_NoRedirects())
+    page = opener.open(f"{app_url}/slack/install?team={quote(team_id)}", timeout=timeout)
+    cookie = "; ".join(header.split(";", 1)[0] for header in page.headers.get_all("Set-Cookie") or [] if "=" in header)
+    link = re.search(r'class="button" href="([^"]+)"', page.read().decode())
+    if link is None:
+        raise RuntimeError("the app's install page has no Add to Slack link")
+    authorize = html.unescape(link.group(1))
+    consent = opener.open(authorize, timeout=timeout).read().decode()
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', consent))
+    form = urlencode({key: html.unescape(value) for key, value in fields.items()}).encode()
+    consent_url = _http(authorize.split("?", 1)[0])
+    allowed = opener.open(Request(consent_url, data=form, method="POST"), timeout=timeout)  # noqa: S310 - http(s) only
+    redirect = allowed.headers["Location"]
+    if not redirect:
+        raise RuntimeError("the consent page sent the installer nowhere")
+    answer = opener.open(Request(_http(redirect), headers={"Cookie": cookie}), timeout=timeout)  # noqa: S310
+    body = str(answer.read().decode())
+    if answer.status != 200:
+        raise RuntimeError(f"the app refused the install ({answer.status})")
+    return body
+
+
+def _http(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise RuntimeError(f"not an http(s) URL: {url[:80]!r}")
+    return url
+
+
+class _NoRedirects(HTTPErrorProcessor):
+    """Hand back every answer as it is (redirects and errors too): the walk follows them itself."""
+
+    def http_response(self, request: Request, response: Any) -> Any:
+        return response
+
+    https_response = http_response
