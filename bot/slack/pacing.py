@@ -37,15 +37,30 @@ class PostPacer:
 
     def wait(self, channel_id: str) -> None:
         """Block until this post's reserved slot in its workspace; slots are handed out in call order."""
-        team_id = current_team()
+        self.sleep_until(self.reserve(channel_id))
+
+    def reserve(self, channel_id: str, team_id: str | None = None) -> float:
+        """Take the next slot for a post in this channel of this workspace (by default the one acted for)."""
+        team_id = current_team() if team_id is None else team_id
         channel = (team_id, channel_id)
         with self._lock:
             now = self._clock()
             slot = max(now, self._workspace_next.get(team_id, now), self._channel_next.get(channel, now))
             self._workspace_next[team_id] = slot + self._workspace_gap
             self._channel_next[channel] = slot + self._channel_gap
-        if slot > now:
-            self._sleep(slot - now)
+        return slot
+
+    def free_at(self, team_id: str | None) -> float:
+        """When this workspace's next slot is free (now or earlier: free)."""
+        with self._lock:
+            return self._workspace_next.get(team_id, float("-inf"))
+
+    def now(self) -> float:
+        return self._clock()
+
+    def sleep_until(self, slot: float) -> None:
+        if (ahead := slot - self._clock()) > 0:
+            self._sleep(ahead)
 
 
 class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):

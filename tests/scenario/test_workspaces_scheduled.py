@@ -4,10 +4,17 @@ never posted to with another workspace's token."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import select
 
+from bot.schedules.claims import in_turns
+from bot.schedules.kinds import Delivery
+from bot.schedules.lanes import Lanes
+from bot.schedules.results import Delivered
+from bot.slack.pacing import PostPacer
 from bot.uninstalled import UNINSTALLED
 from storage.db import Database
 from storage.models import Schedule, ScheduledPost, SlackBot
@@ -91,3 +98,45 @@ def test_an_uninstall_delivered_after_a_reinstall_deletes_nothing(installed: Wor
     assert installed.installations.serves_team(TEAM_B.id)
     with db.snapshot() as session:
         assert session.scalar(select(SlackBot.team_id).where(SlackBot.team_id == TEAM_B.id)) == TEAM_B.id
+
+
+def test_each_workspaces_posts_are_claimed_spread_over_the_claiming() -> None:
+    """A busy workspace (which posts longest at its pace) gets its first posts claimed at once, and a
+    quiet one is not held until all the busy one's are claimed."""
+    busy = [Schedule(id=n, team_id="T0BUSY", channel_id=f"C{n}") for n in range(12)]
+    quiet = [Schedule(id=100 + n, team_id="T0QUIET", channel_id=f"C{n}") for n in range(3)]
+
+    order = [schedule.id for schedule in in_turns(quiet + busy)]
+
+    assert order[0] == 0  # the busy one's first
+    assert [order.index(100 + n) for n in range(3)] == [4, 9, 14]  # after 4, 8 and 12 of the busy one's twelve
+    assert [schedule_id for schedule_id in order if schedule_id < 100] == list(range(12))
+
+
+def test_lanes_let_each_workspace_post_at_its_own_pace() -> None:
+    """A busy workspace's posts never make a quiet one's wait: each lane is posted from as its own
+    workspace's slots come free."""
+    pacer = PostPacer(50.0, 1.0)  # 50 posts a second per workspace
+    handed: list[tuple[int, float]] = []
+
+    def submit(post_id: int, team_id: str, slot: float) -> Future[Delivered]:
+        handed.append((post_id, slot - started))
+        done: Future[Delivered] = Future()
+        done.set_result(Delivered(post_id, Delivery.POSTED))
+        return done
+
+    lanes = Lanes(pacer, submit, threads=2)
+    started = pacer.now()
+    for n in range(10):
+        lanes.add(n, "T0BUSY", f"C{n}")
+    for n in range(3):
+        lanes.add(100 + n, "T0QUIET", f"C{n}")
+    lanes.close()
+    lanes.dispatch()
+
+    order = [post_id for post_id, _ in handed]
+    assert order.index(102) < order.index(5)  # the quiet one's three go beside the busy one's first, not after
+    slots = dict(handed)
+    for lane in ([*range(10)], [100, 101, 102]):  # each lane at its own pace: 1/50 s apart at least
+        gaps = [later - earlier for earlier, later in pairwise(slots[post_id] for post_id in lane)]
+        assert min(gaps) >= 0.02 - 1e-9
