@@ -113,12 +113,12 @@ class LimitedSlack(SlackDouble):
         self._limits = threading.Lock()
 
     def handle(
-        self, method: str, args: dict[str, Any], token: str | None, authorization: str = ""
+        self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         if self.latency:
             time.sleep(self.latency)
         if method != "chat.postMessage":
-            return super().handle(method, args, token, authorization)
+            return super().handle(method, args, token)
         team_id, channel = self._owner_of(token, args).team.id, str(args.get("channel"))
         with self._limits:
             now = time.monotonic()
@@ -136,7 +136,7 @@ class LimitedSlack(SlackDouble):
             if reason is not None:
                 self.rejected[reason] += 1
                 return 429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}
-        status, headers, body = super().handle(method, args, token, authorization)
+        status, headers, body = super().handle(method, args, token)
         if body.get("ok"):
             with self._limits:
                 self.accepted.append(Accepted(team_id, channel, now, token or ""))

@@ -386,19 +386,21 @@ class SlackDouble:
 
     # -- dispatch ----------------------------------------------------------------------------
     def handle(
-        self, method: str, args: dict[str, Any], token: str | None, authorization: str = ""
+        self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
-        """Answer as Slack: (status, headers, JSON body), by the workspace the token is of (the app's
-        own calls, oauth.v2.access, by this one); status DROP means the connection closes unanswered."""
-        if method == "oauth.v2.access":
-            oauth = self.root.oauth
-            return self._answer(
-                method,
-                args,
-                token,
-                lambda: oauth.access(args, authorization) if oauth else {"ok": False, "error": "invalid_client_id"},
-            )
+        """Answer as Slack: (status, headers, JSON body), by the workspace the token is of; status
+        DROP means the connection closes unanswered."""
         return self._owner_of(token, args)._answer(method, args, token)
+
+    def oauth_access(self, args: dict[str, Any], authorization: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """oauth.v2.access, the app's own call (client id and secret, no token)."""
+        oauth = self.root.oauth
+        return self._answer(
+            "oauth.v2.access",
+            args,
+            None,
+            lambda: oauth.access(args, authorization) if oauth else {"ok": False, "error": "invalid_client_id"},
+        )
 
     def _answer(
         self, method: str, args: dict[str, Any], token: str | None, answer: Any = None
@@ -615,7 +617,11 @@ def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:
                 args.update({key: values[0] for key, values in parse_qs(raw).items()})
             auth = self.headers.get("Authorization", "")
             token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
-            status, headers, body = double.handle(url.path.removeprefix("/api/"), args, token, auth)
+            method = url.path.removeprefix("/api/")
+            if method == "oauth.v2.access":
+                status, headers, body = double.oauth_access(args, auth)
+            else:
+                status, headers, body = double.handle(method, args, token)
             if status == DROP:
                 self.close_connection = True  # the effect happened; the answer never comes
                 return
