@@ -19,17 +19,14 @@ from storage.models.base import Base, SlackId, utcnow
 _TOKEN = String(200)
 
 
-class SlackInstallation(Base):
-    """One installation (or reinstallation) of the app, by whoever installed it; the newest wins."""
-
-    __tablename__ = "slack_installations"
+class _BotColumns:
+    """What an installation row and a bot row both keep of the bot: its workspace and token."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     client_id: Mapped[str] = mapped_column(String(32))
     app_id: Mapped[str] = mapped_column(String(32))
     enterprise_id: Mapped[str | None] = mapped_column(String(32))
     enterprise_name: Mapped[str | None] = mapped_column(String(200))
-    enterprise_url: Mapped[str | None] = mapped_column(String(200))
     team_id: Mapped[str | None] = mapped_column(String(32))  # None for an organisation-wide install
     team_name: Mapped[str | None] = mapped_column(String(200))
     bot_token: Mapped[str | None] = mapped_column(_TOKEN)
@@ -38,6 +35,16 @@ class SlackInstallation(Base):
     bot_scopes: Mapped[str | None] = mapped_column(String(1000))
     bot_refresh_token: Mapped[str | None] = mapped_column(_TOKEN)
     bot_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
+    installed_at: Mapped[datetime] = mapped_column(DateTime, default=func.now())
+
+
+class SlackInstallation(_BotColumns, Base):
+    """One installation (or reinstallation) of the app, by whoever installed it; the newest wins."""
+
+    __tablename__ = "slack_installations"
+
+    enterprise_url: Mapped[str | None] = mapped_column(String(200))
     user_id: Mapped[str] = mapped_column(String(32))
     user_token: Mapped[str | None] = mapped_column(_TOKEN)
     user_scopes: Mapped[str | None] = mapped_column(String(1000))
@@ -47,36 +54,17 @@ class SlackInstallation(Base):
     incoming_webhook_channel: Mapped[str | None] = mapped_column(String(200))
     incoming_webhook_channel_id: Mapped[str | None] = mapped_column(String(200))
     incoming_webhook_configuration_url: Mapped[str | None] = mapped_column(String(200))
-    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
     token_type: Mapped[str | None] = mapped_column(String(32))
-    installed_at: Mapped[datetime] = mapped_column(DateTime, default=func.now())
 
     __table_args__ = (
         Index("slack_installations_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),
     )
 
 
-class SlackBot(Base):
+class SlackBot(_BotColumns, Base):
     """The bot token of an installation: what every Slack call of that workspace is made with."""
 
     __tablename__ = "slack_bots"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    client_id: Mapped[str] = mapped_column(String(32))
-    app_id: Mapped[str] = mapped_column(String(32))
-    enterprise_id: Mapped[str | None] = mapped_column(String(32))
-    enterprise_name: Mapped[str | None] = mapped_column(String(200))
-    team_id: Mapped[str | None] = mapped_column(String(32))
-    team_name: Mapped[str | None] = mapped_column(String(200))
-    bot_token: Mapped[str | None] = mapped_column(_TOKEN)
-    bot_id: Mapped[str | None] = mapped_column(String(32))
-    bot_user_id: Mapped[str | None] = mapped_column(String(32))
-    bot_scopes: Mapped[str | None] = mapped_column(String(1000))
-    bot_refresh_token: Mapped[str | None] = mapped_column(_TOKEN)
-    bot_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
-    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
-    installed_at: Mapped[datetime] = mapped_column(DateTime, default=func.now())
-
     __table_args__ = (Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),)
 
 

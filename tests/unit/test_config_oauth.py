@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from runtime.oauth import authorization_url
-from runtime.settings import ConfigError, OAuthSettings, Settings, wants_sandbox
+from runtime.settings import OAuthSettings, Settings, wants_sandbox
+from tests.unit.test_config import config_error
 
 CLIENT_ID = "1234567890.9876543210"
 CLIENT_SECRET = "0123456789abcdef0123456789abcdef"
@@ -23,17 +24,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'peerlearn.db'}",
     }
-
-
-def config_error(env: dict[str, str], **changes: str | None) -> ConfigError:
-    for name, value in changes.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    with pytest.raises(ConfigError) as raised:
-        Settings.from_env(env)
-    return raised.value
 
 
 def test_client_credentials_without_a_bot_token_mean_oauth_mode(env: dict[str, str]) -> None:
