@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.base import BaseScheduler
 from dotenv import find_dotenv, load_dotenv
 
+from bot.people.lifecycle import workspace_reinstalled
 from bot.schedules.posting import ScheduledPoster
 from bot.slack.client import build_client
 from runtime.child_process import ChildProcess, run_until_signalled
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop(name, None)
     db = Database.connect(settings.database_url)
     upgrade(db.engine)
+    if workspace is not None and workspace.team_id:  # Slack took the token just now: installed there
+        workspace_reinstalled(db, workspace.team_id, utcnow())
     daily_upkeep(db, utcnow())
     db.dispose()  # no connection may cross a fork (the job worker's, gunicorn's)
     if role == "scheduler":

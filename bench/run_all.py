@@ -4,8 +4,8 @@
   2. search.py on SQLite;
   3. search.py on PostgreSQL, when a server answers ($BENCH_DATABASE_URL, else $TEST_DATABASE_URL,
      else postgresql+psycopg://postgres@127.0.0.1:5432/postgres); a scratch database is made and dropped;
-  4. circles.py, sandbox.py, refused_requests.py, pairing.py, and digest.py and posting.py (the scheduler's),
-     and workspaces.py (100 workspaces from one deployment).
+  4. circles.py, sandbox.py, refused_requests.py, pairing.py, export.py, home.py, and digest.py, posting.py
+     and workspaces.py (the scheduler's; the last with 100 workspaces from one deployment).
 
 Exits non-zero only when a benchmark could not run; missed targets are in the printed figures.
 """
@@ -46,6 +46,8 @@ def main() -> int:
     runs.append(("sandbox: the page's requests", [str(BENCH / "sandbox.py")]))
     runs.append(("refused requests: 50 MB and malformed bodies", [str(BENCH / "refused_requests.py")]))
     runs.append(("pairing: 5,000 people, quality against the optimum", [str(BENCH / "pairing.py")]))
+    runs.append(("export: 100,000 tips as a CSV in a DM", [str(BENCH / "export.py")]))
+    runs.append(("home: the App Home and the admins' figures", [str(BENCH / "home.py")]))
     for extra in ("digest.py", "posting.py", "workspaces.py"):  # the scheduler's benchmarks, when present
         if (BENCH / extra).exists():
             runs.append((extra, [str(BENCH / extra)]))

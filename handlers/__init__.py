@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import capture, circles, errors, home, mentor, pairing, peerlearn, people, prompt_replies, tips
+from handlers import (
+    capture,
+    circles,
+    errors,
+    home,
+    mentor,
+    onboarding,
+    pairing,
+    peerlearn,
+    people,
+    prompt_replies,
+    tips,
+    workspace_lifecycle,
+)
 from handlers.deps import Deps
 
 
@@ -19,4 +32,6 @@ def register_all(app: App, deps: Deps) -> None:
     mentor.register(app, deps)
     pairing.register(app, deps)
     people.register(app, deps)
+    workspace_lifecycle.register(app, deps)
+    onboarding.register(app, deps)
     prompt_replies.ignore_chatter(app)  # last: the messages no listener above wanted

@@ -9,6 +9,7 @@ from bot.circles.rounds import CircleRunner
 from bot.pairing.rounds import PairingRunner
 from bot.schedules.posting import ScheduledPoster
 from bot.services import Services
+from bot.slack.installations import Installations
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,4 @@ class Deps(Services):
     poster: ScheduledPoster
     circles: CircleRunner
     pairing: PairingRunner  # previews a round for an admin (the scheduler's own runs the rounds)
+    installations: Installations | None = None  # OAuth mode: where each workspace's token comes from

@@ -27,7 +27,7 @@ from runtime.jobs import JobQueue, JobWorker
 from runtime.oauth import PeerlearnAuthorize, build_oauth_flow
 from runtime.serving import job_runner, queue_lazy_listeners
 from runtime.settings import Settings
-from runtime.workspace import OwnWorkspaceOnly, Served, Workspace, identify
+from runtime.workspace import InstalledAgain, OwnWorkspaceOnly, Served, Workspace, identify
 from storage.db import Database
 from storage.leases import SCHEDULER_LEASE, Heartbeat
 from storage.models import utcnow
@@ -218,8 +218,9 @@ def _bolt_app(
         before_authorize=OwnWorkspaceOnly(served),
         **oauth,
     )
-    if queue is not None:
+    if queue is not None:  # the app facing the network: a request says when it arrived
         queue_lazy_listeners(app, queue)
+        app.use(InstalledAgain(db, clock))
     engines: list[tuple[ScheduledPoster, CircleRunner]] = []
 
     def scheduler_engines() -> tuple[ScheduledPoster, CircleRunner]:
@@ -237,6 +238,7 @@ def _bolt_app(
         poster=poster or scheduler_engines()[0],
         circles=circles or scheduler_engines()[1],
         pairing=PairingRunner(db, slack, users, clock=clock),
+        installations=installations,
     )
     register_all(app, deps)
     return app

@@ -32,9 +32,10 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.slack.installations import Installations, TokenRefresher
-from bot.uninstalled import resume_after_install
+from bot.uninstalled import installed
 from runtime.settings import Settings
 from storage.db import Database
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -283,5 +284,5 @@ def installations_for(settings: Settings, db: Database) -> Installations | None:
         return None
     refresher = TokenRefresher(oauth.client_id, oauth.client_secret, settings.slack_api_url)
     installations = Installations(db, oauth.client_id, refresher=refresher)
-    installations.on_saved.append(lambda team_id, enterprise_id: resume_after_install(db, team_id, enterprise_id))
+    installations.on_saved.append(lambda team_id, enterprise_id: installed(db, team_id, enterprise_id, utcnow()))
     return installations

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.error import URLError
 
@@ -23,8 +24,10 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.people.lifecycle import event_time, uninstalled_teams, workspace_reinstalled
 from bot.slack.results import error_code
 from runtime.settings import ConfigError
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +152,62 @@ class OwnWorkspaceOnly(Middleware):
             enterprise_id,
             self.workspace,
         )
+
+
+LIFECYCLE_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+
+
+class InstalledAgain(Middleware):
+    """A request from a workspace the app was uninstalled from says it is installed again: Slack sends
+    nothing for an app that is not installed. (The uninstall events themselves say the opposite, and
+    an event that happened before the uninstall, delivered late, says nothing.)
+
+    Which workspaces are uninstalled is read from the database at most every `refresh_seconds` (a
+    few rows), not at every request; an uninstall event seen here makes the next request read again.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        *,
+        refresh_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db, self.clock, self.refresh_seconds, self._monotonic = db, clock, refresh_seconds, monotonic
+        self._uninstalled: dict[str, datetime] = {}
+        self._read_at: float | None = None
+        self._lock = threading.Lock()
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        event = req.body.get("event") if isinstance(req.body.get("event"), dict) else None
+        if event is not None and event.get("type") in LIFECYCLE_EVENTS:
+            with self._lock:
+                self._read_at = None  # read again at the next request: this workspace is going
+            return next()
+        team_id = _str_or_none(req.context.team_id)
+        since = self._uninstalled_since(team_id) if team_id else None
+        if team_id and since is not None:
+            at = event_time(req.body.get("event_time")) if event is not None else self.clock()
+            if at is not None and at > since:
+                try:
+                    workspace_reinstalled(self.db, team_id, at)
+                except Exception:  # never in the way of the request; the next one tries again
+                    log.exception("could not record that team=%s is installed again", team_id)
+                with self._lock:
+                    self._read_at = None
+        return next()
+
+    def _uninstalled_since(self, team_id: str) -> datetime | None:
+        with self._lock:
+            fresh = self._read_at is not None and self._monotonic() - self._read_at < self.refresh_seconds
+            if not fresh:
+                try:
+                    self._uninstalled = uninstalled_teams(self.db)
+                    self._read_at = self._monotonic()
+                except Exception:
+                    log.exception("could not read which workspaces are uninstalled")
+            return self._uninstalled.get(team_id)
 
 
 def _needs_no_team(body: Mapping[str, Any]) -> bool:

@@ -86,7 +86,10 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
     triggers = Triggers()
     client = SlackClient(workspace, link, triggers, manifest, base_url=f"http://{host}:{port}")
     check = oauth.token_check(workspace.team.id) if oauth else None
-    web_api = WebApi(workspace, bot_token, triggers, client.emit, manifest=manifest, token_check=check)
+    files_url = f"http://{host}:{port}/"
+    web_api = WebApi(
+        workspace, bot_token, triggers, client.emit, manifest=manifest, token_check=check, files_url=files_url
+    )
     others: tuple[SandboxTeam, ...] = ()
     if beta is not None and oauth is not None:
         beta_triggers = Triggers()
@@ -94,7 +97,13 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
             beta, AppLink(events_url, signing_secret, team=BETA), beta_triggers, manifest, f"http://{host}:{port}"
         )
         beta_api = WebApi(
-            beta, "", beta_triggers, beta_client.emit, manifest=manifest, token_check=oauth.token_check(BETA.id)
+            beta,
+            "",
+            beta_triggers,
+            beta_client.emit,
+            manifest=manifest,
+            token_check=oauth.token_check(BETA.id),
+            files_url=files_url,
         )
         others = (SandboxTeam(beta, beta_api, beta_client),)
     # One workspace: a bot token, as a single-workspace deployment. Two: installed by OAuth.

@@ -5,6 +5,8 @@
     POST /sandbox/<action>      what they do: send, react, shortcut, click, submit, close, join, home,
                                 jobs, reload
     POST /api/<method>          Slack's Web API, for the app (SLACK_API_URL points here)
+    POST /upload/v1/<token>     a file's bytes, sent by the app to the URL files.getUploadURLExternal gave
+    GET  /files/<id>/<name>     a file shared in a conversation, downloaded from the page
     POST /response/<token>      response_url answers from the app
     GET  /healthz               200 while the sandbox and the app both answer
     GET|POST /oauth/v2/authorize  Slack's consent page (two workspaces: the app installs by OAuth)
@@ -210,6 +212,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path == "/healthz":
             alive = self.server.app_alive()
             self._json(200 if alive else 503, {"ok": alive})
+        elif url.path.startswith("/files/") and len(parts := url.path.split("/")) == 4:
+            found = self.server.web_api.download(parts[2])
+            if found is None:
+                self._json(404, {"ok": False, "error": "file_not_found"})
+            else:
+                self._download(*found)
         elif url.path in ("/", "/index.html"):
             self._file(STATIC / "index.html")
         elif url.path.startswith("/static/"):
@@ -224,7 +232,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         url = urlparse(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if url.path.startswith("/upload/v1/"):
+            status, answer = self.server.web_api.receive_upload(url.path.removeprefix("/upload/v1/"), data)
+            self._send(status, answer.encode(), "text/plain; charset=utf-8")
+            return
+        raw = data.decode()
         if url.path.startswith("/api/"):
             self._web_api(url.path.removeprefix("/api/"), raw)
         elif url.path.startswith("/response/"):
@@ -293,10 +306,17 @@ class _Handler(BaseHTTPRequestHandler):
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self._send(200, path.read_bytes(), kind + ("; charset=utf-8" if kind.startswith("text/") else ""))
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _download(self, name: str, content: bytes) -> None:
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        safe = "".join(c for c in name if c.isprintable() and c not in '"\\') or "file"
+        self._send(200, content, kind, disposition=f'attachment; filename="{safe}"')
+
+    def _send(self, status: int, body: bytes, content_type: str, *, disposition: str | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            if disposition:
+                self.send_header("Content-Disposition", disposition)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()

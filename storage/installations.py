@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Circle, EnterpriseWorkspace, Schedule, SlackBot, SlackInstallation
+from storage.models import EnterpriseWorkspace, SlackBot, SlackInstallation
 from storage.upsert import insert_if_absent
 
 
@@ -175,38 +175,3 @@ def remember_enterprise(session: Session, team_id: str, enterprise_id: str, now:
         {"team_id": team_id, "enterprise_id": enterprise_id, "seen_at": now},
         ["team_id"],
     )
-
-
-def pause_team(session: Session, team_id: str, reason: str) -> tuple[int, int]:
-    """Pause a workspace's running schedules and circles with `reason`: (schedules, circles) paused."""
-    schedules = session.execute(
-        update(Schedule)
-        .where(Schedule.team_id == team_id, Schedule.paused_reason.is_(None))
-        .values(paused_reason=reason)
-        .execution_options(synchronize_session=False)
-    )
-    circles = session.execute(
-        update(Circle)
-        .where(Circle.team_id == team_id, Circle.paused_reason.is_(None), Circle.archived_at.is_(None))
-        .values(paused_reason=reason)
-        .execution_options(synchronize_session=False)
-    )
-    return schedules.rowcount, circles.rowcount  # type: ignore[attr-defined]
-
-
-def resume_team(session: Session, team_id: str, reason: str) -> tuple[int, int]:
-    """Resume the schedules and circles of a workspace paused with exactly `reason` (others stay
-    paused: their admins must fix what paused them)."""
-    schedules = session.execute(
-        update(Schedule)
-        .where(Schedule.team_id == team_id, Schedule.paused_reason == reason)
-        .values(paused_reason=None)
-        .execution_options(synchronize_session=False)
-    )
-    circles = session.execute(
-        update(Circle)
-        .where(Circle.team_id == team_id, Circle.paused_reason == reason)
-        .values(paused_reason=None)
-        .execution_options(synchronize_session=False)
-    )
-    return schedules.rowcount, circles.rowcount  # type: ignore[attr-defined]

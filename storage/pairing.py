@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, insert, literal, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import MentorProfile, ProfileSkill, Tip
+from storage.models import ANONYMOUS_AUTHOR, MentorProfile, ProfileSkill, Tip
 from storage.upsert import insert_if_absent
 
 TEACH = "teach"
@@ -128,7 +128,7 @@ def tip_evidence(session: Session, team_id: str, tag: str, limit: int = 50) -> l
     """(author, tips tagged `tag`, helpful votes on them), most helpful first."""
     query = (
         select(Tip.author_id, func.count(Tip.id), func.coalesce(func.sum(Tip.helpful_count), 0))
-        .where(Tip.team_id == team_id, has_word(Tip.tags, tag))
+        .where(Tip.team_id == team_id, has_word(Tip.tags, tag), Tip.author_id != ANONYMOUS_AUTHOR)
         .group_by(Tip.author_id)
         .order_by(func.sum(Tip.helpful_count).desc(), func.count(Tip.id).desc(), Tip.author_id)
         .limit(limit)

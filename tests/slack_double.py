@@ -16,12 +16,14 @@ This module only adds what tests need around them:
 - faults: `fail_next` (an error code, 429 with Retry-After, 5xx; `method="*"` for any method),
   `slow_next` (the answer comes late), `drop_next` (the call takes effect, then the connection
   drops with no answer) and `time_out_next` (the call takes effect, the answer comes only after a
-  delay longer than the client waits); `revoke_token()` makes every call `token_revoked`;
+  delay longer than the client waits); `revoke_token()` makes every call `token_revoked`. The POST
+  of a file's bytes to its upload URL is the method `"upload"` for all of these;
 - more workspaces behind the same server (`add_workspace`), each with its own people, channels,
   token, calls and faults: a call is answered by the workspace its token belongs to;
 - installing through OAuth (`enable_oauth`): `GET /oauth/v2/authorize` answers as a person clicking
   *Allow* on Slack's consent page (for `installing`), and `oauth.v2.access` exchanges the code for a
   token of that workspace, or refreshes a rotating one (sandbox/oauth.py).
+- files the app shared: `shared_files(channel)`, each with the bytes that were uploaded;
 The app under test reaches it only through `SLACK_API_URL`, as it would reach Slack.
 """
 
@@ -47,7 +49,7 @@ from sandbox.oauth import Enterprise, OAuthServer
 from sandbox.response_urls import refusal
 from sandbox.web_api import Triggers, WebApi
 from sandbox.workspace import Channel as StoredChannel
-from sandbox.workspace import Member, Message, Problem, Team, User, Workspace
+from sandbox.workspace import File, Member, Message, Problem, Team, User, Workspace
 
 BOT_TOKEN = "xoxb-test-000-peerlearn"
 TEAM = Team(
@@ -64,6 +66,16 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    id: str
+    name: str
+    title: str
+    content: bytes
+    channel_id: str
+    ts: str
 
 
 @dataclass
@@ -130,6 +142,7 @@ class SlackDouble:
         self.consents: list[dict[str, str]] = []  # what each consent page was asked
         if host is None:
             self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+            self.web_api.files_url = self.url + "/"  # upload and download URLs lead back here
             self._thread = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
             )
@@ -147,6 +160,7 @@ class SlackDouble:
         """Another workspace behind the same Slack: its own people, channels, token, calls and faults."""
         root = self.root
         other = SlackDouble(team=team, bot_token=bot_token, enterprise=enterprise, host=root)
+        other.web_api.files_url = f"{root.url}/t/{team.id}/"  # its files' upload and download URLs
         root.tenants[team.id] = other
         return other
 
@@ -297,6 +311,17 @@ class SlackDouble:
                     self.workspace.add_reaction(session, message.id, reaction["name"], reactor)
             return message.ts
 
+    def shared_files(self, channel_id: str | None = None) -> list[SharedFile]:
+        """Files the app uploaded and shared (in `channel_id`, else anywhere), oldest first, with their bytes."""
+        with self.workspace.session() as session:
+            query = select(File).where(File.completed.is_(True), File.channel_id.is_not(None))
+            if channel_id is not None:
+                query = query.where(File.channel_id == channel_id)
+            return [
+                SharedFile(f.id, f.name, f.title, f.content or b"", str(f.channel_id), str(f.ts))
+                for f in session.scalars(query.order_by(File.created, File.ts))
+            ]
+
     def message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self.channels[channel_id].messages if m["ts"] == ts), None)
 
@@ -431,6 +456,23 @@ class SlackDouble:
         if fault is not None and fault.after_effect == "late":
             time.sleep(fault.late_by)
         return 200, {}, body
+
+    def upload(self, token: str, content: bytes) -> tuple[int, dict[str, str], bytes]:
+        """The bytes of a file POSTed to its upload URL (recorded as the method "upload"), faults applied."""
+        with self._lock:
+            self.calls.append(Call("upload", {"token": token, "length": len(content)}, time.monotonic()))
+            fault = self._faults.take("upload")
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        elif fault is not None and fault.after_effect is None:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            return fault.status if fault.status != 200 else 500, headers, b"error"
+        status, answer = self.web_api.receive_upload(token, content)
+        if fault is not None and fault.after_effect == "drop":
+            return DROP, {}, b""
+        if fault is not None and fault.after_effect == "late":
+            time.sleep(fault.late_by)
+        return status, {}, answer.encode()
 
     def respond(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """A body the app POSTed to a response_url: taken (recorded) unless Slack would refuse it."""
@@ -593,6 +635,14 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def _file_owner(double: SlackDouble, path: str) -> tuple[SlackDouble, str]:
+    """Whose file an upload or download URL is: another workspace's are under /t/<team id>/."""
+    if path.startswith("/t/"):
+        team, _, rest = path.removeprefix("/t/").partition("/")
+        return double.tenants.get(team, double), "/" + rest
+    return double, path
+
+
 def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -602,8 +652,17 @@ def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode()
+            data = self.rfile.read(length)
             url = urlparse(self.path)
+            owner, path = _file_owner(double, url.path)
+            if path.startswith("/upload/v1/"):
+                status, headers, uploaded = owner.upload(path.removeprefix("/upload/v1/"), data)
+                if status == DROP:
+                    self.close_connection = True
+                    return
+                self._send(status, headers, uploaded, "text/plain")
+                return
+            raw = data.decode()
             if url.path.startswith("/response/"):
                 team = url.path.split("/")[2]
                 target = double.tenants.get(team, double)
@@ -629,19 +688,27 @@ def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             url = urlparse(self.path)
-            if url.path != "/oauth/v2/authorize":
+            if url.path == "/oauth/v2/authorize":
+                query = {key: values[0] for key, values in parse_qs(url.query).items()}
+                location = double.consent(query)
+                if location is None:
+                    self._send(400, {}, json.dumps({"error": "invalid_client_id"}).encode())
+                    return
+                self._send(302, {"Location": location}, b"")
+                return
+            owner, path = _file_owner(double, url.path)
+            parts = path.split("/")  # /files/<id>/<name>
+            found = owner.web_api.download(parts[2]) if len(parts) == 4 and parts[1] == "files" else None
+            if found is None:
                 self._send(404, {}, b"{}")
-                return
-            query = {key: values[0] for key, values in parse_qs(url.query).items()}
-            location = double.consent(query)
-            if location is None:
-                self._send(400, {}, json.dumps({"error": "invalid_client_id"}).encode())
-                return
-            self._send(302, {"Location": location}, b"")
+            else:
+                self._send(200, {}, found[1], "application/octet-stream")
 
-        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        def _send(
+            self, status: int, headers: dict[str, str], body: bytes, content_type: str = "application/json"
+        ) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             for key, value in headers.items():
                 self.send_header(key, value)

@@ -112,7 +112,14 @@ class SlackSender:
         }
         return self.post(urlencode(form), "application/x-www-form-urlencoded")
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> Response:
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        event_time: int | None = None,
+    ) -> Response:
         event_id = event_id or f"Ev{next(self._ids):08d}"
         envelope = {
             "token": "legacy-verification-token",
@@ -121,7 +128,7 @@ class SlackSender:
             "event": {"event_ts": f"{time.time():.6f}", **event},
             "type": "event_callback",
             "event_id": event_id,
-            "event_time": int(time.time()),
+            "event_time": int(time.time()) if event_time is None else event_time,
             "authorizations": [
                 {"team_id": self.team_id, "user_id": "UBOT", "is_bot": True, "is_enterprise_install": False}
             ],

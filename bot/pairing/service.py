@@ -77,12 +77,6 @@ def opt_out(db: Database, team_id: str, user_id: str, now: datetime) -> None:
         queries.set_participation(session, team_id, user_id, now, opted_out=True)
 
 
-def deactivate(db: Database, team_id: str, user_id: str, now: datetime) -> None:
-    """Deactivated in Slack: out of every pairing pool and `/mentor find` from now on."""
-    with db.transaction() as session:
-        queries.set_participation(session, team_id, user_id, now, deactivated_at=now)
-
-
 def pause_text(profile: Profile | None, now: datetime) -> str | None:
     if profile is None:
         return None

@@ -16,8 +16,9 @@ from bot.slack.pacing import PacedRateLimitRetryHandler, PostPacer
 
 # Calls that create a message: after a dropped connection or a 5xx, Slack may have acted before its
 # answer was lost, so a blind retry can post twice. They are left to the callers, which look for the
-# message by its metadata before posting again. (429s are still retried: Slack did not act.)
-CREATING_METHODS = ("chat.postMessage", "chat.postEphemeral")
+# message (by its metadata, or the file it shares) before posting again. (429s are still retried: Slack
+# did not act.)
+CREATING_METHODS = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
 
 
 class _NotCreating:

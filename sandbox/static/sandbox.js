@@ -230,6 +230,7 @@ function renderHome() {
     } else {
       const ctx = { ...context(), onButton: (element, blockId) => act("click", { view_id: state.home.id, action_id: element.action_id, block_id: blockId }) };
       home.replaceChildren(...renderBlocks(state.home.view.blocks, ctx));
+      home.dataset.viewId = state.home.id; // which published view is drawn (each publish has a new id)
     }
   } else {
     renderMessages($("messages"), state.channel === state.app_dm ? state.messages : [], state.app_dm, false);
@@ -283,7 +284,9 @@ function renderMessage(message, channelId, inThread, ctx) {
       el("time", { datetime: when.toISOString() }, when.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })),
       message.edited ? el("span", { class: "muted" }, "(edited)") : null,
       message.ephemeral ? el("span", { class: "muted" }, "Only visible to you") : null),
-    body);
+    body,
+    message.files.length ? el("ul", { class: "files" }, message.files.map((file) =>
+      el("li", {}, el("a", { href: file.url, download: file.name }, `📎 ${file.title || file.name}`)))) : null);
   if (!message.ephemeral) {
     item.append(renderReactions(message, channelId));
     const tools = el("div", { class: "message-tools" });

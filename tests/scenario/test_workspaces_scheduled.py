@@ -4,6 +4,7 @@ never posted to with another workspace's token."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -140,3 +141,29 @@ def test_lanes_let_each_workspace_post_at_its_own_pace() -> None:
     for lane in ([*range(10)], [100, 101, 102]):  # each lane at its own pace: 1/50 s apart at least
         gaps = [later - earlier for earlier, later in pairwise(slots[post_id] for post_id in lane)]
         assert min(gaps) >= 0.02 - 1e-9
+
+
+def test_app_uninstalled_deletes_the_installation_and_a_reinstall_through_oauth_resumes(
+    installed: World, clock: FakeClock, db: Database
+) -> None:
+    """The lifecycle's listener (handlers/workspace_lifecycle.py) stops the workspace and, in OAuth
+    mode, deletes its installation; installing again through the flow resumes what it stopped. An
+    uninstall Slack delivers late, after the reinstall, deletes nothing."""
+    prompts_in_both(installed, clock)
+    uninstalled_at = int(time.time()) + 1  # whole seconds, and after the install (made this second)
+
+    installed.sender_b.event({"type": "app_uninstalled"}, event_time=uninstalled_at)
+
+    assert not installed.installations.serves_team(TEAM_B.id)
+    with db.snapshot() as session:
+        assert session.scalar(select(SlackBot.id).where(SlackBot.team_id == TEAM_B.id)) is None
+    assert schedules(db)[TEAM_B.id].paused_reason is not None
+    assert schedules(db)[TEAM_ID].paused_reason is None
+
+    time.sleep(max(uninstalled_at + 0.1 - time.time(), 0))  # the reinstall comes after the uninstall
+    installed.install(installed.b)
+    assert schedules(db)[TEAM_B.id].paused_reason is None
+
+    installed.sender_b.event({"type": "app_uninstalled"}, event_time=uninstalled_at)  # delivered again, late
+    assert installed.installations.serves_team(TEAM_B.id)
+    assert schedules(db)[TEAM_B.id].paused_reason is None

@@ -19,6 +19,7 @@ from urllib.request import HTTPErrorProcessor, Request, build_opener
 
 import pytest
 
+from bot import uninstalled
 from bot.circles.rounds import CircleRunner
 from bot.pairing.outcomes import RoundKeeper
 from bot.pairing.rounds import PairingRunner
@@ -29,13 +30,13 @@ from bot.slack.installations import Installations, TokenRefresher
 from bot.slack.pacing import PostPacer
 from bot.slack.users import UserDirectory
 from bot.slack.workspaces import SlackClients, TeamClient
-from bot.uninstalled import resume_after_install
 from runtime.factory import build_app, build_job_worker
 from runtime.jobs import JobWorker
 from runtime.serving import wsgi_app
 from runtime.settings import OAuthSettings, Settings
 from sandbox.workspace import Team
 from storage.db import Database
+from storage.models import utcnow
 from tests.conftest import ADMIN_ID, FakeClock
 from tests.slack_double import SlackDouble
 from tests.slack_sender import SIGNING_SECRET, SlackSender
@@ -155,7 +156,8 @@ def build_world(slack: SlackDouble, db: Database, clock: FakeClock, database_url
     b = second_workspace(slack)
     settings = oauth_settings(slack, database_url, **oauth)
     installations = Installations(db, CLIENT_ID, refresher=TokenRefresher(CLIENT_ID, CLIENT_SECRET, slack.api_url))
-    installations.on_saved.append(lambda team, enterprise: resume_after_install(db, team, enterprise))
+    # When it was installed: Slack's time, as uninstall events are (not the test's clock for schedules).
+    installations.on_saved.append(lambda team, enterprise: uninstalled.installed(db, team, enterprise, utcnow()))
     client = build_client(None, slack.api_url, max_retries=2)
     # The scheduler's engines as build_schedulers makes them in OAuth mode, unpaced, on the test clock.
     team_client = TeamClient(SlackClients(installations, slack.api_url, max_retries=2))

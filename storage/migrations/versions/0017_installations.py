@@ -3,7 +3,7 @@ tables (the same columns its SQLAlchemy stores define, storage/models/installati
 Enterprise Grid organisation a workspace belongs to.
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
