@@ -5,7 +5,8 @@
   3. search.py on PostgreSQL, when a server answers ($BENCH_DATABASE_URL, else $TEST_DATABASE_URL,
      else postgresql+psycopg://postgres@127.0.0.1:5432/postgres); a scratch database is made and dropped;
   4. circles.py, sandbox.py, refused_requests.py, pairing.py, export.py, home.py, questions.py (SQLite,
-     then PostgreSQL), and digest.py and posting.py (the scheduler's).
+     then PostgreSQL), and digest.py, posting.py and workspaces.py (the scheduler's; the last with 100
+     workspaces from one deployment).
 
 Exits non-zero only when a benchmark could not run; missed targets are in the printed figures.
 """
@@ -53,7 +54,7 @@ def main() -> int:
         runs.append(
             ("questions: whom to ask, on PostgreSQL", [str(BENCH / "questions.py"), "--database-url", postgres_url])
         )
-    for extra in ("digest.py", "posting.py"):  # the scheduler's benchmarks, when present
+    for extra in ("digest.py", "posting.py", "workspaces.py"):  # the scheduler's benchmarks, when present
         if (BENCH / extra).exists():
             runs.append((extra, [str(BENCH / extra)]))
 

@@ -34,6 +34,9 @@ def register(app: App, deps: Deps) -> None:
             return
         at = event_time(body.get("event_time")) or deps.clock()
         workspace_uninstalled(deps.db, str(context.team_id), at, reason)
+        if deps.installations is not None:  # OAuth mode: its token goes too (a reinstall made since stays)
+            team_id = None if context.is_enterprise_install else str(context.team_id)
+            deps.installations.delete(team_id, context.enterprise_id, installed_before=at)
 
     app.event("app_uninstalled")(ack=acknowledge, lazy=[after_ack(deps, stop_workspace)])
     app.event("tokens_revoked")(ack=acknowledge, lazy=[after_ack(deps, stop_workspace)])

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.lazy_listener import LazyListenerRunner
 from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.util.utils import get_name_for_callable
@@ -56,8 +57,13 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 def wsgi_app(bolt_app: App, db: Database, signing_secret: str) -> WSGIApplication:
     """`POST /slack/events` to Bolt through the edge's checks (runtime/edge.py), `GET /healthz` a
-    database round-trip, anything else 404."""
+    database round-trip; in OAuth mode `GET /slack/install` and `GET /slack/oauth_redirect` to Bolt's
+    OAuth flow (runtime/oauth.py); anything else 404."""
     slack = SlackEdge(bolt_app, signing_secret)
+    oauth = SlackRequestHandler(bolt_app) if bolt_app.oauth_flow is not None else None
+    oauth_paths = (
+        (bolt_app.oauth_flow.install_path, bolt_app.oauth_flow.redirect_uri_path) if bolt_app.oauth_flow else ()
+    )
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -67,6 +73,8 @@ def wsgi_app(bolt_app: App, db: Database, signing_secret: str) -> WSGIApplicatio
             for header in _LAZY_HEADERS:
                 environ.pop(header, None)
             return slack(environ, start_response)
+        if oauth is not None and path in oauth_paths and environ.get("REQUEST_METHOD") == "GET":
+            return oauth(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found\n"]
 

@@ -1,10 +1,10 @@
-"""This deployment's own workspace: who the bot token belongs to (asked of Slack once, at startup),
-and the middleware that refuses every other workspace's requests.
+"""This deployment's own workspaces, and the middleware that refuses every other workspace's requests.
 
 One signing secret signs requests for every workspace the Slack app is installed in, so a signature
 says "from Slack", not "for us": with one bot token, a request from another workspace would be
 served with this workspace's token, its data mixed into ours. So each request's team must be the
-token's own, or (Enterprise Grid) of the token's own organisation.
+token's own, or (Enterprise Grid) of the token's own organisation. In OAuth mode the workspaces
+served are those the app is installed in (bot/slack/installations.py), each with its own token.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.error import URLError
 
 from slack_bolt import BoltRequest, BoltResponse
@@ -46,6 +46,12 @@ _TOKEN_PROBLEMS = {
 _REMEMBERED_TEAMS = 1000  # foreign teams logged once each; past this many, no longer logged
 
 
+class Served(Protocol):
+    """Whose requests this deployment answers."""
+
+    def serves(self, team_id: str | None, enterprise_id: str | None) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Workspace:
     """The team (and Enterprise Grid organisation, if any) the bot token belongs to."""
@@ -65,7 +71,7 @@ class Workspace:
         return self.enterprise_id is not None and enterprise_id == self.enterprise_id
 
     def __str__(self) -> str:
-        return f"team {self.team_id}" + (f" of enterprise {self.enterprise_id}" if self.enterprise_id else "")
+        return f"team {self.team_id}" + (f" of enterprise {self.enterprise_id}" if self.enterprise_id else "") + " only"
 
 
 def identify(client: WebClient) -> Workspace:
@@ -116,10 +122,11 @@ def _connection_problem(error: BaseException) -> str:
 
 
 class OwnWorkspaceOnly(Middleware):
-    """Runs before Bolt's authorization: a request of another workspace is acknowledged (so Slack
-    does not retry it) and goes no further; slash commands are told why. Logged once per team."""
+    """Runs before Bolt's authorization: a request of a workspace not served (another one's, or in
+    OAuth mode one the app is not installed in) is acknowledged (so Slack does not retry it) and goes
+    no further; slash commands are told why. Logged once per team."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Served) -> None:
         self.workspace = workspace
         self._seen: set[str] = set()
         self._lock = threading.Lock()
@@ -140,7 +147,7 @@ class OwnWorkspaceOnly(Middleware):
                 return
             self._seen.add(key)
         log.warning(
-            "refusing requests of team %s (enterprise %s): this deployment serves %s only (logged once per team)",
+            "refusing requests of team %s (enterprise %s): this deployment serves %s (logged once per team)",
             team_id,
             enterprise_id,
             self.workspace,

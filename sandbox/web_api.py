@@ -85,6 +85,7 @@ class WebApi:
         manifest: Manifest | None = None,
         scopes: frozenset[str] | None = None,
         reference: Reference | None = None,
+        token_check: Callable[[str], str | None] | None = None,
         files_url: str = "http://127.0.0.1/",
     ) -> None:
         self.workspace = workspace
@@ -98,6 +99,9 @@ class WebApi:
         self.manifest = manifest or Manifest.load()
         self.scopes = self.manifest.bot_scopes if scopes is None else scopes
         self.reference = reference or slack_reference()
+        # Whether a token is good here: Slack's error for it, or None. Default: `bot_token` alone;
+        # installed through OAuth (sandbox/oauth.py), the tokens Slack issued for this workspace.
+        self.token_check = token_check
 
     def handle(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         """The JSON body Slack would answer with (always HTTP 200, as Slack does for API errors).
@@ -106,8 +110,9 @@ class WebApi:
         emulation's own bug, logged and answered as Slack answers its own: `internal_error`."""
         if not token:
             return {"ok": False, "error": "not_authed"}
-        if token != self.bot_token:
-            return {"ok": False, "error": "invalid_auth"}
+        refused = self.token_check(token) if self.token_check else None if token == self.bot_token else "invalid_auth"
+        if refused is not None:
+            return {"ok": False, "error": refused}
         implementation = getattr(self, "api_" + method.replace(".", "_"), None)
         if implementation is None:
             return {"ok": False, "error": "unknown_method"}

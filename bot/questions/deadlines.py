@@ -20,6 +20,7 @@ from typing import TypeVar
 from bot.kit import mrkdwn_section
 from bot.questions import blocks
 from bot.questions.routing import LEASE, SENDING, Router
+from bot.slack.acting import acting_for
 from bot.slack.results import Failed, Posted
 from storage import questions as queries
 from storage.models import Question, QuestionAsk
@@ -32,9 +33,10 @@ _T = TypeVar("_T")
 
 
 class QuestionKeeper:
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, *, served: Callable[[str], bool] | None = None) -> None:
         self.router = router
         self.services = router.services
+        self.served = served  # whether a workspace is (still) installed; None: every stored one
 
     def run_due(self) -> None:
         """Stalled routings and notices, deadlines, and DMs a crash left unsent; each in its own try."""
@@ -44,15 +46,18 @@ class QuestionKeeper:
             due = queries.due_questions(session, now)
             stragglers = queries.undelivered_asks(session, now - STRAGGLER_AGE)
         for question in stalled:
-            self._each(question.id, "resume", self._resume, question)
+            self._each(question.id, question.team_id, "resume", self._resume, question)
         for question in due:
-            self._each(question.id, "deadline", self._deadline, question)
+            self._each(question.id, question.team_id, "deadline", self._deadline, question)
         for ask in stragglers:
-            self._each(ask.question_id, "straggler", self._straggler, ask)
+            self._each(ask.question_id, ask.team_id, "straggler", self._straggler, ask)
 
-    def _each(self, question_id: int, step: str, action: Callable[[_T], None], item: _T) -> None:
+    def _each(self, question_id: int, team_id: str, step: str, action: Callable[[_T], None], item: _T) -> None:
+        if self.served is not None and not self.served(team_id):
+            return  # its workspace uninstalled: the question waits for a reinstall
         try:
-            action(item)
+            with acting_for(team_id):  # every Slack call with this workspace's own token
+                action(item)
         except Exception:  # one question's trouble never stops the others; the next tick tries again
             log.exception("question=%s: %s failed", question_id, step)
 

@@ -10,6 +10,7 @@ never stored: taking it to colleagues outside it would show them what was said t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
@@ -38,11 +39,13 @@ def open_questions(session: Session, team_id: str, user_id: str) -> list[Questio
 
 
 class QuestionDesk:
-    def __init__(self, services: Services, *, window_hours: float = 4.0) -> None:
+    def __init__(
+        self, services: Services, *, window_hours: float = 4.0, served: Callable[[str], bool] | None = None
+    ) -> None:
         self.services = services
         self.router = Router(services, window_hours=window_hours)
         self.answers = Answers(services, self.router)
-        self.keeper = QuestionKeeper(self.router)  # run by the scheduler's leader each tick
+        self.keeper = QuestionKeeper(self.router, served=served)  # run by the scheduler's leader each tick
 
     # -- asking ----------------------------------------------------------------------------------
 

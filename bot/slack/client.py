@@ -45,11 +45,14 @@ class ServerErrorsExceptCreating(_NotCreating, ServerErrorRetryHandler):
     pass
 
 
-def build_client(token: str, base_url: str, *, max_retries: int = 3, pacer: PostPacer | None = None) -> WebClient:
+def build_client(
+    token: str | None, base_url: str, *, max_retries: int = 3, pacer: PostPacer | None = None
+) -> WebClient:
     """A WebClient that retries connection errors, 429s (after Retry-After) and 5xx (the first and
     last not for calls that create a message: see CREATING_METHODS).
 
-    With a `pacer`, a retried 429 waits for a fresh pacing slot too (bulk posting).
+    With a `pacer`, a retried 429 waits for a fresh pacing slot too (bulk posting). No token: the
+    app's own calls in OAuth mode (oauth.v2.access), or a base for per-request clients.
     """
     client = WebClient(token=token, base_url=base_url, timeout=10)
     rate_limits = (

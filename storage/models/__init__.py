@@ -3,6 +3,7 @@
 from storage.models.base import Base, SlackId, StrEnumColumn, UTCDateTime, utcnow
 from storage.models.circles import Circle, CircleMember, CircleRound, ParticipantStatus, RoundParticipant, RoundState
 from storage.models.home import ChannelIntro, HomeVisit
+from storage.models.installations import EnterpriseWorkspace, SlackBot, SlackInstallation, SlackOAuthState
 from storage.models.pairing import (
     MentorProfile,
     PairingGroup,
@@ -32,6 +33,7 @@ __all__ = [
     "CircleMember",
     "CircleRound",
     "CustomPrompt",
+    "EnterpriseWorkspace",
     "ErasureReceipt",
     "FileDelivery",
     "HomeVisit",
@@ -55,7 +57,10 @@ __all__ = [
     "Schedule",
     "ScheduledPost",
     "SchedulerLease",
+    "SlackBot",
     "SlackId",
+    "SlackInstallation",
+    "SlackOAuthState",
     "StrEnumColumn",
     "TagAuthor",
     "Tip",
