@@ -69,7 +69,13 @@ def test_admins_see_every_schedule_with_its_buttons_and_the_weeks_at_a_glance(
     for target in (f"schedule:{prompt.id}", f"circle:{circle.id}"):
         assert {("home_pause", target), ("home_run_now", target)} <= values
     assert "The last 8 weeks" in text
-    for label in ("*Tips shared*", "*People who shared or voted*", "*Check-in participation*", "*Pairs that met*"):
+    for label in (
+        "*Tips shared*",
+        "*People who shared or voted*",
+        "*Check-in participation*",
+        "*Pairs that met*",
+        "*Questions answered*",
+    ):
         assert label in text
     assert BARS[0] * 7 + BARS[-1] in text  # one tip, this week: seven empty weeks, then the top bar
     assert "1 this week so far · 0 last week" in text

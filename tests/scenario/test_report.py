@@ -48,6 +48,7 @@ def test_an_admin_gets_the_weeks_as_csv_and_a_chart(
     assert len(rows) == 12 and rows[-1]["complete"] == "no" and rows[0]["complete"] == "yes"
     assert rows[-1]["tips_shared"] == "2" and rows[-1]["people_active"] == "2"
     assert rows[-1]["checkin_participation_pct"] == ""  # no check-in asked for: nothing to measure
+    assert rows[-1]["questions_answered"] == "0"
     assert sum(int(row["tips_shared"]) for row in rows) == 2
     assert files.png.startswith(b"\x89PNG")
     assert files.name.startswith("peerlearn-") and rows[0]["week_starting"] in files.name
