@@ -130,7 +130,9 @@ def register(app: App, deps: Deps) -> None:
         app.action(action_id)(ack=acknowledge, lazy=[after_ack(deps, forget_person)])
 
     def record_deactivation(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
-        person_deactivated(deps.db, str(context.team_id), str(body["event"]["user"]["id"]), deps.clock())
+        team_id, user_id = str(context.team_id), str(body["event"]["user"]["id"])
+        person_deactivated(deps.db, team_id, user_id, deps.clock())
+        deps.questions.move_on_from(team_id, user_id)  # the questions they were asked about ask someone else
 
     app.event("user_change", matchers=[is_deactivation])(ack=acknowledge, lazy=[after_ack(deps, record_deactivation)])
     app.event("user_change")(acknowledge)  # any other profile change: nothing to do
