@@ -14,7 +14,7 @@ from bot.figures.sparkline import BARS
 from bot.kit import MAX_VIEW_BLOCKS
 from sandbox.block_kit import view_problems
 from storage.db import Database
-from storage.models import Circle, CircleMember, CircleRound, Schedule, Tip, utcnow
+from storage.models import Circle, CircleMember, CircleRound, Question, QuestionsChannel, Schedule, Tip, utcnow
 from tests.conftest import ADMIN_ID
 from tests.scenario.home_helpers import (
     buttons,
@@ -212,6 +212,13 @@ def test_home_and_its_forms_stay_within_slacks_limits_with_a_large_workspace(
             session.add(circle)
             session.flush()
             session.add(CircleMember(circle_id=circle.id, user_id="U4", team_id="T0TEST", streak=n))
+        for n in range(30):
+            session.add(Question(team_id="T0TEST", asker_id="U4", text=f"Q{n}x {heavy}?", source="command",
+                                 channel_id="C1", state="waiting", request_key=f"q{n}",
+                                 permalink=f"https://x.slack.com/archives/C1/p{n}?a=<b>&c",
+                                 asked_at=utcnow() - timedelta(minutes=n)))  # fmt: skip
+        for n in range(40):
+            session.add(QuestionsChannel(team_id="T0TEST", channel_id=f"CQ{n:08d}", enabled_by="U4"))
 
     open_home(sender, "U4")
     open_home(sender, "U4")  # and once more, without the welcome
@@ -222,6 +229,8 @@ def test_home_and_its_forms_stay_within_slacks_limits_with_a_large_workspace(
     text = home_text(slack, "U4")
     assert "…and 288 more: `/peerlearn schedules`" in text and "…and 144 more: `/circle list`" in text
     assert "…and 140 more: `/circle list`" in text  # the admin's own circles beyond the ten shown
+    assert "…and more: `/ask mine` lists them all." in text and "Q4x" in text and "Q5x" not in text
+    assert "*Questions answered*" in text  # the last of the admin's part: nothing cut
 
     click_on_home(sender, slack, "U4", "home_browse_circles")
     browse = shown_view(slack, "U4")
