@@ -65,7 +65,7 @@ def groups() -> tuple[HelpGroup, ...]:
                 "Open *Peerlearn* → *Home*: your tips and the votes they got, your streaks, your circles, "
                 "pairing and open questions, and buttons to share, search, browse circles, edit your profile "
                 "and ask a question; admins also see every schedule, with *Pause*, *Resume* and *Run now*, "
-                "and the last 8 weeks",
+                "the questions channels with *Turn off*, and the last 8 weeks",
                 REPORT_USAGE + " (admins)",
             ),
         ),

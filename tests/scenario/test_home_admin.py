@@ -120,6 +120,36 @@ def test_pause_resume_and_run_now_from_home(
     assert not slack.block_errors
 
 
+def test_admins_see_questions_channels_and_turn_one_off_from_home(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    def questions_channels() -> list[str]:
+        with db.snapshot() as session:
+            return list(session.scalars(select(QuestionsChannel.channel_id)))
+
+    open_home(sender, "U4")
+    assert "No questions channel yet" in home_text(slack, "U4")
+    peerlearn(sender, "questions <#C1|general> on")
+    assert questions_channels() == ["C1"]
+
+    open_home(sender, "U4")
+    assert "<#C1> · every question asked there" in home_text(slack, "U4")
+    assert ("home_questions_off", "C1") in {(b["action_id"], b.get("value")) for b in buttons(home_of(slack, "U4"))}
+
+    # Authorised at the change: a member's forged click, and forged values, change nothing.
+    click(sender, "U2", {"type": "home", "id": "VHOME", "blocks": []}, "home_questions_off", "C1")
+    assert "Only workspace admins and owners" in home_text(slack, "U2") and questions_channels() == ["C1"]
+    for forged in ("", "C1 C2", "schedule:1", "D123"):
+        click(sender, "U4", {"type": "home", "id": "VHOME", "blocks": []}, "home_questions_off", forged)
+        assert "not one I know" in home_text(slack, "U4") and questions_channels() == ["C1"]
+
+    click_on_home(sender, slack, "U4", "home_questions_off", "C1")
+    assert questions_channels() == []
+    assert "Questions in <#C1> are no longer answered by Peerlearn." in home_text(slack, "U4")
+    assert "No questions channel yet" in home_text(slack, "U4")
+    assert not slack.block_errors
+
+
 def test_a_member_forging_the_admin_buttons_changes_nothing(
     sender: SlackSender, slack: SlackDouble, db: Database, scheduled: None
 ) -> None:
@@ -227,9 +257,10 @@ def test_home_and_its_forms_stay_within_slacks_limits_with_a_large_workspace(
         assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
         assert view_problems(view) == []
     text = home_text(slack, "U4")
-    assert "…and 288 more: `/peerlearn schedules`" in text and "…and 144 more: `/circle list`" in text
+    assert "…and 290 more: `/peerlearn schedules`" in text and "…and 144 more: `/circle list`" in text
     assert "…and 140 more: `/circle list`" in text  # the admin's own circles beyond the ten shown
     assert "…and more: `/ask mine` lists them all." in text and "Q4x" in text and "Q5x" not in text
+    assert "…and 36 more: `/peerlearn questions` lists them all." in text
     assert "*Questions answered*" in text  # the last of the admin's part: nothing cut
 
     click_on_home(sender, slack, "U4", "home_browse_circles")
