@@ -304,16 +304,19 @@ STATE_WORDS = {
 }
 
 
+def question_line(question: Question) -> str:
+    """`• How do I …? — #12 · Dec 2 · colleagues asked · thread`: `/ask mine`'s line, and the Home's."""
+    where = link(question.permalink, "thread")
+    state = STATE_WORDS.get(question.state, question.state)
+    facts = " · ".join(filter(None, [f"#{question.id}", slack_date(question.asked_at), state, where]))
+    return f"• {user_text_excerpt(question.text, 150)} — {facts}"
+
+
 def my_questions(questions: list[Question]) -> list[Block]:
     if not questions:
         return [mrkdwn_section("You haven't asked anything yet. Try " + "`/ask How do I …?`")]
-    lines = []
-    for question in questions:
-        where = link(question.permalink, "thread")
-        state = STATE_WORDS.get(question.state, question.state)
-        facts = " · ".join(filter(None, [f"#{question.id}", slack_date(question.asked_at), state, where]))
-        lines.append(f"• {user_text_excerpt(question.text, 150)} — {facts}")
-    blocks = [mrkdwn_section("*Your questions*\n" + "\n".join(lines[:25]))]
+    lines = [question_line(question) for question in questions[:25]]
+    blocks = [mrkdwn_section("*Your questions*\n" + "\n".join(lines))]
     blocks.append(context("`/ask close &lt;number&gt;` closes one that no longer needs an answer."))
     return blocks
 
@@ -391,12 +394,7 @@ def home_questions(open_questions: list[Question], shown: int) -> list[Block]:
     """The App Home's *Your open questions*: one section (a line and a link each), and how many more."""
     if not open_questions:
         return [mrkdwn_section("No open questions. *Ask a question* above, or `/ask &lt;your question&gt;` anywhere.")]
-    lines = []
-    for question in open_questions[:shown]:
-        where = link(question.permalink, "thread")
-        state = STATE_WORDS.get(question.state, question.state)
-        facts = " · ".join(filter(None, [f"#{question.id}", slack_date(question.asked_at), state, where]))
-        lines.append(f"• {user_text_excerpt(question.text, 150)} — {facts}")
+    lines = [question_line(question) for question in open_questions[:shown]]
     blocks = [mrkdwn_section("\n".join(lines))]
     if len(open_questions) > shown:
         blocks.append(context("…and more: `/ask mine` lists them all."))
