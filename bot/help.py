@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.circles.commands import USAGE as CIRCLE_USAGE
+from bot.figures.commands import REPORT_USAGE
 from bot.kit import Block, context, header, mrkdwn_section
 from bot.pairing.commands import USAGE as MENTOR_USAGE
 from bot.people.commands import USAGES as PEOPLE_USAGES
@@ -59,11 +60,13 @@ def groups() -> tuple[HelpGroup, ...]:
             PEOPLE_USAGES,
         ),
         HelpGroup(
-            ":house: *Your Home*",
+            ":house: *Your Home and the admins' figures*",
             (
-                "Open *Peerlearn* → *Home*: your tips and the votes they got, your streaks, your circles "
-                "and pairing, and buttons to share, search, browse circles and edit your profile; "
-                "admins also see every schedule, with *Pause*, *Resume* and *Run now*, and the last 8 weeks",
+                "Open *Peerlearn* → *Home*: your tips and the votes they got, your streaks, your circles, "
+                "pairing and open questions, and buttons to share, search, browse circles, edit your profile "
+                "and ask a question; admins also see every schedule, with *Pause*, *Resume* and *Run now*, "
+                "the questions channels with *Turn off*, and the last 8 weeks",
+                REPORT_USAGE + " (admins)",
             ),
         ),
     )

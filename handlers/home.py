@@ -18,11 +18,15 @@ from bot.circles.replies import said
 from bot.circles.rules import CircleNotFound
 from bot.home import control
 from bot.home import service as home
-from bot.home.blocks import BROWSE_FROM_HOME, PROFILE_FROM_HOME, SEARCH_FROM_HOME, SHARE_FROM_HOME
+from bot.home.blocks import ASK_FROM_HOME, BROWSE_FROM_HOME, PROFILE_FROM_HOME, SEARCH_FROM_HOME, SHARE_FROM_HOME
 from bot.home.modals import JOIN_FROM_BROWSE, SEARCH_MODAL, read_query, search_modal
 from bot.pairing import service as pairing_service
 from bot.pairing.blocks import profile_modal
+from bot.questions import blocks as question_blocks
+from bot.questions.results import Refused
+from bot.slack.conversations import dm_once
 from bot.slack.requests import request_key
+from bot.slack.results import Failed
 from bot.tips import service as tip_service
 from bot.tips.blocks import compose_modal
 from handlers.deps import Deps
@@ -76,6 +80,48 @@ def register(app: App, deps: Deps) -> None:
     app.action(SEARCH_FROM_HOME)(search_from_home)
     app.action(BROWSE_FROM_HOME)(browse_from_home)
     app.action(PROFILE_FROM_HOME)(profile_from_home)
+
+    def ask_from_home(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        open_form(body, context, question_blocks.ask_form(), "Try `/ask <your question>` instead.")
+
+    app.action(ASK_FROM_HOME)(ask_from_home)
+
+    def ack_ask_form(ack: Ack, view: dict[str, Any]) -> None:
+        read = question_blocks.read_ask_form((view.get("state") or {}).get("values"))
+        if isinstance(read, dict):
+            ack(response_action="errors", errors=read)
+            return
+        ack()  # the form closes; tips are searched and people asked after the ack, as for /ask
+
+    def ask_submitted(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        read = question_blocks.read_ask_form(((body.get("view") or {}).get("state") or {}).get("values"))
+        if isinstance(read, dict):
+            return  # shown in the form by the ack
+        team_id, user_id = str(context.team_id), str(context.user_id)
+        question, channel_id = read
+        asked = deps.questions.ask_command(
+            team_id=team_id,
+            user_id=user_id,
+            text=question,
+            channel_id=channel_id,
+            channel_name=None,
+            request_key=request_key(body),
+        )
+        said, shown = question_blocks.asked_message(asked)
+        if isinstance(asked, Refused):
+            notice = f":warning: {said}"
+        elif shown:
+            # What /ask shows in the channel goes to the person's DM: a form has no channel to answer in.
+            notice = ":raising_hand: Asked. Tips that may answer it are in our DM (*Peerlearn → Messages*)."
+            if isinstance(failed := dm_once(deps.slack, user_id, said, shown, key=request_key(body)), Failed):
+                log.info("ask answer not sent team=%s user=%s error=%s", team_id, user_id, failed.error)
+                notice = f":warning: Asked, but I couldn't send you the tips that may answer it ({failed.error})."
+        else:
+            notice = f":raising_hand: {said or 'Asked.'}"
+        home.refresh(deps, team_id, user_id, notice)
+
+    app.view(question_blocks.ASK_FORM)(ack=ack_ask_form, lazy=[after_ack(deps, ask_submitted)])
 
     def ack_search(ack: Ack, view: dict[str, Any]) -> None:
         query = read_query((view.get("state") or {}).get("values"))

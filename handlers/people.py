@@ -12,6 +12,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
+from bot.figures.commands import ShowReport, parse_report
+from bot.figures.report import send_report
 from bot.people import blocks
 from bot.people.commands import ExportTips, ForgetMe, PeopleUsage, SendMyData, parse_people_command
 from bot.people.deactivation import person_deactivated
@@ -19,6 +21,7 @@ from bot.people.erasure import forget
 from bot.people.export import Refused, export_tips
 from bot.people.files import Delivered, failure_text
 from bot.people.my_data import send_my_data
+from bot.schedules.commands import InvalidCommand
 from bot.slack.requests import request_key
 from bot.slack.results import Failed
 from handlers.deps import Deps
@@ -32,6 +35,11 @@ def is_deactivation(event: dict[str, Any]) -> bool:
 
 def is_people_command(body: dict[str, Any]) -> bool:
     return parse_people_command(str(body.get("text") or "")) is not None
+
+
+def is_report_command(body: dict[str, Any]) -> bool:
+    words = str(body.get("text") or "").split()
+    return bool(words) and words[0].lower() == "report"
 
 
 def register_commands(app: App, deps: Deps) -> None:
@@ -73,6 +81,30 @@ def register_commands(app: App, deps: Deps) -> None:
 
     app.command("/peerlearn", matchers=[is_people_command])(ack=ack_people, lazy=[after_ack(deps, send_people_file)])
 
+    def ack_report(ack: Ack, command: dict[str, Any]) -> None:
+        match parse_report(str(command.get("text") or "").split()[1:]):
+            case ShowReport():
+                ack(text=blocks.REPORT_STARTED, response_type="ephemeral")
+            case InvalidCommand(problem=problem, usage=usage):
+                ack(text=blocks.usage_text(problem, usage), response_type="ephemeral")
+
+    def send_report_files(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        asked = parse_report(str(body.get("text") or "").split()[1:])
+        if not isinstance(asked, ShowReport):
+            return  # answered in the ack
+        team_id, user_id = str(context.team_id), str(body["user_id"])
+        match send_report(deps, team_id=team_id, user_id=user_id, weeks=asked.weeks, key=request_key(body)):
+            case Delivered(again=again):
+                text = blocks.sent_text("The report (a CSV file and a chart)", again)
+            case Failed(error=error):
+                text = failure_text(error, "the report")
+            case Refused(text=text):
+                pass
+        tell(deps, text, context, respond)
+
+    # `/peerlearn report [weeks]` (admins): the weekly figures as files, uploaded like an export.
+    app.command("/peerlearn", matchers=[is_report_command])(ack=ack_report, lazy=[after_ack(deps, send_report_files)])
+
 
 def register(app: App, deps: Deps) -> None:
     def forget_person(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
@@ -98,7 +130,9 @@ def register(app: App, deps: Deps) -> None:
         app.action(action_id)(ack=acknowledge, lazy=[after_ack(deps, forget_person)])
 
     def record_deactivation(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
-        person_deactivated(deps.db, str(context.team_id), str(body["event"]["user"]["id"]), deps.clock())
+        team_id, user_id = str(context.team_id), str(body["event"]["user"]["id"])
+        person_deactivated(deps.db, team_id, user_id, deps.clock())
+        deps.questions.move_on_from(team_id, user_id)  # the questions they were asked about ask someone else
 
     app.event("user_change", matchers=[is_deactivation])(ack=acknowledge, lazy=[after_ack(deps, record_deactivation)])
     app.event("user_change")(acknowledge)  # any other profile change: nothing to do

@@ -19,6 +19,7 @@ from storage.models import (
     PairingGroup,
     PairingRound,
     ParticipantStatus,
+    Question,
     RoundParticipant,
     RoundState,
     Tip,
@@ -106,6 +107,26 @@ def pairs_met(session: Session, team_id: str, bounds: Sequence[datetime]) -> lis
             PairingRound.team_id == team_id,
             _within(PairingRound.created_at, bounds),
             PairingGroup.outcome == "met",
+        )
+        .group_by(week)
+    )
+    return _per_week(session.execute(query), len(bounds) - 1)
+
+
+ANSWERED_STATES = ("answered", "answered_by_tip")  # bot/questions/rules.py's ANSWERED and ANSWERED_BY_TIP
+
+
+def questions_answered(session: Session, team_id: str, bounds: Sequence[datetime]) -> list[int]:
+    """Questions answered each week (by a tip the asker said answered it, or by a reply they
+    accepted), in the week of the answer, not of the asking."""
+    week = _week_of(Question.answered_at, bounds).label("week")
+    query = (
+        select(week, func.count())
+        .where(
+            Question.team_id == team_id,
+            Question.state.in_(ANSWERED_STATES),
+            Question.answered_at.is_not(None),
+            _within(Question.answered_at, bounds),
         )
         .group_by(week)
     )

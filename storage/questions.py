@@ -157,6 +157,39 @@ def move_ask(session: Session, question_id: int, user_id: str, from_states: Coll
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def release_asks_of(session: Session, team_id: str, user_id: str, now: datetime) -> int:
+    """Someone who left (deactivated in Slack) is out of every open question they were asked about,
+    as if they had said *Not me*; how many asks."""
+    result = session.execute(
+        update(QuestionAsk)
+        .where(
+            QuestionAsk.team_id == team_id,
+            QuestionAsk.user_id == user_id,
+            QuestionAsk.open.is_(True),
+            QuestionAsk.state.in_(("pending", "asked", "helping")),
+        )
+        .values(state="declined", answered_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def waiting_questions_declined_by(session: Session, team_id: str, user_id: str) -> list[int]:
+    """The questions waiting for people that `user_id` is out of (declined or released)."""
+    query = (
+        select(Question.id)
+        .join(QuestionAsk, QuestionAsk.question_id == Question.id)
+        .where(
+            Question.team_id == team_id,
+            Question.state == "waiting",
+            QuestionAsk.user_id == user_id,
+            QuestionAsk.state == "declined",
+            QuestionAsk.open.is_(True),
+        )
+        .order_by(Question.id)
+    )
+    return list(session.scalars(query))
+
+
 def undelivered_asks(session: Session, created_before: datetime, limit: int = 100) -> list[QuestionAsk]:
     """Asks whose DM a crash left unsent (their question still open), oldest first."""
     query = (

@@ -10,14 +10,22 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from bot.figures.weekly import WeeklyFigures, figures_for, shown
-from bot.schedules.service import require_admin
+from bot.people.export import Refused
+from bot.people.files import Delivered, FileToSend, deliver
+from bot.schedules.rules import ScheduleInputError
+from bot.schedules.service import NotAdmin, require_admin
 from bot.services import Services
+from bot.slack.requests import MAX_KEY_LENGTH
+from bot.slack.results import Failed
 
 BAR_COLOUR = "#1d4f91"  # Peerlearn's colour (manifest.yml's background_color)
 SO_FAR_COLOUR = "#8fa7c8"  # the week still under way: lighter, so nobody reads it as a drop
+ADMINS_ONLY = "Only workspace admins and owners (and the people in PEERLEARN_ADMINS) can get the workspace's report."
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,49 @@ def build_report(services: Services, *, team_id: str, user_id: str, weeks: int, 
     return ReportFiles(
         csv=report_csv(figures), png=report_png(figures), name=f"peerlearn-{first:%Y-%m-%d}-to-{last:%Y-%m-%d}"
     )
+
+
+def send_report(
+    services: Services, *, team_id: str, user_id: str, weeks: int, key: str
+) -> Delivered | Failed | Refused:
+    """The report's CSV and chart in the admin's DM, each once for the request `key` however often
+    the job runs (a rerun that finds both sent answers `again`). Weeks are cut in the admin's zone."""
+    person = services.users.get(user_id)
+    try:
+        files = build_report(
+            services, team_id=team_id, user_id=user_id, weeks=weeks, zone=person.timezone if person else None
+        )
+    except NotAdmin:
+        return Refused(ADMINS_ONLY)
+    except ScheduleInputError as unsure:
+        return Refused(str(unsure))
+    comment = (
+        f"The workspace's last {weeks} week{'s' if weeks != 1 else ''} of peer learning, as you asked "
+        "(`/peerlearn report`): the figures as CSV, and a chart. Only you can see these files unless you share them."
+    )
+    sent: list[Delivered] = []
+    for suffix, body, title in (("csv", files.csv, "figures"), ("png", files.png, "chart")):
+        file = FileToSend(
+            kind="report",
+            filename=f"{files.name}.{suffix}",
+            title=f"Peerlearn {title}, {files.name.removeprefix('peerlearn-')}",
+            comment=comment if suffix == "csv" else "The same figures as a chart.",
+            write=_writer(body),
+        )
+        # One delivery row per file, under the request's key with the file's kind in its last characters.
+        part = f"{key[: MAX_KEY_LENGTH - len(suffix) - 1]}:{suffix}"
+        delivered = deliver(services, team_id=team_id, user_id=user_id, key=part, file=file)
+        if isinstance(delivered, Failed):
+            return delivered
+        sent.append(delivered)
+    return Delivered(sent[0].file_id, sent[0].channel, again=all(each.again for each in sent))
+
+
+def _writer(body: bytes) -> Callable[[BinaryIO], None]:
+    def write(out: BinaryIO) -> None:
+        out.write(body)
+
+    return write
 
 
 def report_csv(figures: WeeklyFigures) -> bytes:

@@ -3,7 +3,7 @@
 
 Each figure comes from a *source*: a function of (session, team, the weeks' edges) returning one
 or more `Figure`s with a value per week. A capability adds its figures by adding a source to
-`SOURCES` (questions answered, when questions land, is one line there); the Home, the CSV and the
+`SOURCES`; the Home, the CSV and the
 chart show whatever the sources give, in their order.
 """
 
@@ -65,8 +65,14 @@ def pairs_that_met(session: Session, team_id: str, edges: Sequence[datetime]) ->
     return [Figure("pairs_met", "Pairs that met", tuple(queries.pairs_met(session, team_id, edges)))]
 
 
-# The figures, in the order they are shown. Questions answered joins here when questions land.
-SOURCES: tuple[Source, ...] = (tips_and_people, check_in_participation, pairs_that_met)
+def questions_answered(session: Session, team_id: str, edges: Sequence[datetime]) -> list[Figure]:
+    return [
+        Figure("questions_answered", "Questions answered", tuple(queries.questions_answered(session, team_id, edges)))
+    ]
+
+
+# The figures, in the order they are shown.
+SOURCES: tuple[Source, ...] = (tips_and_people, check_in_participation, pairs_that_met, questions_answered)
 
 
 def weekly_figures(

@@ -3,7 +3,7 @@ workspace's last weeks at a glance. Read only; the buttons' changes are in bot/h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.circles import rules as circle_rules
@@ -12,11 +12,13 @@ from bot.figures.weeks import last_weeks
 from bot.schedules.kinds import PostKind
 from bot.schedules.rules import BrokenSchedule, cadence_of
 from storage import circles as circle_queries
+from storage import questions as question_queries
 from storage import schedules as schedule_queries
 from storage.db import Database
 
-SCHEDULES_SHOWN = 12
+SCHEDULES_SHOWN = 10
 CIRCLES_SHOWN = 6
+QUESTIONS_CHANNELS_SHOWN = 4
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class AdminSummary:
     circles: list[Scheduled]
     circles_total: int
     figures: WeeklyFigures
+    questions_channels: list[str] = field(default_factory=list)  # the first QUESTIONS_CHANNELS_SHOWN
+    questions_channels_total: int = 0
 
 
 def _kind_words(kind: str) -> str:
@@ -96,10 +100,13 @@ def admin_summary(db: Database, team_id: str, now: datetime, zone: str | None) -
                 )
             )
         figures = weekly_figures(session, team_id, last_weeks(now, zone, HOME_WEEKS))
+        questions_channels = question_queries.questions_channels(session, team_id)
     return AdminSummary(
         schedules=_order(schedules, now)[:SCHEDULES_SHOWN],
         schedules_total=len(schedules),
         circles=_order(circles, now)[:CIRCLES_SHOWN],
         circles_total=len(circles),
         figures=figures,
+        questions_channels=questions_channels[:QUESTIONS_CHANNELS_SHOWN],
+        questions_channels_total=len(questions_channels),
     )

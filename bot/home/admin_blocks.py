@@ -1,7 +1,8 @@
 """The admins' part of the Home: every schedule and circle with its next run and *Pause*/*Resume*/
 *Run now*, and the last 8 weeks at a glance, each figure with a trend drawn in text.
 
-At most 46 blocks: 3 to open, 26 for schedules (12 of them), 14 for circles (6), 3 for the figures.
+At most 48 blocks: 3 to open, 22 for schedules (10 of them), 14 for circles (6), 6 for questions
+channels (4), 3 for the figures.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from bot.figures.sparkline import sparkline
 from bot.figures.weekly import Figure, WeeklyFigures, shown
 from bot.home.admin import AdminSummary, Scheduled
-from bot.home.control import PAUSE_ACTION, RESUME_ACTION, RUN_NOW_ACTION
+from bot.home.control import PAUSE_ACTION, QUESTIONS_OFF_ACTION, RESUME_ACTION, RUN_NOW_ACTION
 from bot.kit import (
     Block,
     button,
@@ -47,8 +48,31 @@ def admin_blocks(admin: AdminSummary, zone: str | None) -> list[Block]:
             all_of="`/circle list`",
             none="No circles yet. Anyone can start one with `/circle create &lt;name&gt;`.",
         ),
+        *_questions_channels(admin.questions_channels, admin.questions_channels_total),
         *figures_blocks(admin.figures),
     ]
+
+
+def _questions_channels(channels: list[str], total: int) -> list[Block]:
+    """Questions channels are on or off, nothing scheduled: each with *Turn off* (asked first)."""
+    blocks = [header("Questions channels")]
+    if not channels:
+        line = "No questions channel yet. `/peerlearn questions #channel on` answers every question asked there."
+        return [*blocks, mrkdwn_section(line)]
+    for channel_id in channels:
+        turn_off = button(QUESTIONS_OFF_ACTION, "Turn off", channel_id)
+        turn_off["confirm"] = {
+            "title": plain("Turn it off?", 100),
+            "text": {"type": "plain_text", "text": "Questions asked in this channel will no longer be answered."},
+            "confirm": plain("Turn off", 30),
+            "deny": plain("Cancel", 30),
+        }
+        section = mrkdwn_section(f"<#{channel_id}> · every question asked there gets tips, then colleagues")
+        section["accessory"] = turn_off
+        blocks.append(section)
+    if total > len(channels):
+        blocks.append(context(f"…and {total - len(channels)} more: `/peerlearn questions` lists them all."))
+    return blocks
 
 
 def _listed(title: str, items: list[Scheduled], total: int, zone: str | None, *, all_of: str, none: str) -> list[Block]:

@@ -1,7 +1,7 @@
 """The App Home tab: your tips, votes and streaks, the week's most helpful tips, your circles and
 pairing, the buttons that start things, a welcome on the first visit, and for admins their part
 (bot/home/admin_blocks.py). Every list is capped, so the view stays under Slack's 100 blocks
-whatever the data: at most 45 blocks here and 46 in the admins' part."""
+whatever the data: at most 49 blocks here and 46 in the admins' part."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from bot.kit import (
     user_text_excerpt,
 )
 from bot.pairing.round_blocks import answer_buttons
+from bot.questions.blocks import home_questions
 from bot.schedules.kinds import plural
 from bot.tips.blocks import tip_line
 
@@ -31,9 +32,10 @@ SHARE_FROM_HOME = "home_share_tip"
 SEARCH_FROM_HOME = "home_search_tips"
 BROWSE_FROM_HOME = "home_browse_circles"
 PROFILE_FROM_HOME = "home_edit_profile"
+ASK_FROM_HOME = "home_ask_question"
+QUESTIONS_SHOWN = 5  # in one section
 
-# The first visit's welcome: each part of Peerlearn in a line, with what starts it. (Questions join
-# here, with their command, when they land.)
+# The first visit's welcome: each part of Peerlearn in a line, with what starts it.
 WELCOME = (
     ":bulb: *Tips* — something you learned, in a few sentences, for everyone to find. "
     "*Share a tip* above, or `/tip &lt;what you learned&gt;` anywhere; react to the tips that help you.",
@@ -43,6 +45,8 @@ WELCOME = (
     "most helpful tips. Admins start them: `/peerlearn prompts #channel mon 09:00`.",
     ":handshake: *Pairing* — coffee or mentoring with a colleague, a round at a time. *Edit my profile* says "
     "what you can teach and want to learn; admins start rounds: `/peerlearn pairing #channel mon 10:00`.",
+    ":raising_hand: *Questions* — ask the workspace: first the tips that answer it, then the colleagues who "
+    "know the topic. *Ask a question* above, or `/ask &lt;your question&gt;` anywhere.",
 )
 
 
@@ -66,6 +70,7 @@ def home_view(
                 button(SEARCH_FROM_HOME, "Search tips"),
                 button(BROWSE_FROM_HOME, "Browse circles"),
                 button(PROFILE_FROM_HOME, "Edit my profile"),
+                button(ASK_FROM_HOME, "Ask a question"),
             ],
         },
     ]
@@ -78,13 +83,16 @@ def home_view(
     blocks += _your_tips(summary)
     blocks += _most_helpful(summary)
     blocks += _your_circles(summary)
+    blocks += [divider(), header("Your open questions"), *home_questions(summary.open_questions, QUESTIONS_SHOWN)]
     if summary.match is not None:
         blocks += [divider(), header("Your pairing"), *match_blocks(summary.match)]
     if admin is not None:
         blocks += admin_blocks(admin, summary.zone)
     # The caps keep this far under the limit; were they ever outgrown, the end is cut, never the view refused.
     blocks = blocks[: MAX_VIEW_BLOCKS - 1]
-    blocks.append(context("Every command: `/peerlearn help` · `/tip help` · `/circle help` · `/mentor help`"))
+    blocks.append(
+        context("Every command: `/peerlearn help` · `/tip help` · `/circle help` · `/mentor help` · `/ask help`")
+    )
     return {"type": "home", "blocks": blocks}
 
 

@@ -1,4 +1,5 @@
-"""The admins' Home buttons: *Pause*, *Resume* and *Run now* on a schedule or a circle.
+"""The admins' Home buttons: *Pause*, *Resume* and *Run now* on a schedule or a circle, and
+*Turn off* on a questions channel.
 
 A button's value names what it acts on (`schedule:12`, `circle:3`): input from the network, read
 strictly here and looked up within the request's team by the use cases, which check the person's
@@ -16,8 +17,10 @@ from bot.circles.replies import said
 from bot.circles.rounds import CircleRunner
 from bot.circles.rules import CircleNotFound, NotAllowed
 from bot.kit import local_time
+from bot.questions import admin as questions_admin
 from bot.schedules import control as schedules
 from bot.schedules.blocks import change_message
+from bot.schedules.commands import ChannelRef
 from bot.schedules.kinds import PostKind, describe_kind
 from bot.schedules.posting import ScheduledPoster
 from bot.schedules.rules import ScheduleInputError
@@ -28,7 +31,9 @@ from bot.text import escape_mrkdwn
 PAUSE_ACTION = "home_pause"
 RESUME_ACTION = "home_resume"
 RUN_NOW_ACTION = "home_run_now"
-ADMIN_ACTIONS = (PAUSE_ACTION, RESUME_ACTION, RUN_NOW_ACTION)
+QUESTIONS_OFF_ACTION = "home_questions_off"
+ADMIN_ACTIONS = (PAUSE_ACTION, RESUME_ACTION, RUN_NOW_ACTION, QUESTIONS_OFF_ACTION)
+_CHANNEL = re.compile(r"C[A-Z0-9]{1,31}")  # questions channels are public
 UNKNOWN_BUTTON = ":warning: That button is not one I know; nothing changed."
 _TARGET = re.compile(r"(schedule|circle):([1-9][0-9]{0,9})")
 MAX_ID = 2**31 - 1
@@ -60,6 +65,8 @@ def act(
     key: str,
 ) -> str:
     """Do what the button says, if this person may; what came of it, in a line for them."""
+    if action_id == QUESTIONS_OFF_ACTION:
+        return _questions_off(services, team_id, user_id, value)
     target = parse_target(value)
     if target is None or action_id not in ADMIN_ACTIONS:
         return UNKNOWN_BUTTON
@@ -106,3 +113,17 @@ def _circle(
         return f":pause_button: Paused {name}: no check-ins until it is resumed."
     when = f" Next check-in: {local_time(toggled.next_at, toggled.circle.zone)}." if toggled.next_at else ""
     return f":arrow_forward: Resumed {name}.{when}"
+
+
+def _questions_off(services: Services, team_id: str, user_id: str, value: object) -> str:
+    """The questions admin use case turns it off, checking the person's right at the change."""
+    if not isinstance(value, str) or _CHANNEL.fullmatch(value) is None:
+        return UNKNOWN_BUTTON
+    try:
+        return questions_admin.set_channel(
+            services, team_id=team_id, user_id=user_id, ref=ChannelRef(value, None), on=False
+        )
+    except NotAdmin as refused:
+        return f":no_entry: {refused}"
+    except ScheduleInputError as problem:
+        return f":warning: {problem}"

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.circles import rules as circle_rules
 from bot.figures.weeks import zone_or_utc
+from bot.questions.service import open_questions
 from bot.tips import rules as tips
 from storage import circles as circle_queries
 from storage import home as queries
 from storage import pairing_rounds
 from storage import tips as tip_queries
-from storage.models import Circle, Tip
+from storage.models import Circle, Question, Tip
 
 OWN_TIPS_SHOWN = 3
 TOP_TIPS_SHOWN = 5
@@ -53,6 +54,7 @@ class HomeSummary:
     tip_week_streak: int = 0  # weeks in a row with a tip shared (this week's counts once it has one)
     tipped_this_week: bool = False  # ... and whether the streak includes this week already
     match: MatchOnHome | None = None  # the person's group in a pairing round still open
+    open_questions: list[Question] = field(default_factory=list)  # theirs, newest first (up to /ask mine's 20)
 
 
 def home_summary(session: Session, team_id: str, user_id: str, now: datetime, zone: str | None = None) -> HomeSummary:
@@ -89,6 +91,7 @@ def home_summary(session: Session, team_id: str, user_id: str, now: datetime, zo
         circles=circles,
         circles_total=len(member_of),
         match=_match(session, team_id, user_id),
+        open_questions=open_questions(session, team_id, user_id),
     )
 
 

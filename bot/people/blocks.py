@@ -106,6 +106,7 @@ def forgotten_text(done: Forgotten) -> str:
 
 CANCELLED = "Nothing was deleted. `/peerlearn forget-me` asks again whenever you like."
 EXPORT_STARTED = "Exporting the workspace's tips… I'll send the CSV file to our DM (*Peerlearn → Messages*)."
+REPORT_STARTED = "Drawing the weekly figures… I'll send the CSV file and the chart to our DM (*Peerlearn → Messages*)."
 MY_DATA_STARTED = "Gathering everything Peerlearn holds about you… I'll send it to our DM (*Peerlearn → Messages*)."
 
 

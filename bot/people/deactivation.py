@@ -1,4 +1,6 @@
-"""Someone deactivated in Slack: out of every circle and pairing pool at once; their tips stay, theirs.
+"""Someone deactivated in Slack: out of every circle, pairing pool and question routing at once;
+their tips stay, theirs. (The questions they were asked about then ask the next person:
+QuestionDesk.move_on_from, after this transaction, because that talks to Slack.)
 
 Each capability that lets people take part in something adds how they leave it (LEAVERS).
 """
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage import pairing as profile_queries
 from storage import people_data as queries
+from storage import questions as question_queries
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,7 @@ def _leave_pairing(session: Session, team_id: str, user_id: str, now: datetime) 
 LEAVERS: tuple[Leaver, ...] = (
     Leaver("pairing pools", _leave_pairing),
     Leaver("circles", lambda session, team_id, user_id, _now: queries.leave_circles(session, team_id, user_id)),
+    Leaver("question routing", question_queries.release_asks_of),
 )
 
 

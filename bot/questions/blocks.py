@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import assert_never
+from typing import Any, assert_never
 
 from bot.kit import (
     MAX_BUTTON_TEXT,
+    MAX_MODAL_TITLE,
     Block,
     context,
     fallback_text,
@@ -23,7 +24,15 @@ from bot.kit import (
 )
 from bot.questions.commands import MAX_ID, USAGE
 from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
-from bot.questions.rules import ANSWERED, ANSWERED_BY_TIP, CLOSED
+from bot.questions.rules import (
+    ANSWERED,
+    ANSWERED_BY_TIP,
+    CLOSED,
+    EXAMPLE,
+    MAX_QUESTION_LENGTH,
+    QuestionRejected,
+    check_question,
+)
 from bot.text import escape_mrkdwn, truncate
 from bot.tips.blocks import plural, tip_line
 from storage.models import Question, QuestionReply, Tip
@@ -39,7 +48,11 @@ SAVE_AS_TIP = "question_save_tip"
 CAN_HELP = "question_can_help"
 NOT_ME = "question_not_me"
 
+# The *Ask a question* form (the App Home's button)
+ASK_FORM = "question_ask_form"
+
 _ID = re.compile(r"[1-9][0-9]{0,9}")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{1,31}")
 SLACK_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 EXCERPT = 500
 MAX_PICKS = 5
@@ -291,15 +304,98 @@ STATE_WORDS = {
 }
 
 
+def question_line(question: Question) -> str:
+    """`• How do I …? — #12 · Dec 2 · colleagues asked · thread`: `/ask mine`'s line, and the Home's."""
+    where = link(question.permalink, "thread")
+    state = STATE_WORDS.get(question.state, question.state)
+    facts = " · ".join(filter(None, [f"#{question.id}", slack_date(question.asked_at), state, where]))
+    return f"• {user_text_excerpt(question.text, 150)} — {facts}"
+
+
 def my_questions(questions: list[Question]) -> list[Block]:
     if not questions:
         return [mrkdwn_section("You haven't asked anything yet. Try " + "`/ask How do I …?`")]
-    lines = []
-    for question in questions:
-        where = link(question.permalink, "thread")
-        state = STATE_WORDS.get(question.state, question.state)
-        facts = " · ".join(filter(None, [f"#{question.id}", slack_date(question.asked_at), state, where]))
-        lines.append(f"• {user_text_excerpt(question.text, 150)} — {facts}")
-    blocks = [mrkdwn_section("*Your questions*\n" + "\n".join(lines[:25]))]
+    lines = [question_line(question) for question in questions[:25]]
+    blocks = [mrkdwn_section("*Your questions*\n" + "\n".join(lines))]
     blocks.append(context("`/ask close &lt;number&gt;` closes one that no longer needs an answer."))
+    return blocks
+
+
+# -- the *Ask a question* form ---------------------------------------------------------------------
+
+
+def ask_form() -> dict[str, Any]:
+    """`/ask` as a form: the question, and the channel to ask it in (its thread is where people answer)."""
+    question: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "question",
+        "multiline": True,
+        "max_length": MAX_QUESTION_LENGTH,
+        "placeholder": plain("How do I find the slow queries in postgres?", 150),
+    }
+    channel = {
+        "type": "conversations_select",
+        "action_id": "channel",
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    return {
+        "type": "modal",
+        "callback_id": ASK_FORM,
+        "title": plain("Ask a question", MAX_MODAL_TITLE),
+        "submit": plain("Ask", MAX_MODAL_TITLE),
+        "close": plain("Cancel", MAX_MODAL_TITLE),
+        "blocks": [
+            {"type": "input", "block_id": "question", "label": plain("Your question", 2000), "element": question},
+            {
+                "type": "input",
+                "block_id": "channel",
+                "label": plain("Ask it in", 2000),
+                "hint": plain(
+                    "First I look for tips that answer it; if none does, I post it there and ask the colleagues "
+                    "who know. In a private channel I only look for tips.",
+                    2000,
+                ),
+                "element": channel,
+            },
+        ],
+    }
+
+
+def read_ask_form(values: object) -> tuple[str, str] | dict[str, str]:
+    """(the question as `/ask` would store it, the channel), or the field errors to show: the same
+    checks as `/ask`, and untrusted input read without ever raising."""
+    blocks = values if isinstance(values, dict) else {}
+
+    def typed(block_id: str, key: str) -> object:
+        block = blocks.get(block_id)
+        state = block.get(block_id) if isinstance(block, dict) else None
+        return state.get(key) if isinstance(state, dict) else None
+
+    raw, channel = typed("question", "value"), typed("channel", "selected_conversation")
+    errors: dict[str, str] = {}
+    question = ""
+    try:
+        question = check_question(raw if isinstance(raw, str) else "")
+    except QuestionRejected as rejected:
+        errors["question"] = truncate(
+            str(rejected).replace(f"For example: {EXAMPLE}", "For example: " + _plain_example()), 150
+        )
+    if not isinstance(channel, str) or _CHANNEL_ID.fullmatch(channel) is None:
+        errors["channel"] = "Pick the channel to ask it in."
+    return errors or (question, str(channel))
+
+
+def _plain_example() -> str:
+    """The example as a field error shows it: plain text, no backticks or escapes."""
+    return EXAMPLE.strip("`").removeprefix("/ask ")
+
+
+def home_questions(open_questions: list[Question], shown: int) -> list[Block]:
+    """The App Home's *Your open questions*: one section (a line and a link each), and how many more."""
+    if not open_questions:
+        return [mrkdwn_section("No open questions. *Ask a question* above, or `/ask &lt;your question&gt;` anywhere.")]
+    lines = [question_line(question) for question in open_questions[:shown]]
+    blocks = [mrkdwn_section("\n".join(lines))]
+    if len(open_questions) > shown:
+        blocks.append(context("…and more: `/ask mine` lists them all."))
     return blocks

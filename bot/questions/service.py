@@ -47,6 +47,19 @@ class QuestionDesk:
         self.answers = Answers(services, self.router)
         self.keeper = QuestionKeeper(self.router, served=served)  # run by the scheduler's leader each tick
 
+    def move_on_from(self, team_id: str, user_id: str) -> int:
+        """Someone left (deactivated): their asks were released with the other leavers
+        (bot/people/deactivation.py); each question waiting on them now asks the next person who
+        knows, as *Not me* does. Safe to run again: a wave already full asks nobody more."""
+        with self.services.db.snapshot() as session:
+            waiting = queries.waiting_questions_declined_by(session, team_id, user_id)
+        for question_id in waiting:
+            try:
+                self.router.top_up(question_id)
+            except Exception:  # one question's trouble never stops the others; its deadline still moves it on
+                log.exception("question=%s: moving on from a leaver failed", question_id)
+        return len(waiting)
+
     # -- asking ----------------------------------------------------------------------------------
 
     def ask_command(

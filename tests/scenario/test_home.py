@@ -47,13 +47,14 @@ def test_a_first_visit_welcomes_and_says_how_each_part_starts(sender: SlackSende
     assert "Welcome to Peerlearn" in text
     for starts in ("*Share a tip* above", "/tip &lt;what you learned&gt;", "*Browse circles* above",
                    "/circle create", "/peerlearn prompts #channel mon 09:00", "*Edit my profile*",
-                   "/peerlearn pairing #channel"):  # fmt: skip
+                   "/peerlearn pairing #channel", "*Ask a question* above", "/ask &lt;your question&gt;"):  # fmt: skip
         assert starts in text, starts
     assert "You haven't shared a tip yet" in text and "not in a circle yet" in text
     assert "For admins" not in text  # bob is not an admin
     assert [b["text"]["text"] for b in buttons(home_of(slack, "U2"))] == [
-        "Share a tip", "Search tips", "Browse circles", "Edit my profile",
+        "Share a tip", "Search tips", "Browse circles", "Edit my profile", "Ask a question",
     ]  # fmt: skip
+    assert "No open questions" in text
 
     open_home(sender, "U2")  # the second visit: straight to their page
     assert "Welcome to Peerlearn" not in home_text(slack, "U2")

@@ -14,7 +14,7 @@ from bot.figures.sparkline import BARS
 from bot.kit import MAX_VIEW_BLOCKS
 from sandbox.block_kit import view_problems
 from storage.db import Database
-from storage.models import Circle, CircleMember, CircleRound, Schedule, Tip, utcnow
+from storage.models import Circle, CircleMember, CircleRound, Question, QuestionsChannel, Schedule, Tip, utcnow
 from tests.conftest import ADMIN_ID
 from tests.scenario.home_helpers import (
     buttons,
@@ -69,7 +69,13 @@ def test_admins_see_every_schedule_with_its_buttons_and_the_weeks_at_a_glance(
     for target in (f"schedule:{prompt.id}", f"circle:{circle.id}"):
         assert {("home_pause", target), ("home_run_now", target)} <= values
     assert "The last 8 weeks" in text
-    for label in ("*Tips shared*", "*People who shared or voted*", "*Check-in participation*", "*Pairs that met*"):
+    for label in (
+        "*Tips shared*",
+        "*People who shared or voted*",
+        "*Check-in participation*",
+        "*Pairs that met*",
+        "*Questions answered*",
+    ):
         assert label in text
     assert BARS[0] * 7 + BARS[-1] in text  # one tip, this week: seven empty weeks, then the top bar
     assert "1 this week so far · 0 last week" in text
@@ -111,6 +117,36 @@ def test_pause_resume_and_run_now_from_home(
     with db.snapshot() as session:
         assert len(session.scalars(select(CircleRound)).all()) == 1
     assert "Opened a check-in for “Rust learners”" in home_text(slack, "U4")
+    assert not slack.block_errors
+
+
+def test_admins_see_questions_channels_and_turn_one_off_from_home(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    def questions_channels() -> list[str]:
+        with db.snapshot() as session:
+            return list(session.scalars(select(QuestionsChannel.channel_id)))
+
+    open_home(sender, "U4")
+    assert "No questions channel yet" in home_text(slack, "U4")
+    peerlearn(sender, "questions <#C1|general> on")
+    assert questions_channels() == ["C1"]
+
+    open_home(sender, "U4")
+    assert "<#C1> · every question asked there" in home_text(slack, "U4")
+    assert ("home_questions_off", "C1") in {(b["action_id"], b.get("value")) for b in buttons(home_of(slack, "U4"))}
+
+    # Authorised at the change: a member's forged click, and forged values, change nothing.
+    click(sender, "U2", {"type": "home", "id": "VHOME", "blocks": []}, "home_questions_off", "C1")
+    assert "Only workspace admins and owners" in home_text(slack, "U2") and questions_channels() == ["C1"]
+    for forged in ("", "C1 C2", "schedule:1", "D123"):
+        click(sender, "U4", {"type": "home", "id": "VHOME", "blocks": []}, "home_questions_off", forged)
+        assert "not one I know" in home_text(slack, "U4") and questions_channels() == ["C1"]
+
+    click_on_home(sender, slack, "U4", "home_questions_off", "C1")
+    assert questions_channels() == []
+    assert "Questions in <#C1> are no longer answered by Peerlearn." in home_text(slack, "U4")
+    assert "No questions channel yet" in home_text(slack, "U4")
     assert not slack.block_errors
 
 
@@ -206,6 +242,13 @@ def test_home_and_its_forms_stay_within_slacks_limits_with_a_large_workspace(
             session.add(circle)
             session.flush()
             session.add(CircleMember(circle_id=circle.id, user_id="U4", team_id="T0TEST", streak=n))
+        for n in range(30):
+            session.add(Question(team_id="T0TEST", asker_id="U4", text=f"Q{n}x {heavy}?", source="command",
+                                 channel_id="C1", state="waiting", request_key=f"q{n}",
+                                 permalink=f"https://x.slack.com/archives/C1/p{n}?a=<b>&c",
+                                 asked_at=utcnow() - timedelta(minutes=n)))  # fmt: skip
+        for n in range(40):
+            session.add(QuestionsChannel(team_id="T0TEST", channel_id=f"CQ{n:08d}", enabled_by="U4"))
 
     open_home(sender, "U4")
     open_home(sender, "U4")  # and once more, without the welcome
@@ -214,8 +257,11 @@ def test_home_and_its_forms_stay_within_slacks_limits_with_a_large_workspace(
         assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
         assert view_problems(view) == []
     text = home_text(slack, "U4")
-    assert "…and 288 more: `/peerlearn schedules`" in text and "…and 144 more: `/circle list`" in text
+    assert "…and 290 more: `/peerlearn schedules`" in text and "…and 144 more: `/circle list`" in text
     assert "…and 140 more: `/circle list`" in text  # the admin's own circles beyond the ten shown
+    assert "…and more: `/ask mine` lists them all." in text and "Q4x" in text and "Q5x" not in text
+    assert "…and 36 more: `/peerlearn questions` lists them all." in text
+    assert "*Questions answered*" in text  # the last of the admin's part: nothing cut
 
     click_on_home(sender, slack, "U4", "home_browse_circles")
     browse = shown_view(slack, "U4")

@@ -230,6 +230,30 @@ def test_not_me_asks_the_next_person_and_a_closed_dm_is_skipped(
     assert len(dms_about(slack)) == 5
 
 
+def test_a_deactivated_person_is_out_of_their_asks_and_the_next_person_is_asked(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    ask(workspace, "How do I tune autovacuum for postgres tables?")
+    (question,) = questions(db)
+    assert {a.user_id: a.state for a in asks(db)} == {"U5": "asked", "U6": "asked", "U7": "asked"}
+    u2_tips = [tip.id for tip in _tips(db) if tip.author_id == "U2"]
+
+    def deactivate(user: str) -> None:
+        workspace.event({"type": "user_change", "user": {"id": user, "team_id": TEAM_ID, "deleted": True}})
+
+    deactivate("U6")
+
+    states = {a.user_id: a.state for a in asks(db)}
+    assert states["U6"] == "declined" and states["U8"] == "asked"  # the next best, in U6's place
+    assert questions(db)[0].state == "waiting" and questions(db)[0].wave == 1  # same wave, same deadline
+    assert sorted(dm["channel"] for dm in dms_about(slack)) == ["U5", "U6", "U7", "U8"]
+    deactivate("U6")  # Slack says it again: nobody more is asked
+    assert len(dms_about(slack)) == 4
+    deactivate("U2")  # never asked about it: the question is untouched, and their tips stay theirs
+    assert len(dms_about(slack)) == 4 and [tip.id for tip in _tips(db) if tip.author_id == "U2"] == u2_tips
+    assert question.id == questions(db)[0].id
+
+
 def test_unanswered_it_escalates_once_then_the_asker_is_told_and_the_digest_asks(
     workspace: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock, scheduler: ScheduledPoster
 ) -> None:

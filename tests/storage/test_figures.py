@@ -17,6 +17,7 @@ from storage.models import (
     PairingGroup,
     PairingRound,
     ParticipantStatus,
+    Question,
     RoundParticipant,
     RoundState,
     Tip,
@@ -76,6 +77,23 @@ def seed(db: Database) -> None:
         session.flush()
         for members, outcome in [("U1 U2", "met"), ("U3 U4", "not_yet"), ("U5 U6", "met")]:
             session.add(PairingGroup(team_id=TEAM, round_id=pairing.id, members=members, outcome=outcome))
+        # Questions count in the week they were answered: by a reply, by a tip; not when still open,
+        # closed unanswered, answered before the weeks, or in another workspace.
+        for state, answered, team in [
+            ("answered", last_monday + timedelta(days=6, hours=23), TEAM),  # asked the week before
+            ("answered_by_tip", this_monday + timedelta(hours=3), TEAM),
+            ("answered", this_monday + timedelta(hours=4), TEAM),
+            ("waiting", None, TEAM),
+            ("closed", this_monday + timedelta(hours=5), TEAM),
+            ("answered", this_monday - timedelta(weeks=9), TEAM),
+            ("answered", this_monday + timedelta(hours=4), "TOTHER"),
+        ]:
+            session.add(
+                Question(
+                    team_id=team, asker_id="U1", text="q?", source="command", channel_id="C1", state=state,
+                    request_key=f"k{next(_ids)}", asked_at=last_monday, answered_at=answered,
+                )
+            )  # fmt: skip
 
 
 def test_each_figure_counts_its_week_and_only_this_workspace(db: Database) -> None:
@@ -89,6 +107,7 @@ def test_each_figure_counts_its_week_and_only_this_workspace(db: Database) -> No
     assert figures["checkins_asked"] == (0, 0, 0, 0, 0, 0, 3, 2)  # paused and unreachable are not asked
     assert figures["checkin_participation_pct"] == (None, None, None, None, None, None, 67, 50)
     assert figures["pairs_met"] == (0, 0, 0, 0, 0, 0, 0, 2)
+    assert figures["questions_answered"] == (0, 0, 0, 0, 0, 0, 1, 2)
 
 
 def test_weeks_are_cut_in_the_readers_zone(db: Database) -> None:
@@ -113,7 +132,7 @@ def test_one_query_per_figure_source_however_many_weeks(db: Database) -> None:
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 4  # tips, people, check-ins, pairs: nothing per week
+    assert len(selects) == 5  # tips, people, check-ins, pairs, questions: nothing per week
 
 
 def test_a_single_week_is_counted_too(db: Database) -> None:
@@ -121,3 +140,4 @@ def test_a_single_week_is_counted_too(db: Database) -> None:
     with db.snapshot() as session:
         figures = {f.key: f.values for f in weekly_figures(session, TEAM, last_weeks(NOW, "UTC", 1)).figures}
     assert figures["tips_shared"] == (1,) and figures["pairs_met"] == (2,) and figures["checkins_asked"] == (2,)
+    assert figures["questions_answered"] == (2,)
