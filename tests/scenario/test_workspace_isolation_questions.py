@@ -216,3 +216,24 @@ def test_an_uninstalled_workspaces_questions_wait_for_its_reinstall(
     assert waves(db) == {TEAM_ID: 2, TEAM_B.id: 2}
     assert sorted(dm["channel"] for dm in asks_dms(installed.b)) == ["U2", "U3", "U4", "U5"]
     assert len(asks_dms(installed.a)) == 4  # nothing more for A
+
+
+def test_an_uninstalled_workspaces_many_due_questions_hold_up_nobody_elses(
+    installed: World, db: Database, clock: FakeClock
+) -> None:
+    """More of B's questions are due, and due earlier, than the keeper takes in a tick: while B is
+    uninstalled they stay due, and must not fill every tick's batch so that A's never escalate."""
+    asked_in_both(installed, clock)
+    installed.installations.delete(TEAM_B.id, None)
+    with db.transaction() as session:
+        session.add_all(
+            Question(team_id=TEAM_B.id, asker_id="U1", text=f"Older question {n}?", source="command",
+                     channel_id="C1", state="waiting", wave=1, request_key=f"older-{n}", asked_at=WEDNESDAY_MORNING,
+                     due_at=WEDNESDAY_MORNING, lease_until=None, post_ts=f"1.{n:06d}")
+            for n in range(250)
+        )  # fmt: skip
+    clock.advance(hours=4, seconds=5)
+
+    installed.poster.run_due()
+
+    assert len(asks_dms(installed.a)) == 4  # A's question escalated to its fourth expert
