@@ -7,8 +7,8 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal, or_, select, union_all, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, exists, func, literal, or_, select, true, union, union_all, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
@@ -190,11 +190,18 @@ def waiting_questions_declined_by(session: Session, team_id: str, user_id: str) 
     return list(session.scalars(query))
 
 
-def undelivered_asks(session: Session, created_before: datetime, limit: int = 100) -> list[QuestionAsk]:
+def undelivered_asks(
+    session: Session, created_before: datetime, limit: int = 100, team_ids: Collection[str] | None = None
+) -> list[QuestionAsk]:
     """Asks whose DM a crash left unsent (their question still open), oldest first."""
     query = (
         select(QuestionAsk)
-        .where(QuestionAsk.state == "pending", QuestionAsk.open.is_(True), QuestionAsk.created_at < created_before)
+        .where(
+            QuestionAsk.state == "pending",
+            QuestionAsk.open.is_(True),
+            QuestionAsk.created_at < created_before,
+            _of_teams(QuestionAsk.team_id, team_ids),
+        )
         .order_by(QuestionAsk.created_at)
         .limit(limit)
     )
@@ -269,25 +276,50 @@ def accepted_answers(
 # -- the keeper's work ---------------------------------------------------------------------------
 
 
-def due_questions(session: Session, now: datetime, limit: int = 200) -> list[Question]:
+def _of_teams(column: InstrumentedAttribute[str], team_ids: Collection[str] | None) -> ColumnElement[bool]:
+    """The keeper's work of these workspaces only (None: every one's). Those not served (uninstalled)
+    stay due; taken into the batches, their rows would crowd out everyone else's."""
+    return true() if team_ids is None else column.in_(list(team_ids))
+
+
+def due_questions(
+    session: Session, now: datetime, limit: int = 200, team_ids: Collection[str] | None = None
+) -> list[Question]:
     query = (
         select(Question)
-        .where(Question.state == "waiting", Question.due_at <= now)
+        .where(Question.state == "waiting", Question.due_at <= now, _of_teams(Question.team_id, team_ids))
         .order_by(Question.due_at)
         .limit(limit)
     )
     return list(session.scalars(query))
 
 
-def stalled_questions(session: Session, now: datetime, limit: int = 100) -> list[Question]:
+def stalled_questions(
+    session: Session, now: datetime, limit: int = 100, team_ids: Collection[str] | None = None
+) -> list[Question]:
     """Routing, or an unanswered notice, whose holder's lease ran out (it died mid-way)."""
     query = (
         select(Question)
-        .where(Question.state.in_(("routing", "unanswered")), Question.lease_until < now)
+        .where(
+            Question.state.in_(("routing", "unanswered")),
+            Question.lease_until < now,
+            _of_teams(Question.team_id, team_ids),
+        )
         .order_by(Question.lease_until)
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def teams_with_keeper_work(session: Session, now: datetime, created_before: datetime) -> set[str]:
+    """The workspaces with keeper's work: what `due_questions`, `stalled_questions` and
+    `undelivered_asks` would find."""
+    due = select(Question.team_id).where(Question.state == "waiting", Question.due_at <= now)
+    stalled = select(Question.team_id).where(Question.state.in_(("routing", "unanswered")), Question.lease_until < now)
+    unsent = select(QuestionAsk.team_id).where(
+        QuestionAsk.state == "pending", QuestionAsk.open.is_(True), QuestionAsk.created_at < created_before
+    )
+    return set(session.scalars(union(due, stalled, unsent)))
 
 
 # -- questions channels --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.kit import mrkdwn_section
@@ -41,16 +41,26 @@ class QuestionKeeper:
     def run_due(self) -> None:
         """Stalled routings and notices, deadlines, and DMs a crash left unsent; each in its own try."""
         now = self.services.clock()
+        teams = self._served_teams(now)
         with self.services.db.snapshot() as session:
-            stalled = queries.stalled_questions(session, now)
-            due = queries.due_questions(session, now)
-            stragglers = queries.undelivered_asks(session, now - STRAGGLER_AGE)
+            stalled = queries.stalled_questions(session, now, team_ids=teams)
+            due = queries.due_questions(session, now, team_ids=teams)
+            stragglers = queries.undelivered_asks(session, now - STRAGGLER_AGE, team_ids=teams)
         for question in stalled:
             self._each(question.id, question.team_id, "resume", self._resume, question)
         for question in due:
             self._each(question.id, question.team_id, "deadline", self._deadline, question)
         for ask in stragglers:
             self._each(ask.question_id, ask.team_id, "straggler", self._straggler, ask)
+
+    def _served_teams(self, now: datetime) -> list[str] | None:
+        """The workspaces whose questions to take this tick (None: every one). An uninstalled one's
+        questions stay due; taken into the batches, they would crowd out everyone else's."""
+        if self.served is None:
+            return None
+        with self.services.db.snapshot() as session:
+            teams = queries.teams_with_keeper_work(session, now, now - STRAGGLER_AGE)
+        return sorted(team_id for team_id in teams if self.served(team_id))
 
     def _each(self, question_id: int, team_id: str, step: str, action: Callable[[_T], None], item: _T) -> None:
         if self.served is not None and not self.served(team_id):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from sqlalchemy import select
@@ -90,18 +90,25 @@ def rows_of(db: Database, team_id: str) -> dict[str, list[str]]:
 # -- how B acts ---------------------------------------------------------------------------------------
 
 
-def command(al: Alpha, command: str, text: str, user: str = "U1") -> Response:
+class InWorld(Protocol):
+    """What B's acts need of a fixture's data: the world it was made in."""
+
+    @property
+    def world(self) -> World: ...
+
+
+def command(al: InWorld, command: str, text: str, user: str = "U1") -> Response:
     return al.world.sender_b.command(text, user=user, command=command, channel="C1")
 
 
-def interaction(al: Alpha, user: str, payload: dict[str, Any]) -> Response:
+def interaction(al: InWorld, user: str, payload: dict[str, Any]) -> Response:
     b = al.world.sender_b
     return b.interaction(
         {"team": {"id": TEAM_B.id, "domain": "beta"}, "user": {"id": user, "team_id": TEAM_B.id}, **payload}
     )
 
 
-def button(al: Alpha, user: str, action_id: str, value: str) -> Response:
+def button(al: InWorld, user: str, action_id: str, value: str) -> Response:
     b = al.world.b
     return interaction(
         al, user,
@@ -113,12 +120,12 @@ def button(al: Alpha, user: str, action_id: str, value: str) -> Response:
     )  # fmt: skip
 
 
-def submit(al: Alpha, user: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
+def submit(al: InWorld, user: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
     submitted = {**view, "id": "V9", "team_id": TEAM_B.id, "state": {"values": values}}
     return interaction(al, user, {"type": "view_submission", "trigger_id": al.world.b.trigger_id(), "view": submitted})
 
 
-def event(al: Alpha, event: dict[str, Any]) -> Response:
+def event(al: InWorld, event: dict[str, Any]) -> Response:
     return al.world.sender_b.event(event)
 
 
@@ -179,7 +186,7 @@ ROWS: list[tuple[str, Act]] = [
 ]  # fmt: skip
 
 
-def what_b_read(al: Alpha, answer: object, calls_before: int, responses_before: int) -> str:
+def what_b_read(al: InWorld, answer: object, calls_before: int, responses_before: int) -> str:
     b = al.world.b
     said = [str(answer.json()) if isinstance(answer, Response) and answer.body else ""]
     said += [str(response) for response in b.responses[responses_before:]]

@@ -30,7 +30,7 @@ from bot.slack.installations import Installations, TokenRefresher
 from bot.slack.pacing import PostPacer
 from bot.slack.users import UserDirectory
 from bot.slack.workspaces import SlackClients, TeamClient
-from runtime.factory import build_app, build_job_worker
+from runtime.factory import build_app, build_job_worker, each_in_turn, question_desk
 from runtime.jobs import JobWorker
 from runtime.serving import wsgi_app
 from runtime.settings import OAuthSettings, Settings
@@ -154,15 +154,17 @@ def second_workspace(slack: SlackDouble) -> SlackDouble:
 def build_world(slack: SlackDouble, db: Database, clock: FakeClock, database_url: str, **oauth: Any) -> World:
     slack.enable_oauth(CLIENT_ID, CLIENT_SECRET, rotation_seconds=oauth.pop("rotation_seconds", None))
     b = second_workspace(slack)
-    settings = oauth_settings(slack, database_url, **oauth)
     installations = Installations(db, CLIENT_ID, refresher=TokenRefresher(CLIENT_ID, CLIENT_SECRET, slack.api_url))
     # When it was installed: Slack's time, as uninstall events are (not the test's clock for schedules).
     installations.on_saved.append(lambda team, enterprise: uninstalled.installed(db, team, enterprise, utcnow()))
     client = build_client(None, slack.api_url, max_retries=2)
-    # The scheduler's engines as build_schedulers makes them in OAuth mode, unpaced, on the test clock.
+    # The scheduler's engines as build_schedulers makes them in OAuth mode (the pairing rounds' and the
+    # questions' keepers too), unpaced, on the test clock.
     team_client = TeamClient(SlackClients(installations, slack.api_url, max_retries=2))
     gateway, users = SlackGateway(team_client), UserDirectory(team_client, frozenset({ADMIN_ID}))
     served = installations.serves_team
+    settings = oauth_settings(slack, database_url, **oauth)
+    questions = question_desk(settings, db=db, slack=gateway, users=users, clock=clock, served=served)
     poster = ScheduledPoster(
         db,
         gateway,
@@ -171,7 +173,7 @@ def build_world(slack: SlackDouble, db: Database, clock: FakeClock, database_url
         settings=PostingSettings(),
         holder="test-oauth",
         rounds=PairingRunner(db, gateway, users, clock=clock).start,
-        keeper=RoundKeeper(db, gateway, clock=clock, served=served).run_due,
+        keeper=each_in_turn(RoundKeeper(db, gateway, clock=clock, served=served).run_due, questions.keeper.run_due),
         served=served,
     )
     circles = CircleRunner(db, gateway, users, clock=clock, pacer=PostPacer(1e6, 0.0), served=served)
