@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, case, func, or_, select, union, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import PairingGroup, PairingLeftOut, PairingMember, PairingRound
 from storage.pairing import has_word
 from storage.upsert import insert_if_absent
+from storage.workspaces import of_teams
 
 MET = "met"
 PENDING = "pending"
@@ -184,21 +186,19 @@ def past_groups(
     return [(r, g) for r, g in session.execute(query)]
 
 
-def rounds_due(session: Session, now: datetime, step: str) -> list[PairingRound]:
+def _due(step: str, now: datetime) -> ColumnElement[bool]:
     """Open rounds whose follow-up (step "follow_up") or end (step "close") has come."""
-    query = select(PairingRound).where(PairingRound.status == "open")
     if step == "follow_up":
-        query = query.where(PairingRound.follow_up_at <= now, PairingRound.followed_up_at.is_(None))
-    else:
-        query = query.where(PairingRound.closes_at <= now)
-    query = query.order_by(PairingRound.id).limit(100)
-    return list(session.scalars(query))
+        return and_(
+            PairingRound.status == "open", PairingRound.follow_up_at <= now, PairingRound.followed_up_at.is_(None)
+        )
+    return and_(PairingRound.status == "open", PairingRound.closes_at <= now)
 
 
-def rounds_with_undelivered(session: Session, created_before: datetime) -> list[int]:
-    """Open rounds with a group neither messaged nor given up on (a crash mid-delivery left them)."""
-    query = (
-        select(PairingRound.id)
+def _undelivered(column: InstrumentedAttribute[Any], created_before: datetime) -> Select[Any]:
+    """`column` of open rounds with a group neither messaged nor given up on (a crash mid-delivery left them)."""
+    return (
+        select(column)
         .join(PairingGroup, PairingGroup.round_id == PairingRound.id)
         .where(
             PairingRound.status == "open",
@@ -206,10 +206,30 @@ def rounds_with_undelivered(session: Session, created_before: datetime) -> list[
             PairingGroup.message_ts.is_(None),
             PairingGroup.problem.is_(None),
         )
-        .distinct()
-        .limit(100)
     )
-    return list(session.scalars(query))
+
+
+def rounds_due(
+    session: Session, now: datetime, step: str, team_ids: Collection[str] | None = None
+) -> list[PairingRound]:
+    """Open rounds whose follow-up (step "follow_up") or end (step "close") has come, oldest first."""
+    query = select(PairingRound).where(_due(step, now), of_teams(PairingRound.team_id, team_ids))
+    return list(session.scalars(query.order_by(PairingRound.id).limit(100)))
+
+
+def rounds_with_undelivered(
+    session: Session, created_before: datetime, team_ids: Collection[str] | None = None
+) -> list[int]:
+    """Open rounds with a group neither messaged nor given up on (a crash mid-delivery left them), oldest first."""
+    query = _undelivered(PairingRound.id, created_before).where(of_teams(PairingRound.team_id, team_ids))
+    return list(session.scalars(query.distinct().order_by(PairingRound.id).limit(100)))
+
+
+def teams_with_keeper_work(session: Session, now: datetime, created_before: datetime) -> set[str]:
+    """The workspaces with the rounds' keeper's work: what `rounds_due` (both steps) and
+    `rounds_with_undelivered` would find."""
+    due = select(PairingRound.team_id).where(or_(_due("follow_up", now), _due("close", now)))
+    return set(session.scalars(union(due, _undelivered(PairingRound.team_id, created_before))))
 
 
 def mark_followed_up(session: Session, round_id: int, now: datetime) -> bool:

@@ -7,8 +7,8 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal, or_, select, true, union, union_all, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import and_, delete, exists, func, literal, or_, select, union, union_all, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import (
@@ -23,6 +23,7 @@ from storage.models import (
 )
 from storage.pairing import TEACH
 from storage.upsert import insert_if_absent
+from storage.workspaces import of_teams
 
 CHUNK = 500  # ids per IN (...): under every backend's bound-parameter limit
 
@@ -200,7 +201,7 @@ def undelivered_asks(
             QuestionAsk.state == "pending",
             QuestionAsk.open.is_(True),
             QuestionAsk.created_at < created_before,
-            _of_teams(QuestionAsk.team_id, team_ids),
+            of_teams(QuestionAsk.team_id, team_ids),
         )
         .order_by(QuestionAsk.created_at)
         .limit(limit)
@@ -276,18 +277,12 @@ def accepted_answers(
 # -- the keeper's work ---------------------------------------------------------------------------
 
 
-def _of_teams(column: InstrumentedAttribute[str], team_ids: Collection[str] | None) -> ColumnElement[bool]:
-    """The keeper's work of these workspaces only (None: every one's). Those not served (uninstalled)
-    stay due; taken into the batches, their rows would crowd out everyone else's."""
-    return true() if team_ids is None else column.in_(list(team_ids))
-
-
 def due_questions(
     session: Session, now: datetime, limit: int = 200, team_ids: Collection[str] | None = None
 ) -> list[Question]:
     query = (
         select(Question)
-        .where(Question.state == "waiting", Question.due_at <= now, _of_teams(Question.team_id, team_ids))
+        .where(Question.state == "waiting", Question.due_at <= now, of_teams(Question.team_id, team_ids))
         .order_by(Question.due_at)
         .limit(limit)
     )
@@ -303,7 +298,7 @@ def stalled_questions(
         .where(
             Question.state.in_(("routing", "unanswered")),
             Question.lease_until < now,
-            _of_teams(Question.team_id, team_ids),
+            of_teams(Question.team_id, team_ids),
         )
         .order_by(Question.lease_until)
         .limit(limit)

@@ -3,10 +3,12 @@ purge of an uninstalled workspace's data. Plain values in, rows out; no Slack he
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, or_, select, true, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Base, Circle, Job, Schedule, WorkspaceLifecycle
 from storage.upsert import insert_if_absent
@@ -26,6 +28,12 @@ def lifecycle(session: Session, team_id: str) -> WorkspaceLifecycle:
 
 def is_uninstalled(row: WorkspaceLifecycle) -> bool:
     return row.uninstalled_at is not None and (row.reinstalled_at is None or row.reinstalled_at < row.uninstalled_at)
+
+
+def of_teams(column: InstrumentedAttribute[str], team_ids: Collection[str] | None) -> ColumnElement[bool]:
+    """A keeper's work of these workspaces only (None: every one's). Those not served (uninstalled)
+    stay due; taken into the batches, their rows would crowd out everyone else's."""
+    return true() if team_ids is None else column.in_(list(team_ids))
 
 
 def uninstalled_teams(session: Session) -> dict[str, datetime]:

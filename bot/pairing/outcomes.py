@@ -72,16 +72,26 @@ class RoundKeeper:
 
     def run_due(self) -> None:
         now = self.clock()
+        teams = self._served_teams(now)
         with self.db.snapshot() as session:
-            stragglers = queries.rounds_with_undelivered(session, now - STRAGGLER_AGE)
-            follow_ups = queries.rounds_due(session, now, "follow_up")
-            closings = queries.rounds_due(session, now, "close")
+            stragglers = queries.rounds_with_undelivered(session, now - STRAGGLER_AGE, team_ids=teams)
+            follow_ups = queries.rounds_due(session, now, "follow_up", team_ids=teams)
+            closings = queries.rounds_due(session, now, "close", team_ids=teams)
         for round_id in stragglers:
             self._each(round_id, "deliver", self.delivery.deliver)
         for round_ in follow_ups:
             self._each(round_.id, "follow up", self.follow_up)
         for round_ in closings:
             self._each(round_.id, "close", self.close)
+
+    def _served_teams(self, now: datetime) -> list[str] | None:
+        """The workspaces whose rounds to take this tick (None: every one). An uninstalled one's
+        rounds stay due; taken into the batches, they would crowd out everyone else's."""
+        if self.served is None:
+            return None
+        with self.db.snapshot() as session:
+            teams = queries.teams_with_keeper_work(session, now, now - STRAGGLER_AGE)
+        return sorted(team_id for team_id in teams if self.served(team_id))
 
     def _each(self, round_id: int, step: str, action: Callable[[int], None]) -> None:
         try:

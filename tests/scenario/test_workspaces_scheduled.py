@@ -18,8 +18,9 @@ from bot.schedules.results import Delivered
 from bot.slack.pacing import PostPacer
 from bot.uninstalled import UNINSTALLED
 from storage.db import Database
-from storage.models import Schedule, ScheduledPost, SlackBot
-from tests.conftest import FakeClock
+from storage.models import PairingGroup, PairingRound, Schedule, ScheduledPost, SlackBot
+from tests.conftest import ADMIN_ID, FakeClock
+from tests.scenario.test_pairing import PEOPLE, group_dms, groups, rounds
 from tests.scenario.test_schedules import MONDAY_0730, peerlearn, prompt_posts
 from tests.scenario.workspaces import TEAM_B, World, installed, world
 from tests.slack_double import TEAM_ID
@@ -167,3 +168,52 @@ def test_app_uninstalled_deletes_the_installation_and_a_reinstall_through_oauth_
     installed.sender_b.event({"type": "app_uninstalled"}, event_time=uninstalled_at)  # delivered again, late
     assert installed.installations.serves_team(TEAM_B.id)
     assert schedules(db)[TEAM_B.id].paused_reason is None
+
+
+def test_an_uninstalled_workspaces_many_due_rounds_hold_up_nobody_elses(
+    installed: World, clock: FakeClock, db: Database
+) -> None:
+    """More of B's pairing rounds are due, and older, than the rounds' keeper takes in a tick (each
+    with a group a crash left unmessaged): while B is uninstalled they stay due, and must not fill
+    every tick's batches so that A's round is never delivered, followed up or closed."""
+    long_ago = clock.now - timedelta(days=30)
+    with db.transaction() as session:
+        for n in range(150):
+            round_ = PairingRound(
+                team_id=TEAM_B.id,
+                channel_id="C1",
+                period=f"old:{n}",
+                mode="coffee",
+                configured_by="U4",
+                follow_up_at=long_ago,
+                closes_at=long_ago,
+                created_at=long_ago,
+            )
+            session.add(round_)
+            session.flush()
+            session.add(PairingGroup(team_id=TEAM_B.id, round_id=round_.id, members="U1 U2"))
+    installed.installations.delete(TEAM_B.id, None)
+    calls_b = len(installed.b.calls)
+    installed.a.add_channel("CPAIR", "coffee", members=(*PEOPLE, ADMIN_ID))
+    peerlearn(installed.sender_a, "pairing <#CPAIR|coffee> now")
+    (a_round,) = [round_ for round_ in rounds(db) if round_.team_id == TEAM_ID]
+    a_groups = [group for group in groups(db) if group.round_id == a_round.id]
+    with db.transaction() as session:  # as if the worker died after A's first group DM, before recording it
+        unrecorded = session.get(PairingGroup, a_groups[0].id)
+        assert unrecorded is not None
+        unrecorded.message_ts = None
+
+    clock.advance(days=4)
+    installed.poster.run_due()
+
+    assert all(group.message_ts for group in groups(db) if group.round_id == a_round.id)  # the straggler found
+    assert len(group_dms(installed.a)) == len(a_groups)  # by its metadata, not posted again
+    follow_ups = [post for post in installed.a.posts() if "Halfway through" in post["text"]]
+    assert sorted(post["channel"] for post in follow_ups) == sorted(str(g.conversation_id) for g in a_groups)
+
+    clock.advance(days=4)
+    installed.poster.run_due()
+
+    assert {round_.team_id: round_.status for round_ in rounds(db) if round_.id == a_round.id} == {TEAM_ID: "closed"}
+    assert {round_.status for round_ in rounds(db) if round_.team_id == TEAM_B.id} == {"open"}  # B's wait
+    assert len(installed.b.calls) == calls_b
