@@ -15,10 +15,11 @@ from storage.migrate import upgrade_queue
 from storage.models import Base, Job, RequestKey
 
 # Full-text search lives beside the models on purpose: SQLite's FTS5 table (and the shadow tables
-# it makes), PostgreSQL's generated tsvector column and its GIN index (migration 0001).
+# it makes), PostgreSQL's generated tsvector column and its GIN index (migration 0001), and the
+# SQLite-only index its ranking query names (migration 0019).
 _SEARCH_TABLES = ("tips_fts",)
 _SEARCH_COLUMNS = {("tips", "search_vector")}
-_SEARCH_INDEXES = {"ix_tips_search"}
+_SEARCH_INDEXES = {"ix_tips_search", "ix_tips_search_rank"}
 
 
 def _not_search(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
