@@ -1,4 +1,9 @@
-"""Search speed (issue #15): on SQLite, a narrow index answering the full-text join.
+"""Search and top speed (issue #15).
+
+`/tip top week` walked the workspace's tips from the most helpful down and read each one's row
+to learn its date, until ten of the week turned up: most of the best tips are older (votes come
+with age), so thousands of rows (100,000 tips: SQLite 3.2 ms, PostgreSQL up to 25 ms with cold
+pages). With the date in the index, older tips are skipped in the index (0.24 / 0.3 ms).
 
 On SQLite, `/tip search` reads the full-text index and looks each matching tip up for its
 workspace and helpful votes; from the table's wide rows that lookup cost as much as the matching
@@ -19,6 +24,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_tips_team_helpful_created", "tips", ["team_id", "helpful_count", "id", "created_at"])
+    op.drop_index("ix_tips_team_helpful", "tips")
     if op.get_bind().dialect.name == "sqlite":
         op.create_index("ix_tips_search_rank", "tips", ["id", "team_id", "helpful_count"])
 
@@ -26,3 +33,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.drop_index("ix_tips_search_rank", "tips")
+    op.create_index("ix_tips_team_helpful", "tips", ["team_id", "helpful_count", "id"])
+    op.drop_index("ix_tips_team_helpful_created", "tips")
