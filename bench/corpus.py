@@ -308,6 +308,30 @@ def known_query_rows(now: datetime) -> Iterator[dict[str, Any]]:
             }
 
 
+def any_word_ranking(session: Any, team_id: str, words: list[str], limit: int = -1) -> list[int]:
+    """Every tip of the workspace holding any of `words`, best first, as /tip search ranked them
+    before word levels (relevance and helpfulness alone): what the relevance checks compare with.
+    `limit` -1: all of them."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        statement = """
+            SELECT id FROM tips, to_tsquery('english', :query) AS query
+            WHERE team_id = :team_id AND search_vector @@ query
+            ORDER BY ts_rank(search_vector, query) * (1.0 + helpful_count::float / (helpful_count + 4)) DESC,
+                     id DESC
+            LIMIT NULLIF(:limit, -1)"""
+        query = " | ".join(words)
+    else:
+        statement = """
+            SELECT tips.id FROM tips_fts CROSS JOIN tips ON tips.id = tips_fts.rowid
+            WHERE tips_fts MATCH :query AND tips.team_id = :team_id
+            ORDER BY bm25(tips_fts) * (1.0 + tips.helpful_count * 1.0 / (tips.helpful_count + 4)), tips.id DESC
+            LIMIT :limit"""
+        query = " OR ".join(f'"{word}"' for word in words)
+    return list(session.scalars(text(statement), {"query": query, "team_id": team_id, "limit": limit}))
+
+
 @dataclass(frozen=True)
 class SeedReport:
     tips: int

@@ -24,9 +24,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import benchlib
-from corpus import KNOWN_QUERIES, OTHER_TEAM_ID, TEAM_ID, Corpus, known_query_rows, seed_tips, tip_rows
+from corpus import (
+    KNOWN_QUERIES,
+    OTHER_TEAM_ID,
+    TEAM_ID,
+    Corpus,
+    any_word_ranking,
+    known_query_rows,
+    seed_tips,
+    tip_rows,
+)
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from bot.text import search_words
 from bot.tips import rules as tips
@@ -177,7 +185,7 @@ def print_relevance(db: Database, queries: list[str]) -> None:
             if len(words) < 2:  # one word: one level, the former ranking by construction
                 continue
             now_ids = [tip.id for tip in tips.search(session, TEAM_ID, query)]
-            former = former_ranking(session, words)
+            former = any_word_ranking(session, TEAM_ID, words, limit=10)
             compared += 1
             same_first += now_ids[:1] == former[:1]
             same_ten += now_ids == former
@@ -188,26 +196,6 @@ def print_relevance(db: Database, queries: list[str]) -> None:
         f"against the former ranking (any word, no levels), over the {compared} timed queries of several"
         f" words: same first tip {same_first}, same ten in the same order {same_ten}"
     )
-
-
-def former_ranking(session: Session, words: list[str]) -> list[int]:
-    """The ranking before word levels: relevance and helpfulness over tips holding any of the words."""
-    if session.get_bind().dialect.name == "postgresql":
-        statement = """
-            SELECT id FROM tips, to_tsquery('english', :query) AS query
-            WHERE team_id = :team_id AND search_vector @@ query
-            ORDER BY ts_rank(search_vector, query) * (1.0 + helpful_count::float / (helpful_count + 4)) DESC,
-                     id DESC
-            LIMIT 10"""
-        query = " | ".join(words)
-    else:
-        statement = """
-            SELECT tips.id FROM tips_fts CROSS JOIN tips ON tips.id = tips_fts.rowid
-            WHERE tips_fts MATCH :query AND tips.team_id = :team_id
-            ORDER BY bm25(tips_fts) * (1.0 + tips.helpful_count * 1.0 / (tips.helpful_count + 4)), tips.id DESC
-            LIMIT 10"""
-        query = " OR ".join(f'"{word}"' for word in words)
-    return list(session.scalars(text(statement), {"query": query, "team_id": TEAM_ID}))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bench.corpus import KNOWN_QUERIES, TEAM_ID, Corpus, known_query_rows, seed_tips, tip_rows
+from bench.corpus import KNOWN_QUERIES, TEAM_ID, Corpus, any_word_ranking, known_query_rows, seed_tips, tip_rows
 from bot.text import search_words
 from bot.tips import rules as tips
 from storage.db import Database
@@ -43,24 +43,6 @@ def test_known_queries_rank_their_best_tip_first(seeded: Database) -> None:
             assert ids(session, case.query)[:1] == [best], case.query
 
 
-def former_ranking(session: Session, words: list[str]) -> list[int]:
-    """Every tip of the workspace holding any of `words`, best first, as search ranked before levels."""
-    if session.get_bind().dialect.name == "postgresql":
-        statement = """
-            SELECT id FROM tips, to_tsquery('english', :query) AS query
-            WHERE team_id = :team_id AND search_vector @@ query
-            ORDER BY ts_rank(search_vector, query) * (1.0 + helpful_count::float / (helpful_count + 4)) DESC,
-                     id DESC"""
-        query = " | ".join(words)
-    else:
-        statement = """
-            SELECT tips.id FROM tips_fts JOIN tips ON tips.id = tips_fts.rowid
-            WHERE tips_fts MATCH :query AND tips.team_id = :team_id
-            ORDER BY bm25(tips_fts) * (1.0 + tips.helpful_count * 1.0 / (tips.helpful_count + 4)), tips.id DESC"""
-        query = " OR ".join(f'"{word}"' for word in words)
-    return list(session.scalars(text(statement), {"query": query, "team_id": TEAM_ID}))
-
-
 def test_ranking_is_the_former_one_with_tips_holding_more_words_first(seeded: Database, corpus: Corpus) -> None:
     rng = random.Random(5)
     queries = [query for _, query in (corpus.query(rng) for _ in range(60))]
@@ -71,8 +53,8 @@ def test_ranking_is_the_former_one_with_tips_holding_more_words_first(seeded: Da
             words = search_words(query)
             if not 0 < len(words) <= 4:  # every level runs (see the next test for more words)
                 continue
-            holders = {word: set(former_ranking(session, [word])) for word in words}
-            former = former_ranking(session, words)
+            holders = {word: set(any_word_ranking(session, TEAM_ID, [word])) for word in words}
+            former = any_word_ranking(session, TEAM_ID, words)
             expected = sorted(former, key=lambda tip_id: -sum(tip_id in holders[word] for word in words))[:10]
             assert ids(session, query) == expected, query
             checked += 1
@@ -83,8 +65,8 @@ def test_a_long_query_goes_from_all_its_words_to_any_of_them(seeded: Database) -
     words = ["git", "branch", "commit", "merge", "rebase", "test", "docker"]
     assert [len(level[0]) for level in word_levels(words)] == [7, 1]
     with seeded.snapshot() as session:
-        holders = {word: set(former_ranking(session, [word])) for word in words}
-        former = former_ranking(session, words)
+        holders = {word: set(any_word_ranking(session, TEAM_ID, [word])) for word in words}
+        former = any_word_ranking(session, TEAM_ID, words)
         every_word = [tip_id for tip_id in former if all(tip_id in holders[word] for word in words)]
         expected = (every_word + [tip_id for tip_id in former if tip_id not in every_word])[:10]
         assert ids(session, " ".join(words)) == expected
