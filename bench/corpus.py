@@ -214,7 +214,7 @@ class KnownQuery:
 KNOWN_QUERIES = (
     KnownQuery(
         "rebase branch",
-        "Before asking for review, rebase your branch on main so the diff shows only your change. #git",
+        "Rebase your branch on main before review: a rebased branch shows only your change in the diff. #git",
         12,
         (
             ("Name every branch after its ticket so anyone can find the work.", 240, TEAM_ID),
@@ -279,7 +279,7 @@ KNOWN_QUERIES = (
     KnownQuery(  # a closer match elsewhere must not show
         "terraform state lock",
         "Terraform state lock stuck? Check nobody is applying, then terraform force-unlock the lock id.",
-        3,
+        15,
         (("Terraform state lock: terraform state lock, terraform state lock.", 300, OTHER_TEAM_ID),),
     ),
 )
