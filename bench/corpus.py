@@ -316,7 +316,7 @@ def any_word_ranking(session: Any, team_id: str, words: list[str], limit: int = 
 
     if session.get_bind().dialect.name == "postgresql":
         statement = """
-            SELECT id FROM tips, to_tsquery('english', :query) AS query
+            SELECT id FROM tips_search, to_tsquery('english', :query) AS query
             WHERE team_id = :team_id AND search_vector @@ query
             ORDER BY ts_rank(search_vector, query) * (1.0 + helpful_count::float / (helpful_count + 4)) DESC,
                      id DESC

@@ -1,4 +1,5 @@
-"""Full-text search over tips in the database: SQLite FTS5 or PostgreSQL tsvector.
+"""Full-text search over tips in the database: SQLite FTS5 (`tips_fts`) or PostgreSQL tsvector
+(`tips_search`, a narrow copy of what ranking reads, kept by a trigger: migration 0019).
 
 Ranking, the same on both databases:
 
@@ -46,7 +47,7 @@ _SQLITE = text(
 
 _POSTGRES = text(
     """
-    SELECT id FROM tips, to_tsquery('english', :query) AS query, to_tsquery('english', :any_word) AS any_word
+    SELECT id FROM tips_search, to_tsquery('english', :query) AS query, to_tsquery('english', :any_word) AS any_word
     WHERE team_id = :team_id AND search_vector @@ query
     ORDER BY ts_rank(search_vector, any_word) * (1.0 + helpful_count::float / (helpful_count + 4)) DESC,
              id DESC
