@@ -12,8 +12,8 @@ what it reads per tip is the cost:
 - PostgreSQL read each tip's whole row (text, permalink, … ~800 bytes) for its tsvector, the last
   column. The tsvector now lives in `tips_search` (id, team_id, helpful_count, search_vector),
   kept by a trigger on `tips`: a third of the CPU less (21 -> 14 ms for "git", server CPU). A vote
-  updates that narrow row in place (fillfactor 90 leaves room for a heap-only update), where it
-  used to add the tip's every word to the GIN index again with the new version of the wide row.
+  updates that narrow row in place (fillfactor 90 leaves room for a heap-only update); 1,000 vote
+  updates measured the same server CPU as before (0.22 ms each).
 
 Revision ID: 0019
 Revises: 0013
