@@ -198,6 +198,141 @@ def tip_rows(
 
 
 @dataclass(frozen=True)
+class KnownQuery:
+    """A search whose answer a person knows: `best` must come first. The near misses are what
+    ranking could wrongly prefer: more helpful tips holding fewer of the words, an equal tip with
+    fewer votes, a closer match in another workspace."""
+
+    query: str
+    best: str
+    best_votes: int
+    near_misses: tuple[tuple[str, int, str], ...] = ()  # (text, helpful votes, workspace)
+
+
+# Written as people write tips; the words are the corpus's own common ones (git, branch, docker,
+# test, …: in thousands of its tips) unless a case is about a rare one.
+KNOWN_QUERIES = (
+    KnownQuery(
+        "rebase branch",
+        "Rebase your branch on main before review: a rebased branch shows only your change in the diff. #git",
+        12,
+        (
+            ("Name every branch after its ticket so anyone can find the work.", 240, TEAM_ID),
+            ("Never rebase what you already pushed to a shared remote.", 60, TEAM_ID),
+        ),
+    ),
+    KnownQuery(
+        "docker build cache",
+        "Order Dockerfile steps from least to most often changed so docker build reuses its layer cache."
+        " #docker #performance",
+        20,
+        (
+            ("Clear the pip cache in CI when a wheel is corrupted.", 300, TEAM_ID),
+            ("A docker image per commit makes a rollback one command.", 150, TEAM_ID),
+        ),
+    ),
+    KnownQuery(
+        "git branch commit merge",
+        "Merge with git merge --no-ff so a branch's commits stay grouped under one merge commit. #git",
+        25,
+        (
+            ("Commit early on a branch of your own and merge it back often.", 280, TEAM_ID),
+            ("git commit --fixup and an autosquash rebase keep history clean.", 200, TEAM_ID),
+        ),
+    ),
+    KnownQuery(  # the tip about it, against a more helpful one that mentions it in passing
+        "pagination",
+        "Paginate with a cursor, not an offset: offset pagination skips rows when new ones arrive. #api #pagination",
+        20,
+        (
+            (
+                "Our API reference lists every endpoint with its parameters, errors, rate limits and an example"
+                " request and response, from authentication to pagination: read it before you write a client.",
+                250,
+                TEAM_ID,
+            ),
+        ),
+    ),
+    KnownQuery(
+        "how do I squash commits",
+        "Squash fixup commits before merging: git rebase -i --autosquash main. #git",
+        9,
+        (("Small commits make review easy: one idea per commit.", 120, TEAM_ID),),
+    ),
+    KnownQuery(
+        "bisect",
+        "git bisect run pytest finds the commit that broke a test while you get coffee. #git #bisect",
+        30,
+    ),
+    KnownQuery(
+        "caching dependencies in ci",
+        "Cache dependencies in CI keyed on the lockfile hash: builds go from minutes to seconds. #ci",
+        15,
+        (("Pin every one of your dependencies in a lockfile.", 90, TEAM_ID),),
+    ),
+    KnownQuery(  # the same words and length: the votes decide
+        "flaky test quarantine",
+        "Quarantine each flaky test at once and file a ticket to fix it.",
+        30,
+        (("Quarantine a flaky test at once and file a ticket to fix it.", 0, TEAM_ID),),
+    ),
+    KnownQuery(  # a closer match elsewhere must not show
+        "terraform state lock",
+        "Terraform state lock stuck? Check nobody is applying, then terraform force-unlock the lock id.",
+        15,
+        (("Terraform state lock: terraform state lock, terraform state lock.", 300, OTHER_TEAM_ID),),
+    ),
+)
+
+
+def known_query_rows(now: datetime) -> Iterator[dict[str, Any]]:
+    """The `tips` rows of KNOWN_QUERIES' best tips and near misses, a month to a year old."""
+    for number, case in enumerate(KNOWN_QUERIES):
+        planted = [(case.best, case.best_votes, TEAM_ID), *case.near_misses]
+        for index, (text, votes, team_id) in enumerate(planted):
+            created_at = now - timedelta(days=30 + 37 * number + index)
+            ts = f"{int(created_at.timestamp())}.{900_000 + 10 * number + index:06d}"
+            yield {
+                "team_id": team_id,
+                "author_id": f"U{number + 1}",
+                "saved_by_id": None,
+                "text": text,
+                "tags": " ".join(word[1:].lower() for word in text.split() if word.startswith("#")),
+                "source": "command",
+                "origin_channel_id": "C1",
+                "channel_id": "C1",
+                "message_ts": ts,
+                "permalink": f"https://peerlearn-test.slack.com/archives/C1/p{ts.replace('.', '')}",
+                "helpful_count": votes,
+                "created_at": created_at,
+            }
+
+
+def any_word_ranking(session: Any, team_id: str, words: list[str], limit: int = -1) -> list[int]:
+    """Every tip of the workspace holding any of `words`, best first, as /tip search ranked them
+    before word levels (relevance and helpfulness alone): what the relevance checks compare with.
+    `limit` -1: all of them."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        statement = """
+            SELECT id FROM tips_search, to_tsquery('english', :query) AS query
+            WHERE team_id = :team_id AND search_vector @@ query
+            ORDER BY ts_rank(search_vector, query) * (1.0 + helpful_count::float / (helpful_count + 4)) DESC,
+                     id DESC
+            LIMIT NULLIF(:limit, -1)"""
+        query = " | ".join(words)
+    else:
+        statement = """
+            SELECT tips.id FROM tips_fts CROSS JOIN tips ON tips.id = tips_fts.rowid
+            WHERE tips_fts MATCH :query AND tips.team_id = :team_id
+            ORDER BY bm25(tips_fts) * (1.0 + tips.helpful_count * 1.0 / (tips.helpful_count + 4)), tips.id DESC
+            LIMIT :limit"""
+        query = " OR ".join(f'"{word}"' for word in words)
+    return list(session.scalars(text(statement), {"query": query, "team_id": team_id, "limit": limit}))
+
+
+@dataclass(frozen=True)
 class SeedReport:
     tips: int
     seconds: float

@@ -43,7 +43,9 @@ class Tip(Base):
         # A unique index, not a constraint: SQLite adds it without rebuilding the table (and its FTS triggers).
         Index("uq_tips_request", "team_id", "request_key", unique=True),
         Index("ix_tips_team_created", "team_id", "created_at"),
-        Index("ix_tips_team_helpful", "team_id", "helpful_count", "id"),
+        # created_at last: /tip top week walks the most helpful first and skips older tips in the
+        # index itself, without reading their rows (migration 0019).
+        Index("ix_tips_team_helpful_created", "team_id", "helpful_count", "id", "created_at"),
         Index("ix_tips_team_author", "team_id", "author_id", "created_at"),
         Index("ix_tips_team_channel_helpful", "team_id", "origin_channel_id", "helpful_count", "id"),
         Index("ix_tips_team_channel_created", "team_id", "origin_channel_id", "created_at"),

@@ -15,17 +15,15 @@ from storage.migrate import upgrade_queue
 from storage.models import Base, Job, RequestKey
 
 # Full-text search lives beside the models on purpose: SQLite's FTS5 table (and the shadow tables
-# it makes), PostgreSQL's generated tsvector column and its GIN index (migration 0001).
-_SEARCH_TABLES = ("tips_fts",)
-_SEARCH_COLUMNS = {("tips", "search_vector")}
-_SEARCH_INDEXES = {"ix_tips_search"}
+# it makes) and the index its ranking query names, PostgreSQL's tsvector table kept by a trigger
+# and its GIN index (migrations 0001 and 0019).
+_SEARCH_TABLES = ("tips_fts", "tips_search")
+_SEARCH_INDEXES = {"ix_tips_search_rank", "ix_tips_search_vector"}
 
 
 def _not_search(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     if type_ == "table":
         return not (name or "").startswith(_SEARCH_TABLES)
-    if type_ == "column":
-        return (obj.table.name, name) not in _SEARCH_COLUMNS
     if type_ == "index":
         return name not in _SEARCH_INDEXES
     return True

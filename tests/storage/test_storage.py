@@ -108,6 +108,26 @@ def test_search_index_follows_edits_and_deletes(db: Database) -> None:
         assert tips.search(session, TEAM, "rewritten") == []
 
 
+def test_search_follows_votes_and_tag_edits(db: Database) -> None:
+    """PostgreSQL ranks from a copy of each tip's words and votes kept by a trigger (migration 0019)."""
+    first = new_tip(db, "Quarantine a flaky test at once")
+    second = new_tip(db, "Quarantine the flaky test at once")
+    with db.snapshot() as session:
+        assert [t.id for t in tips.search(session, TEAM, "flaky quarantine")] == [second.id, first.id]  # newest
+    with db.transaction() as session:
+        tips.add_reaction(session, session.get(Tip, first.id), "UVOTER", "+1")
+    with db.snapshot() as session:
+        assert [t.id for t in tips.search(session, TEAM, "flaky quarantine")] == [first.id, second.id]
+    with db.transaction() as session:
+        tips.remove_reaction(session, session.get(Tip, first.id), "UVOTER", "+1")
+    with db.snapshot() as session:
+        assert [t.id for t in tips.search(session, TEAM, "flaky quarantine")] == [second.id, first.id]
+    with db.transaction() as session:
+        session.get(Tip, first.id).tags = "ci"
+    with db.snapshot() as session:
+        assert [t.id for t in tips.search(session, TEAM, "ci")] == [first.id]
+
+
 def test_timestamps_come_back_aware_utc(db: Database) -> None:
     tip = new_tip(db)
     with db.snapshot() as session:
@@ -132,6 +152,28 @@ def test_migrations_run_down_and_up_again(database_url: str) -> None:
         upgrade(scratch.engine)  # idempotent at head
     finally:
         scratch.dispose()
+
+
+def test_tips_stored_before_migration_0019_stay_searchable(db: Database) -> None:
+    from alembic import command
+
+    with db.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
+    try:
+        new_tip(db, "Pin the base image by digest #docker", helpful_count=3)
+        new_tip(db, "Docker layers cache what did not change")
+    finally:
+        upgrade(db.engine)
+    with db.snapshot() as session:
+        assert [t.text for t in tips.search(session, TEAM, "docker")] == [
+            "Pin the base image by digest #docker",
+            "Docker layers cache what did not change",
+        ]
+    new_tip(db, "docker compose up --wait waits for health checks")
+    with db.snapshot() as session:
+        assert len(tips.search(session, TEAM, "docker")) == 3
 
 
 def test_a_process_connecting_while_another_migrates_a_fresh_sqlite_file_waits(tmp_path: Path) -> None:
