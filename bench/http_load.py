@@ -88,6 +88,9 @@ def _serve_double(control: Connection) -> None:
         if command == "latency":
             latency = value
             control.send("ok")
+        elif command == "arrange":  # calls of the double's own arranging methods (add_message, …)
+            results = [getattr(double, name)(*args, **kwargs) for name, args, kwargs in value]
+            control.send([result if isinstance(result, str | int | None) else None for result in results])
         elif command == "stop":
             double.stop()
             control.send("stopped")
@@ -117,6 +120,12 @@ class DoubleProcess:
         """Answer every Web API call only after `seconds` (0: at once)."""
         self._control.send(("latency", seconds))
         self._control.recv()
+
+    def arrange(self, calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> list[Any]:
+        """Run the double's arranging methods (`add_user`, `add_channel`, `add_message`, …) in its
+        process, in order; their results."""
+        self._control.send(("arrange", calls))
+        return list(self._control.recv())
 
     def stop(self) -> None:
         if self.process.is_alive():
