@@ -20,6 +20,7 @@ from bot.slack.users import UserDirectory
 from handlers import register_all
 from handlers.deps import Deps
 from runtime.jobs import JobQueue, JobWorker
+from runtime.matchers import cheapen_matchers
 from runtime.serving import job_runner, queue_lazy_listeners
 from runtime.settings import Settings
 from runtime.workspace import OwnWorkspaceOnly, Workspace, identify
@@ -168,4 +169,5 @@ def _bolt_app(
         pairing=PairingRunner(db, slack, users, clock=clock),
     )
     register_all(app, deps)
+    cheapen_matchers(app)
     return app
