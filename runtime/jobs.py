@@ -42,7 +42,7 @@ PRUNE_SECONDS = 60.0  # running workers forget old request keys this often (runt
 class _Batch:
     def __init__(self) -> None:
         self.jobs: list[NewJob] = []
-        self.written = False
+        self.done = threading.Event()
         self.error: BaseException | None = None
 
 
@@ -50,11 +50,13 @@ class JobQueue:
     """The web side: a job is committed before its request's ack goes out, once per request (a job
     whose key was queued in the last minutes, see storage/jobs.py DriverEnqueuer, is not queued again).
 
-    Requests arriving together share one transaction (group commit): while one thread writes, the
-    jobs of the others gather in the next batch, which the first of them to get the turn writes for
-    all. Each request still waits for its own job's commit, but the web process takes the database's
-    write lock once per batch instead of once per request (on SQLite it shares that lock with the
-    job worker, whose turns it would otherwise wait behind each time).
+    Requests arriving together share one transaction (group commit). The first job of a batch makes
+    its request the batch's writer: it waits for the write before it to end, meanwhile the jobs of
+    other requests join its batch, then it closes the batch and writes it for all. The others only
+    wait for that write (an event, no lock). Each request still waits for its own job's commit, but
+    the web process takes the database's write lock once per batch instead of once per request (on
+    SQLite it shares that lock with the job worker, whose turns it would otherwise wait behind each
+    time).
     """
 
     def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
@@ -69,11 +71,17 @@ class JobQueue:
         with self._gathering:
             batch = self._batch
             batch.jobs.append(job)
-        with self._writing:
-            if not batch.written and batch.error is None:
+            writes = len(batch.jobs) == 1
+        if writes:
+            with self._writing:
                 with self._gathering:
                     self._batch = _Batch()  # later arrivals gather in the next one
-                self._write(batch)
+                try:
+                    self._write(batch)
+                finally:
+                    batch.done.set()
+        else:
+            batch.done.wait()
         if batch.error is not None:
             raise batch.error
 
@@ -83,8 +91,7 @@ class JobQueue:
                 queued = self._enqueuer.enqueue_many(cursor, batch.jobs, self.clock())
         except BaseException as error:
             batch.error = error
-            raise
-        batch.written = True
+            return
         if queued < len(batch.jobs):
             replays = len(batch.jobs) - queued
             log.info("%s request(s) seen before (replayed or delivered again): acknowledged, not queued again", replays)
