@@ -364,7 +364,7 @@ def run_floor(
             floor.run(item)
             done[index] += 1
 
-    cpu = CpuMeter({"this process": os.getpid(), "slack double": double.pid})
+    cpu = CpuMeter({"this process": os.getpid(), "slack double": double.pid}, floor.services.db.engine)
     started = time.perf_counter()
     with ThreadPoolExecutor(threads, thread_name_prefix="floor") as pool:
         list(pool.map(loop, range(threads)))
@@ -372,12 +372,22 @@ def run_floor(
 
 
 class CpuMeter:
-    """CPU of some processes, and of the whole machine, as % of one core since it was made."""
+    """CPU of some processes, of PostgreSQL's backends serving `database` (when it is PostgreSQL),
+    and of the whole machine, as % of one core since it was made."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(self, pids: dict[str, int], database: Engine | None = None) -> None:
         self.pids = pids
+        self.database = database if database is not None and database.dialect.name == "postgresql" else None
         self.started = time.perf_counter()
+        self.backends = self._backends()
         self.readings = self._read()
+
+    def _backends(self) -> dict[int, float]:
+        if self.database is None:
+            return {}
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        with self.database.connect() as connection:
+            return {int(pid): benchlib.process_cpu_seconds(pid) for pid in connection.scalars(text(query))}
 
     def _read(self) -> dict[str, float]:
         readings = {name: benchlib.process_cpu_seconds(pid) for name, pid in self.pids.items()}
@@ -386,8 +396,11 @@ class CpuMeter:
 
     def shares(self) -> dict[str, float]:
         wall = time.perf_counter() - self.started
-        now = self._read()
+        now, backends = self._read(), self._backends()
         shares = {name: 100 * (now[name] - self.readings[name]) / wall for name in now}
+        if self.database is not None:  # backends started meanwhile count from 0
+            used = sum(cpu - self.backends.get(pid, 0.0) for pid, cpu in backends.items())
+            shares["postgres"] = 100 * used / wall
         shares["others"] = max(0.0, shares["machine"] - sum(v for k, v in shares.items() if k != "machine"))
         return shares
 
@@ -464,11 +477,10 @@ class Bench:
 
     def pending(self) -> tuple[int, int]:
         """Jobs not yet done (queued or running), and jobs failed for good."""
+        failed = Job.state == "failed"
         with self.queue.engine.connect() as connection:
-            rows = dict(
-                connection.execute(select(Job.state == "failed", func.count()).group_by(Job.state == "failed")).all()
-            )
-        return int(rows.get(False, 0)), int(rows.get(True, 0))
+            row = connection.execute(select(func.count().filter(~failed), func.count().filter(failed))).one()
+        return int(row[0]), int(row[1])
 
     def queue_jobs(self, items: list[Item]) -> list[NewJob]:
         """The jobs the web app queues for these requests (its acks run here; nothing is written yet)."""
@@ -485,7 +497,7 @@ class Bench:
     def drain(self, workers: Workers, jobs: list[NewJob], timeout: float = 300.0) -> Result:
         """Queue `jobs` in one transaction and time the workers until the queue is empty."""
         _, failed_before = self.pending()
-        cpu = CpuMeter({**workers.pids(), "slack double": self.double.pid})
+        cpu = CpuMeter({**workers.pids(), "slack double": self.double.pid}, self.db.engine)
         started = time.perf_counter()
         self.write(jobs)
         while (pending := self.pending()[0]) and time.perf_counter() - started < timeout:
@@ -697,7 +709,7 @@ def chatter(bench: Bench) -> dict[str, float]:
         wait_healthy(port, web, log)
         server = benchlib.children_of(web.pid)  # gunicorn's worker
         before = writes(engines)
-        meter = CpuMeter({"web worker": server[0] if server else web.pid})
+        meter = CpuMeter({"web worker": server[0] if server else web.pid}, bench.db.engine)
         chatter = ChatterRequests(port, args.seed)
         run = asyncio.run(open_loop(chatter, port, rate, seconds))  # type: ignore[arg-type]
         shares = meter.shares()

@@ -35,6 +35,7 @@ from storage.models import Job, utcnow
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1  # idle workers look for due jobs this often (a read; claiming writes)
+DRAIN_CLAIM = 8  # `drain` claims at least this many at a time, as `run_until` does with 32 threads
 SETTLE_SECONDS = 0.05  # a finished job's row waits at most this long to be written with others'
 PRUNE_SECONDS = 60.0  # running workers forget old request keys this often (runtime/maintenance.py)
 
@@ -191,13 +192,18 @@ class JobWorker:
     def drain(self) -> int:
         """Run every job due now, and those they enqueue, before returning (tests, benchmarks).
 
-        With one thread the jobs run in the calling thread, so its CPU time is theirs.
+        With one thread the jobs run in the calling thread, so its CPU time is theirs. Claims are of
+        a busy worker's size (DRAIN_CLAIM), so the queue's share of that CPU is a busy worker's too.
         """
         ran = 0
         finished: list[Outcome] = []
         with ThreadPoolExecutor(self.threads, thread_name_prefix="job-drain") as pool:
-            while claimed := self._settle_and_claim(finished, self.threads, quiet=False):
-                finished = [self._execute(claimed[0])] if self.threads == 1 else list(pool.map(self._execute, claimed))
+            while claimed := self._settle_and_claim(finished, max(self.threads, DRAIN_CLAIM), quiet=False):
+                finished = (
+                    [self._execute(job) for job in claimed]
+                    if self.threads == 1
+                    else [*pool.map(self._execute, claimed)]
+                )
                 ran += len(claimed)
         return ran
 
