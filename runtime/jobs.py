@@ -149,7 +149,7 @@ class JobWorker:
     def run_until(self, stop: threading.Event) -> None:
         """Claim and run jobs, `threads` at a time, until `stop` is set; jobs in hand are finished."""
         log.info("job worker %s: %s threads, claiming %s or more at a time", self.holder, self.threads, self.batch)
-        runners = _Runners(self.threads, self._execute)
+        runners = _Runners(self.threads, self._execute, wake_at=self.batch)
         unsettled: list[Outcome] = []  # finished, their rows not yet written
         next_prune = next_look = since = time.monotonic()
         more = False  # the last claim took all it asked for: more may be waiting
@@ -172,7 +172,7 @@ class JobWorker:
                 settle = len(unsettled) >= self.batch or (unsettled and now - since >= SETTLE_SECONDS)
                 if not want and not settle:
                     wake = since + SETTLE_SECONDS if unsettled else (now + POLL_SECONDS if more else next_look)
-                    runners.wait_for_one(min(max(wake - now, 0.001), POLL_SECONDS))
+                    runners.wait(min(max(wake - now, 0.001), POLL_SECONDS))
                     continue
                 claimed = self._settle_and_claim(unsettled, want)
                 if claimed is None:  # the database is away: the finished stay in hand, held; a moment
@@ -297,15 +297,22 @@ class JobWorker:
 
 
 class _Runners:
-    """`count` threads running claimed jobs; what they finished waits in `finished` to be settled."""
+    """`count` threads running claimed jobs; what they finished waits in `finished` to be settled.
 
-    def __init__(self, count: int, execute: Callable[[ClaimedJob], Outcome]) -> None:
+    They wake the claiming loop only when it has something to do: `wake_at` jobs finished (to
+    settle), `wake_at` threads free (to claim a batch) or none busy. Waking it at every job took
+    the GIL from the busy threads once per job, which cost a third of the queue's share.
+    """
+
+    def __init__(self, count: int, execute: Callable[[ClaimedJob], Outcome], wake_at: int) -> None:
         self._execute = execute
         self._count = count
+        self._wake_at = wake_at
         self._ready: queue.SimpleQueue[ClaimedJob | None] = queue.SimpleQueue()
         self._changed = threading.Condition()
         self._running = 0
         self._finished: list[Outcome] = []
+        self._woken = False
         self._threads = [threading.Thread(target=self._serve, name=f"job-{n}", daemon=True) for n in range(count)]
         for thread in self._threads:
             thread.start()
@@ -314,10 +321,11 @@ class _Runners:
         with self._changed:
             return self._count - self._running
 
-    def wait_for_one(self, timeout: float) -> None:
-        """Until a job finishes (at once if one has and was not taken yet), or `timeout` seconds."""
+    def wait(self, timeout: float) -> None:
+        """Until the runners have something for the claiming loop, or `timeout` seconds."""
         with self._changed:
-            self._changed.wait_for(lambda: self._finished, timeout)
+            self._changed.wait_for(lambda: self._woken, timeout)
+            self._woken = False
 
     def start(self, claimed: list[ClaimedJob]) -> None:
         with self._changed:
@@ -342,4 +350,7 @@ class _Runners:
             with self._changed:
                 self._finished.append(outcome)
                 self._running -= 1
-                self._changed.notify()
+                free = self._count - self._running
+                if len(self._finished) >= self._wake_at or free == self._wake_at or not self._running:
+                    self._woken = True
+                    self._changed.notify()
