@@ -69,15 +69,21 @@ def _serve_double(control: Connection) -> None:
     # per call) overflows it, the kernel drops SYNs and each dropped one costs the app a 1 s SYN
     # retransmit that Slack itself would not add. Re-listening on Linux just raises the backlog.
     double._server.socket.listen(1024)
-    latency = 0.0  # seconds added to every Web API call, as the network and Slack add them
-    answer = double.handle
+    latency = 0.0  # seconds added to every Slack call (Web API, response_url), as the network and Slack add them
+    answer, take_response = double.handle, double.respond
 
     def handle(method: str, args: dict[str, Any], token: str | None) -> tuple[int, dict[str, str], dict[str, Any]]:
         if latency:
             time.sleep(latency)
         return answer(method, args, token)
 
+    def respond(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if latency:
+            time.sleep(latency)
+        return take_response(body)
+
     double.handle = handle  # type: ignore[method-assign]
+    double.respond = respond  # type: ignore[method-assign]
     double.start()
     for user in USERS:
         double.add_user(user, f"user{user[1:]}")
@@ -117,7 +123,7 @@ class DoubleProcess:
         return self.url + "/api/"
 
     def set_latency(self, seconds: float) -> None:
-        """Answer every Web API call only after `seconds` (0: at once)."""
+        """Answer every Web API call and response_url only after `seconds` (0: at once)."""
         self._control.send(("latency", seconds))
         self._control.recv()
 
@@ -736,8 +742,8 @@ def main() -> int:
         "--slack-latency",
         type=float,
         default=250,
-        help="ms every Web API call takes in the last real-app run (default 250: Slack's own time plus a new"
-        " TLS connection per call, which WebClient makes; 0 skips the run)",
+        help="ms every Slack call (Web API, response_url) takes in the last real-app run (default 250: Slack's own"
+        " time plus a new TLS connection per call, which WebClient makes; 0 skips the run)",
     )
     parser.add_argument("--slow-duration", type=float, default=15, help="seconds of that run (default 15)")
     parser.add_argument(
@@ -804,7 +810,7 @@ def run_all(context: Context) -> dict[str, Any]:
         if args.slack_latency > 0:
             print(
                 f"\n-- real app: open loop, {args.rate:g} req/s for {args.slow_duration:g} s while every Slack"
-                f" Web API call takes {args.slack_latency:g} ms"
+                f" call (Web API and response_url) takes {args.slack_latency:g} ms"
             )
             context.double.set_latency(args.slack_latency / 1000)
             results["slow"] = run_open_loop(context, app, args.rate, args.slow_duration)

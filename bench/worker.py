@@ -17,13 +17,16 @@ process(es) and, for chatter, `python app.py --role web`.
    Kinds: vote (a reaction on a tip), share (`/tip <text>`), capture (the tip emoji on a message),
    search (`/tip search`), top (`/tip top`), answer (a circle check-in form), and the mix of
    bench/http_load.py (share 35, search 35, reaction on a tip 30).
-3. **Speed-up**: the mix drained by 1 and by 2 worker processes.
+3. **Speed-up**: votes and the mix (`--speedup-kinds`) drained by 1 and by 2 worker processes; then the mix
+   while every Slack call takes `--slack-latency` ms (Slack's own pace), where threads waiting bind a
+   worker rather than its CPU.
 4. **Chatter**: `app.py --role web` sent `--chatter-rate` message events a second that matter to
    nobody (channel messages, bots, edits, replies in other people's threads); rows written anywhere
    in the database (and the queue's file) are counted by triggers installed for the run.
 
     .venv/bin/python bench/worker.py [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-        [--seconds 3] [--threads 32] [--kinds vote,share,…,mix] [--workers 1,2] [--chatter-rate 1000]
+        [--seconds 3] [--threads 32] [--kinds vote,share,…,mix] [--workers 1,2] [--speedup-kinds vote,mix]
+        [--chatter-rate 1000]
 """
 
 from __future__ import annotations
@@ -589,22 +592,58 @@ def stop_workers(workers: Workers) -> None:
         print(f"    {line[:200]}")
 
 
-def speedup(bench: Bench, counts: list[int]) -> dict[int, Result]:
-    """The mix drained by 1, then by 2 (…) worker processes: as many jobs as the floor does in 1.5 x `--seconds`."""
+def speedup(
+    bench: Bench, counts: list[int], kinds: list[str], floors: dict[str, Result]
+) -> dict[str, dict[int, Result]]:
+    """Each kind drained by 1, then by 2 (…) worker processes: as many jobs as its floor does in 2 x `--seconds`."""
     args = bench.args
-    rng, results = random.Random(args.seed + 1), {}
-    floor = run_floor(bench.floor, items_of(bench.stage, "mix", rng), args.threads, args.seconds, bench.double)
-    count = max(args.min_jobs, round(floor.rate * args.seconds * 1.5))
-    print(f"\n-- speed-up: {count:,} jobs of the mix drained by {' and by '.join(map(str, counts))} worker processes")
+    rng, results = random.Random(args.seed + 1), {kind: {} for kind in kinds}
+    for kind in kinds:
+        if kind not in floors:
+            floors[kind] = run_floor(bench.floor, items_of(bench.stage, kind, rng), args.threads, 1.0, bench.double)
+    sizes = {kind: max(args.min_jobs, round(floors[kind].rate * args.seconds * 2)) for kind in kinds}
+    print(
+        f"\n-- speed-up: {', '.join(f'{sizes[kind]:,} jobs of {kind}' for kind in kinds)},"
+        f" drained by {' and by '.join(map(str, counts))} worker processes"
+    )
     for workers_count in counts:
         workers = start_workers(bench, workers_count)
         try:
-            next_item = items_of(bench.stage, "mix", rng)
-            jobs = bench.queue_jobs([next_item() for _ in range(count)])
-            results[workers_count] = result = bench.drain(workers, jobs)
+            for kind in kinds:
+                bench.prepare(kind, sizes[kind])
+                next_item = items_of(bench.stage, kind, rng)
+                jobs = bench.queue_jobs([next_item() for _ in range(sizes[kind])])
+                results[kind][workers_count] = result = bench.drain(workers, jobs)
+                done = f"{result.rate:7,.0f} jobs/s ({result.seconds:.1f} s)"
+                print(f"  {kind:<8s} {workers_count} worker(s): {done}; CPU: {cpu(result)}")
         finally:
             stop_workers(workers)
-        print(f"  {workers_count} worker(s): {result.rate:7,.0f} jobs/s ({result.seconds:.1f} s); CPU: {cpu(result)}")
+    return results
+
+
+def slow_slack(bench: Bench, counts: list[int]) -> dict[int, Result]:
+    """The mix while every Slack call takes `--slack-latency` ms, as Slack's own do: a worker is then
+    bound by its threads waiting, not by its CPU."""
+    args = bench.args
+    rng, results = random.Random(args.seed + 2), {}
+    print(
+        f"\n-- the mix while every Slack call (Web API, response_url) takes {args.slack_latency:g} ms:"
+        f" {args.slow_jobs:,} jobs drained by {' and by '.join(map(str, counts))} worker processes"
+    )
+    bench.double.set_latency(args.slack_latency / 1000)
+    try:
+        for workers_count in counts:
+            workers = start_workers(bench, workers_count)
+            try:
+                next_item = items_of(bench.stage, "mix", rng)
+                jobs = bench.queue_jobs([next_item() for _ in range(args.slow_jobs)])
+                results[workers_count] = result = bench.drain(workers, jobs)
+            finally:
+                stop_workers(workers)
+            done = f"{result.rate:7,.0f} jobs/s ({result.seconds:.1f} s)"
+            print(f"  mix      {workers_count} worker(s): {done}; CPU: {cpu(result)}")
+    finally:
+        bench.double.set_latency(0)
     return results
 
 
@@ -759,12 +798,21 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=32, help="the worker's threads, and the floor's (default 32)")
     parser.add_argument("--kinds", default=",".join((*KINDS, "mix")), help="job kinds to measure (default all and mix)")
     parser.add_argument(
-        "--workers", default="1,2", help="worker processes for the speed-up run (default 1,2; empty skips)"
+        "--workers", default="1,2", help="worker processes for the speed-up runs (default 1,2; empty skips)"
+    )
+    parser.add_argument(
+        "--speedup-kinds", default="vote,mix", help="job kinds the speed-up runs drain (default vote,mix)"
     )
     parser.add_argument(
         "--chatter-rate", type=float, default=1000, help="irrelevant messages a second (default 1000; 0 skips)"
     )
     parser.add_argument("--chatter-seconds", type=float, default=5, help="seconds of chatter (default 5)")
+    parser.add_argument(
+        "--slack-latency", type=float, default=250, help="ms every Slack call takes in the slow-Slack run (0 skips)"
+    )
+    parser.add_argument(
+        "--slow-jobs", type=int, default=600, help="jobs of the mix in the slow-Slack run (default 600)"
+    )
     parser.add_argument("--tips", type=int, default=20_000, help="tips seeded first (default 20000)")
     parser.add_argument("--min-jobs", type=int, default=300, help="fewest jobs a worker run gets (default 300)")
     parser.add_argument(
@@ -773,7 +821,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     kinds = [kind for kind in args.kinds.split(",") if kind]
-    for kind in kinds:
+    for kind in (*kinds, *args.speedup_kinds.split(",")):
         if kind not in (*KINDS, "mix"):
             parser.error(f"unknown kind {kind!r}")
 
@@ -840,16 +888,20 @@ def main() -> int:
         )
         results = measure(bench, kinds) if kinds else {}
         counts = [int(n) for n in args.workers.split(",") if n]
-        scaled = speedup(bench, counts) if counts else {}
+        speedup_kinds = [kind for kind in args.speedup_kinds.split(",") if kind]
+        floors = {kind: floor for kind, (floor, _) in results.items()}
+        scaled = speedup(bench, counts, speedup_kinds, floors) if counts else {}
+        slow = slow_slack(bench, counts or [1]) if args.slack_latency > 0 else {}
         chat = chatter(bench) if args.chatter_rate > 0 else None
-    summarize(args, results, scaled, chat)
+    summarize(args, results, scaled, slow, chat)
     return 0
 
 
 def summarize(
     args: argparse.Namespace,
     results: dict[str, tuple[Result, Result]],
-    scaled: dict[int, Result],
+    scaled: dict[str, dict[int, Result]],
+    slow: dict[int, Result],
     chat: dict[str, float] | None,
 ) -> None:
     print("\n-- summary")
@@ -860,13 +912,18 @@ def summarize(
             f"  (target >= {TARGET_RATIO}) {benchlib.verdict(ratio >= TARGET_RATIO)}" if kind in ("vote", "mix") else ""
         )
         print(f"  {kind:<8s} {floor.rate:10,.0f} {worker.rate:10,.0f} {ratio:6.2f}{target}")
-    if len(scaled) >= 2:
-        one, most = scaled[min(scaled)], scaled[max(scaled)]
+    for kind, by_count in scaled.items():
+        if len(by_count) < 2:
+            continue
+        one, most = by_count[min(by_count)], by_count[max(by_count)]
         gain = most.rate / one.rate
         print(
-            f"  speed-up with {max(scaled)} workers: {gain:.2f}x ({one.rate:,.0f} -> {most.rate:,.0f} jobs/s)"
-            f" (target >= {TARGET_SPEEDUP}x) {benchlib.verdict(gain >= TARGET_SPEEDUP)}"
+            f"  speed-up of {kind} with {max(by_count)} workers: {gain:.2f}x ({one.rate:,.0f} -> {most.rate:,.0f}"
+            f" jobs/s) (target >= {TARGET_SPEEDUP}x) {benchlib.verdict(gain >= TARGET_SPEEDUP)}"
         )
+    for workers_count, result in slow.items():
+        where = f"the mix with Slack answering in {args.slack_latency:g} ms, {workers_count} worker(s)"
+        print(f"  {where}: {result.rate:,.0f} jobs/s")
     if chat is not None:
         print(
             f"  chatter: {chat['acked']:,.0f}/{chat['sent']:,.0f} acknowledged at {args.chatter_rate:g}/s,"

@@ -174,6 +174,8 @@ class JobWorker:
                     wake = since + SETTLE_SECONDS if unsettled else (now + POLL_SECONDS if more else next_look)
                     runners.wait(min(max(wake - now, 0.001), POLL_SECONDS))
                     continue
+                if settle and more and not want:  # written anyway: the free threads take jobs too
+                    want = free
                 claimed = self._settle_and_claim(unsettled, want)
                 if claimed is None:  # the database is away: the finished stay in hand, held; a moment
                     stop.wait(POLL_SECONDS)
