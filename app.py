@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.base import BaseScheduler
 from dotenv import find_dotenv, load_dotenv
 
+from bot.people.lifecycle import workspace_reinstalled
 from bot.schedules.posting import ScheduledPoster
 from bot.slack.client import build_client
 from runtime.child_process import ChildProcess, run_until_signalled
 from runtime.factory import build_app, build_job_worker, build_schedulers
 from runtime.maintenance import daily_upkeep
+from runtime.oauth import INSTALL_PATH, installations_for
 from runtime.scheduler import build_scheduler
 from runtime.serving import limit_malloc_arenas, serve_http, serve_socket_mode, wsgi_app
-from runtime.settings import ROLES, ConfigError, Settings, configure_logging, wants_sandbox
+from runtime.settings import ROLES, SLACK_CREDENTIALS, ConfigError, Settings, configure_logging, wants_sandbox
 from runtime.workspace import Workspace, wait_for_slack
 from sandbox.launcher import run_sandbox
 from storage.db import Database
@@ -54,22 +56,34 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(os.environ)
         configure_logging(settings.log_level)
         # Whose token this is, before anything else: a wrong or revoked token stops here with one
-        # line; while Slack cannot be reached, this waits (one log line a try).
-        workspace = wait_for_slack(settings.bot_token, settings.slack_api_url)
+        # line; while Slack cannot be reached, this waits (one log line a try). In OAuth mode each
+        # workspace's token comes with its installation.
+        workspace = None if settings.oauth else wait_for_slack(settings.single_token, settings.slack_api_url)
     except ConfigError as error:
         print(f"peerlearn: configuration error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     role = args.role or settings.role
-    log.info("the bot token belongs to %s: requests of other workspaces are refused", workspace)
+    if workspace is not None:
+        log.info("the bot token belongs to %s: requests of other workspaces are refused", workspace)
+    else:
+        install_at = (
+            f"{settings.oauth.public_url}/slack/install" if settings.oauth and settings.oauth.public_url else ""
+        )
+        log.info(
+            "OAuth mode: serving every workspace Peerlearn is installed in; install at %s", install_at or INSTALL_PATH
+        )
     limit_malloc_arenas()
     # Settings hold the secrets now; keep them out of the environment that libraries read on their
     # own (Bolt would warn that it ignores SLACK_BOT_TOKEN) and that child processes inherit.
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+    # (Bolt would also start an OAuth flow of its own from SLACK_CLIENT_ID and SLACK_CLIENT_SECRET.)
+    for name in SLACK_CREDENTIALS:
         os.environ.pop(name, None)
     db = Database.connect(settings.database_url)
     upgrade(db.engine)
+    if workspace is not None and workspace.team_id:  # Slack took the token just now: installed there
+        workspace_reinstalled(db, workspace.team_id, utcnow())
     daily_upkeep(db, utcnow())
     db.dispose()  # no connection may cross a fork (the job worker's, gunicorn's)
     if role == "scheduler":
@@ -89,38 +103,44 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def serve(settings: Settings, workspace: Workspace, role: str, db: Database) -> None:
-    if settings.app_token:
-        client = build_client(settings.bot_token, settings.slack_api_url)
+def serve(settings: Settings, workspace: Workspace | None, role: str, db: Database) -> None:
+    if settings.app_token:  # one workspace only (settings refuse Socket Mode with OAuth)
+        client = build_client(settings.single_token, settings.slack_api_url)
         if role == "all":
             start_background_scheduler(settings, db)
         serve_socket_mode(build_app(settings, client=client, db=db, workspace=workspace), settings.app_token)
     else:
+        pages = ", GET /slack/install, GET /slack/oauth_redirect" if settings.oauth else ""
         log.info(
-            "HTTP mode on http://%s:%s (POST /slack/events, GET /healthz) role=%s", settings.host, settings.port, role
-        )
+            "HTTP mode on http://%s:%s (POST /slack/events%s, GET /healthz) role=%s",
+            settings.host, settings.port, pages, role,
+        )  # fmt: skip
         serve_http(lambda: _http_app(settings, workspace, role), settings.host, settings.port)
 
 
-def run_job_worker(settings: Settings, workspace: Workspace, stop: threading.Event) -> None:
+def run_job_worker(settings: Settings, workspace: Workspace | None, stop: threading.Event) -> None:
     """Run queued jobs (the work after each ack) until `stop` is set."""
     db = Database.connect(settings.database_url)
-    client = build_client(settings.bot_token, settings.slack_api_url)
-    worker = build_job_worker(settings, client=client, db=db, workspace=workspace)
+    client = build_client(settings.bot_token, settings.slack_api_url)  # no token in OAuth mode
+    worker = build_job_worker(
+        settings, client=client, db=db, workspace=workspace, installations=installations_for(settings, db)
+    )
     worker.run_until(stop)
     db.dispose()
 
 
-def _http_app(settings: Settings, workspace: Workspace, role: str) -> WSGIApplication:
+def _http_app(settings: Settings, workspace: Workspace | None, role: str) -> WSGIApplication:
     db = Database.connect(settings.database_url)
-    client = build_client(settings.bot_token, settings.slack_api_url)
+    client = build_client(settings.bot_token, settings.slack_api_url)  # no token in OAuth mode
     if role == "all":
         start_background_scheduler(settings, db)
-    return wsgi_app(build_app(settings, client=client, db=db, workspace=workspace), db, settings.signing_secret)
+    installations = installations_for(settings, db)
+    bolt_app = build_app(settings, client=client, db=db, workspace=workspace, installations=installations)
+    return wsgi_app(bolt_app, db, settings.signing_secret)
 
 
 def _scheduler(settings: Settings, db: Database, *, blocking: bool) -> tuple[BaseScheduler, ScheduledPoster]:
-    poster, circles = build_schedulers(settings, db=db, clock=utcnow)
+    poster, circles = build_schedulers(settings, db=db, clock=utcnow, installations=installations_for(settings, db))
     return build_scheduler(poster, circles, db, blocking=blocking), poster
 
 

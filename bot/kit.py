@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.cadence import format_local
 from bot.text import escape_mrkdwn, truncate, truncate_escaped
+from storage.models import ANONYMOUS_AUTHOR
 
 Block = dict[str, Any]
 
@@ -89,6 +90,16 @@ def plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": truncate(text, limit), "emoji": True}
 
 
+def button(action_id: str, text: str, value: str | None = None, *, primary: bool = False) -> dict[str, Any]:
+    """A button element, its text within Slack's 75 characters."""
+    element: dict[str, Any] = {"type": "button", "action_id": action_id, "text": plain(text, MAX_BUTTON_TEXT)}
+    if value is not None:
+        element["value"] = value
+    if primary:
+        element["style"] = "primary"
+    return element
+
+
 def fallback_text(text: str) -> str:
     """The notification text of a message, escaped like any user text."""
     return truncate_escaped(text.replace("\n", " "), MAX_FALLBACK_TEXT)
@@ -109,6 +120,11 @@ def local_time(moment: datetime, zone: str) -> str:
     except (ValueError, KeyError):  # an unknown zone in a row written before the bounds
         fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
     return slack_date(moment, "{date_short_pretty} {time}", fallback)
+
+
+def author_mention(user_id: str) -> str:
+    """Who wrote a tip, as a mention; a tip whose author asked to be forgotten names nobody."""
+    return "a former member" if user_id == ANONYMOUS_AUTHOR else f"<@{user_id}>"
 
 
 def link(url: str | None, label: str) -> str:

@@ -39,6 +39,7 @@ from bot.circles.inputs import FieldErrors
 from bot.circles.messages import CHECKIN_ACTION, JOIN_ACTION, circle_help, circle_info, circle_list
 from bot.circles.replies import said, saved_text
 from bot.circles.rules import CircleNotFound, NotAllowed, known_zones
+from bot.home import service as home
 from bot.slack.requests import request_key
 from bot.text import slack_to_plain
 from handlers.deps import Deps
@@ -61,8 +62,8 @@ def register(app: App, deps: Deps) -> None:
         """Answers from the database and modals (trigger ids last 3 s) here; changes after the ack."""
         team_id, user_id, channel_id = str(context.team_id), command["user_id"], command["channel_id"]
         match _request(command):
-            case ShowHelp(problem=problem):
-                ack(text="How to use /circle", blocks=circle_help(problem), response_type="ephemeral")
+            case ShowHelp(problem=problem, usage=usage):
+                ack(text="How to use /circle", blocks=circle_help(problem, usage), response_type="ephemeral")
             case ListCircles():
                 rows = views.listing(deps.db, team_id, deps.clock())
                 ack(text="Learning circles", blocks=circle_list(rows), response_type="ephemeral")
@@ -179,7 +180,9 @@ def register(app: App, deps: Deps) -> None:
             case checkins.Refused(message=message):
                 deps.slack.tell(user_id, message)
             case checkins.AnswerForm(circle=circle, round_=round_, previous=previous):
-                if failed := deps.slack.open_view(body["trigger_id"], answer_modal(circle, round_, previous)):
+                from_home = (body.get("view") or {}).get("type") == "home"
+                form = answer_modal(circle, round_, previous, from_home=from_home)
+                if failed := deps.slack.open_view(body["trigger_id"], form):
                     deps.slack.tell(user_id, f"I couldn't open the check-in form ({failed.error}); please click again.")
             case unreachable:
                 assert_never(unreachable)
@@ -205,11 +208,14 @@ def register(app: App, deps: Deps) -> None:
         )
         match result:
             case checkins.Refused(message=message):
-                deps.slack.tell(user_id, message)
+                notice: str | None = message
             case checkins.Recorded(warning=warning):
-                if warning:
-                    deps.slack.tell(user_id, warning)
+                notice = warning
             case unreachable:
                 assert_never(unreachable)
+        if target.from_home:  # the Home shows the answered check-in (and any problem) at once
+            home.refresh(deps, str(context.team_id), user_id, notice)
+        elif notice:
+            deps.slack.tell(user_id, notice)
 
     app.view(ANSWER_MODAL)(ack=ack_answers, lazy=[after_ack(deps, record_answers)])

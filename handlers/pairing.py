@@ -8,8 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot.home.blocks import home_view
-from bot.home.summary import summary_for
+from bot.home import service as home
 from bot.pairing import outcomes, round_blocks
 from bot.pairing.delivery import Delivery
 from handlers.deps import Deps
@@ -32,8 +31,7 @@ def register(app: App, deps: Deps) -> None:
             deps.slack.tell(user_id, result.message)
             return
         if (body.get("container") or {}).get("type") == "view":  # clicked on the Home tab: draw it again
-            summary = summary_for(deps.db, str(context.team_id), user_id, deps.clock())
-            deps.slack.publish_home(user_id, home_view(summary))
+            home.refresh(deps, str(context.team_id), user_id)
         # The group's own recorded message shows the answer; never a channel or ts the request names.
         Delivery(deps.db, deps.slack, clock=deps.clock).show_answer(int(value), outcome, user_id)
 

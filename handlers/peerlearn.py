@@ -39,6 +39,7 @@ from bot.schedules.prompt_bank import BUILTIN_PROMPTS
 from bot.schedules.results import PairingPreviewed
 from bot.schedules.rules import ScheduleInputError
 from bot.slack.requests import request_key
+from handlers import people
 from handlers.deps import Deps
 from handlers.errors import after_ack
 
@@ -48,6 +49,8 @@ def _request(command: dict[str, Any]) -> PeerlearnCommand:
 
 
 def register(app: App, deps: Deps) -> None:
+    people.register_commands(app, deps)  # export, my-data, forget-me: first, so they are matched first
+
     def ack_peerlearn(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         team_id = str(context.team_id)
         match _request(command):

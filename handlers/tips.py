@@ -14,6 +14,7 @@ from typing import Any, assert_never
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
+from bot.home import service as home
 from bot.notices import tip_saved_not_posted
 from bot.slack.requests import request_key
 from bot.slack.results import Failed
@@ -28,6 +29,7 @@ from bot.tips.blocks import (
     compose_origin,
     help_blocks,
     my_tips,
+    opened_from_home,
     read_compose_form,
     search_results,
     suggestion_blocks,
@@ -206,8 +208,12 @@ def register(app: App, deps: Deps) -> None:
             source="modal",
             request_key=request_key(body),
         )
+        note = None
         if isinstance(shared.post, Failed):
             note = tip_saved_not_posted(shared.tip.id, shared.post.error, read.channel_id)
+        if opened_from_home(view):  # the Home shows the new tip (and any note) at once
+            home.refresh(deps, str(context.team_id), user_id, note)
+        elif note is not None:
             deps.slack.tell(user_id, note, channel=compose_origin(view))
 
     app.view(COMPOSE_CALLBACK)(ack=ack_compose, lazy=[after_ack(deps, share_composed)])

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from storage import events, jobs
+from bot.people.lifecycle import purge_uninstalled
+from storage import events, jobs, people_data
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -20,13 +21,33 @@ FAILED_JOB_MEMORY = timedelta(days=14)
 # Keys of queued requests: Slack accepts a signed request for 5 minutes and redelivers an event
 # within about as long, so twice that. Job workers prune them every minute (runtime/jobs.py).
 REQUEST_KEY_MEMORY = timedelta(minutes=10)
+# Forget-me receipts and the records of files sent serve only reruns of their request's job (which
+# come within minutes): a day is plenty, and a receipt names nobody anyway.
+RERUN_MEMORY = timedelta(days=1)
 
 
 def daily_upkeep(db: Database, now: datetime) -> None:
     forget_old_events(db, now)
     forget_failed_jobs(db, now)
     forget_request_keys(db, now)
+    forget_rerun_records(db, now)
+    purge_uninstalled_workspaces(db, now)
     db.refresh_statistics()
+
+
+def purge_uninstalled_workspaces(db: Database, now: datetime) -> dict[str, int]:
+    """The data of workspaces uninstalled 30 days ago and not installed since (bot/people/lifecycle.py)."""
+    try:
+        return purge_uninstalled(db, now)
+    except Exception:  # the database unreachable: the next upkeep tries again; the rest goes on now
+        log.exception("purging uninstalled workspaces failed")
+        return {}
+
+
+def forget_rerun_records(db: Database, now: datetime) -> int:
+    cutoff = now - RERUN_MEMORY
+    receipts = _forget(db, people_data.forget_receipts_before, cutoff, "forget-me receipts")
+    return receipts + _forget(db, people_data.forget_deliveries_before, cutoff, "records of files sent")
 
 
 def forget_old_events(db: Database, now: datetime) -> int:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.lazy_listener import LazyListenerRunner
 from slack_bolt.listener import Listener
 from slack_bolt.listener.thread_runner import ThreadListenerRunner
@@ -58,8 +59,13 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 def wsgi_app(bolt_app: App, db: Database, signing_secret: str) -> WSGIApplication:
     """`POST /slack/events` to Bolt through the edge's checks (runtime/edge.py), `GET /healthz` a
-    database round-trip, anything else 404."""
+    database round-trip; in OAuth mode `GET /slack/install` and `GET /slack/oauth_redirect` to Bolt's
+    OAuth flow (runtime/oauth.py); anything else 404."""
     slack = SlackEdge(bolt_app, signing_secret)
+    oauth = SlackRequestHandler(bolt_app) if bolt_app.oauth_flow is not None else None
+    oauth_paths = (
+        (bolt_app.oauth_flow.install_path, bolt_app.oauth_flow.redirect_uri_path) if bolt_app.oauth_flow else ()
+    )
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -69,6 +75,8 @@ def wsgi_app(bolt_app: App, db: Database, signing_secret: str) -> WSGIApplicatio
             for header in _LAZY_HEADERS:
                 environ.pop(header, None)
             return slack(environ, start_response)
+        if oauth is not None and path in oauth_paths and environ.get("REQUEST_METHOD") == "GET":
+            return oauth(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found\n"]
 
@@ -148,12 +156,12 @@ def queue_lazy_listeners(app: App, queue: JobQueue) -> None:
     )
 
 
-# The workspace a job acts for, around everything it does: one bot token serves one workspace, so
-# nothing to choose; with a token per workspace, the one place a job's client is chosen by its team.
-ActingFor = Callable[[str], AbstractContextManager[object]]
+# Around all a request's work: acts for the request's workspace (runtime/factory.py
+# `acting_for_request`), so every Slack call made inside goes out with that workspace's token.
+ActingFor = Callable[[BoltRequest], AbstractContextManager[object]]
 
 
-def _acting_for_the_one_workspace(team_id: str) -> AbstractContextManager[object]:
+def _acting_for_nobody(request: BoltRequest) -> AbstractContextManager[object]:
     return nullcontext()
 
 
@@ -169,7 +177,7 @@ class ListenerJobs:
     whole dispatch, which reports it.
     """
 
-    def __init__(self, app: App, acting_for: ActingFor = _acting_for_the_one_workspace) -> None:
+    def __init__(self, app: App, acting_for: ActingFor = _acting_for_nobody) -> None:
         self.app = app
         self.acting_for = acting_for
         self._lazy: dict[str, list[tuple[Listener, Callable[..., None]]]] | None = None
@@ -181,13 +189,13 @@ class ListenerJobs:
         }
         if job.content_type:
             headers["content-type"] = job.content_type
-        with self.acting_for(job.team_id):
-            request = BoltRequest(
-                body=json.loads(job.body) if job.mode == "socket_mode" else job.body,
-                headers=headers,
-                context={JOB_ATTEMPT: attempt},
-                mode=job.mode,
-            )
+        request = BoltRequest(
+            body=json.loads(job.body) if job.mode == "socket_mode" else job.body,
+            headers=headers,
+            context={JOB_ATTEMPT: attempt},
+            mode=job.mode,
+        )
+        with self.acting_for(request):  # as the app's dispatch does for a request from Slack
             status = self._run(request, job.listener)
         if not attempt.started:  # e.g. a deploy renamed the listener while its jobs were queued
             return f"no listener named {job.listener} took it (status {status})"
@@ -230,7 +238,7 @@ class ListenerJobs:
         return self._lazy
 
 
-def job_runner(worker_app: App, acting_for: ActingFor = _acting_for_the_one_workspace) -> RunJob:
+def job_runner(worker_app: App, acting_for: ActingFor = _acting_for_nobody) -> RunJob:
     """Run a queued job: its Slack request again, to the lazy listener it names (ListenerJobs)."""
     return ListenerJobs(worker_app, acting_for)
 

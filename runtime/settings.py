@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,6 +21,8 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SIGNING_SECRET = re.compile(r"[0-9a-fA-F]{32}")
+_CLIENT_ID = re.compile(r"[0-9]{1,20}\.[0-9]{1,20}")  # Slack's form: 1234567890.1234567890
+_CLIENT_SECRET = re.compile(r"[0-9a-fA-F]{32}")
 _DIGITS = re.compile(r"[0-9]+")  # not str.isdigit, which accepts "²" that int() refuses
 
 
@@ -33,8 +35,27 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class OAuthSettings:
+    """Many workspaces from one deployment: the app's credentials for Slack's OAuth flow."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    # Signs the OAuth `state`, so a forged one is refused before any database read (optional).
+    state_secret: str | None = field(default=None, repr=False)
+    # Where people reach this server (https://peerlearn.example.com): the redirect URL Slack is told
+    # to send installers back to. Unset, Slack uses the app's own Redirect URL setting.
+    public_url: str | None = None
+
+    @property
+    def redirect_uri(self) -> str | None:
+        return None if self.public_url is None else self.public_url + "/slack/oauth_redirect"
+
+
+@dataclass(frozen=True)
 class Settings:
-    bot_token: str = field(repr=False)
+    # Single workspace: its Bot User OAuth Token. None in OAuth mode (`oauth`), where each
+    # workspace's token comes from its installation.
+    bot_token: str | None = field(repr=False)
     signing_secret: str = field(repr=False)
     app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
@@ -55,10 +76,18 @@ class Settings:
     # A job worker's lease on the jobs in hand, renewed by its heartbeat every third of it: a dead
     # worker's jobs run again this long after its last beat. Shorter only costs more renewals.
     job_lease_seconds: float = 30.0
+    question_window_hours: float = 4.0  # working hours before an unanswered question goes to more people
+    oauth: OAuthSettings | None = None
 
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
+
+    @property
+    def single_token(self) -> str:
+        """The one bot token of a single-workspace deployment (never asked for in OAuth mode)."""
+        assert self.bot_token is not None, "OAuth mode has a token per workspace, not one"
+        return self.bot_token
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -66,10 +95,21 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
+        oauth = _oauth(get)
+        app_token = _optional_token(get("SLACK_APP_TOKEN"))
+        if oauth is not None and app_token is not None:
+            raise ConfigError(
+                "SLACK_APP_TOKEN",
+                "Socket Mode serves one workspace; installing in many (SLACK_CLIENT_ID) needs HTTP mode for "
+                "its install pages: unset SLACK_APP_TOKEN",
+            )
         return cls(
-            bot_token=_token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token"),
+            bot_token=None
+            if oauth is not None
+            else _token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token"),
             signing_secret=_signing_secret(get("SLACK_SIGNING_SECRET")),
-            app_token=_optional_token(get("SLACK_APP_TOKEN")),
+            app_token=app_token,
+            oauth=oauth,
             slack_api_url=_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
             database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             host=get("HOST") or "127.0.0.1",
@@ -82,10 +122,18 @@ class Settings:
             grace_hours=_positive_number(get("PEERLEARN_GRACE_HOURS") or "12", "PEERLEARN_GRACE_HOURS"),
             posts_per_second=_positive_number(get("PEERLEARN_POSTS_PER_SECOND") or "18", "PEERLEARN_POSTS_PER_SECOND"),
             job_lease_seconds=_lease_seconds(get("PEERLEARN_JOB_LEASE_SECONDS") or "30"),
+            question_window_hours=_positive_number(get("PEERLEARN_QUESTION_HOURS") or "4", "PEERLEARN_QUESTION_HOURS"),
         )
 
 
-SLACK_CREDENTIALS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+SLACK_CREDENTIALS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_STATE_SECRET",
+)
 _SANDBOX_HINT = " (or unset every SLACK_* variable to try Peerlearn in the local sandbox)"
 
 
@@ -104,6 +152,43 @@ def wants_sandbox(env: Mapping[str, str]) -> bool:
             "(see .env.example), or unset PEERLEARN_SANDBOX to try the sandbox",
         )
     return True
+
+
+def _oauth(get: Callable[[str], str | None]) -> OAuthSettings | None:
+    """OAuth mode: a client id (and its secret) and no bot token. Both is a mistake, not a choice."""
+    client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+    where = "Basic Information → App Credentials"
+    if client_id is None:
+        if client_secret is not None:
+            raise ConfigError(
+                "SLACK_CLIENT_ID", f"not set, but SLACK_CLIENT_SECRET is; copy the Client ID from {where}"
+            )
+        return None
+    if get("SLACK_BOT_TOKEN") is not None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN",
+            "set together with SLACK_CLIENT_ID: unset SLACK_BOT_TOKEN to install in many workspaces (OAuth), "
+            "or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to serve the one workspace of the token",
+        )
+    if not _CLIENT_ID.fullmatch(client_id):
+        raise ConfigError("SLACK_CLIENT_ID", f"must look like 1234567890.1234567890 (from {where}), not {client_id!r}")
+    if client_secret is None:
+        raise ConfigError("SLACK_CLIENT_SECRET", f"not set; copy the Client Secret from {where} into .env")
+    if not _CLIENT_SECRET.fullmatch(client_secret):
+        raise ConfigError("SLACK_CLIENT_SECRET", f"must be 32 hexadecimal characters, from {where}")
+    state_secret = get("SLACK_STATE_SECRET")
+    if state_secret is not None and len(state_secret) < 16:
+        raise ConfigError("SLACK_STATE_SECRET", "must be at least 16 characters (any random string)")
+    public_url = get("PEERLEARN_PUBLIC_URL")
+    if public_url is not None:
+        parsed = urlparse(public_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+            raise ConfigError(
+                "PEERLEARN_PUBLIC_URL",
+                f"must be this server's URL, such as https://peerlearn.example.com, not {public_url!r}",
+            )
+        public_url = public_url.rstrip("/")
+    return OAuthSettings(client_id, client_secret, state_secret, public_url)
 
 
 def _token(value: str | None, name: str, prefix: str, what: str) -> str:

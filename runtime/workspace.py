@@ -1,10 +1,10 @@
-"""This deployment's own workspace: who the bot token belongs to (asked of Slack once, at startup),
-and the middleware that refuses every other workspace's requests.
+"""This deployment's own workspaces, and the middleware that refuses every other workspace's requests.
 
 One signing secret signs requests for every workspace the Slack app is installed in, so a signature
 says "from Slack", not "for us": with one bot token, a request from another workspace would be
 served with this workspace's token, its data mixed into ours. So each request's team must be the
-token's own, or (Enterprise Grid) of the token's own organisation.
+token's own, or (Enterprise Grid) of the token's own organisation. In OAuth mode the workspaces
+served are those the app is installed in (bot/slack/installations.py), each with its own token.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 from urllib.error import URLError
 
 from slack_bolt import BoltRequest, BoltResponse
@@ -23,8 +24,10 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.people.lifecycle import event_time, uninstalled_teams, workspace_reinstalled
 from bot.slack.results import error_code
 from runtime.settings import ConfigError
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,12 @@ _TOKEN_PROBLEMS = {
     "not_allowed_token_type": "this is not a bot token; use the Bot User OAuth Token (xoxb-…)",
 }
 _REMEMBERED_TEAMS = 1000  # foreign teams logged once each; past this many, no longer logged
+
+
+class Served(Protocol):
+    """Whose requests this deployment answers."""
+
+    def serves(self, team_id: str | None, enterprise_id: str | None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ class Workspace:
         return self.enterprise_id is not None and enterprise_id == self.enterprise_id
 
     def __str__(self) -> str:
-        return f"team {self.team_id}" + (f" of enterprise {self.enterprise_id}" if self.enterprise_id else "")
+        return f"team {self.team_id}" + (f" of enterprise {self.enterprise_id}" if self.enterprise_id else "") + " only"
 
 
 def identify(client: WebClient) -> Workspace:
@@ -113,10 +122,11 @@ def _connection_problem(error: BaseException) -> str:
 
 
 class OwnWorkspaceOnly(Middleware):
-    """Runs before Bolt's authorization: a request of another workspace is acknowledged (so Slack
-    does not retry it) and goes no further; slash commands are told why. Logged once per team."""
+    """Runs before Bolt's authorization: a request of a workspace not served (another one's, or in
+    OAuth mode one the app is not installed in) is acknowledged (so Slack does not retry it) and goes
+    no further; slash commands are told why. Logged once per team."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Served) -> None:
         self.workspace = workspace
         self._seen: set[str] = set()
         self._lock = threading.Lock()
@@ -137,11 +147,67 @@ class OwnWorkspaceOnly(Middleware):
                 return
             self._seen.add(key)
         log.warning(
-            "refusing requests of team %s (enterprise %s): this deployment serves %s only (logged once per team)",
+            "refusing requests of team %s (enterprise %s): this deployment serves %s (logged once per team)",
             team_id,
             enterprise_id,
             self.workspace,
         )
+
+
+LIFECYCLE_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+
+
+class InstalledAgain(Middleware):
+    """A request from a workspace the app was uninstalled from says it is installed again: Slack sends
+    nothing for an app that is not installed. (The uninstall events themselves say the opposite, and
+    an event that happened before the uninstall, delivered late, says nothing.)
+
+    Which workspaces are uninstalled is read from the database at most every `refresh_seconds` (a
+    few rows), not at every request; an uninstall event seen here makes the next request read again.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        *,
+        refresh_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db, self.clock, self.refresh_seconds, self._monotonic = db, clock, refresh_seconds, monotonic
+        self._uninstalled: dict[str, datetime] = {}
+        self._read_at: float | None = None
+        self._lock = threading.Lock()
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        event = req.body.get("event") if isinstance(req.body.get("event"), dict) else None
+        if event is not None and event.get("type") in LIFECYCLE_EVENTS:
+            with self._lock:
+                self._read_at = None  # read again at the next request: this workspace is going
+            return next()
+        team_id = _str_or_none(req.context.team_id)
+        since = self._uninstalled_since(team_id) if team_id else None
+        if team_id and since is not None:
+            at = event_time(req.body.get("event_time")) if event is not None else self.clock()
+            if at is not None and at > since:
+                try:
+                    workspace_reinstalled(self.db, team_id, at)
+                except Exception:  # never in the way of the request; the next one tries again
+                    log.exception("could not record that team=%s is installed again", team_id)
+                with self._lock:
+                    self._read_at = None
+        return next()
+
+    def _uninstalled_since(self, team_id: str) -> datetime | None:
+        with self._lock:
+            fresh = self._read_at is not None and self._monotonic() - self._read_at < self.refresh_seconds
+            if not fresh:
+                try:
+                    self._uninstalled = uninstalled_teams(self.db)
+                    self._read_at = self._monotonic()
+                except Exception:
+                    log.exception("could not read which workspaces are uninstalled")
+            return self._uninstalled.get(team_id)
 
 
 def _needs_no_team(body: Mapping[str, Any]) -> bool:

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from sandbox.workspace import APP_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+from sandbox.workspace import SANDBOX, Team
 
 log = logging.getLogger("peerlearn.sandbox")
 
@@ -48,8 +48,9 @@ class Answer:
 
 
 class AppLink:
-    def __init__(self, events_url: str, signing_secret: str) -> None:
+    def __init__(self, events_url: str, signing_secret: str, team: Team = SANDBOX) -> None:
         self.events_url = events_url
+        self.team = team  # the workspace whose requests these are
         self._signer = SignatureVerifier(signing_secret)
         self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._deliver_events, name="sandbox-events", daemon=True)
@@ -75,15 +76,15 @@ class AppLink:
     ) -> Answer:
         form = {
             "token": "sandbox-verification-token",
-            "team_id": TEAM_ID,
-            "team_domain": TEAM_DOMAIN,
+            "team_id": self.team.id,
+            "team_domain": self.team.domain,
             "channel_id": channel["id"],
             "channel_name": channel["name"],
             "user_id": user["id"],
             "user_name": user["name"],
             "command": command,
             "text": text,
-            "api_app_id": APP_ID,
+            "api_app_id": self.team.app_id,
             "is_enterprise_install": "false",
             "response_url": response_url,
             "trigger_id": trigger_id,
@@ -92,8 +93,8 @@ class AppLink:
 
     def interaction(self, payload: dict[str, Any]) -> Answer:
         base = {
-            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
-            "api_app_id": APP_ID,
+            "team": {"id": self.team.id, "domain": self.team.domain},
+            "api_app_id": self.team.app_id,
             "token": "sandbox-verification-token",
             "is_enterprise_install": False,
             "enterprise": None,
@@ -107,15 +108,20 @@ class AppLink:
         self._events.put(
             {
                 "token": "sandbox-verification-token",
-                "team_id": TEAM_ID,
-                "api_app_id": APP_ID,
+                "team_id": self.team.id,
+                "api_app_id": self.team.app_id,
                 # A message's event_ts is its ts, as on Slack; other events get the time they happened.
                 "event": {"event_ts": event.get("ts") or f"{now:.6f}", **event},
                 "type": "event_callback",
                 "event_id": "Ev" + secrets.token_hex(6).upper(),
                 "event_time": int(now),
                 "authorizations": [
-                    {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "is_enterprise_install": False}
+                    {
+                        "team_id": self.team.id,
+                        "user_id": self.team.bot_user_id,
+                        "is_bot": True,
+                        "is_enterprise_install": False,
+                    }
                 ],
                 "event_context": secrets.token_hex(8),
             }

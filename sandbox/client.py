@@ -21,7 +21,7 @@ from sandbox.app_link import Answer, AppLink
 from sandbox.block_kit import block_kit_problems, view_problems
 from sandbox.manifest import Manifest
 from sandbox.response_urls import ResponseUrls
-from sandbox.web_api import Triggers, reaction_event
+from sandbox.web_api import Triggers, member_joined_event, reaction_event
 from sandbox.workspace import Channel, Member, Message, Reaction, User, View, Workspace, accepted_view
 
 SLACKBOT = "USLACKBOT"
@@ -411,6 +411,7 @@ class SlackClient:
                      **joined.as_slack([], self.team)}  # fmt: skip
         self.workspace.changed()
         self.emit(event)
+        self.emit(member_joined_event(user_id, channel_id, self.team.id))
 
     def _encode(self, session: Session, text: str, *, links: bool, named: bool = False) -> str:
         """Typed text as Slack sends it: &, <, > escaped; with `links`, @name and #channel as references

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.base import BaseScheduler
 
 from runtime.factory import build_schedulers
+from runtime.oauth import installations_for
 from runtime.scheduler import TickReport, build_scheduler, next_due, run_scheduled_posts
 from runtime.settings import Settings
 from sandbox.workspace import Workspace
@@ -53,10 +54,15 @@ class JobsRun:
 
 
 class SandboxClock:
-    """The workspace's clock (sandbox/workspace.py), as the app's scheduler engines read time."""
+    """The workspace's clock (sandbox/workspace.py), as the app's scheduler engines read time. With
+    two workspaces they share it: both move together, from the later of the two."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, *others: Workspace) -> None:
         self.workspace = workspace
+        self.others = others
+        for other in others:
+            other.move_clock(workspace.clock_offset - other.clock_offset)
+            workspace.move_clock(other.clock_offset - workspace.clock_offset)
 
     @property
     def offset(self) -> timedelta:
@@ -67,15 +73,20 @@ class SandboxClock:
 
     def move_to(self, moment: datetime) -> timedelta:
         jump = max(moment - self(), timedelta(0))
-        self.workspace.move_clock(jump.total_seconds())
+        for workspace in (self.workspace, *self.others):
+            workspace.move_clock(jump.total_seconds())
         return jump
 
 
 class ScheduledJobs:
-    def __init__(self, settings: Settings, workspace: Workspace) -> None:
-        self.clock = SandboxClock(workspace)
+    def __init__(self, settings: Settings, workspace: Workspace, *others: Workspace) -> None:
+        self.clock = SandboxClock(workspace, *others)
         self.db = Database.connect(settings.database_url)
-        self.poster, self.circles = build_schedulers(settings, db=self.db, clock=self.clock)
+        # Two workspaces: the app is in OAuth mode, each workspace's posts made with its own token.
+        installations = installations_for(settings, self.db)
+        self.poster, self.circles = build_schedulers(
+            settings, db=self.db, clock=self.clock, installations=installations
+        )
         self._scheduler: BaseScheduler | None = None
         self._lock = threading.Lock()
 

@@ -9,6 +9,11 @@
 
 The app gets freshly generated credentials each start and its own SQLite file, so the sandbox can
 never write into a real workspace's data (DATABASE_URL is ignored here on purpose).
+
+With PEERLEARN_SANDBOX_WORKSPACES=2 there are two workspaces, and the app runs in OAuth mode (a
+client id and secret, no bot token): at each start it is installed in both through the real flow
+(its install page, this sandbox's consent page and oauth.v2.access, its redirect), so one deployment
+is seen serving two workspaces, each with its own token and data.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from sandbox.app_link import AppLink
 from sandbox.client import SlackClient
 from sandbox.jobs import ScheduledJobs
 from sandbox.manifest import Manifest
-from sandbox.seed import seed_once, seed_workspace
-from sandbox.server import SandboxServer
+from sandbox.oauth import OAuthServer, install_through_oauth
+from sandbox.seed import BETA, seed_beta, seed_beta_app, seed_once, seed_workspace
+from sandbox.server import SandboxServer, SandboxTeam
 from sandbox.web_api import Triggers, WebApi
 from sandbox.workspace import Workspace
 
@@ -42,6 +48,7 @@ log = logging.getLogger("peerlearn.sandbox")
 
 PROJECT = Path(__file__).resolve().parent.parent
 APP_START_TIMEOUT = 60.0
+CLIENT_ID = "1000000001.2000000002"  # the sandbox's app; its secret is new at each start
 
 
 def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
@@ -49,6 +56,7 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
     port = parse_port(env.get("PORT", "").strip() or "3000")
     level = parse_log_level(env.get("LOG_LEVEL", "").strip().upper() or "INFO")
     data = Path(env.get("PEERLEARN_SANDBOX_DIR", "").strip() or PROJECT / "data" / "sandbox")
+    count = _workspace_count(env)
     url = f"http://{host}:{port}/"
     print(
         f"*** SANDBOX MODE: no Slack credentials found, so Peerlearn runs against a local pretend Slack at {url} "
@@ -66,16 +74,51 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
             stale.unlink()
     if workspace.fresh:
         seed_workspace(workspace)
+    beta = Workspace(data / "slack-beta.db", BETA) if count == 2 else None
+    if beta is not None and beta.fresh:
+        seed_beta(beta)
     manifest = Manifest.load(PROJECT / "manifest.yml")
     bot_token, signing_secret = "xoxb-sandbox-" + secrets.token_hex(12), secrets.token_hex(16)
+    oauth = OAuthServer(CLIENT_ID, secrets.token_hex(16)) if beta is not None else None
     app_port = _free_port(host)
-    link = AppLink(f"http://127.0.0.1:{app_port}/slack/events", signing_secret)
+    events_url = f"http://127.0.0.1:{app_port}/slack/events"
+    link = AppLink(events_url, signing_secret)
     triggers = Triggers()
     client = SlackClient(workspace, link, triggers, manifest, base_url=f"http://{host}:{port}")
-    web_api = WebApi(workspace, bot_token, triggers, client.emit, manifest=manifest)
+    check = oauth.token_check(workspace.team.id) if oauth else None
+    files_url = f"http://{host}:{port}/"
+    web_api = WebApi(
+        workspace, bot_token, triggers, client.emit, manifest=manifest, token_check=check, files_url=files_url
+    )
+    others: tuple[SandboxTeam, ...] = ()
+    if beta is not None and oauth is not None:
+        beta_triggers = Triggers()
+        beta_client = SlackClient(
+            beta, AppLink(events_url, signing_secret, team=BETA), beta_triggers, manifest, f"http://{host}:{port}"
+        )
+        beta_api = WebApi(
+            beta,
+            "",
+            beta_triggers,
+            beta_client.emit,
+            manifest=manifest,
+            token_check=oauth.token_check(BETA.id),
+            files_url=files_url,
+        )
+        others = (SandboxTeam(beta, beta_api, beta_client),)
+    # One workspace: a bot token, as a single-workspace deployment. Two: installed by OAuth.
+    credentials = (
+        {"SLACK_BOT_TOKEN": bot_token}
+        if oauth is None
+        else {
+            "SLACK_CLIENT_ID": oauth.client_id,
+            "SLACK_CLIENT_SECRET": oauth.client_secret,
+            "PEERLEARN_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
+        }
+    )
     app_env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("SLACK_")},
-        "SLACK_BOT_TOKEN": bot_token,
+        **credentials,
         "SLACK_SIGNING_SECRET": signing_secret,
         "SLACK_API_URL": f"http://{host}:{port}/api/",
         "DATABASE_URL": f"sqlite:///{(data / 'peerlearn.db').resolve()}",
@@ -96,6 +139,8 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
             manifest=manifest,
             jobs=lambda: holder.get("jobs"),
             app_alive=lambda: bool(children) and all(child.poll() is None for child in children),
+            others=others,
+            oauth=oauth,
         )
     except OSError as error:
         raise ConfigError(
@@ -113,13 +158,28 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
         for role in ("web", "worker")
     ]
     server.serve_in_background()
-    link.start()
+    links = [team.client.link for team in server.teams.values()]
+    for each in links:
+        each.start()
     try:
         if not _wait_healthy(app_port, children, stopping):
             return 0 if stopping.is_set() else 1
-        jobs = holder["jobs"] = ScheduledJobs(settings, workspace)
+        for team in server.teams.values() if oauth is not None else ():
+            try:
+                install_through_oauth(f"http://127.0.0.1:{app_port}", team.workspace.team.id)
+            except (RuntimeError, OSError) as error:
+                log.error("could not install the app in %s through OAuth: %s", team.workspace.team.name, error)
+                return 1
+            log.info("sandbox: Peerlearn installed in %s through the OAuth flow", team.workspace.team.name)
+        jobs = holder["jobs"] = ScheduledJobs(settings, *(team.workspace for team in server.teams.values()))
         jobs.start()
-        seed_once(workspace, client, data, app_idle=lambda: link.pending() == 0 and jobs.app_idle())
+
+        def app_idle() -> bool:
+            return all(each.pending() == 0 for each in links) and jobs.app_idle()
+
+        seed_once(workspace, client, data, app_idle=app_idle)
+        for team in others:
+            seed_once(team.workspace, team.client, data, app_idle=app_idle, seed=seed_beta_app)
         log.info("sandbox ready: open %s", url)
         print(f"*** Peerlearn sandbox ready: open {url} ***", flush=True)
         while not stopping.wait(0.5):
@@ -131,10 +191,19 @@ def run_sandbox(env: Mapping[str, str], app_script: Path) -> int:
         if "jobs" in holder:
             holder["jobs"].stop()
         _stop_app(children)
-        link.stop()
+        for each in links:
+            each.stop()
         server.shutdown()
         server.server_close()
-        workspace.engine.dispose()
+        for team in server.teams.values():
+            team.workspace.engine.dispose()
+
+
+def _workspace_count(env: Mapping[str, str]) -> int:
+    value = env.get("PEERLEARN_SANDBOX_WORKSPACES", "").strip() or "1"
+    if value not in ("1", "2"):
+        raise ConfigError("PEERLEARN_SANDBOX_WORKSPACES", f"must be 1 or 2, not {value!r}")
+    return int(value)
 
 
 def _wait_healthy(port: int, children: list[subprocess.Popen[bytes]], stopping: threading.Event) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -162,6 +163,7 @@ def _messages(
                 "reply_count": reply_counts.get(row.ts, 0),
                 "ephemeral": row.visible_to is not None,
                 "edited": row.edited,
+                "files": _files(row),
                 "reactions": [
                     {
                         "name": r["name"],
@@ -174,3 +176,13 @@ def _messages(
             }
         )
     return shown
+
+
+def _files(message: Message) -> list[dict[str, Any]]:
+    """The files a message shares, each with the page's own link that downloads it."""
+    shared = (message.extra or {}).get("files") or []
+    return [
+        {"name": f.get("name"), "title": f.get("title"), "url": f"/files/{f.get('id')}/{quote(str(f.get('name')))}"}
+        for f in shared
+        if isinstance(f, dict)
+    ]

@@ -49,6 +49,10 @@ class ResponseUrls:
             self._targets[token] = ResponseTarget(user_id, channel_id, message_ts, thread_ts, now)
         return f"{self.base_url}/response/{token}"
 
+    def knows(self, token: str) -> bool:
+        with self._lock:
+            return token in self._targets
+
     def respond(self, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """The app POSTed `body` to a response_url: the HTTP status and JSON Slack would answer."""
         with self._lock:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from sandbox.client import SlackClient
 from sandbox.forms import form_values
-from sandbox.workspace import BOT_USER_ID, Message, View, Workspace
+from sandbox.workspace import APP_ID, BOT_USER_ID, Message, Team, View, Workspace
 
 log = logging.getLogger("peerlearn.sandbox")
 
@@ -74,17 +74,54 @@ SEEDED_SETTING = "seeded_app"
 CIRCLE = {"name": "Postgres study group", "description": "Reading the PostgreSQL docs together, one chapter a week"}
 
 
-def seed_workspace(workspace: Workspace) -> None:
+# The second workspace (PEERLEARN_SANDBOX_WORKSPACES=2): another company, with a channel id the same
+# as the first's (#general), as different workspaces' may be, so nothing but the workspace tells
+# them apart. The same app, installed there through OAuth.
+BETA = Team(
+    id="T0BETA", name="Beta Sandbox", domain="beta-sandbox", bot_user_id=BOT_USER_ID, bot_id="B0PEERBETA", app_id=APP_ID
+)
+BETA_ADMIN = "U0FAY"
+BETA_PEOPLE = [
+    (BETA_ADMIN, "fay", "Fay Lindqvist", "Support lead", "Europe/Stockholm", True),
+    ("U0GUS", "gus", "Gus Moreno", "Support engineer", "America/Mexico_City", False),
+    ("U0HANA", "hana", "Hana Sato", "Technical writer", "Asia/Tokyo", False),
+]
+BETA_CHANNELS = [
+    ("C0GENERAL", "general", "Beta's own #general", False, ["U0FAY", "U0GUS", "U0HANA"], True),
+    ("C0SUPPORT", "support", "Tickets, macros, escalations", False, ["U0FAY", "U0GUS", "U0HANA"], True),
+]
+BETA_CONVERSATION = [("C0SUPPORT", "U0GUS", "Queue is calm today, good time to write up the refund macro.")]
+BETA_TIP = "Quote the customer's own words before the fix: they know they were heard. #support"
+
+
+def seed_workspace(
+    workspace: Workspace,
+    people: list[tuple[str, str, str, str, str, bool]] = PEOPLE,
+    channels: list[tuple[str, str, str, bool, list[str], bool]] = CHANNELS,
+    conversation: list[tuple[str, str, str]] = CONVERSATION,
+) -> None:
     with workspace.session() as session:
         workspace.add_user(session, BOT_USER_ID, "peerlearn", real_name="Peerlearn", tz="UTC", is_bot=True)
-        for user_id, handle, name, title, zone, admin in PEOPLE:
+        for user_id, handle, name, title, zone, admin in people:
             workspace.add_user(session, user_id, handle, real_name=name, title=title, tz=zone, is_admin=admin)
-        for channel_id, name, topic, private, members, app_joined in CHANNELS:
+        for channel_id, name, topic, private, members, app_joined in channels:
             joined = [*members, BOT_USER_ID] if app_joined else members
             workspace.add_channel(session, channel_id, name, joined, topic=topic, is_private=private)
-        for channel_id, user_id, text in CONVERSATION:
+        for channel_id, user_id, text in conversation:
             workspace.add_message(session, channel_id, user_id, text)
     workspace.changed()
+
+
+def seed_beta(workspace: Workspace) -> None:
+    seed_workspace(workspace, BETA_PEOPLE, BETA_CHANNELS, BETA_CONVERSATION)
+
+
+def seed_beta_app(workspace: Workspace, client: SlackClient) -> None:
+    """Beta's own tip and prompt schedule, through the app: nothing of the first workspace's."""
+    client.run_command(BETA_ADMIN, "C0SUPPORT", f"/tip {BETA_TIP}")
+    _wait(partial(_tip_post, workspace, "C0SUPPORT", BETA_TIP), "Beta's tip post")
+    client.run_command(BETA_ADMIN, "C0GENERAL", "/peerlearn prompts #general tue 10:00")
+    client.link.drain()
 
 
 def seed_app(workspace: Workspace, client: SlackClient) -> None:
@@ -117,7 +154,13 @@ def seed_app(workspace: Workspace, client: SlackClient) -> None:
     client.link.drain()
 
 
-def seed_once(workspace: Workspace, client: SlackClient, data: Path, app_idle: Callable[[], bool]) -> None:
+def seed_once(
+    workspace: Workspace,
+    client: SlackClient,
+    data: Path,
+    app_idle: Callable[[], bool],
+    seed: Callable[[Workspace, SlackClient], None] = seed_app,
+) -> None:
     """The app's part of the seed, on the first start only (a partial seed is never redone). Returns
     once the app has done the work behind every request the seed sent (`app_idle`: its job queue is
     empty), so whoever is told "ready" next finds the tips, the circle and the schedules saved."""
@@ -126,7 +169,7 @@ def seed_once(workspace: Workspace, client: SlackClient, data: Path, app_idle: C
             return
     log.info("first start: seeding tips, a circle and a prompt schedule through the app")
     try:
-        seed_app(workspace, client)
+        seed(workspace, client)
         _wait(lambda: True if app_idle() else None, "end to the app's work after the seed's requests", timeout=60.0)
     except RuntimeError as error:
         # The sandbox still works without the seed; seeding again would duplicate what did land.

@@ -5,8 +5,14 @@
     POST /sandbox/<action>      what they do: send, react, shortcut, click, submit, close, join, home,
                                 jobs, reload
     POST /api/<method>          Slack's Web API, for the app (SLACK_API_URL points here)
+    POST /upload/v1/<token>     a file's bytes, sent by the app to the URL files.getUploadURLExternal gave
+    GET  /files/<id>/<name>     a file shared in a conversation, downloaded from the page
     POST /response/<token>      response_url answers from the app
     GET  /healthz               200 while the sandbox and the app both answer
+    GET|POST /oauth/v2/authorize  Slack's consent page (two workspaces: the app installs by OAuth)
+
+With two workspaces (PEERLEARN_SANDBOX_WORKSPACES=2) the page's state and actions name the one
+(`team`), and each Web API call is answered by the workspace its token was issued for.
 
 A stdlib threading server is enough: it serves one browser and one app on loopback.
 """
@@ -19,22 +25,35 @@ import mimetypes
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
+
+from sqlalchemy import select
 
 from sandbox.client import ActionError, SlackClient
 from sandbox.jobs import ScheduledJobs
 from sandbox.manifest import Manifest
+from sandbox.oauth import OAuthServer, consent_page
 from sandbox.page_state import page_state
 from sandbox.web_api import WebApi
-from sandbox.workspace import Workspace
+from sandbox.workspace import User, Workspace
 
 log = logging.getLogger("peerlearn.sandbox")
 
 STATIC = Path(__file__).parent / "static"
 LONG_POLL_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class SandboxTeam:
+    """One workspace of the sandbox: its store, its Web API and what its people do."""
+
+    workspace: Workspace
+    web_api: WebApi
+    client: SlackClient
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -51,6 +70,8 @@ class SandboxServer(ThreadingHTTPServer):
         manifest: Manifest,
         jobs: Callable[[], ScheduledJobs | None],
         app_alive: Callable[[], bool],
+        others: tuple[SandboxTeam, ...] = (),
+        oauth: OAuthServer | None = None,
     ) -> None:
         super().__init__(address, _Handler)
         self.workspace = workspace
@@ -59,6 +80,26 @@ class SandboxServer(ThreadingHTTPServer):
         self.manifest = manifest
         self.jobs = jobs
         self.app_alive = app_alive
+        self.teams = {team.workspace.team.id: team for team in (SandboxTeam(workspace, web_api, client), *others)}
+        self.oauth = oauth
+
+    def team(self, team_id: object) -> SandboxTeam:
+        """The workspace the page names (the first when it names none)."""
+        return self.teams.get(str(team_id or ""), next(iter(self.teams.values())))
+
+    def web_api_for(self, token: str | None) -> WebApi:
+        """The workspace a token was issued for answers its calls (one workspace: that one)."""
+        if self.oauth is not None and token:
+            grant, _ = self.oauth.grant(token)
+            if grant is not None and grant.team_id in self.teams:
+                return self.teams[grant.team_id].web_api
+        return self.web_api
+
+    def respond(self, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        for team in self.teams.values():
+            if team.client.response_urls.knows(token):
+                return team.client.response_urls.respond(token, body)
+        return self.client.response_urls.respond(token, body)
 
     def page_host_allowed(self, host: str | None) -> bool:
         """The page's own addresses only: a DNS-rebinding site arrives with its own name in Host."""
@@ -93,17 +134,21 @@ class SandboxServer(ThreadingHTTPServer):
             "offset_seconds": jobs.clock.offset.total_seconds() if jobs else 0,
             "app_alive": self.app_alive(),
         }
-        return page_state(
-            self.workspace,
+        team = self.team(query.get("team"))
+        state = page_state(
+            team.workspace,
             self.manifest,
             user_id=query.get("user", ""),
             channel_id=query.get("channel") or None,
             thread_ts=query.get("thread") or None,
             clock=clock,
         )
+        state["team"] = team.workspace.team.id
+        state["workspaces"] = [{"id": key, "name": value.workspace.team.name} for key, value in self.teams.items()]
+        return state
 
     def act(self, action: str, args: dict[str, Any]) -> dict[str, Any]:
-        client, user = self.client, str(args.get("user", ""))
+        client, user = self.team(args.get("team")).client, str(args.get("user", ""))
         if action == "send":
             client.send(user, str(args["channel"]), str(args.get("text", "")), args.get("thread_ts") or None)
         elif action == "react":
@@ -154,12 +199,25 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path != "/healthz" and not self.server.page_host_allowed(self.headers.get("Host")):
             self._json(403, {"ok": False, "error": "open the sandbox at its own address"})
             return
-        if url.path == "/sandbox/state":
+        if url.path == "/oauth/v2/authorize" and self.server.oauth is not None:
+            query = {key: values[0] for key, values in parse_qs(url.query).items()}
+            if query.get("client_id") != self.server.oauth.client_id:
+                self._json(400, {"ok": False, "error": "invalid_client_id"})
+                return
+            page = consent_page(self.server.team(query.get("team")).workspace.team, query)
+            self._send(200, page.encode(), "text/html; charset=utf-8")
+        elif url.path == "/sandbox/state":
             query = {key: values[0] for key, values in parse_qs(url.query).items()}
             self._json(200, self.server.state(query))
         elif url.path == "/healthz":
             alive = self.server.app_alive()
             self._json(200 if alive else 503, {"ok": alive})
+        elif url.path.startswith("/files/") and len(parts := url.path.split("/")) == 4:
+            found = self.server.web_api.download(parts[2])
+            if found is None:
+                self._json(404, {"ok": False, "error": "file_not_found"})
+            else:
+                self._download(*found)
         elif url.path in ("/", "/index.html"):
             self._file(STATIC / "index.html")
         elif url.path.startswith("/static/"):
@@ -174,14 +232,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         url = urlparse(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if url.path.startswith("/upload/v1/"):
+            status, answer = self.server.web_api.receive_upload(url.path.removeprefix("/upload/v1/"), data)
+            self._send(status, answer.encode(), "text/plain; charset=utf-8")
+            return
+        raw = data.decode()
         if url.path.startswith("/api/"):
             self._web_api(url.path.removeprefix("/api/"), raw)
         elif url.path.startswith("/response/"):
-            status, body = self.server.client.response_urls.respond(
-                url.path.removeprefix("/response/"), _json_or_empty(raw)
-            )
+            status, body = self.server.respond(url.path.removeprefix("/response/"), _json_or_empty(raw))
             self._json(status, body)
+        elif url.path == "/oauth/v2/authorize" and self.server.oauth is not None:
+            self._allow({key: values[0] for key, values in parse_qs(raw).items()})
         elif not self.server.page_host_allowed(self.headers.get("Host")):
             self._json(403, {"ok": False, "error": "open the sandbox at its own address"})
         elif url.path.startswith("/sandbox/"):
@@ -200,8 +263,33 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             args = {key: values[0] for key, values in parse_qs(raw).items()}
         auth = self.headers.get("Authorization", "")
+        if method == "oauth.v2.access" and self.server.oauth is not None:
+            self._json(200, self.server.oauth.access(args, auth))
+            return
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
-        self._json(200, self.server.web_api.handle(method, args, token))
+        self._json(200, self.server.web_api_for(token).handle(method, args, token))
+
+    def _allow(self, form: dict[str, str]) -> None:
+        """*Allow* on the consent page: back to the app's redirect URL with a code and the state."""
+        oauth = self.server.oauth
+        assert oauth is not None
+        origin = self.headers.get("Origin")
+        if origin and not self.server.page_host_allowed(origin.split("://", 1)[-1]):
+            self._json(403, {"ok": False, "error": "allow it on the consent page itself"})
+            return
+        target = form.get("redirect_uri", "")
+        if form.get("client_id") != oauth.client_id or not target.startswith(("http://", "https://")):
+            self._json(400, {"ok": False, "error": "invalid_client_id"})
+            return
+        team = self.server.team(form.get("team")).workspace
+        code = oauth.consent(team.team, installer=_installer(team), scopes=form.get("scope", ""))
+        answer = {"code": code, **({"state": form["state"]} if form.get("state") else {})}
+        location = target + ("&" if "?" in target else "?") + urlencode(answer)
+        log.info("sandbox: Peerlearn installed in %s through the consent page", team.team.name)
+        self.send_response(303)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _action(self, action: str, raw: str) -> None:
         try:
@@ -218,16 +306,30 @@ class _Handler(BaseHTTPRequestHandler):
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self._send(200, path.read_bytes(), kind + ("; charset=utf-8" if kind.startswith("text/") else ""))
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _download(self, name: str, content: bytes) -> None:
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        safe = "".join(c for c in name if c.isprintable() and c not in '"\\') or "file"
+        self._send(200, content, kind, disposition=f'attachment; filename="{safe}"')
+
+    def _send(self, status: int, body: bytes, content_type: str, *, disposition: str | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            if disposition:
+                self.send_header("Content-Disposition", disposition)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the page went away mid long-poll: nothing to answer
+
+
+def _installer(workspace: Workspace) -> str:
+    """Who clicks *Allow*: the workspace's first admin (installing takes one, as on Slack)."""
+    with workspace.session() as session:
+        people = select(User.id).where(User.is_bot.is_(False)).order_by(User.is_admin.desc(), User.id)
+        return session.scalars(people).first() or ""
 
 
 def _json_or_empty(raw: str) -> dict[str, Any]:

@@ -9,7 +9,9 @@ and the refusals Slack makes, held to Slack's references rather than to our assu
 - conversation types (public and private channels, DMs, group DMs) and membership: a conversation
   the bot is not in is `channel_not_found` unless public, where acting needs it to join first;
 - archived channels, expired `trigger_id`s, messages that are not the bot's;
-- Block Kit through slack_sdk's models and our own checks (sandbox/block_kit.py).
+- Block Kit through slack_sdk's models and our own checks (sandbox/block_kit.py);
+- file uploads as Slack takes them: an upload URL, the bytes POSTed there, then the upload completed
+  and shared in a conversation (`receive_upload`, `download` serve the two URLs).
 What Slack would refuse because the app asked wrongly (blocks, arguments, scopes, unsafe parsing)
 is also recorded as a problem: the sandbox page lists them, the tests fail on them.
 """
@@ -30,7 +32,7 @@ from sqlalchemy.orm import Session
 from sandbox.block_kit import block_kit_problems, view_problems
 from sandbox.manifest import Manifest
 from sandbox.reference import Reference, slack_reference
-from sandbox.workspace import Channel, Member, Message, Reaction, User, View, Workspace, accepted_view
+from sandbox.workspace import Channel, File, Member, Message, Reaction, User, View, Workspace, accepted_view
 
 log = logging.getLogger("peerlearn.sandbox")
 
@@ -83,8 +85,12 @@ class WebApi:
         manifest: Manifest | None = None,
         scopes: frozenset[str] | None = None,
         reference: Reference | None = None,
+        token_check: Callable[[str], str | None] | None = None,
+        files_url: str = "http://127.0.0.1/",
     ) -> None:
         self.workspace = workspace
+        # Where upload and download URLs point: the server that answers `receive_upload` and `download`.
+        self.files_url = files_url
         self.team = workspace.team
         self.bot = workspace.team.bot_user_id
         self.bot_token = bot_token
@@ -93,6 +99,9 @@ class WebApi:
         self.manifest = manifest or Manifest.load()
         self.scopes = self.manifest.bot_scopes if scopes is None else scopes
         self.reference = reference or slack_reference()
+        # Whether a token is good here: Slack's error for it, or None. Default: `bot_token` alone;
+        # installed through OAuth (sandbox/oauth.py), the tokens Slack issued for this workspace.
+        self.token_check = token_check
 
     def handle(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         """The JSON body Slack would answer with (always HTTP 200, as Slack does for API errors).
@@ -101,8 +110,9 @@ class WebApi:
         emulation's own bug, logged and answered as Slack answers its own: `internal_error`."""
         if not token:
             return {"ok": False, "error": "not_authed"}
-        if token != self.bot_token:
-            return {"ok": False, "error": "invalid_auth"}
+        refused = self.token_check(token) if self.token_check else None if token == self.bot_token else "invalid_auth"
+        if refused is not None:
+            return {"ok": False, "error": refused}
         implementation = getattr(self, "api_" + method.replace(".", "_"), None)
         if implementation is None:
             return {"ok": False, "error": "unknown_method"}
@@ -359,11 +369,14 @@ class WebApi:
                 raise SlackError("method_not_supported_for_channel_type")
             if channel.is_archived:
                 raise SlackError("is_archived")
-            if session.get(Member, (channel.id, self.bot)) is None:
+            newly = session.get(Member, (channel.id, self.bot)) is None
+            if newly:
                 session.add(Member(channel_id=channel.id, user_id=self.bot))
                 session.flush()
             joined = channel.as_slack(self.workspace.members(session, channel.id), self.team)
         self.workspace.changed()
+        if newly:
+            self.emit(member_joined_event(self.bot, channel.id, self.team.id))
         return {"channel": joined}
 
     def api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -509,6 +522,83 @@ class WebApi:
         self.workspace.changed()
         return {"view": view}
 
+    # -- files -------------------------------------------------------------------------------------
+
+    def api_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename = str(args["filename"])
+        length = int(args["length"])  # not a number: invalid_arguments, as Slack answers
+        if length <= 0:
+            raise SlackError("missing_argument")  # Slack's answer to a length of 0
+        if len(filename) > 255 or "/" in filename:
+            raise SlackError("invalid_arguments", details=[f"filename {filename[:60]!r} is not a file name"])
+        file_id, token = "F" + secrets.token_hex(5).upper(), secrets.token_urlsafe(24)
+        with self.workspace.session() as session:
+            session.add(
+                File(id=file_id, upload_token=token, name=filename, length=length, user_id=self.bot,
+                     created=int(self.workspace.now()))
+            )  # fmt: skip
+        return {"upload_url": f"{self.files_url}upload/v1/{token}", "file_id": file_id}
+
+    def receive_upload(self, token: str, content: bytes) -> tuple[int, str]:
+        """The POST of a file's bytes to its upload URL: (HTTP status, Slack's plain-text answer)."""
+        with self.workspace.session() as session:
+            file = session.scalars(select(File).where(File.upload_token == token)).first()
+            if file is None or file.completed:
+                return 404, "Not Found"
+            file.content = content
+            declared = file.length
+        if len(content) != declared:
+            self.workspace.record_problem(
+                "upload", "invalid_arguments",
+                [f"{len(content)} bytes were uploaded; files.getUploadURLExternal was told length={declared}"],
+            )  # fmt: skip
+        return 200, f"OK - {len(content)}"
+
+    def api_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        entries = _json_arg(args.get("files"))
+        if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+            raise SlackError("invalid_arguments", details=["files must be a JSON array of {id, title}"])
+        comment = str(args.get("initial_comment") or "")
+        blocks = [] if comment else self._blocks(args)  # Slack ignores blocks when there is a comment
+        with self.workspace.session() as session:
+            files = []
+            for entry in entries:
+                file = session.get(File, str(entry.get("id") or ""))
+                if file is None or file.completed or file.content is None:
+                    raise SlackError("file_not_found")  # no upload ticket, or its bytes never arrived
+                files.append((file, str(entry.get("title") or "")))
+            channel = None
+            if args.get("channel_id"):
+                channel = self._conversation(session, args["channel_id"], "files.completeUploadExternal")
+                if channel.is_archived:
+                    raise SlackError("is_archived")
+            for file, title in files:
+                file.completed, file.title = True, title or file.name
+            shared = None
+            if channel is not None:
+                message = self.workspace.add_message(
+                    session, channel.id, self.bot, comment, blocks=blocks, thread_ts=args.get("thread_ts") or None,
+                    extra={"files": [file.as_slack(self.team, self.files_url) for file, _ in files], "upload": True},
+                )  # fmt: skip
+                for file, _ in files:
+                    file.channel_id, file.ts = channel.id, message.ts
+                shared = (channel.id, channel.event_channel_type, message.as_slack([], self.team))
+            answer = [{"id": file.id, "title": file.title} for file, _ in files]
+        if shared is not None:
+            self.workspace.changed()
+            channel_id, kind, posted = shared
+            event = {"type": "message", "subtype": "file_share", "channel": channel_id, "channel_type": kind}
+            self.emit(event | posted)
+        return {"files": answer}
+
+    def download(self, file_id: str) -> tuple[str, bytes] | None:
+        """A shared file's name and bytes (its url_private_download), None when there is no such file."""
+        with self.workspace.session() as session:
+            file = session.get(File, file_id)
+            if file is None or not file.completed or file.content is None:
+                return None
+            return file.name, file.content
+
 
 # -- shapes shared with the page's actions -------------------------------------------------------
 
@@ -521,6 +611,15 @@ def reaction_event(kind: str, user_id: str, channel_id: str, ts: str, name: str,
         "item_user": item_user,
         "item": {"type": "message", "channel": channel_id, "ts": ts},
     }
+
+
+def member_joined_event(user_id: str, channel_id: str, team_id: str, inviter: str | None = None) -> dict[str, Any]:
+    """`member_joined_channel`: someone (the app too) joined a public channel (the only kind one joins here)."""
+    event = {"type": "member_joined_channel", "user": user_id, "channel": channel_id, "channel_type": "C",
+             "team": team_id}  # fmt: skip
+    if inviter:
+        event["inviter"] = inviter
+    return event
 
 
 def permalink(workspace_url: str, channel_id: str, ts: str, thread_ts: str | None = None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 import secrets
 import threading
 import time
@@ -28,6 +29,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     create_engine,
@@ -214,6 +216,44 @@ class View(Base):
     body: Mapped[str] = mapped_column(Text)  # JSON, as views.open got it plus ids Slack fills in
     position: Mapped[int] = mapped_column(Integer, default=0)  # in the user's modal stack
     channel_id: Mapped[str | None] = mapped_column(String(20), default=None)  # where it was opened from
+
+
+class File(Base):
+    """A file the app uploads (files.getUploadURLExternal): its bytes once POSTed to its upload URL,
+    and where it was shared once files.completeUploadExternal finished it."""
+
+    __tablename__ = "files"
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    upload_token: Mapped[str] = mapped_column(String(64), unique=True)  # the secret part of its upload URL
+    name: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    length: Mapped[int] = mapped_column(Integer)  # as the app declared it
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)  # None until uploaded
+    user_id: Mapped[str] = mapped_column(String(20))
+    created: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel_id: Mapped[str | None] = mapped_column(String(20), default=None)  # where it was shared
+    ts: Mapped[str | None] = mapped_column(String(20), default=None)  # the message that shares it
+
+    def as_slack(self, team: Team, files_url: str) -> dict[str, Any]:
+        """Slack's file object, as a message that shares the file carries it."""
+        download = f"{files_url}files/{self.id}/{self.name}"
+        return {
+            "id": self.id,
+            "created": self.created,
+            "timestamp": self.created,
+            "name": self.name,
+            "title": self.title or self.name,
+            "mimetype": mimetypes.guess_type(self.name)[0] or "application/octet-stream",
+            "filetype": self.name.rsplit(".", 1)[-1].lower() if "." in self.name else "binary",
+            "user": self.user_id,
+            "user_team": team.id,
+            "size": len(self.content or b""),
+            "is_public": False,
+            "url_private": download,
+            "url_private_download": download,
+            "permalink": f"{team.url}files/{self.user_id}/{self.id}/{self.name}",
+        }
 
 
 class Problem(Base):

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Tip, TipVote
+from storage.models import ANONYMOUS_AUTHOR, Tip, TipVote
 
 
 def _tips_in(team_id: str, start: datetime, end: datetime, channel_id: str | None) -> list[ColumnElement[bool]]:
@@ -46,7 +46,10 @@ def top_teachers(
     """Authors whose tips got the most helpful votes during the period."""
     votes = func.count().label("votes")
     query = select(TipVote.author_id, votes).where(
-        TipVote.team_id == team_id, TipVote.created_at >= start, TipVote.created_at < end
+        TipVote.team_id == team_id,
+        TipVote.created_at >= start,
+        TipVote.created_at < end,
+        TipVote.author_id != ANONYMOUS_AUTHOR,  # forgotten authors are nobody's to name
     )
     if channel_id is not None:
         query = query.join(Tip, Tip.id == TipVote.tip_id).where(Tip.origin_channel_id == channel_id)

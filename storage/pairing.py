@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, literal, select, update
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import MentorProfile, ProfileSkill, Tip
+from storage.models import ANONYMOUS_AUTHOR, MentorProfile, ProfileSkill, TagAuthor, Tip
 from storage.upsert import insert_if_absent
 
 TEACH = "teach"
@@ -101,17 +102,91 @@ def set_participation(session: Session, team_id: str, user_id: str, now: datetim
     )
 
 
-def teachers_of(session: Session, team_id: str, skill: str) -> list[MentorProfile]:
-    """Profiles that teach `skill`, whoever is paused or deactivated included (the caller decides)."""
-    query = (
-        select(MentorProfile)
-        .join(
-            ProfileSkill,
-            and_(ProfileSkill.team_id == MentorProfile.team_id, ProfileSkill.user_id == MentorProfile.user_id),
-        )
-        .where(ProfileSkill.team_id == team_id, ProfileSkill.kind == TEACH, ProfileSkill.skill == skill)
+@dataclass(frozen=True)
+class Standing:
+    """What ranking people by what they know needs of a profile: its level and whether they are there."""
+
+    user_id: str
+    level: str | None
+    paused_until: datetime | None
+    opted_out: bool
+    deactivated_at: datetime | None
+
+    def resting(self, now: datetime) -> bool:
+        return self.opted_out or self.deactivated_at is not None or bool(self.paused_until and self.paused_until > now)
+
+
+_STANDING = (
+    MentorProfile.user_id,
+    MentorProfile.level,
+    MentorProfile.paused_until,
+    MentorProfile.opted_out,
+    MentorProfile.deactivated_at,
+)
+
+
+def _teaching(team_id: str, skills: Collection[str], now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Profiles teaching one of `skills` and not taking a break (paused, opted out, deactivated)."""
+    return (
+        ProfileSkill.team_id == team_id,
+        ProfileSkill.kind == TEACH,
+        ProfileSkill.skill.in_(skills),
+        MentorProfile.opted_out.is_(False),
+        MentorProfile.deactivated_at.is_(None),
+        or_(MentorProfile.paused_until.is_(None), MentorProfile.paused_until <= now),
     )
-    return list(session.scalars(query))
+
+
+_PROFILE_OF_SKILL = and_(ProfileSkill.team_id == MentorProfile.team_id, ProfileSkill.user_id == MentorProfile.user_id)
+
+
+def teachers_of(
+    session: Session,
+    team_id: str,
+    skills: Collection[str],
+    now: datetime,
+    *,
+    levels: Sequence[str],
+    limit: int,
+    among: Collection[str] = (),
+) -> dict[str, dict[str, Standing]]:
+    """{skill: {person: standing}}: for each of `skills`, its `limit` most experienced teachers who are
+    not taking a break (`levels` least experienced first; then by id), and those of `among` who teach
+    it. Two columns, the rest decided in SQL: a common skill has hundreds of teachers."""
+    experience = case({level: rank for rank, level in enumerate(levels)}, value=MentorProfile.level, else_=0)
+    place = func.row_number().over(partition_by=ProfileSkill.skill, order_by=(experience.desc(), MentorProfile.user_id))
+    ranked = (
+        select(ProfileSkill.skill, MentorProfile.user_id, MentorProfile.level, place.label("place"))
+        .join(ProfileSkill, _PROFILE_OF_SKILL)
+        .where(*_teaching(team_id, skills, now))
+        .subquery()
+    )
+    found: dict[str, dict[str, Standing]] = {skill: {} for skill in skills}
+    rows = list(
+        session.execute(select(ranked.c.skill, ranked.c.user_id, ranked.c.level).where(ranked.c.place <= limit))
+    )
+    people = list(dict.fromkeys(among))
+    for start in range(0, len(people), 500):  # stay under every backend's bound-parameter limit
+        query = (
+            select(ProfileSkill.skill, MentorProfile.user_id, MentorProfile.level)
+            .join(ProfileSkill, _PROFILE_OF_SKILL)
+            .where(*_teaching(team_id, skills, now), MentorProfile.user_id.in_(people[start : start + 500]))
+        )
+        rows += session.execute(query)
+    for skill, user_id, level in rows:
+        found[skill][user_id] = Standing(user_id, level, None, False, None)
+    return found
+
+
+def standings_of(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, Standing]:
+    ids = list(dict.fromkeys(user_ids))
+    found: dict[str, Standing] = {}
+    for start in range(0, len(ids), 500):  # stay under every backend's bound-parameter limit
+        query = select(*_STANDING).where(
+            MentorProfile.team_id == team_id, MentorProfile.user_id.in_(ids[start : start + 500])
+        )
+        found.update((row[0], Standing(*row)) for row in session.execute(query))
+    return found
 
 
 def profiles_of(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, MentorProfile]:
@@ -124,16 +199,26 @@ def profiles_of(session: Session, team_id: str, user_ids: Iterable[str]) -> dict
     return found
 
 
-def tip_evidence(session: Session, team_id: str, tag: str, limit: int = 50) -> list[tuple[str, int, int]]:
-    """(author, tips tagged `tag`, helpful votes on them), most helpful first."""
-    query = (
-        select(Tip.author_id, func.count(Tip.id), func.coalesce(func.sum(Tip.helpful_count), 0))
-        .where(Tip.team_id == team_id, has_word(Tip.tags, tag))
-        .group_by(Tip.author_id)
-        .order_by(func.sum(Tip.helpful_count).desc(), func.count(Tip.id).desc(), Tip.author_id)
+def tip_evidence(
+    session: Session, team_id: str, tags: Collection[str], limit: int = 50
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """{tag: {author: (tips tagged with it, helpful votes on them)}}, each tag's `limit` most helpful."""
+    # tag_authors (kept by triggers on tips) holds these sums: the first rows of one index, where
+    # matching the words of every tip's `tags` read the whole workspace (bench/questions.py).
+    found: dict[str, dict[str, tuple[int, int]]] = {tag: {} for tag in tags}
+    if not tags:
+        return found
+    firsts = [
+        select(TagAuthor.tag, TagAuthor.author_id, TagAuthor.tips, TagAuthor.helpful)
+        .where(TagAuthor.team_id == team_id, TagAuthor.tag == tag, TagAuthor.author_id != ANONYMOUS_AUTHOR)
+        .order_by(TagAuthor.helpful.desc(), TagAuthor.tips.desc(), TagAuthor.author_id.desc())
         .limit(limit)
-    )
-    return [(author, int(count), int(helpful)) for author, count, helpful in session.execute(query)]
+        .subquery()
+        for tag in dict.fromkeys(tags)
+    ]
+    for tag, author, tips, helpful in session.execute(union_all(*(select(first) for first in firsts))):
+        found[tag][author] = (tips, helpful)
+    return found
 
 
 def has_word(column: ColumnElement[str] | InstrumentedAttribute[str], word: str) -> ColumnElement[bool]:

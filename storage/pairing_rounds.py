@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import PairingGroup, PairingLeftOut, PairingMember, PairingRound
@@ -265,16 +265,21 @@ def round_count(session: Session, team_id: str, channel_id: str) -> int:
     return int(session.scalar(query) or 0)
 
 
-def met_on_skill(session: Session, team_id: str, skill: str) -> dict[str, int]:
-    """For each person, how many groups they met in that had `skill` among what brought them together."""
-    query = select(PairingGroup.members).where(
-        PairingGroup.team_id == team_id, PairingGroup.outcome == MET, has_word(PairingGroup.skills, skill)
+def met_on_skills(session: Session, team_id: str, skills: Collection[str]) -> dict[str, dict[str, int]]:
+    """{skill: {person: groups they met in that had the skill among what brought them together}}."""
+    found: dict[str, dict[str, int]] = {skill: {} for skill in skills}
+    if not skills:
+        return found
+    query = select(PairingGroup.members, PairingGroup.skills).where(
+        PairingGroup.team_id == team_id,
+        PairingGroup.outcome == MET,
+        or_(*(has_word(PairingGroup.skills, skill) for skill in skills)),
     )
-    counts: dict[str, int] = {}
-    for members in session.scalars(query.limit(5000)):
-        for user_id in members.split():
-            counts[user_id] = counts.get(user_id, 0) + 1
-    return counts
+    for members, group_skills in session.execute(query.limit(5000)):
+        for skill in set(group_skills.split()) & set(skills):
+            for user_id in members.split():
+                found[skill][user_id] = found[skill].get(user_id, 0) + 1
+    return found
 
 
 def met_between(

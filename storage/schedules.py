@@ -285,3 +285,9 @@ def remove_custom_prompt(session: Session, team_id: str, prompt_id: int) -> bool
 def custom_prompt(session: Session, team_id: str, prompt_id: int) -> CustomPrompt | None:
     query = select(CustomPrompt).where(CustomPrompt.team_id == team_id, CustomPrompt.id == prompt_id)
     return session.scalars(query).first()
+
+
+def schedule_in_team(session: Session, team_id: str, schedule_id: int) -> Schedule | None:
+    """The schedule a button names, only if it is the request's team's (ids are untrusted)."""
+    schedule = session.get(Schedule, schedule_id)
+    return schedule if schedule is not None and schedule.team_id == team_id else None

@@ -16,7 +16,14 @@ This module only adds what tests need around them:
 - faults: `fail_next` (an error code, 429 with Retry-After, 5xx; `method="*"` for any method),
   `slow_next` (the answer comes late), `drop_next` (the call takes effect, then the connection
   drops with no answer) and `time_out_next` (the call takes effect, the answer comes only after a
-  delay longer than the client waits); `revoke_token()` makes every call `token_revoked`.
+  delay longer than the client waits); `revoke_token()` makes every call `token_revoked`. The POST
+  of a file's bytes to its upload URL is the method `"upload"` for all of these;
+- more workspaces behind the same server (`add_workspace`), each with its own people, channels,
+  token, calls and faults: a call is answered by the workspace its token belongs to;
+- installing through OAuth (`enable_oauth`): `GET /oauth/v2/authorize` answers as a person clicking
+  *Allow* on Slack's consent page (for `installing`), and `oauth.v2.access` exchanges the code for a
+  token of that workspace, or refreshes a rotating one (sandbox/oauth.py).
+- files the app shared: `shared_files(channel)`, each with the bytes that were uploaded;
 The app under test reaches it only through `SLACK_API_URL`, as it would reach Slack.
 """
 
@@ -32,16 +39,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 from sqlalchemy import select
 
 from sandbox.block_kit import block_kit_problems, view_problems
 from sandbox.manifest import Manifest
+from sandbox.oauth import Enterprise, OAuthServer
 from sandbox.response_urls import refusal
 from sandbox.web_api import Triggers, WebApi
 from sandbox.workspace import Channel as StoredChannel
-from sandbox.workspace import Member, Message, Problem, Team, User, Workspace
+from sandbox.workspace import File, Member, Message, Problem, Team, User, Workspace
 
 BOT_TOKEN = "xoxb-test-000-peerlearn"
 TEAM = Team(
@@ -58,6 +66,16 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    id: str
+    name: str
+    title: str
+    content: bytes
+    channel_id: str
+    ts: str
 
 
 @dataclass
@@ -83,23 +101,134 @@ class _Faults:
 
 
 class SlackDouble:
-    def __init__(self, *, scopes: frozenset[str] | None = None, trigger_lifetime: float = 3.0) -> None:
-        self.workspace = Workspace(None, TEAM, problems_kept=1000)
+    def __init__(
+        self,
+        *,
+        scopes: frozenset[str] | None = None,
+        trigger_lifetime: float = 3.0,
+        team: Team = TEAM,
+        bot_token: str | None = BOT_TOKEN,
+        enterprise: Enterprise | None = None,
+        host: SlackDouble | None = None,
+    ) -> None:
+        self.team = team
+        self.enterprise = enterprise
+        self.bot_token = bot_token  # None: installed only through OAuth (enable_oauth)
+        self.host = host  # the double whose server answers for this workspace too (add_workspace)
+        self.workspace = Workspace(None, team, problems_kept=1000)
         self.manifest = _project_manifest()
         self.triggers = Triggers(lifetime=trigger_lifetime)
         self.events: list[dict[str, Any]] = []  # what Slack would send the app after its own calls
         self.web_api = WebApi(
-            self.workspace, BOT_TOKEN, self.triggers, self.events.append, manifest=self.manifest, scopes=scopes
+            self.workspace,
+            bot_token or "",
+            self.triggers,
+            self.events.append,
+            manifest=self.manifest,
+            scopes=scopes,
+            token_check=self._token_check,
         )
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # bodies POSTed to response_urls that Slack took
         self._faults = _Faults()
         self._lock = threading.RLock()
         self._counter = 0
-        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        self.add_user(BOT_USER_ID, "peerlearn", is_bot=True)
+        self.tenants: dict[str, SlackDouble] = {}  # the other workspaces this server answers for
+        self.oauth: OAuthServer | None = None
+        self.installing: SlackDouble = self  # whose consent page the next install goes through
+        self.installer = "U1"
+        self.org_wide = False  # the next install is organisation-wide (Enterprise Grid)
+        self.redirect_url: str | None = None  # the app's Redirect URL setting (when the install names none)
+        self.consents: list[dict[str, str]] = []  # what each consent page was asked
+        if host is None:
+            self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+            self.web_api.files_url = self.url + "/"  # upload and download URLs lead back here
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+            )
+        self.add_user(team.bot_user_id, "peerlearn", is_bot=True)
         self.socket_mode_url = "ws://127.0.0.1:9/link"  # nothing listens: Socket Mode tests stop at opening
+
+    # -- more workspaces, and installing through OAuth -----------------------------------------
+    @property
+    def root(self) -> SlackDouble:
+        return self.host.root if self.host is not None else self
+
+    def add_workspace(
+        self, team: Team, *, bot_token: str | None = None, enterprise: Enterprise | None = None
+    ) -> SlackDouble:
+        """Another workspace behind the same Slack: its own people, channels, token, calls and faults."""
+        root = self.root
+        other = SlackDouble(team=team, bot_token=bot_token, enterprise=enterprise, host=root)
+        other.web_api.files_url = f"{root.url}/t/{team.id}/"  # its files' upload and download URLs
+        root.tenants[team.id] = other
+        return other
+
+    def enable_oauth(self, client_id: str, client_secret: str, *, rotation_seconds: int | None = None) -> OAuthServer:
+        self.root.oauth = OAuthServer(client_id, client_secret, rotation_seconds=rotation_seconds)
+        return self.root.oauth
+
+    def workspaces(self) -> list[SlackDouble]:
+        root = self.root
+        return [root, *root.tenants.values()]
+
+    def _token_check(self, token: str) -> str | None:
+        if self.bot_token is not None and token == self.bot_token:
+            return None
+        oauth = self.root.oauth
+        if oauth is None:
+            return "invalid_auth"
+        grant, refused = oauth.grant(token)
+        if grant is None:
+            return refused
+        mine = grant.team_id == self.team.id or (
+            grant.team_id is None and self.enterprise is not None and grant.enterprise_id == self.enterprise.id
+        )
+        return None if mine else "invalid_auth"
+
+    def _owner_of(self, token: str | None, args: dict[str, Any]) -> SlackDouble:
+        """The workspace a call is answered by: the token's (an organisation-wide token's: the one
+        that has the channel or person the call names)."""
+        doubles = self.workspaces()
+        for double in doubles:
+            if token and double.bot_token == token:
+                return double
+        grant = self.oauth.grant(token or "")[0] if self.oauth is not None else None
+        if grant is None:
+            return self
+        if grant.team_id is not None:
+            return next((d for d in doubles if d.team.id == grant.team_id), self)
+        members = [d for d in doubles if d.enterprise is not None and d.enterprise.id == grant.enterprise_id]
+        named = {str(args.get(key) or "") for key in ("team_id", "channel", "user", "users")} - {""}
+        for double in members:
+            if double.team.id in named or double.knows(named):
+                return double
+        return members[0] if members else self
+
+    def knows(self, ids: set[str]) -> bool:
+        with self.workspace.session() as session:
+            return any(session.get(StoredChannel, i) is not None or session.get(User, i) is not None for i in ids)
+
+    def consent(self, query: dict[str, str]) -> str | None:
+        """Slack's consent page, the person clicking *Allow*: where the browser goes next (the
+        app's redirect with a code and the state), or None when Slack would not show it."""
+        oauth = self.root.oauth
+        if oauth is None or query.get("client_id") != oauth.client_id:
+            return None
+        self.consents.append(query)
+        installing = self.installing
+        code = oauth.consent(
+            installing.team,
+            installer=self.installer,
+            scopes=query.get("scope", ""),
+            enterprise=installing.enterprise,
+            org_wide=self.org_wide,
+        )
+        target = query.get("redirect_uri") or self.redirect_url
+        if target is None:
+            return None
+        answer = {"code": code, **({"state": query["state"]} if query.get("state") else {})}
+        return target + ("&" if "?" in target else "?") + urlencode(answer)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> SlackDouble:
@@ -113,6 +242,8 @@ class SlackDouble:
 
     @property
     def url(self) -> str:
+        if self.host is not None:
+            return self.host.url
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
@@ -121,7 +252,8 @@ class SlackDouble:
         return self.url + "/api/"
 
     def response_url(self) -> str:
-        return f"{self.url}/response/{self._next()}"
+        where = "" if self.host is None else f"{self.team.id}/"
+        return f"{self.url}/response/{where}{self._next()}"
 
     def trigger_id(self, user: str = "", channel: str | None = None) -> str:
         """A trigger_id as Slack sends with a command or click: good for one views.open within 3 s."""
@@ -149,13 +281,15 @@ class SlackDouble:
         """A conversation (flags: is_private, is_archived, is_im, is_mpim, topic); the bot is a member
         unless `bot=False`."""
         with self.workspace.session() as session:
-            self.workspace.add_channel(session, channel_id, name, {*members, *([BOT_USER_ID] if bot else [])}, **flags)
+            bot_user = self.team.bot_user_id
+            self.workspace.add_channel(session, channel_id, name, {*members, *([bot_user] if bot else [])}, **flags)
         return ChannelView(self.workspace, channel_id)
 
-    def add_dm(self, user: str, other: str = BOT_USER_ID) -> str:
+    def add_dm(self, user: str, other: str | None = None) -> str:
         """A DM: the app's with `user` by default (its Messages tab), else between two people."""
+        other = other or self.team.bot_user_id
         with self.workspace.session() as session:
-            if other == BOT_USER_ID:
+            if other == self.team.bot_user_id:
                 return self.workspace.im_with(session, user).id
             channel_id = f"D{user[1:]}{other[1:]}"
             self.workspace.add_channel(session, channel_id, user, {user, other}, is_im=True)
@@ -177,6 +311,17 @@ class SlackDouble:
                     self.workspace.add_reaction(session, message.id, reaction["name"], reactor)
             return message.ts
 
+    def shared_files(self, channel_id: str | None = None) -> list[SharedFile]:
+        """Files the app uploaded and shared (in `channel_id`, else anywhere), oldest first, with their bytes."""
+        with self.workspace.session() as session:
+            query = select(File).where(File.completed.is_(True), File.channel_id.is_not(None))
+            if channel_id is not None:
+                query = query.where(File.channel_id == channel_id)
+            return [
+                SharedFile(f.id, f.name, f.title, f.content or b"", str(f.channel_id), str(f.ts))
+                for f in session.scalars(query.order_by(File.created, File.ts))
+            ]
+
     def message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
         return next((m for m in self.channels[channel_id].messages if m["ts"] == ts), None)
 
@@ -187,6 +332,11 @@ class SlackDouble:
 
     def posts(self, channel_id: str | None = None) -> list[dict[str, Any]]:
         return [a for a in self.calls_to("chat.postMessage") if channel_id is None or a.get("channel") == channel_id]
+
+    @property
+    def all_problems(self) -> list[tuple[str, str, list[str]]]:
+        """The problems of every workspace behind this server."""
+        return [problem for double in self.workspaces() for problem in double.problems]
 
     @property
     def problems(self) -> list[tuple[str, str, list[str]]]:
@@ -263,8 +413,24 @@ class SlackDouble:
     def handle(
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
-        """Record the call, apply a queued fault, and answer as Slack: (status, headers, JSON body);
-        status DROP means the connection closes unanswered."""
+        """Answer as Slack: (status, headers, JSON body), by the workspace the token is of; status
+        DROP means the connection closes unanswered."""
+        return self._owner_of(token, args)._answer(method, args, token)
+
+    def oauth_access(self, args: dict[str, Any], authorization: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """oauth.v2.access, the app's own call (client id and secret, no token)."""
+        oauth = self.root.oauth
+        return self._answer(
+            "oauth.v2.access",
+            args,
+            None,
+            lambda: oauth.access(args, authorization) if oauth else {"ok": False, "error": "invalid_client_id"},
+        )
+
+    def _answer(
+        self, method: str, args: dict[str, Any], token: str | None, answer: Any = None
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """Record the call, apply a queued fault, and answer as Slack."""
         with self._lock:
             self.calls.append(Call(method, args, time.monotonic()))
             fault = self._faults.take(method)
@@ -278,6 +444,8 @@ class SlackDouble:
             return 200, headers, {"ok": False, "error": fault.error}
         if self._faults.revoked and token:
             return 200, {}, {"ok": False, "error": self._faults.revoked}
+        if answer is not None:
+            return 200, {}, answer()
         if method == "apps.connections.open":  # the one method called with the app-level token
             if not token or not token.startswith("xapp-"):
                 return 200, {}, {"ok": False, "error": "not_allowed_token_type"}
@@ -288,6 +456,23 @@ class SlackDouble:
         if fault is not None and fault.after_effect == "late":
             time.sleep(fault.late_by)
         return 200, {}, body
+
+    def upload(self, token: str, content: bytes) -> tuple[int, dict[str, str], bytes]:
+        """The bytes of a file POSTed to its upload URL (recorded as the method "upload"), faults applied."""
+        with self._lock:
+            self.calls.append(Call("upload", {"token": token, "length": len(content)}, time.monotonic()))
+            fault = self._faults.take("upload")
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        elif fault is not None and fault.after_effect is None:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            return fault.status if fault.status != 200 else 500, headers, b"error"
+        status, answer = self.web_api.receive_upload(token, content)
+        if fault is not None and fault.after_effect == "drop":
+            return DROP, {}, b""
+        if fault is not None and fault.after_effect == "late":
+            time.sleep(fault.late_by)
+        return status, {}, answer.encode()
 
     def respond(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """A body the app POSTed to a response_url: taken (recorded) unless Slack would refuse it."""
@@ -450,6 +635,14 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def _file_owner(double: SlackDouble, path: str) -> tuple[SlackDouble, str]:
+    """Whose file an upload or download URL is: another workspace's are under /t/<team id>/."""
+    if path.startswith("/t/"):
+        team, _, rest = path.removeprefix("/t/").partition("/")
+        return double.tenants.get(team, double), "/" + rest
+    return double, path
+
+
 def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -459,10 +652,21 @@ def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode()
+            data = self.rfile.read(length)
             url = urlparse(self.path)
+            owner, path = _file_owner(double, url.path)
+            if path.startswith("/upload/v1/"):
+                status, headers, uploaded = owner.upload(path.removeprefix("/upload/v1/"), data)
+                if status == DROP:
+                    self.close_connection = True
+                    return
+                self._send(status, headers, uploaded, "text/plain")
+                return
+            raw = data.decode()
             if url.path.startswith("/response/"):
-                status, answer = double.respond(json.loads(raw or "{}"))
+                team = url.path.split("/")[2]
+                target = double.tenants.get(team, double)
+                status, answer = target.respond(json.loads(raw or "{}"))
                 self._send(status, {}, json.dumps(answer).encode())
                 return
             args = {key: values[0] for key, values in parse_qs(url.query).items()}
@@ -472,15 +676,39 @@ def _handler_for(double: SlackDouble) -> type[BaseHTTPRequestHandler]:
                 args.update({key: values[0] for key, values in parse_qs(raw).items()})
             auth = self.headers.get("Authorization", "")
             token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.pop("token", None)
-            status, headers, body = double.handle(url.path.removeprefix("/api/"), args, token)
+            method = url.path.removeprefix("/api/")
+            if method == "oauth.v2.access":
+                status, headers, body = double.oauth_access(args, auth)
+            else:
+                status, headers, body = double.handle(method, args, token)
             if status == DROP:
                 self.close_connection = True  # the effect happened; the answer never comes
                 return
             self._send(status, headers, json.dumps(body).encode())
 
-        def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        def do_GET(self) -> None:
+            url = urlparse(self.path)
+            if url.path == "/oauth/v2/authorize":
+                query = {key: values[0] for key, values in parse_qs(url.query).items()}
+                location = double.consent(query)
+                if location is None:
+                    self._send(400, {}, json.dumps({"error": "invalid_client_id"}).encode())
+                    return
+                self._send(302, {"Location": location}, b"")
+                return
+            owner, path = _file_owner(double, url.path)
+            parts = path.split("/")  # /files/<id>/<name>
+            found = owner.web_api.download(parts[2]) if len(parts) == 4 and parts[1] == "files" else None
+            if found is None:
+                self._send(404, {}, b"{}")
+            else:
+                self._send(200, {}, found[1], "application/octet-stream")
+
+        def _send(
+            self, status: int, headers: dict[str, str], body: bytes, content_type: str = "application/json"
+        ) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             for key, value in headers.items():
                 self.send_header(key, value)

@@ -36,9 +36,11 @@ class SlackSender:
         double: SlackDouble,
         signing_secret: str = SIGNING_SECRET,
         settle: Callable[[], object] | None = None,
+        team_id: str = TEAM_ID,
     ) -> None:
         self.wsgi_app = wsgi_app
         self.double = double
+        self.team_id = team_id  # the workspace the requests come from
         self.signing_secret = signing_secret
         # Called after each response (not timed): runs the work the request queued after its ack.
         self.settle = settle
@@ -94,7 +96,7 @@ class SlackSender:
     ) -> Response:
         form = {
             "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "team_domain": "peerlearn-test",
             "channel_id": channel,
             "channel_name": channel.lower(),
@@ -110,17 +112,26 @@ class SlackSender:
         }
         return self.post(urlencode(form), "application/x-www-form-urlencoded")
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> Response:
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        event_time: int | None = None,
+    ) -> Response:
         event_id = event_id or f"Ev{next(self._ids):08d}"
         envelope = {
             "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
+            "team_id": self.team_id,
             "api_app_id": "A0PEERLEARN",
             "event": {"event_ts": f"{time.time():.6f}", **event},
             "type": "event_callback",
             "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True, "is_enterprise_install": False}],
+            "event_time": int(time.time()) if event_time is None else event_time,
+            "authorizations": [
+                {"team_id": self.team_id, "user_id": "UBOT", "is_bot": True, "is_enterprise_install": False}
+            ],
         }
         headers = {}
         if retry_num is not None:
@@ -150,7 +161,7 @@ class SlackSender:
 
     def interaction(self, payload: dict[str, Any]) -> Response:
         base = {
-            "team": {"id": TEAM_ID, "domain": "peerlearn-test"},
+            "team": {"id": self.team_id, "domain": "peerlearn-test"},
             "api_app_id": "A0PEERLEARN",
             "token": "legacy-verification-token",
         }
@@ -171,7 +182,7 @@ class SlackSender:
                 "callback_id": callback_id,
                 "trigger_id": self.double.trigger_id(),
                 "response_url": self.double.response_url(),
-                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+                "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
                 "channel": {"id": channel, "name": channel_name or channel.lower()},
                 "message_ts": message["ts"],
                 "message": message,
@@ -182,7 +193,7 @@ class SlackSender:
         return self.interaction(
             {
                 "type": "block_actions",
-                "user": {"id": user, "team_id": TEAM_ID},
+                "user": {"id": user, "team_id": self.team_id},
                 "trigger_id": self.double.trigger_id(),
                 "response_url": self.double.response_url(),
                 "channel": {"id": channel or "D" + user[1:]},
@@ -192,11 +203,11 @@ class SlackSender:
         )
 
     def view_submission(self, *, user: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
-        submitted = {**view, "id": "V123", "team_id": TEAM_ID, "state": {"values": values}}
+        submitted = {**view, "id": "V123", "team_id": self.team_id, "state": {"values": values}}
         return self.interaction(
             {
                 "type": "view_submission",
-                "user": {"id": user, "team_id": TEAM_ID},
+                "user": {"id": user, "team_id": self.team_id},
                 "trigger_id": self.double.trigger_id(),
                 "view": submitted,
             }

@@ -23,9 +23,12 @@ ANSWER_MODAL = "circle_answers"
 @dataclass(frozen=True)
 class AnswerTarget:
     round_id: int
+    from_home: bool = False  # opened from the App Home, which is drawn again once answered
 
 
-def answer_modal(circle: Circle, round_: CircleRound, previous: list[str] | None) -> dict[str, Any]:
+def answer_modal(
+    circle: Circle, round_: CircleRound, previous: list[str] | None, *, from_home: bool = False
+) -> dict[str, Any]:
     blocks: list[Block] = []
     for index, question in enumerate(questions_of(circle)[:MAX_QUESTIONS]):
         element: dict[str, Any] = {
@@ -51,7 +54,7 @@ def answer_modal(circle: Circle, round_: CircleRound, previous: list[str] | None
         "title": plain(f"{circle.name} check-in", MAX_MODAL_TITLE),
         "submit": plain("Share", MAX_MODAL_TITLE),
         "close": plain("Cancel", MAX_MODAL_TITLE),
-        "private_metadata": json.dumps({"round_id": round_.id}),
+        "private_metadata": json.dumps({"round_id": round_.id, **({"home": True} if from_home else {})}),
         "blocks": [context("Answer what you like — at least one question."), *blocks],
     }
 
@@ -78,5 +81,7 @@ def read_answers(values: object) -> list[str] | FieldErrors:
 
 def read_answer_target(raw: object) -> AnswerTarget | None:
     metadata = parse_metadata(raw)
-    round_id = parse_id(metadata.get("round_id")) if metadata is not None else None
-    return None if round_id is None else AnswerTarget(round_id)
+    if metadata is None:
+        return None
+    round_id = parse_id(metadata.get("round_id"))
+    return None if round_id is None else AnswerTarget(round_id, from_home=metadata.get("home") is True)

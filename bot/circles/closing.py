@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.circles import rules as circles
 from bot.circles.messages import reminder_dm, round_summary
+from bot.slack.acting import carrying_team
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
 from storage import circles as queries
@@ -42,7 +43,7 @@ def remind(db: Database, slack: SlackGateway, pacer: PostPacer, round_id: int, n
             log.exception("check-in reminder failed circle=%s round=%s user=%s", circle.id, round_id, user_id)
 
     with ThreadPoolExecutor(workers, thread_name_prefix="circle-dm") as pool:
-        list(pool.map(remind, waiting))
+        list(pool.map(carrying_team(remind), waiting))
     return 1
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.cadence import format_local
+from bot.circles.commands import USAGE
 from bot.circles.rules import questions_of, schedule_of, stuck_question
 from bot.kit import (
     MAX_BUTTON_TEXT,
@@ -186,16 +187,10 @@ def circle_info(
     return blocks
 
 
-def circle_help(problem: str | None = None) -> list[Block]:
-    usage = "\n".join(
-        [
-            "*Learning circles* — small groups that check in on a schedule.",
-            "• `/circle create Rust learners` — set one up (a form opens)",
-            "• `/circle join Rust learners` · `/circle leave Rust learners`",
-            "• `/circle list` · `/circle info Rust learners`",
-            "• `/circle pause Rust learners 2` — sit out the next 2 rounds (default 1)",
-            "• Owner or admin: `/circle checkin Rust learners now` · `/circle edit Rust learners` · "
-            "`/circle archive Rust learners`",
-        ]
-    )
-    return usage_blocks(usage, problem)
+def circle_help(problem: str | None = None, usage: str | None = None) -> list[Block]:
+    """The whole help, or with `usage` only the problem and the one usage line that fixes it."""
+    if usage is not None:
+        return usage_blocks(f"Usage: {usage}", problem)
+    lines = [f"• {line}" for line in USAGE.values()]
+    lines.insert(0, "*Learning circles* — small groups that check in on a schedule.")
+    return usage_blocks("\n".join(lines), problem)

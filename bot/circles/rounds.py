@@ -16,8 +16,9 @@ One bad item never stops the others: each circle and round is run through `Circl
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,11 +26,13 @@ from bot.circles import closing
 from bot.circles import rules as circles
 from bot.circles.failures import PAUSED_BY_SETTINGS, CircleFailures
 from bot.circles.messages import checkin_dm, round_header
+from bot.slack.acting import acting_for, carrying_team
 from bot.slack.conversations import open_group
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
 from bot.slack.results import Failed, Posted
 from bot.slack.users import Person, UserDirectory
+from bot.uninstalled import pause_uninstalled
 from storage import circles as queries
 from storage.db import Database
 from storage.leases import SCHEDULER_LEASE, Heartbeat
@@ -64,8 +67,10 @@ class CircleRunner:
         grace: timedelta = timedelta(hours=12),
         workers: int = 8,
         heartbeat: Heartbeat | None = None,
+        served: Callable[[str], bool] | None = None,
     ) -> None:
         self.db, self.slack, self.users, self.clock = db, slack, users, clock
+        self.served = served  # whether a workspace is (still) installed; None: every stored one
         self.heartbeat = heartbeat or Heartbeat(db, lease=OPENING_LEASE, clock=clock)
         self.pacer = pacer or PostPacer()
         self.grace = grace
@@ -78,24 +83,52 @@ class CircleRunner:
         with self.db.snapshot() as session:
             live = queries.live_circles(session)
             to_resume = queries.stale_openings(session, now)
+        uninstalled: set[str] = set()
         for circle in live:
-            if circle.paused_reason is None:
+            if circle.paused_reason is not None:
+                continue
+            if not self._installed(circle.team_id):
+                uninstalled.add(circle.team_id)
+                continue
+            with acting_for(circle.team_id):
                 report.opened += self.failures.guarded(circle.id, None, "open", self._open_if_due, circle, now)
+        for team_id in uninstalled:  # paused until the app is installed there again
+            self.failures.guarded(None, None, "pause", _paused_uninstalled, self.db, team_id)
         for round_id in to_resume:
-            self.failures.guarded(None, round_id, "open", self._resume, round_id, now)
+            with self._acting_for_round(round_id) as installed:
+                if installed:
+                    self.failures.guarded(None, round_id, "open", self._resume, round_id, now)
         with self.db.snapshot() as session:
             to_remind, to_close = queries.rounds_to_remind(session, now), queries.rounds_to_close(session, now)
         for round_id in to_close:
-            report.closed += self.failures.guarded(
-                None, round_id, "close", closing.close, self.db, self.slack, round_id, self.clock()
-            )
+            with self._acting_for_round(round_id) as installed:
+                if installed:
+                    report.closed += self.failures.guarded(
+                        None, round_id, "close", closing.close, self.db, self.slack, round_id, self.clock()
+                    )
         for round_id in to_remind:
-            if round_id not in to_close:
-                report.reminded += self.failures.guarded(
-                    None, round_id, "remind", closing.remind, self.db, self.slack, self.pacer, round_id, now,
-                    workers=self.workers,
-                )  # fmt: skip
+            if round_id in to_close:
+                continue
+            with self._acting_for_round(round_id) as installed:
+                if installed:
+                    report.reminded += self.failures.guarded(
+                        None, round_id, "remind", closing.remind, self.db, self.slack, self.pacer, round_id, now,
+                        workers=self.workers,
+                    )  # fmt: skip
         return report
+
+    def _installed(self, team_id: str) -> bool:
+        return self.served is None or self.served(team_id)
+
+    @contextmanager
+    def _acting_for_round(self, round_id: int) -> Iterator[bool]:
+        """Act for the round's workspace; False (nothing to do) when it is no longer installed: the
+        round waits, its circle paused, for a reinstall."""
+        with self.db.snapshot() as session:
+            round_ = session.get(CircleRound, round_id)
+            team_id = round_.team_id if round_ is not None else None
+        with acting_for(team_id):
+            yield team_id is not None and self._installed(team_id)
 
     def _open_if_due(self, circle: Circle, now: datetime) -> int:
         if problem := circles.settings_problem(circle):
@@ -118,7 +151,7 @@ class CircleRunner:
             self._start(round_id)
         return 0
 
-    def open_now(self, circle_id: int, key: str) -> int | None:
+    def open_now(self, circle_id: int, key: str) -> int | None:  # for a request: acting for its workspace
         """Open a round right away (owner or admin asked); None when one is under way already.
 
         The request's key names the round, so a rerun of the same request opens nothing new.
@@ -184,8 +217,12 @@ class CircleRunner:
                 for p in queries.participants(session, round_id)
                 if p.status == ParticipantStatus.INVITED and (not p.dm_ts or p.dm_ts == SENDING)
             ]
+
+        def invite(user_id: str) -> None:
+            self._invite(circle, round_, user_id)
+
         with ThreadPoolExecutor(self.workers, thread_name_prefix="circle-dm") as pool:
-            list(pool.map(lambda user_id: self._invite(circle, round_, user_id), pending))
+            list(pool.map(carrying_team(invite), pending))
         with self.db.transaction() as session:
             queries.advance_round(session, round_id, RoundState.OPENING, RoundState.OPEN, lease_until=None)
         log.info(
@@ -286,3 +323,8 @@ class CircleRunner:
                 f"(`{error}`). Fix that (unarchive it, or `/invite @Peerlearn`), then `/circle edit {circle.name}` "
                 "to resume or pick another channel.",
             )
+
+
+def _paused_uninstalled(db: Database, team_id: str) -> int:
+    pause_uninstalled(db, team_id)
+    return 0

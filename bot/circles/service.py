@@ -74,7 +74,7 @@ class Refused:
     message: str
 
 
-def _may_manage(services: Services, circle: Circle, user_id: str) -> bool:
+def may_manage(services: Services, circle: Circle, user_id: str) -> bool:
     # The directory answers fresh for admin checks: a demoted admin loses the right at once.
     return circle.owner_id == user_id or services.users.is_admin(user_id)
 
@@ -84,7 +84,7 @@ def _managed(services: Services, team_id: str, user_id: str, name: str, *, archi
     with services.db.snapshot() as session:
         circle = queries.circle_named(session, team_id, name) if archived_too else None
         circle = circle or rules.find(session, team_id, name)
-    rules.require_manager(circle, user_id, _may_manage(services, circle, user_id))
+    rules.require_manager(circle, user_id, may_manage(services, circle, user_id))
     return circle
 
 
@@ -100,7 +100,7 @@ def settings_problems(
         if target.circle_id is not None and (editing is None or editing.archived_at is not None):
             return {"name": GONE}
         taken = rules.name_taken(session, team_id, name, editing) if name else None
-    if editing is not None and not _may_manage(services, editing, user_id):
+    if editing is not None and not may_manage(services, editing, user_id):
         return {"name": f"Only the owner of “{editing.name}” or an admin can change it."}
     return {"name": taken} if taken else {}
 
@@ -116,7 +116,7 @@ def save_settings(
         circle = rules.circle_in_team(session, team_id, target.circle_id)
     if circle is None or circle.archived_at is not None:
         return Refused(GONE)
-    if not _may_manage(services, circle, user_id):
+    if not may_manage(services, circle, user_id):
         log.warning("circle edit refused team=%s user=%s circle=%s", team_id, user_id, circle.id)
         return Refused(f"Only the owner of “{circle.name}” (<@{circle.owner_id}>) or an admin can change it.")
     try:

@@ -158,8 +158,10 @@ def read_profile_form(values: object) -> ProfileForm:
 
 
 def help_blocks(problem: str | None = None, usage: str | None = None) -> list[Block]:
-    text = usage or "*Mentoring and pairing*\n" + "\n".join(USAGE.values())
-    return usage_blocks(text, problem)
+    """The whole help, or with `usage` only the problem and the one usage line that fixes it."""
+    if usage is not None:
+        return usage_blocks(f"Usage: {usage}", problem)
+    return usage_blocks("\n".join(["*Mentoring and pairing*", *(f"• {line}" for line in USAGE.values())]), problem)
 
 
 @dataclass(frozen=True)

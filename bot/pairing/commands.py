@@ -5,18 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.text import parse_tags
+from bot.text import escape_mrkdwn, parse_tags
 from bot.text import without_control_characters as clean_text
+from bot.usage import unknown_word
 
 MAX_PAUSE_WEEKS = 52
 USAGE = {
     "profile": "`/mentor profile` — what you can teach, what you want to learn, your level and team",
-    "find": "`/mentor find <skill>` — who can help with a skill, e.g. `/mentor find postgres`",
+    "find": "`/mentor find &lt;skill&gt;` — who can help with a skill, e.g. `/mentor find postgres`",
     "me": "`/mentor me` — your profile, your current match and your past ones",
-    "pause": "`/mentor pause [weeks]` — sit out pairing rounds for a while (default 1 week, at most 52)",
+    "pause": "`/mentor pause [weeks]` — sit out pairing rounds for a while, e.g. `/mentor pause 2` "
+    "(default 1 week, at most 52)",
     "resume": "`/mentor resume` — back in the pairing rounds",
     "off": "`/mentor off` — out of all pairing rounds (your profile stays findable; `/mentor resume` undoes it)",
-    "help": "`/mentor help` — this list",
+    "help": "`/mentor help` — everything /mentor does",
 }
 
 
@@ -82,8 +84,8 @@ def parse_mentor_command(text: str) -> MentorCommand:
             return OptOut()
         case "help":
             return ShowHelp()
-    shown = keyword[:40].replace("`", "'")
-    return ShowHelp(f"I don't know `{shown}`.")
+    shown = escape_mrkdwn(keyword[:40].replace("`", "'"))
+    return ShowHelp(*unknown_word(shown, USAGE, USAGE["help"]))
 
 
 def _pause(rest: list[str]) -> MentorCommand:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.pairing import round_blocks
 from bot.pairing.delivery import Delivery
+from bot.slack.acting import acting_for
 from bot.slack.gateway import SlackGateway
 from storage import pairing as profile_queries
 from storage import pairing_rounds as queries
@@ -55,10 +56,18 @@ def answer(db: Database, team_id: str, user_id: str, group_id: int, outcome: str
 class RoundKeeper:
     """What the scheduler's tick does for open rounds: stragglers, follow-ups, closings."""
 
-    def __init__(self, db: Database, slack: SlackGateway, *, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        slack: SlackGateway,
+        *,
+        clock: Callable[[], datetime],
+        served: Callable[[str], bool] | None = None,
+    ) -> None:
         self.db = db
         self.slack = slack
         self.clock = clock
+        self.served = served  # whether a workspace is (still) installed; None: every stored one
         self.delivery = Delivery(db, slack, clock=clock)
 
     def run_due(self) -> None:
@@ -76,7 +85,13 @@ class RoundKeeper:
 
     def _each(self, round_id: int, step: str, action: Callable[[int], None]) -> None:
         try:
-            action(round_id)
+            with self.db.snapshot() as session:
+                round_ = session.get(PairingRound, round_id)
+                team_id = round_.team_id if round_ is not None else None
+            if team_id is None or (self.served is not None and not self.served(team_id)):
+                return  # gone, or its workspace uninstalled: the round waits for a reinstall
+            with acting_for(team_id):
+                action(round_id)
         except Exception:  # one round's trouble never stops the others; the next tick tries again
             log.exception("pairing round=%s: %s failed", round_id, step)
 

@@ -6,6 +6,8 @@ import difflib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from bot.pairing.blocks import Helper
 from bot.pairing.people import Level
 from bot.pairing.profiles import Profile
@@ -77,12 +79,6 @@ def opt_out(db: Database, team_id: str, user_id: str, now: datetime) -> None:
         queries.set_participation(session, team_id, user_id, now, opted_out=True)
 
 
-def deactivate(db: Database, team_id: str, user_id: str, now: datetime) -> None:
-    """Deactivated in Slack: out of every pairing pool and `/mentor find` from now on."""
-    with db.transaction() as session:
-        queries.set_participation(session, team_id, user_id, now, deactivated_at=now)
-
-
 def pause_text(profile: Profile | None, now: datetime) -> str | None:
     if profile is None:
         return None
@@ -95,43 +91,64 @@ def pause_text(profile: Profile | None, now: datetime) -> str | None:
     return None
 
 
-def find_helpers(db: Database, team_id: str, skill: str, now: datetime) -> tuple[list[Helper], list[str]]:
-    """Up to 10 people who can help with `skill`, best first, and close known skills when nobody can.
+def find_helpers(
+    db: Database, team_id: str, skill: str, now: datetime, limit: int = MAX_LISTED
+) -> tuple[list[Helper], list[str]]:
+    """Up to `limit` people who can help with `skill`, best first, and close known skills when nobody can.
 
     Ranked by profile (teaches it, and how experienced) plus evidence: their tips tagged with it and
     the helpful votes those got. Paused, opted-out and deactivated people are not listed.
     """
     with db.snapshot() as session:
-        teachers = {p.user_id: p for p in queries.teachers_of(session, team_id, skill)}
-        evidence = {author: (tips, helpful) for author, tips, helpful in queries.tip_evidence(session, team_id, skill)}
-        met = round_queries.met_on_skill(session, team_id, skill)
-        profiles = queries.profiles_of(session, team_id, set(evidence) - set(teachers))
-        profiles.update(teachers)
+        helpers = helpers_on(session, team_id, (skill,), now, limit)[skill]
         suggestions: list[str] = []
-        if not teachers and not evidence:
+        if not helpers:
             known = set(queries.known_skills(session, team_id)) | set(queries.recent_tip_tags(session, team_id))
-            suggestions = difflib.get_close_matches(skill, sorted(known), n=3, cutoff=0.6)
-    helpers = []
-    for user_id in set(teachers) | set(evidence):
-        row = profiles.get(user_id)
-        if row is not None and (row.opted_out or row.deactivated_at or (row.paused_until and row.paused_until > now)):
-            continue
-        tips, helpful = evidence.get(user_id, (0, 0))
-        level = _level(row.level) if row is not None else None
-        helpers.append(Helper(user_id, user_id in teachers, level, tips, helpful, met_pairings=met.get(user_id, 0)))
-    helpers.sort(key=lambda h: (-_rank(h), h.user_id))
-    return helpers[:MAX_LISTED], suggestions
+            suggestions = difflib.get_close_matches(skill, sorted(known - {skill}), n=3, cutoff=0.6)
+    return helpers, suggestions
+
+
+def helpers_on(
+    session: Session, team_id: str, skills: tuple[str, ...], now: datetime, limit: int
+) -> dict[str, list[Helper]]:
+    """For each of `skills`, up to `limit` people who can help with it, best first (find_helpers'
+    ranking), in a few queries whatever the number of skills: the experts for a question use it."""
+    evidence = queries.tip_evidence(session, team_id, skills)
+    met = round_queries.met_on_skills(session, team_id, skills)
+    # Someone with no tips among a skill's most helpful and no pairing on it scores by teaching alone,
+    # so the `limit` most experienced teachers and the people with evidence hold the exact best `limit`.
+    others = {user for skill in skills for user in (*evidence[skill], *met[skill])}
+    teachers = queries.teachers_of(session, team_id, skills, now, levels=_LEVEL_ORDER, limit=limit, among=others)
+    authors = {author for skill in skills for author in evidence[skill] if author not in teachers[skill]}
+    standings = queries.standings_of(session, team_id, authors)
+    found = {}
+    for skill in skills:
+        helpers = []
+        for user_id in set(teachers[skill]) | set(evidence[skill]):
+            row = teachers[skill].get(user_id) or standings.get(user_id)
+            if row is not None and row.resting(now):
+                continue
+            tips, helpful = evidence[skill].get(user_id, (0, 0))
+            level = _level(row.level) if row is not None else None
+            teaches = user_id in teachers[skill]
+            helpers.append(Helper(user_id, teaches, level, tips, helpful, met_pairings=met[skill].get(user_id, 0)))
+        helpers.sort(key=lambda h: (-helper_rank(h), h.user_id))
+        found[skill] = helpers[:limit]
+    return found
+
+
+_LEVELS = {level.value: level for level in Level}  # a dict lookup: helpers_on reads hundreds at once
+_LEVEL_ORDER = [level.value for level in Level]  # least experienced first, as Level.rank counts
 
 
 def _level(value: str | None) -> Level | None:
     """A stored level; one no reader would store reads as unknown rather than breaking the profile."""
-    try:
-        return Level(value) if value else None
-    except ValueError:
-        return None
+    return _LEVELS.get(value) if value else None
 
 
-def _rank(helper: Helper) -> int:
+def helper_rank(helper: Helper) -> int:
+    """How much someone knows a skill: teaching it (more if experienced), tips on it, the helpful
+    votes those got, and pairings met on it. `/mentor find` and the experts for a question use it."""
     taught = 100 + 10 * (helper.level.rank if helper.level else 0) if helper.teaches else 0
     return taught + 5 * helper.tips + 2 * helper.helpful + 20 * helper.met_pairings
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import assert_never
 
+from bot.help import everything
 from bot.kit import (
     Block,
+    author_mention,
     context,
     divider,
     fallback_text,
@@ -15,9 +17,9 @@ from bot.kit import (
     local_time,
     mrkdwn_section,
     slack_date,
-    usage_blocks,
     user_text_excerpt,
 )
+from bot.questions.admin_blocks import digest_section
 from bot.schedules.digests import CirclesRecap, Digest
 from bot.schedules.kinds import Delivery, PostKind, command_word, describe_kind, one_post, plural
 from bot.schedules.prompt_bank import Prompt
@@ -65,7 +67,7 @@ def _period_title(digest: Digest) -> str:
 
 def _tip_entry(tip: Tip) -> list[Block]:
     votes = f"{plural(tip.helpful_count, 'person', 'people')} found it helpful"
-    facts = [f"#{tip.id}", f"<@{tip.author_id}>", votes]
+    facts = [f"#{tip.id}", author_mention(tip.author_id), votes]
     if view := link(tip.permalink, "view post"):
         facts.append(view)
     return [mrkdwn_section(user_text_excerpt(tip.text, DIGEST_EXCERPT)), context(" · ".join(facts))]
@@ -92,7 +94,7 @@ def digest_post(digest: Digest, emoji: str) -> tuple[str, list[Block]]:
         for tip in digest.best:
             blocks += _tip_entry(tip)
     if digest.teachers:
-        names = ", ".join(f"<@{author}> ({votes})" for author, votes in digest.teachers)
+        names = ", ".join(f"<@{teacher}> ({votes})" for teacher, votes in digest.teachers)
         blocks += [
             divider(),
             mrkdwn_section(f":mortar_board: *Top teachers* (helpful votes received): {names}"),
@@ -121,6 +123,8 @@ def digest_post(digest: Digest, emoji: str) -> tuple[str, list[Block]]:
         line = f":handshake: *Connections made*: {plural(met, 'pairing')} met"
         line += f", {crossed / met:.0%} across teams." if met else "."
         blocks += [divider(), mrkdwn_section(line)]
+    if digest.questions is not None:
+        blocks += [divider(), digest_section(digest.questions.measures, digest.questions.open_questions)]
     if digest.resurfaced is not None:
         blocks += [
             divider(),
@@ -141,24 +145,8 @@ def _circles_summary(recap: CirclesRecap) -> str:
 
 
 def peerlearn_help(problem: str | None = None) -> list[Block]:
-    usage = "\n".join(
-        [
-            "*Schedules* (admins):",
-            "• `/peerlearn prompts #channel mon 09:00 Europe/Berlin` — weekly learning prompts",
-            "• `/peerlearn digest #channel fri 16:00` — a digest of the week's best tips (your time zone)",
-            "• `&lt;when&gt;` is `daily`, `weekdays`, a weekday (`mon`…`sun`) or `biweekly fri`; "
-            "add `channel-only` to a digest to count only tips shared in that channel",
-            "• `/peerlearn prompts #channel off` · `/peerlearn digest #channel off`",
-            "• `/peerlearn prompt now [#channel]` · `/peerlearn digest now [#channel]` — post right away",
-            "• `/peerlearn pairing #channel mon 10:00 [mentorship|cross-team|coffee] [size 2|3]` — pairing rounds; "
-            "`/peerlearn pairing #channel now|preview|stats|off`",
-            "*Prompts*:",
-            "• `/peerlearn prompt add What did you automate this week?` (admins) · "
-            "`/peerlearn prompt list` · `/peerlearn prompt remove 3` (admins)",
-            "*For everyone*: `/peerlearn schedules` — what is scheduled, and when it posts next",
-        ]
-    )
-    return usage_blocks(usage, problem)
+    """`/peerlearn help`: every Peerlearn command, not only /peerlearn's (see bot/help.py)."""
+    return everything(problem)
 
 
 def schedule_line(entry: ScheduleEntry) -> str:

@@ -19,6 +19,7 @@ from bot.cadence import CadenceError, parse_clock, parse_when
 from bot.pairing.people import Mode
 from bot.schedules.kinds import PostKind
 from bot.text import slack_to_plain, truncate_escaped
+from bot.usage import unknown_word
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; anything larger names no row
 MAX_WORD = 64  # no channel name, time, zone or keyword is longer
@@ -50,6 +51,32 @@ USAGE = {
     "[norepeat &lt;rounds&gt;]`, e.g. `/peerlearn pairing #coffee mon 10:00 Europe/Berlin cross-team`",
 }
 PAIRING_USAGE = "`/peerlearn pairing #channel now|preview|stats|off`"
+HELP_USAGE = "`/peerlearn help` — every Peerlearn command, grouped, with an example each"
+# Each /peerlearn command with an example, for the help; a mistyped first word gets its own line.
+HELP_LINES = {
+    "prompts": "`/peerlearn prompts #general mon 09:00 Europe/Berlin` — a learning prompt every Monday "
+    "(`daily`, `weekdays`, `mon`…`sun` or `biweekly fri`; the zone defaults to yours)",
+    "digest": "`/peerlearn digest #general fri 16:00` — the week's most helpful tips every Friday; "
+    "add `channel-only` to count only that channel's tips",
+    "pairing": "`/peerlearn pairing #coffee mon 10:00 cross-team` — pairing rounds (`mentorship`, `cross-team` "
+    "or `coffee`; `size 3`, `norepeat 6`); `/peerlearn pairing #coffee preview` shows the next pairs, "
+    "also `now` and `stats`",
+    "off": "`/peerlearn digest #general off` — stop a schedule (`prompts`, `digest` or `pairing`)",
+    "now": "`/peerlearn prompt now #general` — post right away (`digest now` too)",
+    "prompt": "`/peerlearn prompt add What did you automate this week?` — a prompt of your own; "
+    "`/peerlearn prompt list` · `/peerlearn prompt remove 3`",
+    "schedules": "`/peerlearn schedules` — what is scheduled, and when it posts next (anyone)",
+    "help": HELP_USAGE,
+}
+# The first words /peerlearn knows, with the usage line a near miss of each gets.
+_FIRST_WORDS = {
+    "prompts": HELP_LINES["prompts"],
+    "prompt": HELP_LINES["prompt"],
+    "digest": HELP_LINES["digest"],
+    "pairing": HELP_LINES["pairing"],
+    "schedules": HELP_LINES["schedules"],
+    "help": HELP_USAGE,
+}
 OFF_USAGE = "`/peerlearn prompts #channel off` or `/peerlearn digest #channel off`"
 NOW_USAGE = "`/peerlearn prompt now [#channel]` or `/peerlearn digest now [#channel]`"
 ADD_USAGE = "`/peerlearn prompt add &lt;question, up to 500 characters&gt;`"
@@ -150,7 +177,7 @@ def parse_peerlearn_command(text: str) -> PeerlearnCommand:
     if first == "schedules":
         return ListSchedules()
     if first not in _KINDS:
-        return PeerlearnHelp(f"I don't know `{shown(words[0])}`. Here is what I can do:")
+        return InvalidCommand(*unknown_word(shown(words[0]), _FIRST_WORDS, HELP_USAGE))
     kind, rest = _KINDS[first], words[1:]
     if not rest:
         return InvalidCommand("Tell me the channel and when.", USAGE[kind])

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.circles import rules as circles
+from bot.questions.measures import QuestionsRecap, digest_recap
 from bot.schedules import prompts
 from storage import circles as circle_queries
 from storage import digests as queries
@@ -60,6 +61,7 @@ class Digest:
     resurfaced: Tip | None
     circles: CirclesRecap | None = None
     connections: ConnectionsRecap | None = None
+    questions: QuestionsRecap | None = None
 
     @property
     def quiet(self) -> bool:
@@ -97,6 +99,7 @@ def gather(
         resurfaced=queries.most_helpful_older_tip(session, team_id, start, scope, already),
         circles=_circles(session, team_id, channel_id if channel_only else None, start, end),
         connections=_connections(session, team_id, channel_id if channel_only else None, start, end),
+        questions=digest_recap(session, team_id, channel_id if channel_only else None, start, end),
     )
 
 

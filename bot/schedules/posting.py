@@ -20,12 +20,14 @@ message carrying that ledger id, so a post that did reach Slack is recorded, not
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import assert_never
 
 from bot.schedules import setbacks
@@ -33,12 +35,15 @@ from bot.schedules.claims import Claims
 from bot.schedules.commands import PairingOptions
 from bot.schedules.compose import compose
 from bot.schedules.kinds import Delivery, LedgerStatus, PostKind
+from bot.schedules.lanes import Lanes
 from bot.schedules.recording import LedgerRecorder, settled
 from bot.schedules.results import Delivered
 from bot.schedules.rules import pairing_options
+from bot.slack.acting import acting_for
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
 from bot.slack.results import Posted
+from bot.slack.workspaces import NOT_INSTALLED
 from storage import schedules as queries
 from storage.db import Database
 from storage.leases import SCHEDULER_LEASE, Heartbeat
@@ -89,8 +94,11 @@ class ScheduledPoster:
         heartbeat: Heartbeat | None = None,
         rounds: RoundStarter | None = None,
         keeper: Callable[[], None] | None = None,
+        served: Callable[[str], bool] | None = None,
     ) -> None:
         self.db = db
+        # Whether a workspace is (still) installed; None: every stored one (a single-workspace deployment).
+        self.served = served
         self.rounds = rounds
         self.keeper = keeper  # the open pairing rounds' follow-ups and closings, run by the leader
         self.slack = slack
@@ -99,7 +107,7 @@ class ScheduledPoster:
         self.settings = settings or PostingSettings()
         self.heartbeat = heartbeat or Heartbeat(db, holder, lease=self.settings.post_lease, clock=clock)
         self.holder = self.heartbeat.holder  # names the process in the lease columns
-        self.claims = Claims(db, self.slack, self.settings, self.holder)
+        self.claims = Claims(db, self.slack, self.settings, self.holder, served)
         self.record = LedgerRecorder(db, self.slack, clock, self.settings.grace)
 
     # -- the tick ------------------------------------------------------------------------------
@@ -115,17 +123,30 @@ class ScheduledPoster:
                 self.keeper()
             except Exception:  # the rounds' own trouble never holds up the posts
                 log.exception("pairing rounds' follow-ups and closings failed; the next tick tries again")
-        claimed = self.claims.due(now, report) + self.claims.take_over_stale(now)
-        report.claimed = len(claimed)
         report.failed += setbacks.give_up_expired_posts(self.db, self.slack, now - self.settings.grace)
-        for post_id in claimed:  # held until delivered, also while waiting for a free poster thread
-            self.heartbeat.hold(queries.renew_posts, post_id)
-        if not claimed:
-            return report
         last_renewal = time.monotonic()
         with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="poster") as pool:
-            futures = [pool.submit(self._deliver_safely, post_id) for post_id in claimed]
-            for future in as_completed(futures):
+            # Posted while the rest are still being claimed, each workspace at its own pace (lanes.py).
+            lanes = Lanes(
+                self.pacer,
+                lambda post_id, team_id, slot: pool.submit(self._deliver_safely, post_id, slot, team_id),
+                threads=self.settings.workers,
+            )
+            dispatcher = threading.Thread(target=lanes.dispatch, name="poster-lanes", daemon=True)
+            dispatcher.start()
+            try:
+                for post_id, team_id, channel_id in chain(
+                    self.claims.due(now, report), self.claims.take_over_stale(now)
+                ):
+                    self.heartbeat.hold(queries.renew_posts, post_id)  # held until delivered, also while queued
+                    lanes.add(post_id, team_id, channel_id)
+            finally:
+                lanes.close()
+                dispatcher.join()
+            report.claimed = len(lanes.futures)
+            if not lanes.futures:
+                return report
+            for future in as_completed(lanes.futures):
                 match future.result().status:
                     case Delivery.POSTED:
                         report.posted += 1
@@ -181,7 +202,7 @@ class ScheduledPoster:
         log.info(
             "post now team=%s user=%s channel=%s kind=%s post=%s", team_id, requested_by, channel_id, kind, post_id
         )
-        return self._deliver_safely(post_id)
+        return self._deliver_safely(post_id, team_id=team_id)
 
     def release_leadership(self) -> None:
         self.heartbeat.release(queries.renew_leases, LEASE_NAME)
@@ -199,10 +220,18 @@ class ScheduledPoster:
 
     # -- delivering ----------------------------------------------------------------------------
 
-    def _deliver_safely(self, post_id: int) -> Delivered:
+    def _deliver_safely(self, post_id: int, slot: float | None = None, team_id: str | None = None) -> Delivered:
         # The one catch-all of the scheduler: one channel's surprise must not stop the others' posts.
         try:
-            return self._deliver(post_id)
+            if team_id is None:
+                with self.db.snapshot() as session:
+                    post = queries.ledger_row(session, post_id)
+                    team_id = post.team_id if post is not None else None
+            if team_id is not None and self.served is not None and not self.served(team_id):
+                # Uninstalled since it was claimed: kept for a reinstall within the grace window.
+                return self.record.retry_later(post_id, NOT_INSTALLED)
+            with acting_for(team_id):  # every Slack call of this post with its own workspace's token
+                return self._deliver(post_id, slot)
         except Exception as error:
             log.exception("scheduled post %s failed unexpectedly; it will be retried", post_id)
             try:
@@ -214,7 +243,8 @@ class ScheduledPoster:
         finally:
             self.heartbeat.release(queries.renew_posts, post_id)
 
-    def _deliver(self, post_id: int) -> Delivered:
+    def _deliver(self, post_id: int, slot: float | None = None) -> Delivered:
+        """Post at `slot` (taken by the lanes), or at the next free slot (a post asked for now)."""
         if (problem := self._run_round(post_id)) is not None:
             return self.record.skip(post_id, problem)
         with self.db.transaction() as session:
@@ -231,7 +261,10 @@ class ScheduledPoster:
             if isinstance(found, Posted):
                 log.info("post %s had reached Slack before (ts=%s); recorded, not repeated", post_id, found.ts)
                 return self.record.record_posted(post_id, found.ts)
-        self.pacer.wait(channel_id)
+        if slot is None:
+            self.pacer.wait(channel_id)
+        else:
+            self.pacer.sleep_until(slot)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"ledger_id": post_id}}
         outcome = self.slack.post(channel_id, text, blocks, metadata=metadata)
         if isinstance(outcome, Posted):

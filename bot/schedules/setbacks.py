@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 
 from bot.schedules.blocks import broken_notice, gave_up_notice
+from bot.slack.acting import acting_for
 from bot.slack.gateway import SlackGateway
 from storage import schedules as queries
 from storage.db import Database
@@ -43,10 +44,12 @@ def give_up_expired_posts(db: Database, slack: SlackGateway, due_before: datetim
                 manual = post.period.startswith("now:")  # its requester was answered at the time
                 notice = gave_up_notice(post.kind, post.channel_id, post.error or "unknown error")
                 ids = f"post {post_id} team={post.team_id} channel={post.channel_id} error={post.error}"
+                team_id = post.team_id
             log.warning("%s: given up after the grace window", ids)
             given_up += 1
             if admin is not None and not manual:
-                slack.tell(admin, notice)
+                with acting_for(team_id):
+                    slack.tell(admin, notice)
         except Exception:
             log.exception("expired post %s could not be given up; the next tick tries again", post_id)
     return given_up

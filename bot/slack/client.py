@@ -16,8 +16,9 @@ from bot.slack.pacing import PacedRateLimitRetryHandler, PostPacer
 
 # Calls that create a message: after a dropped connection or a 5xx, Slack may have acted before its
 # answer was lost, so a blind retry can post twice. They are left to the callers, which look for the
-# message by its metadata before posting again. (429s are still retried: Slack did not act.)
-CREATING_METHODS = ("chat.postMessage", "chat.postEphemeral")
+# message (by its metadata, or the file it shares) before posting again. (429s are still retried: Slack
+# did not act.)
+CREATING_METHODS = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
 
 
 class _NotCreating:
@@ -44,11 +45,14 @@ class ServerErrorsExceptCreating(_NotCreating, ServerErrorRetryHandler):
     pass
 
 
-def build_client(token: str, base_url: str, *, max_retries: int = 3, pacer: PostPacer | None = None) -> WebClient:
+def build_client(
+    token: str | None, base_url: str, *, max_retries: int = 3, pacer: PostPacer | None = None
+) -> WebClient:
     """A WebClient that retries connection errors, 429s (after Retry-After) and 5xx (the first and
     last not for calls that create a message: see CREATING_METHODS).
 
-    With a `pacer`, a retried 429 waits for a fresh pacing slot too (bulk posting).
+    With a `pacer`, a retried 429 waits for a fresh pacing slot too (bulk posting). No token: the
+    app's own calls in OAuth mode (oauth.v2.access), or a base for per-request clients.
     """
     client = WebClient(token=token, base_url=base_url, timeout=10)
     rate_limits = (

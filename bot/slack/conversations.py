@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack.gateway import SlackGateway
-from bot.slack.results import Failed, error_code
+from bot.slack.results import Failed, Posted, error_code
 
 log = logging.getLogger(__name__)
 
@@ -37,3 +38,18 @@ def open_group(slack: SlackGateway, users: list[str]) -> str | Failed:
         return Failed(error_code(error))
     channel = (opened.get("channel") or {}).get("id")
     return str(channel) if channel else Failed("no_channel")
+
+
+DM_ONCE_EVENT = "peerlearn_dm_once"
+
+
+def dm_once(slack: SlackGateway, user_id: str, text: str, blocks: list[dict[str, Any]], *, key: str) -> Posted | Failed:
+    """A DM sent once per request `key`, however often its job runs: a rerun finds the DM an earlier
+    run sent (by its metadata, in the app's DM with the person) instead of sending it again."""
+    channel = open_group(slack, [user_id])
+    if not isinstance(channel, Failed):
+        found = slack.find_by_metadata(channel, DM_ONCE_EVENT, "key", key)
+        if isinstance(found, Posted):
+            return found
+    metadata = {"event_type": DM_ONCE_EVENT, "event_payload": {"key": key}}
+    return slack.post(user_id if isinstance(channel, Failed) else channel, text, blocks, metadata=metadata)

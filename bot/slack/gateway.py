@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.results import CALL_ERRORS, Failed, Message, Posted, error_code
+from bot.slack import uploads
+from bot.slack.results import CALL_ERRORS, Failed, Message, Posted, Uploaded, error_code
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,9 @@ def _may_have_acted(error: BaseException) -> bool:
 
 
 class SlackGateway:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, upload_delays: tuple[float, ...] = uploads.SEND_DELAYS) -> None:
         self.client = client
+        self.upload_delays = upload_delays  # before each new try of sending a file's bytes
 
     def post(
         self,
@@ -80,6 +82,45 @@ class SlackGateway:
             raise AssertionError("unreachable")
 
         return self._joining_if_needed(channel, post_looking_first)
+
+    def upload_file(
+        self,
+        channel: str,
+        content: BinaryIO,
+        length: int,
+        *,
+        filename: str,
+        title: str,
+        comment: str,
+        ticketed: Callable[[str], None] | None = None,
+    ) -> Uploaded | Failed:
+        """Upload `length` bytes from `content` (read in blocks, from the start) and share them in
+        `channel` with `comment`: Slack's three steps (bot/slack/uploads.py). `ticketed(file_id)` runs
+        once Slack has named the file, before it is shared, so a caller can record it: a rerun then
+        looks for that file (`find_upload`) instead of sharing a second one."""
+        ticket = uploads.ticket(self.client, filename, length)
+        if isinstance(ticket, Failed):
+            return ticket
+        if ticketed is not None:
+            ticketed(ticket.file_id)
+        if (sent := uploads.send(ticket, content, length, delays=self.upload_delays)) is not None:
+            return sent
+        for attempt in range(POST_RETRIES + 1):
+            try:
+                return uploads.complete(self.client, ticket, channel, title, comment)
+            except CALL_ERRORS as error:
+                if attempt == POST_RETRIES or not _may_have_acted(error):
+                    return Failed(error_code(error))
+                found = self.find_upload(channel, ticket.file_id)
+                if isinstance(found, Uploaded):
+                    return found
+                if isinstance(found, Failed):  # could not look: better unshared than shared twice
+                    return Failed(error_code(error))
+        raise AssertionError("unreachable")
+
+    def find_upload(self, channel: str, file_id: str) -> Uploaded | Failed | None:
+        """The message among the conversation's latest 100 that shares `file_id`; None when none does."""
+        return uploads.find(self.client, channel, file_id)
 
     def _posted_with(self, channel: str, thread_ts: str | None, metadata: dict[str, Any]) -> Posted | Failed | None:
         event_type, payload = str(metadata.get("event_type")), dict(metadata.get("event_payload") or {})
@@ -232,6 +273,10 @@ class SlackGateway:
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> Failed | None:
         return self._act(lambda: self.client.views_open(trigger_id=trigger_id, view=view))
+
+    def update_view(self, view_id: str, view: dict[str, Any]) -> Failed | None:
+        """Redraw an open modal (its id from the request that acted in it)."""
+        return self._act(lambda: self.client.views_update(view_id=view_id, view=view))
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> Failed | None:
         """Show `view` on the person's Home tab (on failure the tab keeps its last view)."""

@@ -1,6 +1,7 @@
 """Client-side pacing of posts, so bulk posting stays under Slack's limits instead of bouncing off
 them: chat.postMessage allows about one message per second per channel, with a workspace-wide
-ceiling on top. One pacer serves one bot token, that is one workspace.
+ceiling on top. Each workspace has its own slots (the one acted for, bot/slack/acting.py), so one
+workspace's posts and 429s never hold up another's: workspaces post in parallel.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.slack.acting import current_team
+
 
 class PostPacer:
     def __init__(
@@ -28,19 +31,36 @@ class PostPacer:
         self._workspace_gap = 1.0 / per_workspace_per_second
         self._channel_gap = per_channel_interval
         self._clock, self._sleep = clock, sleep
-        self._workspace_next = 0.0
-        self._channel_next: dict[str, float] = {}
+        self._workspace_next: dict[str | None, float] = {}
+        self._channel_next: dict[tuple[str | None, str], float] = {}
         self._lock = threading.Lock()
 
     def wait(self, channel_id: str) -> None:
-        """Block until this post's reserved slot; slots are handed out in call order."""
+        """Block until this post's reserved slot in its workspace; slots are handed out in call order."""
+        self.sleep_until(self.reserve(channel_id))
+
+    def reserve(self, channel_id: str, team_id: str | None = None) -> float:
+        """Take the next slot for a post in this channel of this workspace (by default the one acted for)."""
+        team_id = current_team() if team_id is None else team_id
+        channel = (team_id, channel_id)
         with self._lock:
             now = self._clock()
-            slot = max(now, self._workspace_next, self._channel_next.get(channel_id, now))
-            self._workspace_next = slot + self._workspace_gap
-            self._channel_next[channel_id] = slot + self._channel_gap
-        if slot > now:
-            self._sleep(slot - now)
+            slot = max(now, self._workspace_next.get(team_id, now), self._channel_next.get(channel, now))
+            self._workspace_next[team_id] = slot + self._workspace_gap
+            self._channel_next[channel] = slot + self._channel_gap
+        return slot
+
+    def free_at(self, team_id: str | None) -> float:
+        """When this workspace's next slot is free (now or earlier: free)."""
+        with self._lock:
+            return self._workspace_next.get(team_id, float("-inf"))
+
+    def now(self) -> float:
+        return self._clock()
+
+    def sleep_until(self, slot: float) -> None:
+        if (ahead := slot - self._clock()) > 0:
+            self._sleep(ahead)
 
 
 class PacedRateLimitRetryHandler(RateLimitErrorRetryHandler):

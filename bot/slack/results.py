@@ -1,7 +1,7 @@
 """What a Slack call gives back. One convention for every call of the gateway:
 
 - a call that produces something returns that thing or `Failed` (`post` → `Posted | Failed`,
-  `permalink` → `str | Failed`, `channel_info` → `Message | Failed`);
+  `upload_file` → `Uploaded | Failed`, `permalink` → `str | Failed`, `channel_info` → `Message | Failed`);
 - a call that only acts returns `Failed | None`: None when it was done (`update`, `join`,
   `open_view`, `add_reaction`, ...);
 - a lookup that may find nothing returns what it found, `None` when there is nothing, and `Failed`
@@ -27,6 +27,14 @@ class Posted:
 
     channel: str
     ts: str
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """A file shared in a conversation: one just uploaded, or one found there."""
+
+    file_id: str
+    channel: str
 
 
 @dataclass(frozen=True)

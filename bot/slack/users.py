@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.slack.acting import current_team
 from bot.slack.results import CALL_ERRORS, Failed, error_code
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ class UserDirectory:
         self._ttl = ttl_seconds
         self._rights_ttl = rights_ttl_seconds
         self._clock = clock
-        self._cache: dict[str, tuple[float, Person]] = {}
+        # By workspace and person: the same person (an Enterprise Grid id) may be an admin in one
+        # workspace and not in another, and one directory serves every workspace acted for.
+        self._cache: dict[tuple[str | None, str], tuple[float, Person]] = {}
         self._lock = threading.Lock()
 
     def get(self, user_id: str, *, max_age: float | None = None) -> Person | None:
@@ -116,14 +119,15 @@ class UserDirectory:
 
     def _cached(self, user_id: str, max_age: float) -> Person | None:
         with self._lock:
-            cached = self._cache.get(user_id)
+            cached = self._cache.get((current_team(), user_id))
         if cached is not None and self._clock() - cached[0] < max_age:
             return cached[1]
         return None
 
     def _remember(self, at: float, people: list[Person]) -> None:
+        team_id = current_team()
         with self._lock:
-            self._cache.update({person.id: (at, person) for person in people})
+            self._cache.update({(team_id, person.id): (at, person) for person in people})
 
     def admin_status(self, user_id: str, team_id: str | None = None) -> bool | Failed:
         """Whether the person may do what only admins may, asked of Slack now: an active admin or

@@ -13,6 +13,7 @@ from bot.kit import (
     MAX_MODAL_TITLE,
     MAX_SECTION_TEXT,
     Block,
+    author_mention,
     context,
     fallback_text,
     header,
@@ -37,6 +38,7 @@ EVERYONE_SEES = "Tips are searchable by everyone in the workspace."
 EVERYONE_SEES_HERE = "tips are searchable by everyone in the workspace:"
 EXCERPT_LENGTH = 400
 MAX_TAGS_TEXT = 600  # the tags field's max_length
+MAX_PRIVATE_METADATA = 3000  # Slack's limit: anything longer was not written by us
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{1,31}")  # what the composer's conversations_select offers
 # window -> (title, phrase for "no tip shared … has a vote")
 _WINDOWS = {
@@ -61,7 +63,7 @@ def _helpful(count: int) -> str:
 
 def tip_post(tip: Tip, emoji: str) -> tuple[str, list[Block]]:
     """The channel message for a shared tip: who, what, tags, and how to vote."""
-    byline = f":{emoji}: *Tip #{tip.id}* from <@{tip.author_id}>"
+    byline = f":{emoji}: *Tip #{tip.id}* from {author_mention(tip.author_id)}"
     footer = f"React to this message if it helped you · {_tags(tip)}".rstrip(" ·")
     blocks = [context(byline), *user_text_sections(tip.text), context(footer)]
     return fallback_text(f"Tip from a colleague: {tip.text}"), blocks
@@ -70,7 +72,7 @@ def tip_post(tip: Tip, emoji: str) -> tuple[str, list[Block]]:
 def tip_line(tip: Tip) -> list[Block]:
     """One tip in a list: an excerpt and its facts, two blocks."""
     date = slack_date(tip.created_at)
-    facts = [f"#{tip.id}", f"<@{tip.author_id}>", date, _helpful(tip.helpful_count)]
+    facts = [f"#{tip.id}", author_mention(tip.author_id), date, _helpful(tip.helpful_count)]
     if tip.tags:
         facts.append(_tags(tip))
     if view := link(tip.permalink, "view post"):
@@ -168,9 +170,10 @@ def too_short_blocks(text: str) -> list[Block]:
     ]
 
 
-def compose_modal(channel_id: str | None, text: str = "") -> dict[str, Any]:
+def compose_modal(channel_id: str | None, text: str = "", *, from_home: bool = False) -> dict[str, Any]:
     """The form to write a tip; with `text` (too long to share as typed) prefilled to the limit,
-    and the part that did not fit shown above it, so nothing typed is lost."""
+    and the part that did not fit shown above it, so nothing typed is lost. `from_home`: opened
+    from the App Home, which is drawn again once the tip is shared."""
     channel_select: dict[str, Any] = {
         "type": "conversations_select",
         "action_id": "channel",
@@ -200,7 +203,7 @@ def compose_modal(channel_id: str | None, text: str = "") -> dict[str, Any]:
         "title": plain("Share a tip", MAX_MODAL_TITLE),
         "submit": plain("Share", MAX_MODAL_TITLE),
         "close": plain("Cancel", MAX_MODAL_TITLE),
-        "private_metadata": json.dumps({"origin_channel_id": channel_id}),
+        "private_metadata": json.dumps({"origin_channel_id": channel_id, **({"home": True} if from_home else {})}),
         "blocks": [
             *overflow,
             {"type": "input", "block_id": "text", "label": plain("What did you learn?", 2000), "element": text_input},
@@ -254,14 +257,27 @@ def read_compose_form(values: object) -> ComposedTip | dict[str, str]:
     return ComposedTip(draft, channel_id)
 
 
+def _form_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A form's private_metadata, read strictly: a JSON object of ours, else nothing."""
+    raw = view.get("private_metadata")
+    if not isinstance(raw, str) or len(raw) > MAX_PRIVATE_METADATA:
+        return {}
+    try:
+        metadata = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def compose_origin(view: dict[str, Any]) -> str | None:
     """The channel the composer was opened from, read strictly from its (untrusted) private_metadata."""
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return None
-    origin = metadata.get("origin_channel_id") if isinstance(metadata, dict) else None
+    origin = _form_metadata(view).get("origin_channel_id")
     return origin if isinstance(origin, str) and 0 < len(origin) <= 32 else None
+
+
+def opened_from_home(view: dict[str, Any]) -> bool:
+    """Whether the composer was opened from the App Home (its untrusted private_metadata says so)."""
+    return _form_metadata(view).get("home") is True
 
 
 def _fitting(text: str, limit: int) -> tuple[str, str]:

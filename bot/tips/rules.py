@@ -219,6 +219,11 @@ def first_delivery(session: Session, team_id: str, event_id: str | None) -> bool
 def add_reaction(session: Session, tip: Tip, user_id: str, reaction: str) -> bool:
     """Record a reaction on a tip; returns True when it made the person's helpful vote count."""
     queries.add_reaction(session, tip, user_id, reaction)
+    return vote_helpful(session, tip, user_id)
+
+
+def vote_helpful(session: Session, tip: Tip, user_id: str) -> bool:
+    """The person's "this helped me" on a tip, once; never the author's own. True when it counted now."""
     if user_id == tip.author_id:
         return False
     return queries.add_vote(session, tip, user_id)

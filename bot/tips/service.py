@@ -157,13 +157,14 @@ def save_message(
     channel_name: str | None = None,
     event_id: str | None = None,
     reaction: str | None = None,
+    extra_tags: tuple[str, ...] = (),
 ) -> Saved | None:
     """Turn a Slack message into a tip authored by its writer, once. None: this event was seen before.
 
     From a DM, a group DM or a private channel only its author may make it a tip (their consent to
     share it with the workspace); anyone else is refused and nothing is stored. With `reaction`
     (capture by emoji), the nominator's reaction and any already on the message count as helpful
-    votes, as they would on any tip.
+    votes, as they would on any tip. `extra_tags` join the message's own `#tags` (up to 10 in all).
     """
     author_id = message.get("user")
     if not isinstance(author_id, str) or message.get("bot_id") or message.get("subtype") == "bot_message":
@@ -176,7 +177,7 @@ def save_message(
     if not tips.clean_text(text):
         raise CannotSave("That message has no text to save (files and attachments alone can't be tips).")
     try:
-        draft = tips.draft_tip(text)
+        draft = tips.draft_tip(text, extra_tags)
     except tips.TipRejected as rejected:
         raise CannotSave(str(rejected)) from rejected
     ts = str(message["ts"])

@@ -5,7 +5,7 @@
 // The picker's emoji, with the words a screen reader says for each.
 const REACTIONS = [["bulb", "light bulb"], ["+1", "thumbs up"], ["heart", "heart"], ["raised_hands", "raised hands"],
   ["tada", "party popper"], ["eyes", "eyes"], ["rocket", "rocket"], ["white_check_mark", "check mark"]];
-const view = { user: "", channel: "", thread: "", home: false, homeTab: "home", highlight: "" };
+const view = { team: "", user: "", channel: "", thread: "", home: false, homeTab: "home", highlight: "" };
 let state = null;
 let poll = null;
 let shownModal = "";
@@ -14,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 
 function readLocation() {
   const params = new URLSearchParams(location.hash.slice(1));
+  view.team = params.get("team") || localStorage.getItem("sandbox-team") || "";
   view.user = params.get("user") || localStorage.getItem("sandbox-user") || "";
   view.channel = params.get("channel") || "";
   view.thread = params.get("thread") || "";
@@ -23,12 +24,14 @@ function readLocation() {
 
 function writeLocation() {
   const params = new URLSearchParams();
+  if (view.team) params.set("team", view.team);
   if (view.user) params.set("user", view.user);
   if (view.channel) params.set("channel", view.channel);
   if (view.thread) params.set("thread", view.thread);
   if (view.home) params.set("home", "1");
   history.replaceState(null, "", `#${params}`);
   if (view.user) localStorage.setItem("sandbox-user", view.user);
+  if (view.team) localStorage.setItem("sandbox-team", view.team);
 }
 
 // -- talking to the server -------------------------------------------------------------------------
@@ -39,7 +42,7 @@ async function act(action, args) {
     const response = await fetch(`/sandbox/${action}`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ user: view.user, ...args }),
+      body: JSON.stringify({ team: view.team, user: view.user, ...args }),
     });
     body = await response.json().catch(() => ({ ok: false, error: `HTTP ${response.status}` }));
   } catch {
@@ -58,7 +61,7 @@ function refresh() {
 // DM with the app, whoever they are; "" on the Home tab).
 function wanted() {
   const channel = !view.home ? view.channel : view.homeTab === "messages" ? "@app" : "";
-  return new URLSearchParams({ user: view.user, channel, thread: view.thread }).toString();
+  return new URLSearchParams({ team: view.team, user: view.user, channel, thread: view.thread }).toString();
 }
 
 async function loop() {
@@ -100,6 +103,7 @@ function names() {
 }
 
 function render() {
+  view.team = state.team;
   view.user = state.me;
   if (!view.home) view.channel = state.channel || "";
   writeLocation();
@@ -112,7 +116,21 @@ function render() {
   renderModal();
 }
 
+// The workspace switcher: shown only when the sandbox holds more than one (PEERLEARN_SANDBOX_WORKSPACES=2).
+function renderWorkspaces() {
+  const select = $("team-select");
+  const workspaces = state.workspaces || [];
+  $("team-picker").hidden = workspaces.length < 2;
+  const wanted = workspaces.map((w) => `${w.id}:${w.name}`).join(",");
+  if (select.dataset.workspaces !== wanted) {
+    select.replaceChildren(...workspaces.map((w) => el("option", { value: w.id }, w.name)));
+    select.dataset.workspaces = wanted;
+  }
+  select.value = state.team;
+}
+
 function renderUsers() {
+  renderWorkspaces();
   const select = $("user-select");
   const people = state.users.filter((u) => !u.is_bot);
   const wanted = people.map((u) => `${u.id}:${u.real_name}`).join(",");
@@ -212,6 +230,7 @@ function renderHome() {
     } else {
       const ctx = { ...context(), onButton: (element, blockId) => act("click", { view_id: state.home.id, action_id: element.action_id, block_id: blockId }) };
       home.replaceChildren(...renderBlocks(state.home.view.blocks, ctx));
+      home.dataset.viewId = state.home.id; // which published view is drawn (each publish has a new id)
     }
   } else {
     renderMessages($("messages"), state.channel === state.app_dm ? state.messages : [], state.app_dm, false);
@@ -265,7 +284,9 @@ function renderMessage(message, channelId, inThread, ctx) {
       el("time", { datetime: when.toISOString() }, when.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })),
       message.edited ? el("span", { class: "muted" }, "(edited)") : null,
       message.ephemeral ? el("span", { class: "muted" }, "Only visible to you") : null),
-    body);
+    body,
+    message.files.length ? el("ul", { class: "files" }, message.files.map((file) =>
+      el("li", {}, el("a", { href: file.url, download: file.name }, `📎 ${file.title || file.name}`)))) : null);
   if (!message.ephemeral) {
     item.append(renderReactions(message, channelId));
     const tools = el("div", { class: "message-tools" });
@@ -420,6 +441,12 @@ document.addEventListener("DOMContentLoaded", async () => {
     refresh();
   });
   $("user-select").addEventListener("change", (event) => { view.user = event.target.value; view.thread = ""; writeLocation(); refresh(); });
+  $("team-select").addEventListener("change", (event) => {
+    // Another workspace: its own people and channels; start at its first person and channel.
+    Object.assign(view, { team: event.target.value, user: "", channel: "", thread: "", home: false });
+    writeLocation();
+    refresh();
+  });
   $("composer").addEventListener("submit", (event) => { event.preventDefault(); send($("composer-text"), null); });
   $("composer-text").addEventListener("keydown", (event) => composerKeys(event, () => null));
   $("composer-text").addEventListener("input", renderHints);

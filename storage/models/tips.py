@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SlackId, utcnow
 
+# The author of a tip whose author asked Peerlearn to forget them and keep their tips: no Slack id is
+# empty, so it names nobody (shown as "a former member", never counted as a teacher).
+ANONYMOUS_AUTHOR = ""
+
 
 class Tip(Base):
     __tablename__ = "tips"
@@ -43,6 +47,8 @@ class Tip(Base):
         Index("ix_tips_team_author", "team_id", "author_id", "created_at"),
         Index("ix_tips_team_channel_helpful", "team_id", "origin_channel_id", "helpful_count", "id"),
         Index("ix_tips_team_channel_created", "team_id", "origin_channel_id", "created_at"),
+        # The admins' weekly figures: who shared, week by week, without reading the rows.
+        Index("ix_tips_team_created_author", "team_id", "created_at", "author_id"),
     )
 
 
@@ -86,5 +92,9 @@ class TipVote(Base):
     author_id: Mapped[str] = mapped_column(SlackId)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    # Covers "top teachers" (and the join to a tip's channel) without reading the rows.
-    __table_args__ = (Index("ix_tip_votes_team_created_author_tip", "team_id", "created_at", "author_id", "tip_id"),)
+    __table_args__ = (
+        # Covers "top teachers" (and the join to a tip's channel) without reading the rows.
+        Index("ix_tip_votes_team_created_author_tip", "team_id", "created_at", "author_id", "tip_id"),
+        # The admins' weekly figures: who voted, week by week, without reading the rows.
+        Index("ix_tip_votes_team_created_user", "team_id", "created_at", "user_id"),
+    )

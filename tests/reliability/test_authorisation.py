@@ -23,6 +23,9 @@ from bot.circles import service as circle_service
 from bot.circles.blocks import read_circle_form, read_settings_target
 from bot.circles.rounds import CircleRunner
 from bot.circles.rules import CircleNotFound, NotAllowed
+from bot.people.blocks import FORGET_DELETE
+from bot.people.export import ADMINS_ONLY as EXPORT_ADMINS_ONLY
+from bot.people.export import export_tips
 from bot.schedules import service as schedule_service
 from bot.schedules.commands import PostNow, RemovePrompt, TurnOff, parse_channel
 from bot.schedules.kinds import PostKind
@@ -51,7 +54,8 @@ NOT_PART = "You're not part of that check-in."
 BOOKKEEPING = {"jobs", "request_keys", "processed_events", "scheduler_leases"}
 CHANGES = {
     "chat.postMessage", "chat.update", "chat.delete", "reactions.add", "reactions.remove", "views.open",
-    "views.publish", "views.update", "conversations.join",
+    "views.publish", "views.update", "conversations.join", "files.getUploadURLExternal",
+    "files.completeUploadExternal",
 }  # fmt: skip
 
 
@@ -249,6 +253,18 @@ ROWS: list[tuple[str, str, Act, str | None]] = [
         w, PostNow(PostKind.PROMPT, None), TEAM_ID, "U2"), schedule_service.NotAdmin), NOT_ADMIN),
     ("/mentor profile form", "someone else's profile", lambda w: profile_form(w, "U2"), None),
     ("/mentor profile form", "other workspace", lambda w: profile_form(w, "U1", OTHER), None),
+    ("/peerlearn export", "not an admin", lambda w: command(w, "/peerlearn", "export", "U2"), EXPORT_ADMINS_ONLY),
+    ("/peerlearn export", "other workspace", lambda w: command(w, "/peerlearn", "export", "U4", OTHER), NOT_INSTALLED),
+    ("/peerlearn export", "use case, not an admin", lambda w: refused(lambda: export_tips(
+        w.deps, team_id=TEAM_ID, user_id="U2", key="k")), EXPORT_ADMINS_ONLY),
+    ("/peerlearn export", "use case, other team", lambda w: refused(lambda: export_tips(
+        w.deps, team_id=OTHER, user_id="U4", key="k")), EXPORT_ADMINS_ONLY),
+    ("forget-me button", "someone else's confirmation", lambda w: button(
+        w, "U2", FORGET_DELETE, f"{TEAM_ID}:U1:{int(w.deps.clock().timestamp())}"), "isn't yours"),
+    ("forget-me button", "forged for another workspace", lambda w: button(
+        w, "U2", FORGET_DELETE, f"{OTHER}:U2:{int(w.deps.clock().timestamp())}"), "isn't yours"),
+    ("forget-me button", "other workspace", lambda w: button(
+        w, "U2", FORGET_DELETE, f"{OTHER}:U2:{int(w.deps.clock().timestamp())}", OTHER), None),
 ]  # fmt: skip
 
 

@@ -21,12 +21,16 @@ from bot.circles.blocks import circle_modal, read_circle_form, read_settings_tar
 from bot.circles.commands import CircleCommand, PauseCircle, parse_circle_command
 from bot.circles.inputs import FieldErrors, parse_id
 from bot.circles.rules import CircleSpec
+from bot.figures.commands import MAX_WEEKS, parse_report
+from bot.home.control import parse_target
+from bot.home.modals import MAX_QUERY, read_query
 from bot.pairing.blocks import profile_modal, read_profile_form
 from bot.pairing.commands import FindPeople, MentorCommand, Pause, parse_mentor_command
 from bot.pairing.profiles import MAX_AVOIDED, MAX_CAPACITY, MAX_SKILL_LENGTH, MAX_SKILLS, MAX_TEAM_LENGTH, Profile
 from bot.pairing.profiles import read_profile as read_profile_values
 from bot.schedules.commands import (
     MAX_ID,
+    InvalidCommand,
     PeerlearnCommand,
     RemovePrompt,
     SetSchedule,
@@ -34,7 +38,7 @@ from bot.schedules.commands import (
     parse_peerlearn_command,
 )
 from bot.text import MAX_TAG_LENGTH, parse_tags
-from bot.tips.blocks import ComposedTip, compose_modal, read_compose_form
+from bot.tips.blocks import ComposedTip, compose_modal, opened_from_home, read_compose_form
 from bot.tips.commands import (
     MAX_BUTTON_VALUE,
     DeleteTip,
@@ -259,6 +263,33 @@ def test_mentor_profile_form_reader() -> None:
         assert read.team is None or (len(read.team) <= MAX_TEAM_LENGTH and clean(read.team))
 
     each(9, lambda f: f.form(keys, good) if f.random.random() < 0.95 else f.value(), check)
+
+
+# -- the App Home and the report ------------------------------------------------------------------
+
+
+def test_home_button_values_search_form_and_report_words() -> None:
+    def check(given: tuple[object, Any, str, object]) -> None:
+        button, search_values, report_text, metadata = given
+        target = parse_target(button)
+        assert target is None or 0 < target.id <= MAX_ID
+        query = read_query(search_values)
+        if isinstance(query, dict):
+            assert set(query) == {"query"} and query["query"]
+        else:
+            assert 0 < len(query) <= MAX_QUERY and clean(query)
+        report = parse_report(report_text.split())
+        assert isinstance(report, InvalidCommand) or 1 <= report.weeks <= MAX_WEEKS
+        assert opened_from_home({"private_metadata": metadata}) in (True, False)
+
+    def make(f: Fuzz) -> tuple[object, Any, str, object]:
+        number = f.pick([f.text(), str(f.random.randint(-5, 2**40)), "1e309", "0"])
+        button = f.pick([f"schedule:{number}", f"circle:{number}", f.value(), f.text()])
+        search = f.form({"query": "value"}, {"query": {"type": "plain_text_input", "value": "docker"}})
+        metadata = f.pick([json.dumps({"home": f.value()}), f.text(), f.value(), '{"home": true}'])
+        return button, search, f.command(["12", "52", "week", "weeks"]), metadata
+
+    each(11, make, check)
 
 
 # -- the HTTP endpoint ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,65 @@ def test_a_late_answer_for_another_conversation_is_never_drawn(page: Page, sandb
     page.wait_for_timeout(2500)
     expect(page.locator("#messages li").filter(has_text="Tips matching")).to_have_count(0)
     expect(page.locator("#messages li").filter(has_text="EXPLAIN ANALYZE")).to_have_count(0)
+
+
+def open_home_tab(page: Page, sandbox: Sandbox, user: str) -> Any:
+    """Open the Home tab and wait until the view the app publishes for this opening is drawn (a button
+    of the view drawn before it would be a click on a view Slack has replaced)."""
+    open_as(page, sandbox, user, "C0GENERAL")
+    before = (sandbox.state(user).get("home") or {}).get("id")
+    page.get_by_role("button", name="Peerlearn", exact=True).click()
+    deadline = time.monotonic() + 10
+    while (now := (sandbox.state(user).get("home") or {}).get("id")) in (before, None):
+        assert time.monotonic() < deadline, "the app never published the Home"
+        time.sleep(0.1)
+    home = page.get_by_role("region", name="App Home")
+    expect(home).to_have_attribute("data-view-id", now)
+    return home
+
+
+def test_a_first_visit_welcomes_then_the_home_is_yours(page: Page, sandbox: Sandbox) -> None:
+    home = open_home_tab(page, sandbox, "U0CHEN")
+    expect(home.get_by_role("heading", name=re.compile("Welcome to Peerlearn"))).to_be_visible()
+    for part in ("Tips", "Learning circles", "Prompts and digests", "Pairing"):
+        expect(home.get_by_text(part, exact=True).first).to_be_visible()
+    expect(home.get_by_role("heading", name="For admins")).to_have_count(0)  # Chen is no admin
+
+    home.get_by_role("button", name="Search tips").click()
+    search = page.get_by_role("dialog", name="Search tips")
+    search.get_by_label("Words to look for").fill("index")
+    search.get_by_role("button", name="Search").click()
+    expect(search).to_contain_text("Run EXPLAIN ANALYZE before adding an index")  # the results, in the form
+    search.get_by_role("button", name="Close").click()
+
+    home.get_by_role("button", name="Browse circles").click()
+    circles = page.get_by_role("dialog", name="Learning circles")
+    expect(circles).to_contain_text("Postgres study group")
+    expect(circles).to_contain_text("You're a member")  # the seed put Chen in it
+    circles.get_by_role("button", name="Close").click()
+
+    page.get_by_role("button", name="Messages", exact=True).click()
+    page.get_by_role("button", name="Home", exact=True).click()  # a later visit: no welcome
+    expect(home.get_by_role("heading", name="Your tips")).to_be_visible()
+    expect(home.get_by_role("heading", name=re.compile("Welcome to Peerlearn"))).to_have_count(0)
+
+
+def test_the_admin_home_pauses_resumes_and_runs_now(page: Page, sandbox: Sandbox) -> None:
+    home = open_home_tab(page, sandbox, "U0ANA")
+    expect(home.get_by_role("heading", name="For admins")).to_be_visible()
+    expect(home.get_by_role("heading", name="The last 8 weeks")).to_be_visible()
+    expect(home).to_contain_text("Tips shared")
+    expect(home).to_contain_text("Learning prompts in #general")
+
+    pauses = home.get_by_role("button", name="Pause")
+    count = pauses.count()
+    pauses.first.click()  # the first schedule: the one that posts next
+    expect(home).to_contain_text("Paused the")
+    expect(home.get_by_role("button", name="Pause")).to_have_count(count - 1)
+    home.get_by_role("button", name="Resume").click()
+    expect(home).to_contain_text("Resumed the")
+    expect(home.get_by_role("button", name="Pause")).to_have_count(count)
+
+    home.get_by_role("button", name="Run now").last.click()  # the circle
+    expect(home).to_contain_text("Opened a check-in for “Postgres study group”")
+    expect(home.get_by_role("button", name="Check in")).to_be_visible()  # Ana is a member: answer right here

@@ -262,3 +262,47 @@ def test_thread_replies_carry_metadata_only_when_asked(slack: SlackDouble, raw: 
     assert "metadata" not in plain[1] and full[1]["metadata"] == metadata
     slack.users["U1"].update(is_owner=True, team_id="T0OTHER")  # dict methods write through too
     assert raw("users.info", {"user": "U1"})["user"]["is_owner"] is True
+
+
+# -- files --------------------------------------------------------------------------------------
+
+
+def _send_bytes(url: str, content: bytes) -> int:
+    request = urllib.request.Request(url, data=content, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
+
+
+def test_a_file_is_shared_only_once_its_bytes_arrived(slack: SlackDouble, raw: Any) -> None:
+    dm = slack.add_dm("U1")
+    ticket = raw("files.getUploadURLExternal", {"filename": "a.csv", "length": 3})
+    files = [{"id": ticket["file_id"], "title": "A"}]
+    assert raw("files.completeUploadExternal", {"files": files, "channel_id": dm})["error"] == "file_not_found"
+
+    assert _send_bytes(ticket["upload_url"], b"a,b") == 200
+    assert raw("files.completeUploadExternal", {"files": files, "channel_id": dm})["files"] == files
+    assert raw("files.completeUploadExternal", {"files": files, "channel_id": dm})["error"] == "file_not_found"
+    assert [(f.name, f.content) for f in slack.shared_files(dm)] == [("a.csv", b"a,b")]
+    with pytest.raises(urllib.error.HTTPError):  # the ticket was used up
+        _send_bytes(ticket["upload_url"], b"a,b")
+
+
+def test_file_uploads_are_held_to_slacks_rules(slack: SlackDouble, raw: Any) -> None:
+    assert raw("files.getUploadURLExternal", {"filename": "a.csv", "length": 0})["error"] == "missing_argument"
+    assert raw("files.getUploadURLExternal", {"filename": "a.csv"})["error"] == "invalid_arguments"
+    ticket = raw("files.getUploadURLExternal", {"filename": "a.csv", "length": 5})
+    _send_bytes(ticket["upload_url"], b"abc")  # not the length declared: Slack would not take it as is
+    files = [{"id": ticket["file_id"]}]
+    assert raw("files.completeUploadExternal", {"files": files, "channel_id": "CNOBOT"})["error"] == "not_in_channel"
+    assert raw("files.completeUploadExternal", {"files": files, "channel_id": "CPRIV"})["error"] == "channel_not_found"
+    problems = slack.take_problems()
+    assert [(where, error) for where, error, _ in problems] == [
+        ("files.getUploadURLExternal", "invalid_arguments"),
+        ("upload", "invalid_arguments"),
+    ]
+
+
+def test_file_uploads_need_files_write(narrow: SlackDouble) -> None:
+    refused = error_of(lambda: client_for(narrow).files_getUploadURLExternal(filename="a.csv", length=3))
+    assert (refused["error"], refused["needed"]) == ("missing_scope", "files:write")
+    narrow.take_problems()

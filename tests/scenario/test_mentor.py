@@ -125,7 +125,7 @@ def test_unknown_skill_suggests_close_ones(sender: SlackSender, slack: SlackDoub
 
 def test_bad_commands_get_the_one_usage_line(sender: SlackSender) -> None:
     assert "/mentor pause [weeks]" in mentor(sender, "pause 99999999999999999999")
-    assert "/mentor find <skill>" in mentor(sender, "find")
+    assert "/mentor find &lt;skill&gt;" in mentor(sender, "find")  # escaped: Slack would swallow <skill>
     assert "I don't know `frobnicate`" in mentor(sender, "frobnicate")
     answer = mentor(sender, "pause 0")
     assert "1 to 52 weeks" in answer

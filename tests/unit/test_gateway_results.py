@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.slack.client import build_client
+from bot.slack.conversations import dm_once
 from bot.slack.gateway import SlackGateway
 from bot.slack.results import Failed, Posted
 from tests.slack_double import BOT_TOKEN, BOT_USER_ID, SlackDouble
@@ -83,3 +84,12 @@ def test_a_post_in_a_public_channel_the_bot_is_not_in_joins_it(double: SlackDoub
     double.add_channel("C2", "random", bot=False)
     assert isinstance(gateway.post("C2", "hi", []), Posted)
     assert [call["channel"] for call in double.calls_to("conversations.join")] == ["C2"]
+
+
+def test_a_dm_once_per_key_is_found_again_not_sent_twice(double: SlackDouble, gateway: SlackGateway) -> None:
+    double.add_user("U1", "alice")
+    first = dm_once(gateway, "U1", "Tips that may answer it", [], key="k1")
+    again = dm_once(gateway, "U1", "Tips that may answer it", [], key="k1")  # the job run again
+    other = dm_once(gateway, "U1", "Tips that may answer it", [], key="k2")  # another request
+    assert isinstance(first, Posted) and again == first and isinstance(other, Posted) and other != first
+    assert len(double.posts()) == 2

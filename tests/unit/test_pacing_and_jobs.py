@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from unittest.mock import MagicMock
 
+from bot.slack.acting import acting_for
 from bot.slack.client import build_client
 from bot.slack.pacing import PostPacer
 from runtime.scheduler import build_scheduler
@@ -59,7 +60,21 @@ def test_a_retried_429_takes_a_pacer_slot(slack: SlackDouble) -> None:
     client.chat_postMessage(channel="C1", text="paced", blocks=[])
 
     assert len(slack.calls_to("chat.postMessage")) == 2
-    assert pacer._channel_next["C1"] == 1.0  # the retry reserved C1's next slot
+    assert pacer._channel_next[(None, "C1")] == 1.0  # the retry reserved C1's next slot
+
+
+def test_each_workspace_has_its_own_slots() -> None:
+    """One workspace's burst (or 429s) never delays another's posts: both post at their own full rate."""
+    fake = FakeTime()
+    pacer = PostPacer(20.0, 1.0, clock=fake.clock, sleep=fake.sleep)
+
+    with acting_for("T0BUSY"):
+        busy = reserved_slots(pacer, fake, [f"C{n}" for n in range(40)])
+    with acting_for("T0QUIET"):
+        quiet = reserved_slots(pacer, fake, ["C0", "C1", "C0"])
+
+    assert abs(busy[-1] - 39 / 20) < 1e-9
+    assert quiet == [0.0, 0.05, 1.0]  # not behind the busy workspace's 40 posts, and C0 is its own
 
 
 def test_jobs_have_ids_and_explicit_misfire_rules() -> None:

@@ -8,6 +8,8 @@ import pytest
 
 from bot.schedules.commands import (
     ADD_USAGE,
+    HELP_LINES,
+    HELP_USAGE,
     NOW_USAGE,
     OFF_USAGE,
     REMOVE_USAGE,
@@ -104,8 +106,14 @@ def test_what_was_typed_is_shown_as_typed_never_as_markup() -> None:
     assert command == InvalidCommand("`&lt;!channel&gt;` is not a prompt number.", REMOVE_USAGE)
 
 
-def test_an_unknown_subcommand_gets_the_whole_help() -> None:
-    assert parse_peerlearn_command("frobnicate") == PeerlearnHelp("I don't know `frobnicate`. Here is what I can do:")
+def test_an_unknown_subcommand_gets_one_usage_line_not_the_whole_help() -> None:
+    assert parse_peerlearn_command("frobnicate") == InvalidCommand("I don't know `frobnicate`.", HELP_USAGE)
+    assert parse_peerlearn_command("promts #general mon 09:00") == InvalidCommand(
+        "I don't know `promts`. Did you mean `prompts`?", HELP_LINES["prompts"]
+    )
+    assert parse_peerlearn_command("schedule") == InvalidCommand(
+        "I don't know `schedule`. Did you mean `schedules`?", HELP_LINES["schedules"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ def test_the_manifest_decides_commands_shortcuts_and_events() -> None:
     manifest = Manifest.load(ROOT / "manifest.yml")
     assert {"/tip", "/peerlearn", "/circle"} <= set(manifest.commands)
     assert manifest.commands["/peerlearn"].should_escape and not manifest.commands["/tip"].should_escape
-    assert [s.callback_id for s in manifest.shortcuts] == ["save_as_tip"]
+    assert [s.callback_id for s in manifest.shortcuts] == ["save_as_tip", "ask_peerlearn"]
     assert manifest.subscribed("message", "channel") and manifest.subscribed("message", "group")
     assert not manifest.subscribed("message", "im")  # the app did not ask for DMs' messages
     assert manifest.subscribed("reaction_added", "channel") and manifest.subscribed("app_home_opened", "im")
@@ -266,3 +266,31 @@ def test_a_workspace_from_an_older_sandbox_starts_afresh(tmp_path: Path) -> None
     assert again.outdated and again.fresh
     with again.session() as session:
         assert again.members(session, "C0GENERAL") == set()  # its old tables were dropped
+
+
+def test_a_file_the_app_shares_shows_on_the_page_as_a_link_that_downloads_it(tmp_path: Path) -> None:
+    offline = offline_sandbox(tmp_path)
+    web_api, token = offline.web_api, "xoxb-offline"
+    web_api.files_url = offline.url
+    content = "id,text\n1,Ünïcode tip\n".encode()
+    try:
+        ticket = web_api.handle("files.getUploadURLExternal", {"filename": "tips.csv", "length": len(content)}, token)
+        with urllib.request.urlopen(urllib.request.Request(ticket["upload_url"], data=content)) as sent:
+            assert sent.status == 200
+        dm = web_api.handle("conversations.open", {"users": "U0ANA"}, token)["channel"]["id"]
+        files = json.dumps([{"id": ticket["file_id"], "title": "Tips"}])
+        assert web_api.handle("files.completeUploadExternal", {"files": files, "channel_id": dm}, token)["ok"]
+
+        manifest = Manifest.load(ROOT / "manifest.yml")
+        shown = page_state(offline.workspace, manifest, user_id="U0ANA", channel_id="@app", thread_ts=None, clock={})
+        [link] = shown["messages"][-1]["files"]
+        assert (link["title"], link["url"]) == ("Tips", f"/files/{ticket['file_id']}/tips.csv")
+        with urllib.request.urlopen(offline.url + link["url"].lstrip("/")) as download:
+            assert download.read() == content
+            assert download.headers["Content-Disposition"] == 'attachment; filename="tips.csv"'
+        elsewhere = urllib.request.Request(offline.url + link["url"].lstrip("/"), headers={"Host": "evil.example:80"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(elsewhere)
+        assert refused.value.code == 403
+    finally:
+        offline.close()

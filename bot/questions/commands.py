@@ -1,0 +1,128 @@
+"""What `/ask <text>` and the questions part of `/peerlearn` ask for: closed unions of frozen
+dataclasses, every value bounded, dispatched with `match`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.questions.rules import EXAMPLE, QuestionRejected, check_question
+from bot.schedules.commands import ChannelRef, parse_channel, shown
+
+MAX_ID = 2**31 - 1  # questions.id is a 32-bit integer on PostgreSQL
+_ID = re.compile(r"^#?([0-9]+)$")
+
+USAGE = "\n".join(
+    [
+        "*Ask the workspace*",
+        f"• `/ask &lt;your question&gt;` — e.g. {EXAMPLE}: first the tips that may answer it, then the "
+        "colleagues who know the topic",
+        "• Message menu → *Ask Peerlearn* — ask a message's question for its author",
+        "• `/ask mine` — your questions, open and answered",
+        "• `/ask close &lt;number&gt;` — close one of your questions (the *Close* button on it does the same)",
+    ]
+)
+ADMIN_USAGE = (
+    "`/peerlearn questions #channel on|off` — answer every question asked in a channel · "
+    "`/peerlearn questions` — the channels · `/peerlearn stats [week|month|quarter|all]` — what came of questions"
+)
+WINDOWS = {"week": timedelta(days=7), "month": timedelta(days=30), "quarter": timedelta(days=91), "all": None}
+
+
+@dataclass(frozen=True)
+class AskQuestion:
+    text: str  # plain text, checked by check_question
+
+
+@dataclass(frozen=True)
+class MyQuestions:
+    pass
+
+
+@dataclass(frozen=True)
+class CloseQuestion:
+    question_id: int
+
+
+@dataclass(frozen=True)
+class AskHelp:
+    problem: str | None = None
+
+
+AskCommand = AskQuestion | MyQuestions | CloseQuestion | AskHelp
+
+
+def parse_ask_command(text: str) -> AskCommand:
+    """`text` is plain (Slack's markup already read). A leading keyword makes a command only when it
+    reads like one: `/ask close 12` closes, `/ask close the gap between what and how?` asks."""
+    words = text.split()
+    first = words[0].lower() if words else ""
+    if first == "mine" and len(words) == 1:
+        return MyQuestions()
+    if first == "help" and len(words) == 1:
+        return AskHelp()
+    if first == "close" and len(words) == 2 and (number := _ID.match(words[1])):
+        digits = number.group(1).lstrip("0")
+        # Compared as text first: a thousand digits never become an int, and no id has more than ten.
+        if not digits or len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+            return AskHelp(f"There is no question `{shown(words[1])}`.")
+        return CloseQuestion(int(digits))
+    try:
+        return AskQuestion(check_question(text))
+    except QuestionRejected as rejected:
+        return AskHelp(str(rejected))
+
+
+# -- /peerlearn questions | stats (admins) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListQuestionsChannels:
+    pass
+
+
+@dataclass(frozen=True)
+class SetQuestionsChannel:
+    channel: ChannelRef
+    on: bool
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    window: str  # a key of WINDOWS
+
+
+@dataclass(frozen=True)
+class QuestionsAdminProblem:
+    problem: str
+
+
+QuestionsAdminCommand = ListQuestionsChannels | SetQuestionsChannel | QuestionStats | QuestionsAdminProblem
+
+
+def is_questions_admin(text: str) -> bool:
+    """`/peerlearn questions …` or `/peerlearn stats …`: ours, not the schedules'."""
+    words = text.split(None, 1)
+    return bool(words) and words[0].lower() in ("questions", "stats")
+
+
+def parse_questions_admin(text: str) -> QuestionsAdminCommand:
+    words = text.split()
+    keyword, rest = words[0].lower(), words[1:]
+    if keyword == "stats":
+        window = rest[0].lower() if rest else "month"
+        if len(rest) > 1 or window not in WINDOWS:
+            return QuestionsAdminProblem(
+                f"`stats` takes `week`, `month`, `quarter` or `all` (I read `{shown(' '.join(rest))}`)."
+            )
+        return QuestionStats(window)
+    if not rest:
+        return ListQuestionsChannels()
+    channel = parse_channel(rest[0])
+    if channel is None:
+        return QuestionsAdminProblem(f"`{shown(rest[0])}` is not a channel; pick one as you type `#`.")
+    switch = rest[1].lower() if len(rest) == 2 else ""
+    if switch not in ("on", "off"):
+        return QuestionsAdminProblem("Say `on` or `off` after the channel.")
+    return SetQuestionsChannel(channel, switch == "on")

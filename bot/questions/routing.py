@@ -1,0 +1,227 @@
+"""Taking a question to the people who know, exactly once, under restarts and several processes.
+
+- *Route* (wave 1, when the asker still needs help; wave 2, the escalation): the question is taken
+  into `routing` by a compare-and-set with a short lease. Its post goes to the channel (the thread's
+  parent for `/ask`, a reply in the message's thread otherwise) with metadata naming the question;
+  each person is recorded (unique per question) before their DM, the DM is marked as being sent,
+  and carries metadata naming the question: a run that takes over a stalled routing (its holder died;
+  the lease ran out) looks for the post and for each DM marked as being sent before sending again.
+  A DM that can't be opened skips that person and asks the next.
+- Its deadlines (escalating, telling the asker) are deadlines.py's, on the scheduler's tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.notices import post_failure
+from bot.questions import blocks
+from bot.questions.experts import choose
+from bot.questions.rules import add_working_hours
+from bot.services import Services
+from bot.slack.conversations import open_group
+from bot.slack.results import Failed, Posted
+from storage import questions as queries
+from storage.models import Question, QuestionAsk
+
+log = logging.getLogger(__name__)
+
+PER_WAVE = 3
+LEASE = timedelta(minutes=2)
+SENDING = "sending"
+POST_EVENT = "peerlearn_question"
+ASK_EVENT = "peerlearn_question_ask"
+ASKED_STATES = ("asked", "helping", "declined")  # DMs that went out
+
+
+class Router:
+    def __init__(self, services: Services, *, window_hours: float = 4.0) -> None:
+        self.services = services
+        self.window_hours = window_hours
+
+    # -- routing ---------------------------------------------------------------------------------
+
+    def route(self, question_id: int, from_states: tuple[str, ...] = ("new", "suggested")) -> Question | None:
+        """Wave 1: post the question and ask the first people. None when another run has it in hand
+        (or it was never in `from_states`)."""
+        now = self.services.clock()
+        with self.services.db.transaction() as session:
+            taken = queries.move(session, question_id, from_states, state="routing", wave=1, lease_until=now + LEASE)
+        return self.continue_routing(question_id, resuming=False) if taken else None
+
+    def continue_routing(self, question_id: int, *, resuming: bool) -> Question | None:
+        """The rest of a routing held by this run: the post, the wave's DMs, then waiting."""
+        question = self.load(question_id)
+        if question is None or question.state != "routing":
+            return question
+        question = self._ensure_post(question, resuming=resuming)
+        if question.state != "routing":  # the channel refused the post: closed, the asker told
+            return question
+        self._fill_wave(question, question.wave)
+        now = self.services.clock()
+        asker = self.services.users.get(question.asker_id)
+        due = add_working_hours(now, self.window_hours, asker.timezone if asker else None)
+        with self.services.db.transaction() as session:
+            queries.move(
+                session,
+                question.id,
+                ("routing",),
+                state="waiting",
+                lease_until=None,
+                due_at=due,
+                routed_at=question.routed_at or now,
+            )
+        log.info("question routed team=%s question=%s wave=%s", question.team_id, question.id, question.wave)
+        return self.refresh_post(question.id)
+
+    def _ensure_post(self, question: Question, *, resuming: bool) -> Question:
+        if question.post_ts is not None and question.permalink is not None:
+            return question
+        slack = self.services.slack
+        metadata = {"event_type": POST_EVENT, "event_payload": {"question_id": question.id}}
+        thread = question.thread_ts if question.source != "command" else None
+        found: Posted | Failed | None = None
+        if question.post_ts is not None:
+            found = Posted(question.channel_id, question.post_ts)
+        elif resuming and thread is not None:
+            found = slack.find_reply_by_metadata(question.channel_id, thread, POST_EVENT, {"question_id": question.id})
+        elif resuming:  # among the channel's latest 100 messages: a stalled routing resumes within minutes
+            found = slack.find_by_metadata(question.channel_id, POST_EVENT, "question_id", question.id)
+        if not isinstance(found, Posted):
+            text, post_blocks = blocks.question_post(question, blocks.PostFacts(0, False), parent=thread is None)
+            found = slack.post(question.channel_id, text, post_blocks, thread_ts=thread, metadata=metadata)
+        if isinstance(found, Failed):
+            return self._unpostable(question, found.error)
+        thread_ts = thread or found.ts
+        link = slack.permalink(question.channel_id, thread_ts)
+        with self.services.db.transaction() as session:
+            row = session.get(Question, question.id)
+            assert row is not None
+            row.post_ts, row.thread_ts = found.ts, thread_ts
+            row.permalink = None if isinstance(link, Failed) else link
+        return self.load(question.id) or question
+
+    def _unpostable(self, question: Question, error: str) -> Question:
+        with self.services.db.transaction() as session:
+            queries.move(
+                session, question.id, ("routing",), state="closed", closed_reason="unpostable", lease_until=None
+            )
+            queries.close_asks(session, question.id)
+        log.warning("question not posted team=%s question=%s error=%s", question.team_id, question.id, error)
+        self.services.slack.tell(
+            question.asker_id,
+            f"I couldn't post your question in <#{question.channel_id}> to ask colleagues: "
+            f"{post_failure(error, question.channel_id)} Ask it in a public channel and I'll take it from there.",
+        )
+        return self.load(question.id) or question
+
+    def _fill_wave(self, question: Question, wave: int) -> None:
+        """Ask people until PER_WAVE of this wave got the DM (or nobody is left to ask)."""
+        with self.services.db.snapshot() as session:
+            asks = queries.asks_of(session, question.id)
+        for ask in asks:
+            if ask.state == "pending":
+                self.deliver(question, ask)
+        with self.services.db.snapshot() as session:
+            asks = queries.asks_of(session, question.id)
+        reached = sum(1 for a in asks if a.wave == wave and a.state in ("asked", "helping"))
+        if reached >= PER_WAVE:
+            return
+        experts = choose(
+            self.services.db,
+            question.team_id,
+            tuple(question.topics.split()),
+            now=self.services.clock(),
+            exclude={question.asker_id, *(a.user_id for a in asks)},
+            lookup=self.services.users.lookup,
+        )
+        for expert in experts:
+            if reached >= PER_WAVE:
+                break
+            values = {
+                "question_id": question.id,
+                "user_id": expert.user_id,
+                "team_id": question.team_id,
+                "wave": wave,
+                "reasons": expert.reasons,
+                "state": "pending",
+                "open": True,
+                "created_at": self.services.clock(),
+            }
+            with self.services.db.transaction() as session:
+                added = queries.add_ask(session, values)
+                recorded = queries.ask_of(session, question.id, expert.user_id)
+            if added and recorded is not None and self.deliver(question, recorded) == "asked":
+                reached += 1
+
+    def deliver(self, question: Question, ask: QuestionAsk) -> str:
+        """Send one person their DM, once; returns their state after it (asked or unreachable)."""
+        with self.services.db.transaction() as session:
+            row = queries.ask_of(session, ask.question_id, ask.user_id)
+            if row is None or row.state != "pending":
+                return row.state if row is not None else "gone"
+            resuming, row.dm_ts = row.dm_ts == SENDING, SENDING
+            reasons = row.reasons
+        sent: Posted | Failed | None = self.already_sent(ask.user_id, ASK_EVENT, question.id) if resuming else None
+        if sent is None:
+            text, dm_blocks = blocks.expert_dm(question, reasons)
+            metadata = {"event_type": ASK_EVENT, "event_payload": {"question_id": question.id}}
+            sent = self.services.slack.post(ask.user_id, text, dm_blocks, metadata=metadata)
+        with self.services.db.transaction() as session:
+            row = queries.ask_of(session, ask.question_id, ask.user_id)
+            assert row is not None
+            if isinstance(sent, Failed):
+                # DMs closed, a deactivated account, cannot_dm_bot: skip them, ask the next.
+                log.info("question DM failed team=%s question=%s user=%s error=%s",
+                         question.team_id, question.id, ask.user_id, sent.error)  # fmt: skip
+                row.state, row.dm_ts = "unreachable", None
+            else:
+                row.state, row.dm_channel_id, row.dm_ts = "asked", sent.channel, sent.ts
+            return row.state
+
+    def already_sent(self, user_id: str, event_type: str, question_id: int) -> Posted | None:
+        """A DM an earlier run sent before it died, found by its metadata in the app's DM with them."""
+        channel = open_group(self.services.slack, [user_id])
+        if isinstance(channel, Failed):
+            return None
+        found = self.services.slack.find_by_metadata(channel, event_type, "question_id", question_id)
+        return found if isinstance(found, Posted) else None
+
+    def top_up(self, question_id: int) -> None:
+        """Someone said *Not me*: ask the next person in the question's current wave (its deadline stays)."""
+        now = self.services.clock()
+        with self.services.db.transaction() as session:
+            taken = queries.move(session, question_id, ("waiting",), state="routing", lease_until=now + LEASE)
+        if not taken:
+            return  # routing in hand elsewhere, or the question is past asking
+        question = self.load(question_id)
+        if question is not None:
+            self._fill_wave(question, question.wave)
+        with self.services.db.transaction() as session:
+            queries.move(session, question_id, ("routing",), state="waiting", lease_until=None)
+        self.refresh_post(question_id)
+
+    def asked(self, question_id: int) -> int:
+        """How many people got the question's DM."""
+        with self.services.db.snapshot() as session:
+            return sum(ask.state in ASKED_STATES for ask in queries.asks_of(session, question_id))
+
+    # -- the post --------------------------------------------------------------------------------
+
+    def refresh_post(self, question_id: int) -> Question | None:
+        """Redraw the question's own recorded post from what the database says now."""
+        with self.services.db.snapshot() as session:
+            question = session.get(Question, question_id)
+            if question is None or question.post_ts is None:
+                return question
+            asks = queries.asks_of(session, question_id)
+        facts = blocks.PostFacts(sum(a.state in ASKED_STATES for a in asks), question.first_reply_at is not None)
+        text, post_blocks = blocks.question_post(question, facts, parent=question.source == "command")
+        if failed := self.services.slack.update(question.channel_id, question.post_ts, text, post_blocks):
+            log.info("question post not updated question=%s error=%s", question_id, failed.error)
+        return question
+
+    def load(self, question_id: int) -> Question | None:
+        with self.services.db.snapshot() as session:
+            return session.get(Question, question_id)

@@ -1,0 +1,212 @@
+"""Asking the workspace: the use cases behind `/ask`, *Ask Peerlearn*, questions channels and the
+buttons of a question. Store first, talk to Slack after; every change authorised where it is made
+(the asker for their question's buttons, the person asked for their DM's), within the request's team.
+
+Answers come first from tips (`/tip search`'s own search, bot/tips/service.search), then from
+people (routing.py). A question asked in a private conversation is answered from tips only and
+never stored: taking it to colleagues outside it would show them what was said there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from bot.questions import blocks
+from bot.questions import rules as questions
+from bot.questions.answers import Answers
+from bot.questions.deadlines import QuestionKeeper
+from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
+from bot.questions.routing import POST_EVENT, Router
+from bot.services import Services
+from bot.slack.results import Failed, Posted
+from bot.text import slack_to_plain
+from bot.tips import service as tip_service
+from storage import questions as queries
+from storage.models import Question, Tip
+
+log = logging.getLogger(__name__)
+
+MINE_LIMIT = 20
+
+
+def open_questions(session: Session, team_id: str, user_id: str) -> list[Question]:
+    """The person's questions still waiting for an answer, newest first: for the App Home, which
+    gathers what it shows in one read (bot/home/summary.py), hence a Session."""
+    return [q for q in queries.questions_of(session, team_id, user_id, MINE_LIMIT) if q.state in questions.OPEN_STATES]
+
+
+class QuestionDesk:
+    def __init__(
+        self, services: Services, *, window_hours: float = 4.0, served: Callable[[str], bool] | None = None
+    ) -> None:
+        self.services = services
+        self.router = Router(services, window_hours=window_hours)
+        self.answers = Answers(services, self.router)
+        self.keeper = QuestionKeeper(self.router, served=served)  # run by the scheduler's leader each tick
+
+    def move_on_from(self, team_id: str, user_id: str) -> int:
+        """Someone left (deactivated): their asks were released with the other leavers
+        (bot/people/deactivation.py); each question waiting on them now asks the next person who
+        knows, as *Not me* does. Safe to run again: a wave already full asks nobody more."""
+        with self.services.db.snapshot() as session:
+            waiting = queries.waiting_questions_declined_by(session, team_id, user_id)
+        for question_id in waiting:
+            try:
+                self.router.top_up(question_id)
+            except Exception:  # one question's trouble never stops the others; its deadline still moves it on
+                log.exception("question=%s: moving on from a leaver failed", question_id)
+        return len(waiting)
+
+    # -- asking ----------------------------------------------------------------------------------
+
+    def ask_command(
+        self, *, team_id: str, user_id: str, text: str, channel_id: str, channel_name: str | None, request_key: str
+    ) -> Asked:
+        try:
+            private = tip_service.conversation_is_private(self.services, channel_id, channel_name)
+        except tip_service.CannotSave as unknown:
+            return Refused(str(unknown))
+        return self._ask(team_id, user_id, text, channel_id, "command", request_key, private=private)
+
+    def ask_message(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        channel_name: str | None,
+        message: dict[str, object],
+        request_key: str,
+    ) -> Asked:
+        """*Ask Peerlearn* on a message: its text is the question, its author the asker. Tips go to
+        whoever asked for them; when that is someone else, in the message's thread, for the author."""
+        author = message.get("user")
+        if not isinstance(author, str) or message.get("bot_id") or message.get("subtype") == "bot_message":
+            return Refused("That message was posted by an app. Questions come from people.")
+        try:
+            text = questions.check_question(slack_to_plain(str(message.get("text") or ""), self.services.users.name))
+            private = tip_service.conversation_is_private(self.services, channel_id, channel_name)
+        except questions.QuestionRejected as rejected:
+            return Refused(str(rejected))
+        except tip_service.CannotSave as unknown:
+            return Refused(str(unknown))
+        if private and user_id != author:
+            return Refused("This message is in a private conversation; only its author can ask its question.")
+        ts = str(message.get("ts") or "")
+        thread_ts = str(message.get("thread_ts") or ts)
+        return self._ask(
+            team_id, author, text, channel_id, "shortcut", request_key,
+            private=private, thread_ts=thread_ts, in_thread=user_id != author,
+        )  # fmt: skip
+
+    def ask_in_channel(
+        self, *, team_id: str, user_id: str, channel_id: str, ts: str, text: str, request_key: str
+    ) -> Asked:
+        """A new top-level message that reads as a question in a questions channel (always public)."""
+        try:
+            checked = questions.check_question(slack_to_plain(text, self.services.users.name))
+        except questions.QuestionRejected as rejected:
+            return Refused(str(rejected))
+        return self._ask(
+            team_id, user_id, checked, channel_id, "channel", request_key, private=False, thread_ts=ts, in_thread=True
+        )
+
+    def _ask(
+        self,
+        team_id: str,
+        asker_id: str,
+        text: str,
+        channel_id: str,
+        source: str,
+        request_key: str,
+        *,
+        private: bool,
+        thread_ts: str | None = None,
+        in_thread: bool = False,
+    ) -> Asked:
+        found = self._matching_tips(team_id, text)
+        if private:
+            return TipsOnly(found)
+        with self.services.db.snapshot() as session:
+            known = queries.known_topics(session, team_id, questions.topic_candidates(text))
+        topics = questions.choose_topics(text, known)
+        values = {
+            "team_id": team_id,
+            "asker_id": asker_id,
+            "text": text,
+            "topics": " ".join(topics),
+            "source": source,
+            "channel_id": channel_id,
+            "thread_ts": thread_ts,
+            "state": "new",
+            "wave": 0,
+            "request_key": request_key,
+            "asked_at": self.services.clock(),
+        }
+        with self.services.db.transaction() as session:
+            question, created = queries.insert_question_once(session, values)
+            if created:
+                queries.set_topics(session, question, topics)
+                log.info("question asked team=%s user=%s question=%s source=%s", team_id, asker_id, question.id, source)
+        if question.state == "new" and found:
+            with self.services.db.transaction() as session:
+                queries.move(session, question.id, ("new",), state="suggested")
+            question = self._load(question.id)
+        if question.state == "suggested":
+            if in_thread and question.post_ts is None:
+                self._post_suggestions(question, found, resuming=not created)
+            return Suggested(question, found, in_thread)
+        routed = self.router.route(question.id, ("new",)) or self._load(question.id)
+        return Routed(routed, self.router.asked(question.id))
+
+    def _matching_tips(self, team_id: str, text: str) -> list[Tip]:
+        """The best of `/tip search`'s own results that share enough of the question's words."""
+        found = tip_service.search(self.services, team_id=team_id, query=text)
+        good = [tip for tip in found if questions.is_good_match(text, f"{tip.text} {tip.tags}")]
+        return good[: questions.MAX_SUGGESTIONS]
+
+    def _post_suggestions(self, question: Question, found: list[Tip], *, resuming: bool) -> None:
+        slack, thread = self.services.slack, str(question.thread_ts)
+        sent: Posted | Failed | None = None
+        if resuming:
+            sent = slack.find_reply_by_metadata(question.channel_id, thread, POST_EVENT, {"question_id": question.id})
+        if not isinstance(sent, Posted):
+            text, suggestion_blocks = blocks.suggestions(question, found, in_thread=True)
+            metadata = {"event_type": POST_EVENT, "event_payload": {"question_id": question.id}}
+            sent = slack.post(question.channel_id, text, suggestion_blocks, thread_ts=thread, metadata=metadata)
+        if isinstance(sent, Failed):
+            log.warning("question suggestions not posted question=%s error=%s", question.id, sent.error)
+            return
+        link = slack.permalink(question.channel_id, thread)
+        with self.services.db.transaction() as session:
+            row = session.get(Question, question.id)
+            assert row is not None
+            row.post_ts, row.permalink = sent.ts, None if isinstance(link, Failed) else link
+
+    def _load(self, question_id: int) -> Question:
+        with self.services.db.snapshot() as session:
+            found = session.get(Question, question_id)
+        assert found is not None
+        return found
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    def mine(self, team_id: str, user_id: str) -> list[Question]:
+        with self.services.db.snapshot() as session:
+            return queries.questions_of(session, team_id, user_id, MINE_LIMIT)
+
+    def is_questions_channel(self, team_id: str, channel_id: str) -> bool:
+        with self.services.db.snapshot() as session:
+            return queries.is_questions_channel(session, team_id, channel_id)
+
+    def is_question_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
+        with self.services.db.snapshot() as session:
+            return queries.question_in_thread(session, team_id, channel_id, thread_ts) is not None
+
+    def is_question_message(self, team_id: str, channel_id: str, ts: str) -> bool:
+        """The message a question was asked in, or our post of one."""
+        with self.services.db.snapshot() as session:
+            return queries.question_for_message(session, team_id, channel_id, ts) is not None

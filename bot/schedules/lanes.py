@@ -1,0 +1,74 @@
+"""Scheduled posts handed to the poster threads as each workspace's pace allows: one lane per
+workspace, so workspaces post in parallel.
+
+A post goes to a thread only when one is free and its workspace has a free pacing slot
+(bot/slack/pacing.py), and takes that slot then. So no thread sleeps on one workspace's next slot
+while another workspace's post could go, and a workspace with many posts never makes the others
+wait (in one queue, its posts would hold every thread, each sleeping for its turn: one workspace
+after another). The claiming
+(bot/schedules/claims.py) feeds the lanes while they are being posted from.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+
+from bot.schedules.results import Delivered
+from bot.slack.pacing import PostPacer
+
+# Deliver one post (id, workspace) in a poster thread, at its reserved slot.
+Submit = Callable[[int, str, float], "Future[Delivered]"]
+
+
+class Lanes:
+    def __init__(self, pacer: PostPacer, submit: Submit, threads: int) -> None:
+        self.pacer = pacer
+        self._submit = submit
+        # Slots are taken only for posts a thread can make at once: queued behind busy threads, they
+        # would go out late and together, over Slack's limit.
+        self._threads_free = threading.Semaphore(threads)
+        self._lanes: dict[str, deque[tuple[int, str]]] = {}
+        self._closed = False
+        self._changed = threading.Condition()
+        self.futures: list[Future[Delivered]] = []
+
+    def add(self, post_id: int, team_id: str, channel_id: str) -> None:
+        with self._changed:
+            self._lanes.setdefault(team_id, deque()).append((post_id, channel_id))
+            self._changed.notify()
+
+    def close(self) -> None:
+        """Nothing more will be added: `dispatch` returns once every lane is empty."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify()
+
+    def dispatch(self) -> None:
+        """Hand each lane's posts to the threads as its workspace's slots come free, until closed
+        and empty (run in a thread of its own while the posts are being claimed)."""
+        with self._changed:
+            while True:
+                wake: float | None = None
+                for team_id, lane in self._lanes.items():
+                    if lane and self.pacer.free_at(team_id) <= self.pacer.now() and self._take_thread():
+                        post_id, channel_id = lane.popleft()
+                        future = self._submit(post_id, team_id, self.pacer.reserve(channel_id, team_id))
+                        future.add_done_callback(self._thread_freed)
+                        self.futures.append(future)
+                    if lane:
+                        free = self.pacer.free_at(team_id)
+                        wake = free if wake is None else min(wake, free)
+                if self._closed and wake is None:
+                    return
+                self._changed.wait(None if wake is None else max(wake - self.pacer.now(), 0.0))
+
+    def _take_thread(self) -> bool:
+        return self._threads_free.acquire(blocking=False)
+
+    def _thread_freed(self, _: Future[Delivered]) -> None:
+        self._threads_free.release()
+        with self._changed:
+            self._changed.notify()
