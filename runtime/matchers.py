@@ -26,6 +26,8 @@ class _BodyAndContextMatcher(ListenerMatcher):
         self.names = names
 
     def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
+        if self.names == ["body"]:  # Bolt's own type checks: most listeners, tried on every request
+            return bool(self.func(body=req.body))
         given: dict[str, Any] = {"body": req.body, "context": req.context}
         return bool(self.func(**{name: given[name] for name in self.names}))
 
