@@ -3,10 +3,12 @@
 The app is built as app.py builds it (runtime.factory.build_app + runtime.serving.wsgi_app, and a job
 worker from runtime.factory.build_job_worker), all in this thread: the web side's CPU per request (verify,
 ack, enqueue) is `time.thread_time()` around the WSGI call, then the job worker's CPU per job around
-a one-thread drain of those requests' jobs; cProfile sees every frame of the web side. The Slack
-double runs in this process, in its own thread (its CPU is not counted). No gunicorn, no HTTP client.
+a one-thread drain of those requests' jobs; cProfile sees every frame of the web side (`--side worker`:
+of the job worker's drain). The Slack double runs in this process, in its own thread (its CPU is not
+counted, but it takes the GIL from the drain: wall time and cProfile's worker figures include it). No
+gunicorn, no HTTP client.
 
-    .venv/bin/python bench/profile_requests.py [--requests 300] [--tips 20000] [--top 25]
+    .venv/bin/python bench/profile_requests.py [--requests 300] [--tips 20000] [--top 25] [--side worker]
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ def main() -> int:
     parser.add_argument("--tips", type=int, default=20_000, help="tips seeded first (default 20000)")
     parser.add_argument("--top", type=int, default=25, help="functions to list per kind (default 25)")
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative (default) or tottime")
+    parser.add_argument(
+        "--side", choices=("web", "worker"), default="web", help="which side cProfile lists: web (default) or worker"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -114,14 +119,17 @@ def profile(args: argparse.Namespace, tmp: Path, double: SlackDouble) -> None:
         print(
             f"\n-- {name}: web {cpu / args.requests * 1000:.2f} ms CPU per request in this thread"
             f" (wall {wall / args.requests * 1000:.2f} ms); {work};"
-            f" cProfile of the web side of another {args.requests}:"
+            f" cProfile of the {args.side} side of another {args.requests}:"
         )
         profiler = cProfile.Profile()
+        web, jobs_side = (profiler, cProfile.Profile()) if args.side == "web" else (cProfile.Profile(), profiler)
         for _ in range(args.requests):
-            profiler.enable()
+            web.enable()
             make()
-            profiler.disable()
+            web.disable()
+        jobs_side.enable()
         worker.drain()
+        jobs_side.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
         print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))

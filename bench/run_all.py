@@ -4,7 +4,8 @@
   2. search.py on SQLite;
   3. search.py on PostgreSQL, when a server answers ($BENCH_DATABASE_URL, else $TEST_DATABASE_URL,
      else postgresql+psycopg://postgres@127.0.0.1:5432/postgres); a scratch database is made and dropped;
-  4. circles.py, sandbox.py, refused_requests.py, pairing.py, export.py, home.py, questions.py (SQLite,
+  4. worker.py (the job worker against its floor) on SQLite, and on PostgreSQL when a server answers;
+  5. circles.py, sandbox.py, refused_requests.py, pairing.py, export.py, home.py, questions.py (SQLite,
      then PostgreSQL), and digest.py, posting.py and workspaces.py (the scheduler's; the last with 100
      workspaces from one deployment).
 
@@ -27,7 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-http", action="store_true", help="leave out http_load.py")
     parser.add_argument("--skip-search", action="store_true", help="leave out search.py")
-    parser.add_argument("--skip-postgres", action="store_true", help="search on SQLite only")
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only for search, the worker and questions")
     args = parser.parse_args()
 
     benchlib.print_header("bench/run_all.py")
@@ -43,6 +44,11 @@ def main() -> int:
             print(
                 "PostgreSQL: no server answers at 127.0.0.1:5432 (or $BENCH_DATABASE_URL); search runs on SQLite only"
             )
+    runs.append(("job worker against its floor, SQLite", [str(BENCH / "worker.py")]))
+    if postgres := None if args.skip_postgres else benchlib.postgres_server_url():
+        runs.append(
+            ("job worker against its floor, PostgreSQL", [str(BENCH / "worker.py"), "--database-url", postgres])
+        )
     runs.append(("circles: a round for 500 members", [str(BENCH / "circles.py")]))
     runs.append(("sandbox: the page's requests", [str(BENCH / "sandbox.py")]))
     runs.append(("refused requests: 50 MB and malformed bodies", [str(BENCH / "refused_requests.py")]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.slack.workspaces import SlackClients, TeamClient
 from handlers import register_all
 from handlers.deps import Deps
 from runtime.jobs import JobQueue, JobWorker
+from runtime.matchers import cheapen_matchers
 from runtime.oauth import PeerlearnAuthorize, build_oauth_flow
 from runtime.serving import job_runner, queue_lazy_listeners
 from runtime.settings import Settings
@@ -42,9 +44,14 @@ class PeerlearnApp(App):
     listeners make goes out with that workspace's token (bot/slack/workspaces.py)."""
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        team_id = request_workspace(req)
-        with acting_for(team_id):
+        with acting_for_request(req):
             return super().dispatch(req)
+
+
+def acting_for_request(req: BoltRequest) -> AbstractContextManager[None]:
+    """Act for the request's workspace (a request from Slack, or a queued job's): the one place its
+    Slack client is chosen."""
+    return acting_for(request_workspace(req))
 
 
 def request_workspace(req: BoltRequest) -> str | None:
@@ -207,7 +214,7 @@ def build_job_worker(
     )
     return JobWorker(
         db.queue,
-        job_runner(worker_app),
+        job_runner(worker_app, acting_for_request),
         threads=threads or settings.listener_threads,
         clock=clock,
         lease=timedelta(seconds=settings.job_lease_seconds),
@@ -275,4 +282,5 @@ def _bolt_app(
         installations=installations,
     )
     register_all(app, deps)
+    cheapen_matchers(app)
     return app

@@ -13,13 +13,16 @@ transaction as their effect (storage/events.py).
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.retry import Attempt, RetryPolicy, is_transient
 from runtime.maintenance import forget_request_keys
@@ -32,13 +35,15 @@ from storage.models import Job, utcnow
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1  # idle workers look for due jobs this often (a read; claiming writes)
+DRAIN_CLAIM = 8  # `drain` claims at least this many at a time, as `run_until` does with 32 threads
+SETTLE_SECONDS = 0.05  # a finished job's row waits at most this long to be written with others'
 PRUNE_SECONDS = 60.0  # running workers forget old request keys this often (runtime/maintenance.py)
 
 
 class _Batch:
     def __init__(self) -> None:
         self.jobs: list[NewJob] = []
-        self.written = False
+        self.done = threading.Event()
         self.error: BaseException | None = None
 
 
@@ -46,11 +51,13 @@ class JobQueue:
     """The web side: a job is committed before its request's ack goes out, once per request (a job
     whose key was queued in the last minutes, see storage/jobs.py DriverEnqueuer, is not queued again).
 
-    Requests arriving together share one transaction (group commit): while one thread writes, the
-    jobs of the others gather in the next batch, which the first of them to get the turn writes for
-    all. Each request still waits for its own job's commit, but the web process takes the database's
-    write lock once per batch instead of once per request (on SQLite it shares that lock with the
-    job worker, whose turns it would otherwise wait behind each time).
+    Requests arriving together share one transaction (group commit). The first job of a batch makes
+    its request the batch's writer: it waits for the write before it to end, meanwhile the jobs of
+    other requests join its batch, then it closes the batch and writes it for all. The others only
+    wait for that write (an event, no lock). Each request still waits for its own job's commit, but
+    the web process takes the database's write lock once per batch instead of once per request (on
+    SQLite it shares that lock with the job worker, whose turns it would otherwise wait behind each
+    time).
     """
 
     def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
@@ -65,11 +72,17 @@ class JobQueue:
         with self._gathering:
             batch = self._batch
             batch.jobs.append(job)
-        with self._writing:
-            if not batch.written and batch.error is None:
+            writes = len(batch.jobs) == 1
+        if writes:
+            with self._writing:
                 with self._gathering:
                     self._batch = _Batch()  # later arrivals gather in the next one
-                self._write(batch)
+                try:
+                    self._write(batch)
+                finally:
+                    batch.done.set()
+        else:
+            batch.done.wait()
         if batch.error is not None:
             raise batch.error
 
@@ -79,8 +92,7 @@ class JobQueue:
                 queued = self._enqueuer.enqueue_many(cursor, batch.jobs, self.clock())
         except BaseException as error:
             batch.error = error
-            raise
-        batch.written = True
+            return
         if queued < len(batch.jobs):
             replays = len(batch.jobs) - queued
             log.info("%s request(s) seen before (replayed or delivered again): acknowledged, not queued again", replays)
@@ -91,7 +103,28 @@ class JobQueue:
 RunJob = Callable[[ClaimedJob, Attempt], str | None]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What running a job came to, for the transaction that settles it with others."""
+
+    job: ClaimedJob
+    error: str | None = None  # None: done
+    retry_at: datetime | None = None  # with an error: tried again then; without: failed for good
+
+
 class JobWorker:
+    """Claims due jobs in batches, runs them on `threads` threads, and settles them in batches.
+
+    Claiming and settling are the queue's own writes, not the work: each is one transaction for a
+    batch, and the transaction that settles the jobs just finished also claims the next ones. A
+    batch is claimed once a quarter of the threads is free (or all of them), so a busy worker writes
+    the queue about twice per `threads / 4` jobs instead of three times per job, and an idle one
+    reads (does anything look due?) every POLL_SECONDS. A finished job waits at most SETTLE_SECONDS
+    for its row to go, its lease renewed meanwhile; each settle is still a compare-and-set on its own
+    claim, and if the worker dies first the job runs again, as after any crash (its effects are
+    made once: see storage/jobs.py and bot/slack/requests.py).
+    """
+
     def __init__(
         self,
         db: Database,
@@ -106,82 +139,129 @@ class JobWorker:
         self.db = db
         self._run = run
         self.threads = threads
+        self.batch = max(1, threads // 4)
         self.clock = clock
         self.policy = policy or RetryPolicy()
         # Renews the lease of every job in hand; a job claimed is held until it is settled.
         self.heartbeat = Heartbeat(db, holder, lease=lease, clock=clock)
         self.holder = self.heartbeat.holder
-        self._idle = threading.Condition()
-        self._running = 0
 
     def run_until(self, stop: threading.Event) -> None:
         """Claim and run jobs, `threads` at a time, until `stop` is set; jobs in hand are finished."""
-        log.info("job worker %s: %s threads", self.holder, self.threads)
-        next_prune = time.monotonic()
-        with ThreadPoolExecutor(self.threads, thread_name_prefix="job") as pool:
+        log.info("job worker %s: %s threads, claiming %s or more at a time", self.holder, self.threads, self.batch)
+        runners = _Runners(self.threads, self._execute, wake_at=self.batch)
+        unsettled: list[Outcome] = []  # finished, their rows not yet written
+        next_prune = next_look = since = time.monotonic()
+        more = False  # the last claim took all it asked for: more may be waiting
+        try:
             while not stop.is_set():
-                if time.monotonic() >= next_prune:
-                    forget_request_keys(self.db, self.clock())
-                    next_prune = time.monotonic() + PRUNE_SECONDS
-                with self._idle:
-                    free = self.threads - self._running
-                    if not free:
-                        self._idle.wait(POLL_SECONDS)
-                        continue
-                claimed = self._claim(free) if self._anything_due() else []
-                if not claimed:
+                now = time.monotonic()
+                if now >= next_prune:
+                    next_prune = now + PRUNE_SECONDS
+                    self._prune()
+                if (finished := runners.take_finished()) and not unsettled:
+                    since = now
+                unsettled += finished
+                free = runners.free()
+                want = free if free >= self.batch or free == self.threads else 0
+                if want and not more:  # the queue looked empty: a read, now and then, before a write
+                    if now < next_look:
+                        want = 0
+                    elif not self._anything_due():
+                        want, next_look = 0, now + POLL_SECONDS
+                settle = len(unsettled) >= self.batch or (unsettled and now - since >= SETTLE_SECONDS)
+                if not want and not settle:
+                    wake = since + SETTLE_SECONDS if unsettled else (now + POLL_SECONDS if more else next_look)
+                    runners.wait(min(max(wake - now, 0.001), POLL_SECONDS))
+                    continue
+                if settle and more and not want:  # written anyway: the free threads take jobs too
+                    want = free
+                claimed = self._settle_and_claim(unsettled, want)
+                if claimed is None:  # the database is away: the finished stay in hand, held; a moment
                     stop.wait(POLL_SECONDS)
                     continue
-                with self._idle:
-                    self._running += len(claimed)
-                for job in claimed:
-                    pool.submit(self._run_counted, job)
+                unsettled = []
+                more = bool(want) and len(claimed) == want
+                if want and not more:
+                    next_look = time.monotonic() + POLL_SECONDS
+                runners.start(claimed)
+        finally:
+            runners.close()  # the jobs in hand run to their end
+            if self._settle_and_claim(unsettled + runners.take_finished(), 0) is None:
+                log.warning("job worker %s stopped with jobs unsettled: they run again after their lease", self.holder)
         log.info("job worker %s stopped", self.holder)
 
     def drain(self) -> int:
         """Run every job due now, and those they enqueue, before returning (tests, benchmarks).
 
-        With one thread the jobs run in the calling thread, so its CPU time is theirs.
+        With one thread the jobs run in the calling thread, so its CPU time is theirs. Claims are of
+        a busy worker's size (DRAIN_CLAIM), so the queue's share of that CPU is a busy worker's too.
         """
         ran = 0
+        finished: list[Outcome] = []
         with ThreadPoolExecutor(self.threads, thread_name_prefix="job-drain") as pool:
-            while claimed := self._claim(self.threads):
-                if self.threads == 1:
-                    self.run_one(claimed[0])
-                else:
-                    list(pool.map(self.run_one, claimed))
+            while claimed := self._settle_and_claim(finished, max(self.threads, DRAIN_CLAIM), quiet=False):
+                finished = (
+                    [self._execute(job) for job in claimed]
+                    if self.threads == 1
+                    else [*pool.map(self._execute, claimed)]
+                )
                 ran += len(claimed)
         return ran
 
-    def _run_counted(self, job: ClaimedJob) -> None:
-        try:
-            self.run_one(job)
-        finally:
-            with self._idle:
-                self._running -= 1
-                self._idle.notify()
-
-    def _anything_due(self) -> bool:
-        with self.db.snapshot() as session:
-            return session.scalar(select(Job.id).where(Job.due_at <= self.clock()).limit(1)) is not None
+    def run_one(self, job: ClaimedJob) -> None:
+        """Run one job this worker claimed (`_claim`) and settle it at once."""
+        self._settle_and_claim([self._execute(job)], 0, quiet=False)
 
     def _claim(self, limit: int) -> list[ClaimedJob]:
-        with self.db.writing() as connection:
-            claimed = jobs.claim(connection, self.holder, self.clock(), self.heartbeat.lease, limit)
+        return self._settle_and_claim([], limit, quiet=False) or []
+
+    def _prune(self) -> None:
+        try:
+            forget_request_keys(self.db, self.clock())
+        except (OperationalError, InterfaceError) as error:
+            log.warning("job worker %s could not forget old request keys: %r; next time", self.holder, error)
+
+    def _anything_due(self) -> bool:
+        try:
+            with self.db.snapshot() as session:
+                return session.scalar(select(Job.id).where(Job.due_at <= self.clock()).limit(1)) is not None
+        except (OperationalError, InterfaceError) as error:
+            log.warning("job worker %s cannot read the queue: %r", self.holder, error)
+            return False
+
+    def _settle_and_claim(self, finished: list[Outcome], limit: int, *, quiet: bool = True) -> list[ClaimedJob] | None:
+        """One write transaction: settle `finished`, then claim up to `limit` due jobs. None when the
+        database could not be reached (`quiet`; the finished jobs stay in hand for the next try)."""
+        if not finished and not limit:
+            return []
+        try:
+            with self.db.writing() as connection:
+                gone = jobs.finish_many(connection, [outcome.job for outcome in finished if outcome.error is None])
+                for outcome in finished:
+                    if outcome.error is not None and outcome.retry_at is not None:
+                        jobs.retry_at(connection, outcome.job, outcome.retry_at, outcome.error)
+                    elif outcome.error is not None:
+                        jobs.fail(connection, outcome.job, outcome.error)
+                claimed = (
+                    jobs.claim(connection, self.holder, self.clock(), self.heartbeat.lease, limit) if limit else []
+                )
+        except (OperationalError, InterfaceError) as error:
+            if not quiet:
+                raise
+            log.warning("job worker %s cannot reach the queue: %r; trying again", self.holder, error)
+            return None
         for job in claimed:
             self.heartbeat.hold(jobs.renew, job.id)
+        for outcome in finished:
+            self.heartbeat.release(jobs.renew, outcome.job.id)
+            self._log(outcome, gone)
         return claimed
 
-    def run_one(self, job: ClaimedJob) -> None:
-        try:
-            self._run_and_settle(job)
-        finally:
-            self.heartbeat.release(jobs.renew, job.id)
-
-    def _run_and_settle(self, job: ClaimedJob) -> None:
+    def _execute(self, job: ClaimedJob) -> Outcome:
+        """Run one job; what to write about it (no write here: see `_settle_and_claim`)."""
         if job.attempts > self.policy.max_attempts:  # claimed again after workers died running it
-            self._fail(job, f"its worker stopped while running it {job.attempts - 1} times")
-            return
+            return Outcome(job, f"its worker stopped while running it {job.attempts - 1} times")
         attempt = Attempt(number=job.attempts, final=job.attempts >= self.policy.max_attempts)
         try:
             problem = self._run(job, attempt)
@@ -190,30 +270,89 @@ class JobWorker:
             attempt.will_retry(error)
             problem = None
         if problem is not None:
-            self._fail(job, problem)
-        elif attempt.error is None:
-            with self.db.writing() as connection:
-                finished = jobs.finish(connection, job)
-            if not finished:
+            return Outcome(job, problem)
+        if attempt.error is None:
+            return Outcome(job)
+        if attempt.final or not is_transient(attempt.error):
+            return Outcome(job, repr(attempt.error))
+        return Outcome(job, repr(attempt.error), self.clock() + self.policy.delay(attempt.number))
+
+    def _log(self, outcome: Outcome, finished: set[int]) -> None:
+        job = outcome.job
+        if outcome.error is None:
+            if job.id not in finished:
                 log.warning(
                     "job %s (%s) ran, but its lease had run out and another worker claimed it: it may run again",
                     job.id, job.listener,
                 )  # fmt: skip
-        elif attempt.final or not is_transient(attempt.error):
-            self._fail(job, repr(attempt.error))
-        else:
-            delay = self.policy.delay(attempt.number)
-            with self.db.writing() as connection:
-                jobs.retry_at(connection, job, self.clock() + delay, repr(attempt.error))
+        elif outcome.retry_at is not None:
+            delay = self.policy.delay(job.attempts)
             log.warning(
-                "job %s (%s) team=%s attempt %s failed: %r; retrying in %s s",
-                job.id, job.listener, job.team_id, attempt.number, attempt.error, delay.total_seconds(),
+                "job %s (%s) team=%s attempt %s failed: %s; retrying in %s s",
+                job.id, job.listener, job.team_id, job.attempts, outcome.error, delay.total_seconds(),
+            )  # fmt: skip
+        else:
+            log.error(
+                "job %s (%s) team=%s failed for good after %s attempt(s): %s",
+                job.id, job.listener, job.team_id, job.attempts, outcome.error,
             )  # fmt: skip
 
-    def _fail(self, job: ClaimedJob, error: str) -> None:
-        with self.db.writing() as connection:
-            jobs.fail(connection, job, error)
-        log.error(
-            "job %s (%s) team=%s failed for good after %s attempt(s): %s",
-            job.id, job.listener, job.team_id, job.attempts, error,
-        )  # fmt: skip
+
+class _Runners:
+    """`count` threads running claimed jobs; what they finished waits in `finished` to be settled.
+
+    They wake the claiming loop only when it has something to do: `wake_at` jobs finished (to
+    settle), `wake_at` threads free (to claim a batch) or none busy. Waking it at every job took
+    the GIL from the busy threads once per job, which cost a third of the queue's share.
+    """
+
+    def __init__(self, count: int, execute: Callable[[ClaimedJob], Outcome], wake_at: int) -> None:
+        self._execute = execute
+        self._count = count
+        self._wake_at = wake_at
+        self._ready: queue.SimpleQueue[ClaimedJob | None] = queue.SimpleQueue()
+        self._changed = threading.Condition()
+        self._running = 0
+        self._finished: list[Outcome] = []
+        self._woken = False
+        self._threads = [threading.Thread(target=self._serve, name=f"job-{n}", daemon=True) for n in range(count)]
+        for thread in self._threads:
+            thread.start()
+
+    def free(self) -> int:
+        with self._changed:
+            return self._count - self._running
+
+    def wait(self, timeout: float) -> None:
+        """Until the runners have something for the claiming loop, or `timeout` seconds."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._woken, timeout)
+            self._woken = False
+
+    def start(self, claimed: list[ClaimedJob]) -> None:
+        with self._changed:
+            self._running += len(claimed)
+        for job in claimed:
+            self._ready.put(job)
+
+    def take_finished(self) -> list[Outcome]:
+        with self._changed:
+            finished, self._finished = self._finished, []
+        return finished
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._ready.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _serve(self) -> None:
+        while (job := self._ready.get()) is not None:
+            outcome = self._execute(job)
+            with self._changed:
+                self._finished.append(outcome)
+                self._running -= 1
+                free = self._count - self._running
+                if len(self._finished) >= self._wake_at or free == self._wake_at or not self._running:
+                    self._woken = True
+                    self._changed.notify()

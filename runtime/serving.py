@@ -9,13 +9,15 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.lazy_listener import LazyListenerRunner
+from slack_bolt.listener import Listener
 from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.util.utils import get_name_for_callable
 from sqlalchemy.exc import SQLAlchemyError
@@ -154,29 +156,91 @@ def queue_lazy_listeners(app: App, queue: JobQueue) -> None:
     )
 
 
-def job_runner(worker_app: App) -> RunJob:
-    """Run a queued job: its Slack request again, marked to run only the named lazy listener."""
+# Around all a request's work: acts for the request's workspace (runtime/factory.py
+# `acting_for_request`), so every Slack call made inside goes out with that workspace's token.
+ActingFor = Callable[[BoltRequest], AbstractContextManager[object]]
 
-    def run(job: ClaimedJob, attempt: Attempt) -> str | None:
+
+def _acting_for_nobody(request: BoltRequest) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+class ListenerJobs:
+    """Runs a queued job: the request it was queued for, to the lazy listener it names, in the worker's app.
+
+    As Bolt's own dispatch of a `lazy_only` request does (the request's context, the app's global
+    middleware, the listener's middleware, Bolt's lazy runner with its injected arguments), less
+    the search for the listener: Bolt would test every listener's matchers against the request (a
+    database read, for prompt replies), while the job already names the lazy function the ack's
+    listener queued. Any listener registered with `lazy=[...]` is found by that name; a name two
+    listeners share is settled by their matchers, and a name no listener has goes through Bolt's
+    whole dispatch, which reports it.
+    """
+
+    def __init__(self, app: App, acting_for: ActingFor = _acting_for_nobody) -> None:
+        self.app = app
+        self.acting_for = acting_for
+        self._lazy: dict[str, list[tuple[Listener, Callable[..., None]]]] | None = None
+
+    def __call__(self, job: ClaimedJob, attempt: Attempt) -> str | None:
         headers: dict[str, str | Sequence[str]] = {
             "x-slack-bolt-lazy-only": "1",
             "x-slack-bolt-lazy-function-name": job.listener,
         }
         if job.content_type:
             headers["content-type"] = job.content_type
-        socket_mode = job.mode == "socket_mode"
         request = BoltRequest(
-            body=json.loads(job.body) if socket_mode else job.body,
+            body=json.loads(job.body) if job.mode == "socket_mode" else job.body,
             headers=headers,
             context={JOB_ATTEMPT: attempt},
             mode=job.mode,
         )
-        response = worker_app.dispatch(request)
+        with self.acting_for(request):  # as the app's dispatch does for a request from Slack
+            status = self._run(request, job.listener)
         if not attempt.started:  # e.g. a deploy renamed the listener while its jobs were queued
-            return f"no listener named {job.listener} took it (status {response.status})"
+            return f"no listener named {job.listener} took it (status {status})"
         return None
 
-    return run
+    def _run(self, request: BoltRequest, name: str) -> int:
+        candidates = self._lazy_listeners().get(name)
+        if not candidates:
+            return self.app.dispatch(request).status
+        app = self.app
+        app._init_context(request)  # the context's logger, token and client, as dispatch makes them
+        response: BoltResponse | None = BoltResponse(status=200, body="")
+        went_on: list[bool] = []
+
+        def next_middleware() -> None:
+            went_on.append(True)
+
+        for middleware in app._middleware_list:  # the workspace check, authorization, …
+            went_on.clear()
+            response = middleware.process(req=request, resp=response, next=next_middleware)  # type: ignore[arg-type]
+            if not went_on:  # it answered instead (a workspace not served): no listener runs
+                return response.status if response is not None else 404
+        for listener, function in candidates:
+            if len(candidates) > 1 and not listener.matches(req=request, resp=response):  # type: ignore[arg-type]
+                continue
+            _, declined = listener.run_middleware(req=request, resp=response)  # type: ignore[arg-type]
+            if not declined:
+                app.listener_runner.lazy_listener_runner.run(function=function, request=request)
+            return 200
+        return 404
+
+    def _lazy_listeners(self) -> dict[str, list[tuple[Listener, Callable[..., None]]]]:
+        # Built at the first job: the app's listeners are all registered by then.
+        if self._lazy is None:
+            found: dict[str, list[tuple[Listener, Callable[..., None]]]] = {}
+            for listener in self.app._listeners:
+                for function in listener.lazy_functions:
+                    found.setdefault(get_name_for_callable(function), []).append((listener, function))
+            self._lazy = found
+        return self._lazy
+
+
+def job_runner(worker_app: App, acting_for: ActingFor = _acting_for_nobody) -> RunJob:
+    """Run a queued job: its Slack request again, to the lazy listener it names (ListenerJobs)."""
+    return ListenerJobs(worker_app, acting_for)
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]

@@ -83,7 +83,8 @@ class Database:
         self._queue: Database | None = None
         self._queue_lock = threading.Lock()
         self._writer = sessionmaker(engine, expire_on_commit=False)
-        self._reader = sessionmaker(engine.execution_options(**{_READONLY: True}), expire_on_commit=False)
+        self._read_engine = engine.execution_options(**{_READONLY: True})
+        self._reader = sessionmaker(self._read_engine, expire_on_commit=False)
         path = engine.url.database if engine.dialect.name == "sqlite" else None
         self._turns = _WriterTurns(path) if path and path != ":memory:" else None
 
@@ -166,6 +167,13 @@ class Database:
     def snapshot(self) -> Iterator[Session]:
         with self._reader() as session:
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read without an ORM session, for the reads an ack makes on every message (is this a
+        questions channel, a prompt's thread?): a third of what a session costs around one row."""
+        with self._read_engine.connect() as connection:
+            yield connection
 
     def refresh_statistics(self) -> None:
         """Give SQLite's query planner table statistics (PostgreSQL's autovacuum keeps its own).

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal, or_, select, union, union_all, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, literal, or_, select, union, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -320,8 +320,30 @@ def teams_with_keeper_work(session: Session, now: datetime, created_before: date
 # -- questions channels --------------------------------------------------------------------------
 
 
-def is_questions_channel(session: Session, team_id: str, channel_id: str) -> bool:
-    return session.get(QuestionsChannel, (team_id, channel_id)) is not None
+# Asked of every question-like message in a channel (the ack's matcher), so built once.
+_QUESTIONS_CHANNEL = (
+    select(literal(1))
+    .where(QuestionsChannel.team_id == bindparam("team_id"), QuestionsChannel.channel_id == bindparam("channel_id"))
+    .limit(1)
+)
+_QUESTION_THREAD = (
+    select(literal(1))
+    .where(
+        Question.team_id == bindparam("team_id"),
+        Question.channel_id == bindparam("channel_id"),
+        Question.thread_ts == bindparam("thread_ts"),
+    )
+    .limit(1)
+)
+
+
+def is_questions_channel(reader: Session | Connection, team_id: str, channel_id: str) -> bool:
+    return reader.execute(_QUESTIONS_CHANNEL, {"team_id": team_id, "channel_id": channel_id}).first() is not None
+
+
+def is_question_thread(reader: Session | Connection, team_id: str, channel_id: str, thread_ts: str) -> bool:
+    found = reader.execute(_QUESTION_THREAD, {"team_id": team_id, "channel_id": channel_id, "thread_ts": thread_ts})
+    return found.first() is not None
 
 
 def enable_channel(session: Session, team_id: str, channel_id: str, user_id: str, now: datetime) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CustomPrompt, Schedule, ScheduledPost, SchedulerLease, utcnow
@@ -211,14 +211,22 @@ def count_reply(session: Session, team_id: str, channel_id: str, thread_ts: str)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def is_prompt_post(session: Session, team_id: str, channel_id: str, message_ts: str) -> bool:
-    query = select(ScheduledPost.id).where(
-        ScheduledPost.team_id == team_id,
-        ScheduledPost.channel_id == channel_id,
-        ScheduledPost.message_ts == message_ts,
+# Asked in the ack of every reply under a message of ours, so built once.
+_PROMPT_POST = (
+    select(ScheduledPost.id)
+    .where(
+        ScheduledPost.team_id == bindparam("team_id"),
+        ScheduledPost.channel_id == bindparam("channel_id"),
+        ScheduledPost.message_ts == bindparam("message_ts"),
         ScheduledPost.kind == "prompt",
     )
-    return session.scalars(query.limit(1)).first() is not None
+    .limit(1)
+)
+
+
+def is_prompt_post(reader: Session | Connection, team_id: str, channel_id: str, message_ts: str) -> bool:
+    found = reader.execute(_PROMPT_POST, {"team_id": team_id, "channel_id": channel_id, "message_ts": message_ts})
+    return found.first() is not None
 
 
 # -- the scheduler lease --------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Insert, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -17,12 +18,17 @@ def insert_if_absent(
     Returns the new row's primary key (the first key column), or None when the row was already there.
     Concurrent callers are safe: the database, not a prior SELECT, decides who wins.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__
     assert isinstance(table, Table)
+    statement = _statement(session.get_bind().dialect.name, table, tuple(sorted(values)), tuple(conflict_columns))
+    return session.execute(statement, values).scalar_one_or_none()
+
+
+@cache
+def _statement(dialect: str, table: Table, columns: tuple[str, ...], conflict_columns: tuple[str, ...]) -> Insert:
+    # Built once per shape, its values bound at execution: building the statement and its cache key
+    # anew each time cost ~120 of its ~170 µs (a vote makes three: bench/worker.py, profiled).
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     key_column = next(iter(table.primary_key.columns))
-    statement = (
-        insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns).returning(key_column)
-    )
-    return session.execute(statement).scalar_one_or_none()
+    statement = insert(table).values({name: bindparam(name) for name in columns})
+    return statement.on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(key_column)

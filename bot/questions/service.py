@@ -199,12 +199,12 @@ class QuestionDesk:
             return queries.questions_of(session, team_id, user_id, MINE_LIMIT)
 
     def is_questions_channel(self, team_id: str, channel_id: str) -> bool:
-        with self.services.db.snapshot() as session:
-            return queries.is_questions_channel(session, team_id, channel_id)
+        with self.services.db.reading() as connection:  # asked in the ack of every question-like message
+            return queries.is_questions_channel(connection, team_id, channel_id)
 
     def is_question_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
-        with self.services.db.snapshot() as session:
-            return queries.question_in_thread(session, team_id, channel_id, thread_ts) is not None
+        with self.services.db.reading() as connection:  # asked in the ack of every reply in a thread
+            return queries.is_question_thread(connection, team_id, channel_id, thread_ts)
 
     def is_question_message(self, team_id: str, channel_id: str, ts: str) -> bool:
         """The message a question was asked in, or our post of one."""

@@ -91,8 +91,8 @@ def custom(session: Session, team_id: str) -> list[CustomPrompt]:
 
 def is_prompt_thread(db: Database, team_id: str, channel_id: str, thread_ts: str) -> bool:
     """Whether a thread is one of our prompts: one indexed read, decided before anything is stored."""
-    with db.snapshot() as session:
-        return queries.is_prompt_post(session, team_id, channel_id, thread_ts)
+    with db.reading() as connection:
+        return queries.is_prompt_post(connection, team_id, channel_id, thread_ts)
 
 
 def record_reply(db: Database, team_id: str, channel_id: str, thread_ts: str, event_id: str | None) -> bool:

@@ -144,8 +144,9 @@ def _near_miss(word: str, rest: str) -> str | None:
     for keyword in KEYWORDS:
         # One slip (`serach`, `delte`, `mnie`), or a keyword run into more letters in a one-word text
         # (`helpme`); "deleted branches…" or "Reach out…" stay tips, since what follows doesn't fit.
+        # What follows is checked first: it rules out nearly every tip, before any edit distance.
         run_on = not rest and word.startswith(keyword) and len(word) - len(keyword) <= 3
-        if (_distance(word, keyword) <= 1 or run_on) and _fits(keyword, rest):
+        if _fits(keyword, rest) and (run_on or _distance(word, keyword) <= 1):
             return f"/tip {keyword} {rest}".rstrip()
     return None
 

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from bot.notices import something_went_wrong
+from bot.retry import JOB_ATTEMPT
+from runtime.jobs import JobQueue, JobWorker
+from runtime.serving import job_runner
 from storage.db import Database
+from storage.jobs import NewJob
 from storage.models import Job
 from tests.conftest import FakeClock
 from tests.scenario.helpers import all_tips
-from tests.slack_double import SlackDouble
-from tests.slack_sender import SlackSender
+from tests.slack_double import TEAM_ID, SlackDouble
+from tests.slack_sender import SIGNING_SECRET, SlackSender
 
 
 @contextmanager
@@ -97,3 +106,77 @@ def test_the_network_cannot_ask_for_listener_work_without_its_ack(sender: SlackS
 
     assert answer.status == 200 and "/tip search" in str(answer.json()["blocks"])
     assert [job.listener for job in jobs(db)] == ["run_tip_command"]
+
+
+def command_job(command: str, text: str, *, team_id: str = TEAM_ID, listener: str) -> NewJob:
+    form = {"team_id": team_id, "user_id": "U1", "channel_id": "C1", "command": command, "text": text,
+            "response_url": "https://hooks.slack.invalid/commands/1", "trigger_id": f"trigger-{text}"}  # fmt: skip
+    return NewJob(team_id, listener, "http", "application/x-www-form-urlencoded", urlencode(form))
+
+
+def button_job(action_id: str, listener: str) -> NewJob:
+    payload = {"type": "block_actions", "team": {"id": TEAM_ID}, "user": {"id": "U2", "team_id": TEAM_ID},
+               "actions": [{"type": "button", "action_id": action_id, "value": "1"}], "trigger_id": "t"}  # fmt: skip
+    body = urlencode({"payload": json.dumps(payload)})
+    return NewJob(TEAM_ID, listener, "http", "application/x-www-form-urlencoded", body)
+
+
+def test_the_worker_runs_any_lazy_listener_registered_as_usual_by_the_name_its_job_gives(
+    client: WebClient, db: Database, clock: FakeClock
+) -> None:
+    """A new command or button needs nothing of the worker: its lazy listener is found by name (a
+    name two listeners share, by their matchers), with Bolt's arguments, behind the app's middleware."""
+    # As the worker's own app: its requests are rows the web app stored after verifying them.
+    app = App(
+        client=client, signing_secret=SIGNING_SECRET, process_before_response=True, request_verification_enabled=False
+    )
+    ran: list[tuple[str, str, Any]] = []
+
+    @app.middleware
+    def other_teams_stop_here(body: dict[str, Any], next: Any) -> Any:
+        return next() if body.get("team_id", TEAM_ID) == TEAM_ID else BoltResponse(status=200, body="")
+
+    def work(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+        context[JOB_ATTEMPT].started = True
+        ran.append(("work", body["text"], (context.team_id, context.user_id, respond.response_url)))
+
+    def answer_a(body: dict[str, Any], context: BoltContext) -> None:
+        context[JOB_ATTEMPT].started = True
+        ran.append(("a", body["actions"][0]["action_id"], context.user_id))
+
+    def answer_b(body: dict[str, Any], context: BoltContext) -> None:
+        context[JOB_ATTEMPT].started = True
+        ran.append(("b", body["actions"][0]["action_id"], context.user_id))
+
+    matched: list[str] = []
+
+    def expensive_matcher(body: dict[str, Any]) -> bool:  # e.g. a database read: decided by the ack, once
+        matched.append(body["text"])
+        return True
+
+    answer_a.__name__ = answer_b.__name__ = "answer"  # one name, two listeners (as pairing's buttons)
+    app.command("/brand-new", matchers=[expensive_matcher])(ack=lambda ack: ack(), lazy=[work])
+    app.action("first")(ack=lambda ack: ack(), lazy=[answer_a])
+    app.action("second")(ack=lambda ack: ack(), lazy=[answer_b])
+    queue = JobQueue(db.queue, clock)
+    for job in (
+        command_job("/brand-new", "hello", listener="work"),
+        button_job("second", "answer"),
+        command_job("/brand-new", "from elsewhere", team_id="T0OTHER", listener="work"),
+        command_job("/brand-new", "renamed since", listener="gone"),
+    ):
+        queue.enqueue(job)
+
+    JobWorker(db.queue, job_runner(app), threads=1, clock=clock).drain()
+
+    assert ran == [
+        ("work", "hello", (TEAM_ID, "U1", "https://hooks.slack.invalid/commands/1")),
+        ("b", "second", "U2"),
+    ]
+    # The job names its listener: no search through the app's matchers, but for a name no listener
+    # has any more, which goes through Bolt's whole dispatch (that reports it).
+    assert matched == ["renamed since"]
+    failed = {job.body.split("text=")[1].split("&")[0]: job.last_error for job in jobs(db)}
+    assert set(failed) == {"from+elsewhere", "renamed+since"}
+    assert all(job.state == "failed" for job in jobs(db))
+    assert "no listener named gone" in str(failed["renamed+since"])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from bot.retry import Attempt, RetryPolicy
@@ -18,7 +20,7 @@ from runtime.maintenance import forget_request_keys
 from storage import jobs
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
-from storage.models import Job
+from storage.models import Job, utcnow
 from tests.conftest import FakeClock
 
 
@@ -251,3 +253,76 @@ def test_a_request_key_outlives_its_job_until_the_upkeep_forgets_it(db: Database
     assert forget_request_keys(db, clock()) == 1  # `other`'s key is younger
     queue.enqueue(NewJob("T0TEST", "work", "http", None, "x=1", key="e:1:work"))
     assert [job.listener for job in rows(db)] == ["other", "work"]
+
+
+def run_in_background(worker: JobWorker) -> tuple[threading.Event, threading.Thread]:
+    stop = threading.Event()
+    loop = threading.Thread(target=worker.run_until, args=(stop,))
+    loop.start()
+    return stop, loop
+
+
+def wait_until_empty(db: Database, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while rows(db) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_busy_worker_claims_and_settles_jobs_in_batches(db: Database) -> None:
+    """The queue's own writes are not the work: one transaction settles the jobs just finished and
+    claims the next ones, a batch at a time (before: a claim, and a delete, for every job)."""
+    enqueue(db, FakeClock(utcnow()), 96)
+    ran: Counter[int] = Counter()
+    transactions: list[int] = []
+    event.listen(db.engine, "commit", lambda _connection: transactions.append(1))
+
+    def run(job: ClaimedJob, attempt: Attempt) -> None:
+        attempt.started = True
+        time.sleep(0.002)  # a job's own work: the others go on meanwhile
+        ran[job.id] += 1
+
+    worker = JobWorker(db, run, threads=16)
+    stop, loop = run_in_background(worker)
+    wait_until_empty(db)
+    stop.set()
+    loop.join(10)
+
+    assert len(ran) == 96 and set(ran.values()) == {1} and rows(db) == []
+    assert len(transactions) <= 96 // 2, f"{len(transactions)} transactions for 96 jobs"
+
+
+def test_a_worker_waits_out_a_database_that_is_away_for_a_moment(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Claims and settles that fail are tried again: nothing run is lost or run twice, and the worker
+    does not die with the database's blip."""
+    enqueue(db, FakeClock(utcnow()), 3)
+    claim, finish_many = jobs.claim, jobs.finish_many
+    failures = {"claim": 2, "finish_many": 2}
+
+    def flaky(name: str, real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if failures[name]:
+                failures[name] -= 1
+                raise transient()
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(jobs, "claim", flaky("claim", claim))
+    monkeypatch.setattr(jobs, "finish_many", flaky("finish_many", finish_many))
+    ran: Counter[int] = Counter()
+
+    def run(job: ClaimedJob, attempt: Attempt) -> None:
+        attempt.started = True
+        ran[job.id] += 1
+
+    with caplog.at_level(logging.WARNING, "runtime.jobs"):
+        stop, loop = run_in_background(JobWorker(db, run, threads=2))
+        wait_until_empty(db)
+        stop.set()
+        loop.join(10)
+
+    assert not loop.is_alive() and failures == {"claim": 0, "finish_many": 0}
+    assert len(ran) == 3 and set(ran.values()) == {1} and rows(db) == []
+    assert "cannot reach the queue" in caplog.text
