@@ -4,8 +4,8 @@ Seeds a freshly migrated database with SQLAlchemy bulk inserts (see corpus.py fo
 times `bot.tips.rules.search` for a few hundred mixed queries and `bot.tips.rules.top` for each window, each
 call inside `db.snapshot()` exactly as the /tip handler makes it. Prints p50/p95/p99/max per
 operation, and the CPU time each call took (this process, plus on PostgreSQL the server process that
-ran its statements, from /proc/<pid>/schedstat: far less sensitive than wall time to other work on
-the machine), the seed time and this process's RSS, how busy the machine was meanwhile, and beside the
+ran its statements, from /proc/<pid>/schedstat: steadier than wall time when other work shares
+the cores), the seed time and this process's RSS, how busy the machine was meanwhile, and beside the
 timings a relevance check: known queries (corpus.KNOWN_QUERIES, planted among the tips with their
 near misses) whose best tip must come first, and how often the first result and the ten agree with
 the former ranking (relevance and helpfulness over tips holding any of the words, no levels).
@@ -177,7 +177,7 @@ def run(db: Database, args: argparse.Namespace, tmp: Path) -> None:
         p95 = benchlib.percentile(sorted(values), 0.95) * 1000
         print(f"  {name:<16s} {benchlib.summary_ms(values)}  {benchlib.verdict(p95 < TARGET_P95_MS)}")
     whose = "this process's and its PostgreSQL server process's" if db.dialect == "postgresql" else "this process's"
-    print(f"CPU time per operation ({whose}; little affected by other work on the machine):")
+    print(f"CPU time per operation ({whose}; steadier than wall time when other work shares the cores):")
     for name in names:
         values = cpu_timings[name]
         p95 = benchlib.percentile(sorted(values), 0.95) * 1000
