@@ -64,7 +64,7 @@ _ADVANCE_SCHEDULE = (
 )
 
 
-def advance_schedule(session: Session, schedule_id: int, period: str) -> bool:
+def advance_schedule(session: Session | Connection, schedule_id: int, period: str) -> bool:
     """Move a schedule that is not paused on to `period` (the one being claimed); False when it is
     paused or gone. One statement: the claim of every due post makes it."""
     result = session.execute(_ADVANCE_SCHEDULE, {"schedule_id": schedule_id, "period": period})
@@ -81,7 +81,7 @@ def pause_schedule(session: Session, schedule_id: int, reason: str) -> Schedule 
 # -- the post ledger ----------------------------------------------------------------------
 
 
-def claim_post(session: Session, *, lease_until: datetime, **values: Any) -> int | None:
+def claim_post(session: Session | Connection, *, lease_until: datetime, **values: Any) -> int | None:
     """Insert the ledger row for (team, channel, kind, period); its id, or None if another run
     claimed it first."""
     row = {
@@ -106,7 +106,7 @@ def post_of_period(session: Session, team_id: str, channel_id: str, kind: str, p
     return session.scalars(query).first()
 
 
-def record_skip(session: Session, **values: Any) -> bool:
+def record_skip(session: Session | Connection, **values: Any) -> bool:
     """Note a firing missed beyond the grace window, once; True the first time."""
     row = {"status": "skipped", "attempts": 0, "reply_count": 0, "created_at": utcnow(), **values}
     return insert_if_absent(session, ScheduledPost, row, ["team_id", "channel_id", "kind", "period"]) is not None
@@ -185,7 +185,9 @@ _MARK_POSTED = (
 )
 
 
-def mark_posted(session: Session, post_id: int, ts: str, posted_at: datetime) -> tuple[str, str, str, str] | None:
+def mark_posted(
+    session: Session | Connection, post_id: int, ts: str, posted_at: datetime
+) -> tuple[str, str, str, str] | None:
     """Record the post as made, with its ts; (kind, team, channel, period) of the row, None if it is
     gone. One statement, without loading the row: every post makes it."""
     row = session.execute(_MARK_POSTED, {"post_id": post_id, "ts": ts, "posted_at": posted_at}).first()

@@ -93,7 +93,7 @@ class Claims:
         return self._claim(schedule, fired, period, now, report)
 
     def _claim(self, schedule: Schedule, fired: datetime, period: str, now: datetime, report: RunReport) -> int | None:
-        with self.db.transaction() as session:
+        with self.db.writing() as connection:  # (no ORM session: every due post is claimed here)
             row = {
                 "team_id": schedule.team_id,
                 "channel_id": schedule.channel_id,
@@ -103,10 +103,10 @@ class Claims:
                 "due_at": fired,
             }
             # Paused or removed since it was read: nothing is owed.
-            if not queries.advance_schedule(session, schedule.id, period):
+            if not queries.advance_schedule(connection, schedule.id, period):
                 return None
             if now - fired > self.settings.grace:
-                if queries.record_skip(session, **row):
+                if queries.record_skip(connection, **row):
                     report.skipped += 1
                     log.warning(
                         "missed %s for team=%s channel=%s due=%s (more than %s ago): skipped",
@@ -114,7 +114,7 @@ class Claims:
                     )  # fmt: skip
                 return None
             return queries.claim_post(
-                session, lease_until=now + self.settings.post_lease, lease_holder=self.holder, **row
+                connection, lease_until=now + self.settings.post_lease, lease_holder=self.holder, **row
             )
 
     def take_over_stale(self, now: datetime) -> list[tuple[int, str, str, str]]:

@@ -47,8 +47,8 @@ class LedgerRecorder:
         return Delivered(post_id, Delivery.FAILED, problem)
 
     def record_posted(self, post_id: int, ts: str) -> Delivered:
-        with self.db.transaction() as session:
-            row = queries.mark_posted(session, post_id, ts, self.clock())
+        with self.db.writing() as connection:  # (no ORM session: every post records itself)
+            row = queries.mark_posted(connection, post_id, ts, self.clock())
         assert row is not None
         kind, team_id, channel_id, period = row
         log.info("posted %s team=%s channel=%s period=%s ts=%s", kind, team_id, channel_id, period, ts)
