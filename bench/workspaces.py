@@ -31,6 +31,7 @@ import json
 import logging
 import math
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -169,6 +170,8 @@ def _serve_slack(control: Connection, shares: list[int], latency: float) -> None
         if command == "accepted":
             control.send([(p.team_id, p.channel, p.at, p.token) for p in slack.accepted])
             control.send(dict(slack.rejected))
+        elif command == "cpu":  # the double's CPU seconds so far (it shares the cores with the poster)
+            control.send(time.process_time())
     slack.stop()
     control.send("stopped")
 
@@ -185,6 +188,10 @@ class SlackProcess:
         self._control.send("accepted")
         posts = [Accepted(*post) for post in self._control.recv()]
         return posts, self._control.recv()
+
+    def cpu(self) -> float:
+        self._control.send("cpu")
+        return float(self._control.recv())
 
     def stop(self) -> None:
         with suppress(OSError, EOFError):
@@ -247,10 +254,12 @@ def scheduled_posts(db: Database, args: argparse.Namespace) -> bool:
         holder="bench-workspaces",
         served=installations.serves_team,
     )
+    slack_cpu = slack.cpu()
     started, cpu = time.monotonic(), time.process_time()
     try:
         report = poster.run_due()
         wall, cpu = time.monotonic() - started, time.process_time() - cpu
+        slack_cpu = slack.cpu() - slack_cpu
         accepted, rejected = slack.accepted()
     finally:
         poster.release_leadership()
@@ -280,8 +289,14 @@ def scheduled_posts(db: Database, args: argparse.Namespace) -> bool:
     )
     print(
         f"  run_due: claimed {report.claimed}, posted {report.posted}, retrying {report.retrying},"
-        f" failed {report.failed}; first post at {first:.2f} s (claiming goes on meanwhile); poster CPU {cpu:.1f} s"
-        f"; Slack latency {args.slack_latency * 1000:.0f} ms"
+        f" failed {report.failed}; first post at {first:.2f} s (claiming goes on meanwhile);"
+        f" Slack latency {args.slack_latency * 1000:.0f} ms"
+    )
+    posts = max(report.claimed, 1)
+    print(
+        f"  CPU: the poster {cpu:.1f} s ({cpu / posts * 1000:.2f} ms a post), the Slack double {slack_cpu:.1f} s"
+        f" ({slack_cpu / posts * 1000:.2f} ms a post), on {os.cpu_count()} cores; load average"
+        f" {' '.join(f'{load:.2f}' for load in os.getloadavg())}"
     )
     print(
         f"  wall {wall:.2f} s; floor {floor:.2f} s (the largest workspace's {shares[0]} posts at {SLACK_RATE:.0f}/s);"

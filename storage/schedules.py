@@ -54,6 +54,23 @@ def active_schedules(session: Session) -> list[Schedule]:
     return list(session.scalars(select(Schedule).where(Schedule.paused_reason.is_(None)).order_by(Schedule.id)))
 
 
+# The statements every scheduled post makes (claim, compose, record) are built once, their values
+# bound at execution: building one anew cost about as much CPU as running it (bench/workspaces.py).
+_ADVANCE_SCHEDULE = (
+    update(Schedule)
+    .where(Schedule.id == bindparam("schedule_id"), Schedule.paused_reason.is_(None))
+    .values(last_period=bindparam("period"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def advance_schedule(session: Session | Connection, schedule_id: int, period: str) -> bool:
+    """Move a schedule that is not paused on to `period` (the one being claimed); False when it is
+    paused or gone. One statement: the claim of every due post makes it."""
+    result = session.execute(_ADVANCE_SCHEDULE, {"schedule_id": schedule_id, "period": period})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def pause_schedule(session: Session, schedule_id: int, reason: str) -> Schedule | None:
     schedule = session.get(Schedule, schedule_id)
     if schedule is not None:
@@ -64,8 +81,9 @@ def pause_schedule(session: Session, schedule_id: int, reason: str) -> Schedule 
 # -- the post ledger ----------------------------------------------------------------------
 
 
-def claim_post(session: Session, *, lease_until: datetime, **values: Any) -> ScheduledPost | None:
-    """Insert the ledger row for (team, channel, kind, period); None if another run claimed it first."""
+def claim_post(session: Session | Connection, *, lease_until: datetime, **values: Any) -> int | None:
+    """Insert the ledger row for (team, channel, kind, period); its id, or None if another run
+    claimed it first."""
     row = {
         "status": "pending",
         "attempts": 0,
@@ -75,7 +93,7 @@ def claim_post(session: Session, *, lease_until: datetime, **values: Any) -> Sch
         **values,
     }
     post_id = insert_if_absent(session, ScheduledPost, row, ["team_id", "channel_id", "kind", "period"])
-    return None if post_id is None else session.get(ScheduledPost, post_id)
+    return None if post_id is None else int(post_id)
 
 
 def post_of_period(session: Session, team_id: str, channel_id: str, kind: str, period: str) -> ScheduledPost | None:
@@ -88,7 +106,7 @@ def post_of_period(session: Session, team_id: str, channel_id: str, kind: str, p
     return session.scalars(query).first()
 
 
-def record_skip(session: Session, **values: Any) -> bool:
+def record_skip(session: Session | Connection, **values: Any) -> bool:
     """Note a firing missed beyond the grace window, once; True the first time."""
     row = {"status": "skipped", "attempts": 0, "reply_count": 0, "created_at": utcnow(), **values}
     return insert_if_absent(session, ScheduledPost, row, ["team_id", "channel_id", "kind", "period"]) is not None
@@ -158,6 +176,24 @@ def ledger_row(session: Session, post_id: int) -> ScheduledPost | None:
     return session.get(ScheduledPost, post_id)
 
 
+_MARK_POSTED = (
+    update(ScheduledPost)
+    .where(ScheduledPost.id == bindparam("post_id"))
+    .values(status="posted", message_ts=bindparam("ts"), posted_at=bindparam("posted_at"), error=None, lease_until=None)
+    .returning(ScheduledPost.kind, ScheduledPost.team_id, ScheduledPost.channel_id, ScheduledPost.period)
+    .execution_options(synchronize_session=False)
+)
+
+
+def mark_posted(
+    session: Session | Connection, post_id: int, ts: str, posted_at: datetime
+) -> tuple[str, str, str, str] | None:
+    """Record the post as made, with its ts; (kind, team, channel, period) of the row, None if it is
+    gone. One statement, without loading the row: every post makes it."""
+    row = session.execute(_MARK_POSTED, {"post_id": post_id, "ts": ts, "posted_at": posted_at}).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
 def posts_between(
     session: Session, team_id: str, channel_id: str, kind: str, start: datetime, end: datetime
 ) -> Sequence[ScheduledPost]:
@@ -182,17 +218,25 @@ def recent_posts(session: Session, team_id: str, channel_id: str, kind: str, lim
     return session.scalars(query.order_by(ScheduledPost.due_at.desc()).limit(limit)).all()
 
 
+_IN_CHANNEL_PROMPTS = (
+    ScheduledPost.team_id == bindparam("team_id"),
+    ScheduledPost.channel_id == bindparam("channel_id"),
+    ScheduledPost.kind == "prompt",
+    ScheduledPost.prompt_key.is_not(None),
+)
+# The keys of the channel's latest cycle, in one statement (every prompt posted asks it).
+_PROMPT_KEYS_IN_CYCLE = select(ScheduledPost.prompt_key, ScheduledPost.prompt_cycle).where(
+    *_IN_CHANNEL_PROMPTS,
+    ScheduledPost.prompt_cycle
+    == select(func.max(ScheduledPost.prompt_cycle)).where(*_IN_CHANNEL_PROMPTS).scalar_subquery(),
+)
+
+
 def prompt_keys_in_cycle(session: Session, team_id: str, channel_id: str) -> tuple[int, set[str]]:
     """The channel's current rotation cycle and the prompt keys already used in it."""
-    where = (
-        ScheduledPost.team_id == team_id,
-        ScheduledPost.channel_id == channel_id,
-        ScheduledPost.kind == "prompt",
-        ScheduledPost.prompt_key.is_not(None),
-    )
-    cycle = session.scalar(select(func.max(ScheduledPost.prompt_cycle)).where(*where)) or 0
-    used = session.scalars(select(ScheduledPost.prompt_key).where(*where, ScheduledPost.prompt_cycle == cycle))
-    return cycle, {key for key in used if key}
+    rows = session.execute(_PROMPT_KEYS_IN_CYCLE, {"team_id": team_id, "channel_id": channel_id}).all()
+    cycle = max((row.prompt_cycle or 0 for row in rows), default=0)
+    return cycle, {row.prompt_key for row in rows if row.prompt_key}
 
 
 def count_reply(session: Session, team_id: str, channel_id: str, thread_ts: str) -> bool:
@@ -275,9 +319,15 @@ def add_custom_prompt(session: Session, team_id: str, text: str, created_by: str
     return prompt
 
 
+_CUSTOM_PROMPTS = (
+    select(CustomPrompt)
+    .where(CustomPrompt.team_id == bindparam("team_id"), CustomPrompt.removed_at.is_(None))
+    .order_by(CustomPrompt.id)
+)
+
+
 def custom_prompts(session: Session, team_id: str) -> list[CustomPrompt]:
-    query = select(CustomPrompt).where(CustomPrompt.team_id == team_id, CustomPrompt.removed_at.is_(None))
-    return list(session.scalars(query.order_by(CustomPrompt.id)))
+    return list(session.scalars(_CUSTOM_PROMPTS, {"team_id": team_id}))
 
 
 def remove_custom_prompt(session: Session, team_id: str, prompt_id: int) -> bool:

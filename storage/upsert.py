@@ -5,13 +5,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam
+from sqlalchemy import Connection, Insert, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
 
 def insert_if_absent(
-    session: Session, model: type[DeclarativeBase], values: dict[str, Any], conflict_columns: list[str]
+    session: Session | Connection, model: type[DeclarativeBase], values: dict[str, Any], conflict_columns: list[str]
 ) -> Any | None:
     """Insert a row unless one with the same `conflict_columns` exists.
 
@@ -20,7 +20,8 @@ def insert_if_absent(
     """
     table = model.__table__
     assert isinstance(table, Table)
-    statement = _statement(session.get_bind().dialect.name, table, tuple(sorted(values)), tuple(conflict_columns))
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    statement = _statement(dialect.name, table, tuple(sorted(values)), tuple(conflict_columns))
     return session.execute(statement, values).scalar_one_or_none()
 
 

@@ -48,8 +48,8 @@ class Claims:
         self.holder = holder
         self.served = served
 
-    def due(self, now: datetime, report: RunReport) -> Iterator[tuple[int, str, str]]:
-        """The posts claimed now (id, team, channel), each as soon as it is claimed."""
+    def due(self, now: datetime, report: RunReport) -> Iterator[tuple[int, str, str, str]]:
+        """The posts claimed now (id, team, channel, kind), each as soon as it is claimed."""
         with self.db.snapshot() as session:
             schedules = queries.active_schedules(session)
         uninstalled: set[str] = set()
@@ -71,7 +71,7 @@ class Claims:
                 )  # fmt: skip
                 continue
             if post_id is not None:
-                yield post_id, schedule.team_id, schedule.channel_id
+                yield post_id, schedule.team_id, schedule.channel_id, schedule.kind
         for team_id in uninstalled:  # skipped above, and paused until the app is installed there again
             try:
                 pause_uninstalled(self.db, team_id)
@@ -93,7 +93,7 @@ class Claims:
         return self._claim(schedule, fired, period, now, report)
 
     def _claim(self, schedule: Schedule, fired: datetime, period: str, now: datetime, report: RunReport) -> int | None:
-        with self.db.transaction() as session:
+        with self.db.writing() as connection:  # (no ORM session: every due post is claimed here)
             row = {
                 "team_id": schedule.team_id,
                 "channel_id": schedule.channel_id,
@@ -102,24 +102,22 @@ class Claims:
                 "schedule_id": schedule.id,
                 "due_at": fired,
             }
-            current = session.get(Schedule, schedule.id)
-            if current is None or current.paused_reason is not None:
+            # Paused or removed since it was read: nothing is owed.
+            if not queries.advance_schedule(connection, schedule.id, period):
                 return None
-            current.last_period = period
             if now - fired > self.settings.grace:
-                if queries.record_skip(session, **row):
+                if queries.record_skip(connection, **row):
                     report.skipped += 1
                     log.warning(
                         "missed %s for team=%s channel=%s due=%s (more than %s ago): skipped",
                         schedule.kind, schedule.team_id, schedule.channel_id, fired.isoformat(), self.settings.grace,
                     )  # fmt: skip
                 return None
-            post = queries.claim_post(
-                session, lease_until=now + self.settings.post_lease, lease_holder=self.holder, **row
+            return queries.claim_post(
+                connection, lease_until=now + self.settings.post_lease, lease_holder=self.holder, **row
             )
-            return None if post is None else post.id
 
-    def take_over_stale(self, now: datetime) -> list[tuple[int, str, str]]:
+    def take_over_stale(self, now: datetime) -> list[tuple[int, str, str, str]]:
         with self.db.snapshot() as session:
             stale = queries.stale_pending_ids(session, now, not_before=now - self.settings.grace)
         taken = []
@@ -128,7 +126,7 @@ class Claims:
                 with self.db.transaction() as session:
                     lease_until = now + self.settings.post_lease
                     if (post := queries.take_over(session, post_id, now, lease_until, self.holder)) is not None:
-                        taken.append((post_id, post.team_id, post.channel_id))
+                        taken.append((post_id, post.team_id, post.channel_id, post.kind))
             except Exception:
                 log.exception("stale post %s could not be taken over; the next tick tries again", post_id)
         return taken

@@ -26,9 +26,9 @@ def compose(session: Session, post: ScheduledPost, tip_emoji: str) -> tuple[str,
         case PostKind.PROMPT:
             # A retry posts the prompt chosen first, unless it was removed from the bank since.
             bank = prompts.workspace_bank(session, post.team_id)
-            prompt = next((p for p in bank if p.key == post.prompt_key), None)
+            prompt = next((p for p in bank if p.key == post.prompt_key), None) if post.prompt_key else None
             if prompt is None:
-                prompt, cycle = prompts.next_for_channel(session, post.team_id, post.channel_id)
+                prompt, cycle = prompts.next_for_channel(session, post.team_id, post.channel_id, bank)
                 post.prompt_key, post.prompt_cycle = prompt.key, cycle
             return prompt_post(prompt, tip_emoji)
         case PostKind.DIGEST:

@@ -51,9 +51,18 @@ class Lanes:
         and empty (run in a thread of its own while the posts are being claimed)."""
         with self._changed:
             while True:
-                wake: float | None = None
+                wake: float | None = None  # the next slot of a lane waiting on its pace
+                waiting = False  # a lane whose slot is free, waiting for a thread
                 for team_id, lane in self._lanes.items():
-                    if lane and self.pacer.free_at(team_id) <= self.pacer.now() and self._take_thread():
+                    if not lane:
+                        continue
+                    now = self.pacer.now()
+                    if self.pacer.free_at(team_id) <= now:
+                        if not self._take_thread():
+                            # Woken when a thread is freed (not polled: spinning here took the
+                            # CPU the poster threads needed).
+                            waiting = True
+                            continue
                         post_id, channel_id = lane.popleft()
                         future = self._submit(post_id, team_id, self.pacer.reserve(channel_id, team_id))
                         future.add_done_callback(self._thread_freed)
@@ -61,7 +70,7 @@ class Lanes:
                     if lane:
                         free = self.pacer.free_at(team_id)
                         wake = free if wake is None else min(wake, free)
-                if self._closed and wake is None:
+                if self._closed and wake is None and not waiting:
                     return
                 self._changed.wait(None if wake is None else max(wake - self.pacer.now(), 0.0))
 

@@ -127,18 +127,22 @@ class ScheduledPoster:
         last_renewal = time.monotonic()
         with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="poster") as pool:
             # Posted while the rest are still being claimed, each workspace at its own pace (lanes.py).
+            kinds: dict[int, str] = {}  # what each claimed post is (known at the claim: not read again)
             lanes = Lanes(
                 self.pacer,
-                lambda post_id, team_id, slot: pool.submit(self._deliver_safely, post_id, slot, team_id),
+                lambda post_id, team_id, slot: pool.submit(
+                    self._deliver_safely, post_id, slot, team_id, kinds.get(post_id)
+                ),
                 threads=self.settings.workers,
             )
             dispatcher = threading.Thread(target=lanes.dispatch, name="poster-lanes", daemon=True)
             dispatcher.start()
             try:
-                for post_id, team_id, channel_id in chain(
+                for post_id, team_id, channel_id, kind in chain(
                     self.claims.due(now, report), self.claims.take_over_stale(now)
                 ):
                     self.heartbeat.hold(queries.renew_posts, post_id)  # held until delivered, also while queued
+                    kinds[post_id] = kind
                     lanes.add(post_id, team_id, channel_id)
             finally:
                 lanes.close()
@@ -175,7 +179,7 @@ class ScheduledPoster:
         period = f"now:{key or uuid.uuid4().hex}"[:64]
         with self.db.transaction() as session:
             schedule = queries.get_schedule(session, team_id, channel_id, kind)
-            post = queries.claim_post(
+            claimed = queries.claim_post(
                 session,
                 team_id=team_id,
                 channel_id=channel_id,
@@ -187,7 +191,7 @@ class ScheduledPoster:
                 lease_holder=self.holder,
                 requested_by=requested_by,
             )
-            if post is None:  # this request ran before: what came of it, or carry on where it stopped
+            if claimed is None:  # this request ran before: what came of it, or carry on where it stopped
                 earlier = queries.post_of_period(session, team_id, channel_id, kind.value, period)
                 assert earlier is not None
                 if earlier.status != LedgerStatus.PENDING:
@@ -197,12 +201,12 @@ class ScheduledPoster:
                     return Delivered(earlier.id, Delivery.RETRYING)  # another run has it in hand
                 post_id = earlier.id
             else:
-                post_id = post.id
+                post_id = claimed
         self.heartbeat.hold(queries.renew_posts, post_id)
         log.info(
             "post now team=%s user=%s channel=%s kind=%s post=%s", team_id, requested_by, channel_id, kind, post_id
         )
-        return self._deliver_safely(post_id, team_id=team_id)
+        return self._deliver_safely(post_id, team_id=team_id, kind=kind.value)
 
     def release_leadership(self) -> None:
         self.heartbeat.release(queries.renew_leases, LEASE_NAME)
@@ -220,7 +224,9 @@ class ScheduledPoster:
 
     # -- delivering ----------------------------------------------------------------------------
 
-    def _deliver_safely(self, post_id: int, slot: float | None = None, team_id: str | None = None) -> Delivered:
+    def _deliver_safely(
+        self, post_id: int, slot: float | None = None, team_id: str | None = None, kind: str | None = None
+    ) -> Delivered:
         # The one catch-all of the scheduler: one channel's surprise must not stop the others' posts.
         try:
             if team_id is None:
@@ -231,7 +237,7 @@ class ScheduledPoster:
                 # Uninstalled since it was claimed: kept for a reinstall within the grace window.
                 return self.record.retry_later(post_id, NOT_INSTALLED)
             with acting_for(team_id):  # every Slack call of this post with its own workspace's token
-                return self._deliver(post_id, slot)
+                return self._deliver(post_id, slot, kind)
         except Exception as error:
             log.exception("scheduled post %s failed unexpectedly; it will be retried", post_id)
             try:
@@ -243,9 +249,10 @@ class ScheduledPoster:
         finally:
             self.heartbeat.release(queries.renew_posts, post_id)
 
-    def _deliver(self, post_id: int, slot: float | None = None) -> Delivered:
-        """Post at `slot` (taken by the lanes), or at the next free slot (a post asked for now)."""
-        if (problem := self._run_round(post_id)) is not None:
+    def _deliver(self, post_id: int, slot: float | None = None, kind: str | None = None) -> Delivered:
+        """Post at `slot` (taken by the lanes), or at the next free slot (a post asked for now).
+        `kind`, when known, spares a pairing round's look-up for every other post."""
+        if kind in (None, PostKind.PAIRING) and (problem := self._run_round(post_id)) is not None:
             return self.record.skip(post_id, problem)
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
@@ -253,8 +260,8 @@ class ScheduledPoster:
             if post.status != LedgerStatus.PENDING:
                 return settled(post)
             retrying = post.attempts > 0
-            post.attempts += 1
             text, blocks = compose(session, post, self.settings.tip_emoji)
+            post.attempts += 1  # (after composing: one UPDATE carries both)
             channel_id = post.channel_id
         if retrying:
             found = self.slack.find_by_metadata(channel_id, METADATA_EVENT, "ledger_id", post_id)

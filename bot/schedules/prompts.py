@@ -46,9 +46,12 @@ def choose(bank: list[Prompt], used: set[str], cycle: int, channel_id: str) -> t
     return chosen, cycle
 
 
-def next_for_channel(session: Session, team_id: str, channel_id: str) -> tuple[Prompt, int]:
+def next_for_channel(
+    session: Session, team_id: str, channel_id: str, bank: list[Prompt] | None = None
+) -> tuple[Prompt, int]:
+    """The channel's next prompt from `bank` (by default, the workspace's, read now) and its cycle."""
     cycle, used = queries.prompt_keys_in_cycle(session, team_id, channel_id)
-    return choose(workspace_bank(session, team_id), used, cycle, channel_id)
+    return choose(workspace_bank(session, team_id) if bank is None else bank, used, cycle, channel_id)
 
 
 def text_of(session: Session, team_id: str, key: str | None) -> str | None:

@@ -47,19 +47,11 @@ class LedgerRecorder:
         return Delivered(post_id, Delivery.FAILED, problem)
 
     def record_posted(self, post_id: int, ts: str) -> Delivered:
-        with self.db.transaction() as session:
-            post = queries.ledger_row(session, post_id)
-            assert post is not None
-            post.status, post.message_ts, post.posted_at, post.error = LedgerStatus.POSTED.value, ts, self.clock(), None
-            post.lease_until = None
-        log.info(
-            "posted %s team=%s channel=%s period=%s ts=%s",
-            post.kind,
-            post.team_id,
-            post.channel_id,
-            post.period,
-            ts,
-        )
+        with self.db.writing() as connection:  # (no ORM session: every post records itself)
+            row = queries.mark_posted(connection, post_id, ts, self.clock())
+        assert row is not None
+        kind, team_id, channel_id, period = row
+        log.info("posted %s team=%s channel=%s period=%s ts=%s", kind, team_id, channel_id, period, ts)
         return Delivered(post_id, Delivery.POSTED, message_ts=ts)
 
     def record_failure(self, post_id: int, failure: Failed) -> Delivered:

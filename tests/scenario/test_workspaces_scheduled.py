@@ -4,6 +4,7 @@ never posted to with another workspace's token."""
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -142,6 +143,45 @@ def test_lanes_let_each_workspace_post_at_its_own_pace() -> None:
     for lane in ([*range(10)], [100, 101, 102]):  # each lane at its own pace: 1/50 s apart at least
         gaps = [later - earlier for earlier, later in pairwise(slots[post_id] for post_id in lane)]
         assert min(gaps) >= 0.02 - 1e-9
+
+
+def test_lanes_wait_for_a_free_thread_without_spinning() -> None:
+    """While every thread is busy, a lane whose slot is free waits to be told a thread came free: it
+    does not poll (the dispatcher spinning took the CPU the poster threads needed)."""
+    looks = 0
+
+    class CountingPacer(PostPacer):
+        def free_at(self, team_id: str | None) -> float:
+            nonlocal looks
+            looks += 1
+            return super().free_at(team_id)
+
+    pacer = CountingPacer(1000.0, 0.0)
+    running: list[Future[Delivered]] = []
+
+    def submit(post_id: int, team_id: str, slot: float) -> Future[Delivered]:
+        busy: Future[Delivered] = Future()
+        running.append(busy)
+        return busy
+
+    def finish_later() -> None:
+        for _ in range(3):
+            while not running:
+                time.sleep(0.001)
+            time.sleep(0.1)  # the one thread stays busy a while with each post
+            running.pop().set_result(Delivered(0, Delivery.POSTED))
+
+    lanes = Lanes(pacer, submit, threads=1)
+    for n in range(3):
+        lanes.add(n, f"T{n}", "C1")
+    lanes.close()
+    finisher = threading.Thread(target=finish_later)
+    finisher.start()
+    lanes.dispatch()
+    finisher.join()
+
+    assert len(lanes.futures) == 3
+    assert looks < 100  # a few per wake; polling made thousands in the 0.3 s
 
 
 def test_app_uninstalled_deletes_the_installation_and_a_reinstall_through_oauth_resumes(
