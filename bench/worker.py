@@ -840,7 +840,7 @@ def main() -> int:
         stack.callback(double.stop)
         # The double starts with U1…U50 and #general (C1) (http_load.py's); the rest of the people here.
         double.arrange([("add_user", (user, f"user{user[1:]}"), {}) for user in USERS[50:]])
-        db = Database.connect(database_url)
+        db = Database.connect(database_url, threads=args.threads)  # the floor's pool is the worker's
         stack.callback(db.dispose)
         upgrade(db.engine)
         corpus = Corpus.build(seed=args.seed)
