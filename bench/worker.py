@@ -342,6 +342,12 @@ class Result:
     def rate(self) -> float:
         return self.jobs / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_ms(self) -> float:
+        """ms of CPU per job, every process of ours together (not what others on the machine took)."""
+        ours = sum(value for name, value in self.cpu.items() if name not in ("machine", "others"))
+        return ours * 10 / self.rate if self.rate else 0.0
+
 
 def items_of(stage: Stage, kind: str, rng: random.Random) -> Callable[[], Item]:
     def next_item() -> Item:
@@ -532,10 +538,8 @@ def cpu(result: Result) -> str:
     """Each process's CPU as % of one core, and the ms of CPU they spent per job all together."""
     shares = result.cpu
     parts = [f"{name} {value:.0f}%" for name, value in shares.items() if name not in ("machine", "others")]
-    ours = sum(value for name, value in shares.items() if name not in ("machine", "others"))
-    per_job = ours * 10 / result.rate if result.rate else 0.0
     return (
-        ", ".join(parts) + f" ({per_job:.1f} ms a job); anything else on the machine {shares['others']:.0f}%"
+        ", ".join(parts) + f" ({result.cpu_ms:.1f} ms a job); anything else on the machine {shares['others']:.0f}%"
         f" (of {100 * (os.cpu_count() or 1)}%)"
     )
 
@@ -911,14 +915,20 @@ def summarize(
     slow: dict[int, Result],
     chat: dict[str, float] | None,
 ) -> None:
-    print("\n-- summary")
-    print(f"  {'kind':<8s} {'floor':>10s} {'worker':>10s} {'ratio':>6s}")
+    print("\n-- summary (jobs/s; then CPU a job, all our processes, and its ratio floor / worker, which what")
+    print("   others run on the machine meanwhile moves far less than the rates)")
+    header = f"  {'kind':<8s} {'floor':>8s} {'worker':>8s} {'ratio':>6s}"
+    print(header + f" {'CPU ms: floor':>14s} {'worker':>7s} {'ratio':>6s}")
     for kind, (floor, worker) in results.items():
         ratio = worker.rate / floor.rate
+        cpu_ratio = floor.cpu_ms / worker.cpu_ms if worker.cpu_ms else 0.0
         target = (
             f"  (target >= {TARGET_RATIO}) {benchlib.verdict(ratio >= TARGET_RATIO)}" if kind in ("vote", "mix") else ""
         )
-        print(f"  {kind:<8s} {floor.rate:10,.0f} {worker.rate:10,.0f} {ratio:6.2f}{target}")
+        print(
+            f"  {kind:<8s} {floor.rate:8,.0f} {worker.rate:8,.0f} {ratio:6.2f}"
+            f" {floor.cpu_ms:14.2f} {worker.cpu_ms:7.2f} {cpu_ratio:6.2f}{target}"
+        )
     for kind, by_count in scaled.items():
         if len(by_count) < 2:
             continue
@@ -926,7 +936,8 @@ def summarize(
         gain = most.rate / one.rate
         print(
             f"  speed-up of {kind} with {max(by_count)} workers: {gain:.2f}x ({one.rate:,.0f} -> {most.rate:,.0f}"
-            f" jobs/s) (target >= {TARGET_SPEEDUP}x) {benchlib.verdict(gain >= TARGET_SPEEDUP)}"
+            f" jobs/s; CPU {one.cpu_ms:.2f} -> {most.cpu_ms:.2f} ms a job)"
+            f" (target >= {TARGET_SPEEDUP}x) {benchlib.verdict(gain >= TARGET_SPEEDUP)}"
         )
     for workers_count, result in slow.items():
         where = f"the mix with Slack answering in {args.slack_latency:g} ms, {workers_count} worker(s)"
