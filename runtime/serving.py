@@ -8,6 +8,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,9 @@ from slack_bolt.kwargs_injection import build_required_kwargs
 from slack_bolt.lazy_listener import LazyListenerRunner
 from slack_bolt.listener import Listener
 from slack_bolt.listener.thread_runner import ThreadListenerRunner
+from slack_bolt.logger import get_bolt_app_logger
 from slack_bolt.util.utils import get_arg_names_of_callable, get_name_for_callable
+from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.retry import JOB_ATTEMPT, Attempt
@@ -182,6 +185,9 @@ class ListenerJobs:
         self.app = app
         self.acting_for = acting_for
         self._lazy: dict[str, list[tuple[Listener, Callable[..., None], list[str]]]] | None = None
+        self._logger = get_bolt_app_logger(app_name=app.name, base_logger=app._base_logger)
+        self._clients: dict[str | None, WebClient] = {}
+        self._clients_lock = threading.Lock()
 
     def __call__(self, job: ClaimedJob, attempt: Attempt) -> str | None:
         headers: dict[str, str | Sequence[str]] = {
@@ -207,7 +213,7 @@ class ListenerJobs:
         if not candidates:
             return self.app.dispatch(request).status
         app = self.app
-        app._init_context(request)  # the context's logger, token and client, as dispatch makes them
+        self._init_context(request)
         response: BoltResponse | None = BoltResponse(status=200, body="")
         went_on: list[bool] = []
 
@@ -227,6 +233,36 @@ class ListenerJobs:
                 self._call(function, arg_names, request)
             return 200
         return 404
+
+    def _init_context(self, request: BoltRequest) -> None:
+        """The context's logger, token and client, as Bolt's dispatch makes them (App._init_context),
+        less a new WebClient and logger for every job (~2% of a vote's CPU): the client is kept per
+        workspace, so the token Bolt's authorization puts on it is always that workspace's own (the
+        same value from every thread, or a refreshed one of the same workspace)."""
+        context, app = request.context, self.app
+        team = context.team_id
+        client = self._clients.get(team)
+        if client is None:
+            base = app._client
+            with self._clients_lock:
+                client = self._clients.setdefault(
+                    team,
+                    WebClient(
+                        token=app._token,
+                        base_url=base.base_url,
+                        timeout=base.timeout,
+                        ssl=base.ssl,
+                        proxy=base.proxy,
+                        headers=base.headers,
+                        team_id=team,
+                        logger=base.logger,
+                        retry_handlers=base.retry_handlers.copy() if base.retry_handlers is not None else None,
+                    ),
+                )
+        context["logger"] = self._logger
+        context["token"] = app._token
+        context["client"] = client
+        context["listener_runner"] = app.listener_runner
 
     def _call(self, function: Callable[..., None], arg_names: list[str], request: BoltRequest) -> None:
         """As Bolt's lazy runner calls it (its arguments injected by name, an exception logged), less
