@@ -120,7 +120,7 @@ def serve(settings: Settings, workspace: Workspace | None, role: str, db: Databa
 
 def run_job_worker(settings: Settings, workspace: Workspace | None, stop: threading.Event) -> None:
     """Run queued jobs (the work after each ack) until `stop` is set."""
-    db = Database.connect(settings.database_url)
+    db = Database.connect(settings.database_url, threads=settings.listener_threads)  # a connection each
     client = build_client(settings.bot_token, settings.slack_api_url)  # no token in OAuth mode
     worker = build_job_worker(
         settings, client=client, db=db, workspace=workspace, installations=installations_for(settings, db)

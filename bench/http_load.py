@@ -69,17 +69,21 @@ def _serve_double(control: Connection) -> None:
     # per call) overflows it, the kernel drops SYNs and each dropped one costs the app a 1 s SYN
     # retransmit that Slack itself would not add. Re-listening on Linux just raises the backlog.
     double._server.socket.listen(1024)
-    latency = 0.0  # seconds added to every Slack call (Web API, response_url), as the network and Slack add them
+    # Seconds added to every Slack call (Web API, response_url), as the network and Slack add them:
+    # (least, most), each call's drawn evenly between them.
+    latency = (0.0, 0.0)
     answer, take_response = double.handle, double.respond
 
+    def wait() -> None:
+        if latency[1]:
+            time.sleep(random.uniform(*latency))
+
     def handle(method: str, args: dict[str, Any], token: str | None) -> tuple[int, dict[str, str], dict[str, Any]]:
-        if latency:
-            time.sleep(latency)
+        wait()
         return answer(method, args, token)
 
     def respond(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if latency:
-            time.sleep(latency)
+        wait()
         return take_response(body)
 
     double.handle = handle  # type: ignore[method-assign]
@@ -92,7 +96,7 @@ def _serve_double(control: Connection) -> None:
     while True:
         command, value = control.recv()
         if command == "latency":
-            latency = value
+            latency = value if isinstance(value, tuple) else (value, value)
             control.send("ok")
         elif command == "arrange":  # calls of the double's own arranging methods (add_message, …)
             results = [getattr(double, name)(*args, **kwargs) for name, args, kwargs in value]
@@ -122,8 +126,9 @@ class DoubleProcess:
     def api_url(self) -> str:
         return self.url + "/api/"
 
-    def set_latency(self, seconds: float) -> None:
-        """Answer every Web API call and response_url only after `seconds` (0: at once)."""
+    def set_latency(self, seconds: float | tuple[float, float]) -> None:
+        """Answer every Web API call and response_url only after `seconds` (0: at once; a pair
+        (least, most): each call after a delay drawn evenly between them)."""
         self._control.send(("latency", seconds))
         self._control.recv()
 

@@ -342,6 +342,12 @@ class Result:
     def rate(self) -> float:
         return self.jobs / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_ms(self) -> float:
+        """ms of CPU per job, every process of ours together (not what others on the machine took)."""
+        ours = sum(value for name, value in self.cpu.items() if name not in ("machine", "others"))
+        return ours * 10 / self.rate if self.rate else 0.0
+
 
 def items_of(stage: Stage, kind: str, rng: random.Random) -> Callable[[], Item]:
     def next_item() -> Item:
@@ -532,10 +538,8 @@ def cpu(result: Result) -> str:
     """Each process's CPU as % of one core, and the ms of CPU they spent per job all together."""
     shares = result.cpu
     parts = [f"{name} {value:.0f}%" for name, value in shares.items() if name not in ("machine", "others")]
-    ours = sum(value for name, value in shares.items() if name not in ("machine", "others"))
-    per_job = ours * 10 / result.rate if result.rate else 0.0
     return (
-        ", ".join(parts) + f" ({per_job:.1f} ms a job); anything else on the machine {shares['others']:.0f}%"
+        ", ".join(parts) + f" ({result.cpu_ms:.1f} ms a job); anything else on the machine {shares['others']:.0f}%"
         f" (of {100 * (os.cpu_count() or 1)}%)"
     )
 
@@ -570,9 +574,11 @@ def measure(bench: Bench, kinds: list[str]) -> dict[str, tuple[Result, Result]]:
     return results
 
 
-def start_workers(bench: Bench, count: int) -> Workers:
-    """Start `count` workers and warm them up (each has run jobs) before anything is timed."""
-    workers = Workers(count, bench.env, bench.tmp)
+def start_workers(bench: Bench, count: int, threads: int | None = None) -> Workers:
+    """Start `count` workers (`threads` threads each, or `--threads`) and warm them up (each has run
+    jobs) before anything is timed."""
+    env = bench.env if threads is None else {**bench.env, "PEERLEARN_LISTENER_THREADS": str(threads)}
+    workers = Workers(count, env, bench.tmp)
     rng = random.Random(-1)
     seen: set[str] = set()
     for _ in range(20):
@@ -589,6 +595,15 @@ def start_workers(bench: Bench, count: int) -> Workers:
             return workers
     workers.stop()
     raise RuntimeError(f"only {len(seen)} of {count} workers took jobs: {workers.problems()[-5:]}")
+
+
+def release_connections(bench: Bench) -> None:
+    """Close the connections this process keeps from its floor runs (one per floor thread, 34): with
+    two workers' 34 each they passed PostgreSQL's default max_connections (100), and jobs failed to
+    connect, to be retried 10 s later (2 workers on votes: 0.24x one, on 2026-12-01)."""
+    bench.db.engine.dispose()
+    if bench.queue is not bench.db:
+        bench.queue.engine.dispose()
 
 
 def stop_workers(workers: Workers) -> None:
@@ -614,6 +629,7 @@ def speedup(
         f" drained by {' and by '.join(map(str, counts))} worker processes"
     )
     for workers_count in counts:
+        release_connections(bench)
         workers = start_workers(bench, workers_count)
         try:
             for kind in kinds:
@@ -628,19 +644,32 @@ def speedup(
     return results
 
 
+def latency_range(text: str) -> tuple[float, float]:
+    """`--slack-latency`: "250" (ms, every call) or "100-250" (each call's drawn between them)."""
+    least, _, most = text.partition("-")
+    return float(least), float(most or least)
+
+
 def slow_slack(bench: Bench, counts: list[int]) -> dict[int, Result]:
-    """The mix while every Slack call takes `--slack-latency` ms, as Slack's own do: a worker is then
-    bound by its threads waiting, not by its CPU."""
+    """The mix while every Slack call takes `--slack-latency` ms, as Slack's own do (100-300 ms): a
+    worker's jobs then mostly wait, so it is bound by its threads, not by its CPU, and a second worker
+    process should nearly double the rate as long as the machine has CPU to spare. Each worker has
+    `--slow-threads` threads: on a 2-core machine shared with others, 32 threads of one worker already
+    keep the CPU left to us busy at Slack's pace (the mix costs ~10 ms of CPU a job, all processes
+    together), which would measure the CPU again, not the threads."""
     args = bench.args
     rng, results = random.Random(args.seed + 2), {}
+    least, most = latency_range(args.slack_latency)
     print(
-        f"\n-- the mix while every Slack call (Web API, response_url) takes {args.slack_latency:g} ms:"
+        f"\n-- the mix while every Slack call (Web API, response_url) takes {least:g}-{most:g} ms:"
         f" {args.slow_jobs:,} jobs drained by {' and by '.join(map(str, counts))} worker processes"
+        f" of {args.slow_threads} threads each"
     )
-    bench.double.set_latency(args.slack_latency / 1000)
+    bench.double.set_latency((least / 1000, most / 1000))
     try:
         for workers_count in counts:
-            workers = start_workers(bench, workers_count)
+            release_connections(bench)
+            workers = start_workers(bench, workers_count, args.slow_threads)
             try:
                 next_item = items_of(bench.stage, "mix", rng)
                 jobs = bench.queue_jobs([next_item() for _ in range(args.slow_jobs)])
@@ -815,10 +844,16 @@ def main() -> int:
     )
     parser.add_argument("--chatter-seconds", type=float, default=5, help="seconds of chatter (default 5)")
     parser.add_argument(
-        "--slack-latency", type=float, default=250, help="ms every Slack call takes in the slow-Slack run (0 skips)"
+        "--slack-latency",
+        default="100-250",
+        help="ms every Slack call takes in the slow-Slack run, or a range each call's is drawn from (default 100-250;"
+        " 0 skips)",
     )
     parser.add_argument(
-        "--slow-jobs", type=int, default=600, help="jobs of the mix in the slow-Slack run (default 600)"
+        "--slow-jobs", type=int, default=1500, help="jobs of the mix in the slow-Slack run (default 1500)"
+    )
+    parser.add_argument(
+        "--slow-threads", type=int, default=8, help="threads of each worker in the slow-Slack run (default 8)"
     )
     parser.add_argument("--tips", type=int, default=20_000, help="tips seeded first (default 20000)")
     parser.add_argument("--min-jobs", type=int, default=300, help="fewest jobs a worker run gets (default 300)")
@@ -840,7 +875,7 @@ def main() -> int:
         stack.callback(double.stop)
         # The double starts with U1…U50 and #general (C1) (http_load.py's); the rest of the people here.
         double.arrange([("add_user", (user, f"user{user[1:]}"), {}) for user in USERS[50:]])
-        db = Database.connect(database_url)
+        db = Database.connect(database_url, threads=args.threads)  # the floor's pool is the worker's
         stack.callback(db.dispose)
         upgrade(db.engine)
         corpus = Corpus.build(seed=args.seed)
@@ -898,7 +933,7 @@ def main() -> int:
         speedup_kinds = [kind for kind in args.speedup_kinds.split(",") if kind]
         floors = {kind: floor for kind, (floor, _) in results.items()}
         scaled = speedup(bench, counts, speedup_kinds, floors) if counts else {}
-        slow = slow_slack(bench, counts or [1]) if args.slack_latency > 0 else {}
+        slow = slow_slack(bench, counts or [1]) if latency_range(args.slack_latency)[1] > 0 else {}
         chat = chatter(bench) if args.chatter_rate > 0 else None
     summarize(args, results, scaled, slow, chat)
     return 0
@@ -911,14 +946,20 @@ def summarize(
     slow: dict[int, Result],
     chat: dict[str, float] | None,
 ) -> None:
-    print("\n-- summary")
-    print(f"  {'kind':<8s} {'floor':>10s} {'worker':>10s} {'ratio':>6s}")
+    print("\n-- summary (jobs/s; then CPU a job, all our processes, and its ratio floor / worker, which what")
+    print("   others run on the machine meanwhile moves far less than the rates)")
+    header = f"  {'kind':<8s} {'floor':>8s} {'worker':>8s} {'ratio':>6s}"
+    print(header + f" {'CPU ms: floor':>14s} {'worker':>7s} {'ratio':>6s}")
     for kind, (floor, worker) in results.items():
         ratio = worker.rate / floor.rate
+        cpu_ratio = floor.cpu_ms / worker.cpu_ms if worker.cpu_ms else 0.0
         target = (
             f"  (target >= {TARGET_RATIO}) {benchlib.verdict(ratio >= TARGET_RATIO)}" if kind in ("vote", "mix") else ""
         )
-        print(f"  {kind:<8s} {floor.rate:10,.0f} {worker.rate:10,.0f} {ratio:6.2f}{target}")
+        print(
+            f"  {kind:<8s} {floor.rate:8,.0f} {worker.rate:8,.0f} {ratio:6.2f}"
+            f" {floor.cpu_ms:14.2f} {worker.cpu_ms:7.2f} {cpu_ratio:6.2f}{target}"
+        )
     for kind, by_count in scaled.items():
         if len(by_count) < 2:
             continue
@@ -926,11 +967,30 @@ def summarize(
         gain = most.rate / one.rate
         print(
             f"  speed-up of {kind} with {max(by_count)} workers: {gain:.2f}x ({one.rate:,.0f} -> {most.rate:,.0f}"
-            f" jobs/s) (target >= {TARGET_SPEEDUP}x) {benchlib.verdict(gain >= TARGET_SPEEDUP)}"
+            f" jobs/s; CPU {one.cpu_ms:.2f} -> {most.cpu_ms:.2f} ms a job)"
+            f" (target >= {TARGET_SPEEDUP}x) {benchlib.verdict(gain >= TARGET_SPEEDUP)}"
         )
     for workers_count, result in slow.items():
-        where = f"the mix with Slack answering in {args.slack_latency:g} ms, {workers_count} worker(s)"
-        print(f"  {where}: {result.rate:,.0f} jobs/s")
+        where = (
+            f"the mix with Slack answering in {args.slack_latency} ms, {workers_count} worker(s)"
+            f" of {args.slow_threads} threads"
+        )
+        print(f"  {where}: {result.rate:,.0f} jobs/s; CPU {result.cpu_ms:.2f} ms a job")
+    if len(slow) >= 2:
+        one, most = slow[min(slow)], slow[max(slow)]
+        gain = most.rate / one.rate
+        print(
+            f"  speed-up of the mix with {max(slow)} workers of {args.slow_threads} threads, Slack answering in"
+            f" {args.slack_latency} ms:"
+            f" {gain:.2f}x (target >= {TARGET_SPEEDUP}x) {benchlib.verdict(gain >= TARGET_SPEEDUP)}"
+        )
+    if scaled or len(slow) >= 2:
+        print(
+            "  (with Slack at once, a worker is bound by its CPU: a second one helps only as far as the machine has"
+            " a core to spare beside the first, PostgreSQL and the double; with Slack's latency its jobs mostly"
+            " wait and its threads bound it, so a second worker adds threads, which help while the CPU is not"
+            " yet taken: compare the CPU shares printed with each run)"
+        )
     if chat is not None:
         print(
             f"  chatter: {chat['acked']:,.0f}/{chat['sent']:,.0f} acknowledged at {args.chatter_rate:g}/s,"

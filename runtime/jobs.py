@@ -118,7 +118,8 @@ class JobWorker:
     Claiming and settling are the queue's own writes, not the work: each is one transaction for a
     batch, and the transaction that settles the jobs just finished also claims the next ones. A
     batch is claimed once a quarter of the threads is free (or all of them), so a busy worker writes
-    the queue about twice per `threads / 4` jobs instead of three times per job, and an idle one
+    the queue about twice per `threads / 4` jobs instead of three times per job (while the queue is
+    deep, once per `threads / 2`, claimed ahead: see run_until), and an idle one
     reads (does anything look due?) every POLL_SECONDS. A finished job waits at most SETTLE_SECONDS
     for its row to go, its lease renewed meanwhile; each settle is still a compare-and-set on its own
     claim, and if the worker dies first the job runs again, as after any crash (its effects are
@@ -140,6 +141,8 @@ class JobWorker:
         self._run = run
         self.threads = threads
         self.batch = max(1, threads // 4)
+        # While the queue is deep: a batch twice that, claimed ahead (see run_until).
+        self.deep_batch = max(1, threads // 2)
         self.clock = clock
         self.policy = policy or RetryPolicy()
         # Renews the lease of every job in hand; a job claimed is held until it is settled.
@@ -148,7 +151,10 @@ class JobWorker:
 
     def run_until(self, stop: threading.Event) -> None:
         """Claim and run jobs, `threads` at a time, until `stop` is set; jobs in hand are finished."""
-        log.info("job worker %s: %s threads, claiming %s or more at a time", self.holder, self.threads, self.batch)
+        log.info(
+            "job worker %s: %s threads, claiming %s or more at a time (%s ahead while the queue is deep)",
+            self.holder, self.threads, self.batch, self.deep_batch,
+        )  # fmt: skip
         runners = _Runners(self.threads, self._execute, wake_at=self.batch)
         unsettled: list[Outcome] = []  # finished, their rows not yet written
         next_prune = next_look = since = time.monotonic()
@@ -162,14 +168,23 @@ class JobWorker:
                 if (finished := runners.take_finished()) and not unsettled:
                     since = now
                 unsettled += finished
-                free = runners.free()
-                want = free if free >= self.batch or free == self.threads else 0
+                # A deep queue (the last claim took all it asked for): claim and settle `deep_batch`
+                # at a time, and claim it while as many jobs are still running as there are threads,
+                # so the jobs claimed wait in hand (held, their leases renewed) for the threads that
+                # free up instead of threads waiting for a claim. Half the queue's writes per job
+                # (each costs the more CPU the more threads there are to switch between) and no idle
+                # thread; shallow, a batch is claimed once a quarter of the threads is free, so no
+                # worker holds jobs another could start.
+                batch = self.deep_batch if more else self.batch
+                runners.set_wake(batch, self.threads if more else self.threads - self.batch)
+                free = max(0, self.threads + (batch if more else 0) - runners.running())
+                want = free if free >= batch or free == self.threads else 0
                 if want and not more:  # the queue looked empty: a read, now and then, before a write
                     if now < next_look:
                         want = 0
                     elif not self._anything_due():
                         want, next_look = 0, now + POLL_SECONDS
-                settle = len(unsettled) >= self.batch or (unsettled and now - since >= SETTLE_SECONDS)
+                settle = len(unsettled) >= batch or (unsettled and now - since >= SETTLE_SECONDS)
                 if not want and not settle:
                     wake = since + SETTLE_SECONDS if unsettled else (now + POLL_SECONDS if more else next_look)
                     runners.wait(min(max(wake - now, 0.001), POLL_SECONDS))
@@ -181,7 +196,8 @@ class JobWorker:
                     stop.wait(POLL_SECONDS)
                     continue
                 unsettled = []
-                more = bool(want) and len(claimed) == want
+                if want:  # a settle alone says nothing of the queue's depth
+                    more = len(claimed) == want
                 if want and not more:
                     next_look = time.monotonic() + POLL_SECONDS
                 runners.start(claimed)
@@ -302,7 +318,7 @@ class _Runners:
     """`count` threads running claimed jobs; what they finished waits in `finished` to be settled.
 
     They wake the claiming loop only when it has something to do: `wake_at` jobs finished (to
-    settle), `wake_at` threads free (to claim a batch) or none busy. Waking it at every job took
+    settle), the jobs in hand down to a number (to claim a batch) or none busy. Waking it at every job took
     the GIL from the busy threads once per job, which cost a third of the queue's share.
     """
 
@@ -310,6 +326,7 @@ class _Runners:
         self._execute = execute
         self._count = count
         self._wake_at = wake_at
+        self._low_water = count - wake_at
         self._ready: queue.SimpleQueue[ClaimedJob | None] = queue.SimpleQueue()
         self._changed = threading.Condition()
         self._running = 0
@@ -319,9 +336,15 @@ class _Runners:
         for thread in self._threads:
             thread.start()
 
-    def free(self) -> int:
+    def running(self) -> int:
+        """Jobs started and not finished, those waiting in hand for a thread included."""
         with self._changed:
-            return self._count - self._running
+            return self._running
+
+    def set_wake(self, finished: int, running: int) -> None:
+        """Wake the loop once `finished` jobs finished or no more than `running` run."""
+        with self._changed:
+            self._wake_at, self._low_water = finished, running
 
     def wait(self, timeout: float) -> None:
         """Until the runners have something for the claiming loop, or `timeout` seconds."""
@@ -352,7 +375,6 @@ class _Runners:
             with self._changed:
                 self._finished.append(outcome)
                 self._running -= 1
-                free = self._count - self._running
-                if len(self._finished) >= self._wake_at or free == self._wake_at or not self._running:
+                if len(self._finished) >= self._wake_at or self._running == self._low_water or not self._running:
                     self._woken = True
                     self._changed.notify()

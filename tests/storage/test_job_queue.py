@@ -326,3 +326,31 @@ def test_a_worker_waits_out_a_database_that_is_away_for_a_moment(
     assert not loop.is_alive() and failures == {"claim": 0, "finish_many": 0}
     assert len(ran) == 3 and set(ran.values()) == {1} and rows(db) == []
     assert "cannot reach the queue" in caplog.text
+
+
+def test_a_worker_on_a_deep_queue_claims_ahead_in_larger_batches(db: Database) -> None:
+    """While the queue is deep, a worker claims twice its usual batch while all its threads are
+    still busy: the jobs wait in hand (held) for the next thread free, never more than half its
+    threads' worth beyond them, and the queue is written about once per half the threads' jobs."""
+    enqueue(db, FakeClock(utcnow()), 192)
+    ran: Counter[int] = Counter()
+    transactions: list[int] = []
+    in_hand: list[int] = []
+    event.listen(db.engine, "commit", lambda _connection: transactions.append(1))
+
+    def run(job: ClaimedJob, attempt: Attempt) -> None:
+        attempt.started = True
+        with db.snapshot() as session:
+            in_hand.append(len(list(session.scalars(select(Job.id).where(Job.state == "running")))))
+        time.sleep(0.005)
+        ran[job.id] += 1
+
+    worker = JobWorker(db, run, threads=16)
+    stop, loop = run_in_background(worker)
+    wait_until_empty(db)
+    stop.set()
+    loop.join(10)
+
+    assert len(ran) == 192 and set(ran.values()) == {1} and rows(db) == []
+    assert 16 < max(in_hand) <= 16 + worker.deep_batch, max(in_hand)
+    assert len(transactions) <= 192 // worker.deep_batch + 4, f"{len(transactions)} transactions for 192 jobs"

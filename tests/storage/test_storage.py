@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select, text
 
 from bot.tips import rules as tips
 from storage import events
@@ -201,3 +201,33 @@ def test_a_process_connecting_while_another_migrates_a_fresh_sqlite_file_waits(t
     migrating.close()
     second.join(timeout=10)
     assert outcome == ["wal"]
+
+
+def test_a_database_for_n_threads_keeps_a_connection_open_for_each(database_url: str) -> None:
+    """A job worker's threads each hold a connection for as long as a job's transaction lasts; a
+    pool smaller than that closed the extra ones on return and opened new ones for the next jobs."""
+    threads = 12
+    scratch = Database.connect(database_url, threads=threads)
+    opened: list[object] = []
+    event.listen(scratch.engine, "connect", lambda *_: opened.append(1))
+    everyone_in = threading.Barrier(threads)
+
+    def job(_: int) -> None:
+        with scratch.snapshot() as session:
+            session.execute(text("SELECT 1"))
+            everyone_in.wait(timeout=10)  # all of them hold a connection at once
+
+    try:
+        for _ in range(3):
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(job, range(threads)))
+        assert len(opened) == threads  # the first round's, kept for the next ones
+    finally:
+        scratch.dispose()
+
+
+def test_an_in_memory_database_for_n_threads_keeps_its_one_connection() -> None:
+    scratch = Database.connect("sqlite://", threads=8)
+    with scratch.transaction() as session:
+        assert session.execute(text("SELECT 1")).scalar() == 1
+    scratch.dispose()

@@ -59,3 +59,44 @@ def test_only_failures_a_later_try_may_not_meet_are_retried(error: Exception, tr
     assert is_transient(error) is transient
     assert Attempt(number=1, final=False).will_retry(error) is transient
     assert Attempt(number=4, final=True).will_retry(error) is False
+
+
+def test_a_job_acts_with_its_own_workspace_client_kept_for_that_workspace() -> None:
+    # ListenerJobs keeps one context client per workspace instead of Bolt's one per request: each
+    # workspace's jobs still see that workspace's token on it, never another's.
+    from datetime import UTC, datetime
+    from urllib.parse import urlencode
+
+    from slack_bolt.authorization import AuthorizeResult
+
+    from runtime.serving import ListenerJobs
+    from storage.jobs import ClaimedJob
+
+    def authorize(enterprise_id: str | None, team_id: str, user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=None, team_id=team_id, bot_token=f"xoxb-{team_id}", bot_user_id="UBOT", bot_id="B1"
+        )
+
+    app = App(
+        signing_secret="0" * 32, authorize=authorize, request_verification_enabled=False, process_before_response=True
+    )
+    seen: list[tuple[str, object, str | None]] = []
+
+    def work(context: dict[str, object], client: object) -> None:
+        seen.append((str(context["team_id"]), client, getattr(client, "token", None)))
+
+    app.command("/x")(ack=lambda ack: ack(), lazy=[work])
+    jobs = ListenerJobs(app)
+
+    def job(team: str, number: int) -> ClaimedJob:
+        body = urlencode({"command": "/x", "team_id": team, "user_id": "U1", "text": "hi", "trigger_id": "t"})
+        return ClaimedJob(
+            id=number, team_id=team, listener="work", mode="http",
+            content_type="application/x-www-form-urlencoded", body=body, attempts=1, created_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    for number, team in enumerate(("T1", "T2", "T1")):
+        jobs(job(team, number), Attempt(number=1, final=False))  # ran (`seen`); no handlers/errors.py mark
+    (team_a, client_a, token_a), (team_b, client_b, token_b), (team_c, client_c, token_c) = seen
+    assert (team_a, token_a, team_b, token_b, team_c, token_c) == ("T1", "xoxb-T1", "T2", "xoxb-T2", "T1", "xoxb-T1")
+    assert client_a is client_c and client_a is not client_b
