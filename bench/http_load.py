@@ -46,7 +46,7 @@ from urllib.parse import urlencode
 import benchlib
 from corpus import TEAM_ID, Corpus, seed_tips, tip_rows, tip_targets
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, create_engine, delete, func, select
 
 from storage.db import Database
 from storage.migrate import upgrade
@@ -57,6 +57,7 @@ from tests.slack_sender import SIGNING_SECRET
 TARGET_P99_MS = 50.0
 TARGET_RATIO = 0.8
 TARGET_RSS_MB = 150.0
+WORKER_NICENESS = 10  # app.py's for the job worker it forks
 USERS = tuple(f"U{n}" for n in range(1, 51))
 REACTIONS = ("+1", "heart", "raised_hands", "tada", "bulb", "+1::skin-tone-2")
 KINDS = ("share", "search", "reaction")
@@ -632,7 +633,9 @@ class Context:
 
 
 @contextmanager
-def running_app(context: Context, name: str, script: Path) -> Iterator[AppProcess]:
+def running_app(context: Context, name: str, script: Path, *, job_worker: bool = False) -> Iterator[AppProcess]:
+    """`script` serving; with `job_worker`, also `python app.py --role worker` at the niceness the real
+    app gives its own job worker, shown as this app's job worker (a bare app beside the same work)."""
     port = benchlib.free_port()
     env = {
         key: value
@@ -653,11 +656,26 @@ def running_app(context: Context, name: str, script: Path) -> Iterator[AppProces
     )
     env.update(item.split("=", 1) for item in context.args.app_env)
     app = AppProcess(name, script, env, port, context.tmp / f"{name.replace(' ', '-')}.log")
+    beside = None
+    if job_worker:
+        beside = subprocess.Popen(
+            [sys.executable, str(benchlib.ROOT / "app.py"), "--role", "worker"],
+            cwd=benchlib.ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(context.tmp / "job-worker-beside.log").open("wb"),
+            preexec_fn=lambda: os.nice(WORKER_NICENESS),
+        )
     try:
         seconds = app.wait_healthy()
+        if beside is not None:
+            app.jobs_pid = beside.pid
         print(f"  started {name}: `python {script.relative_to(benchlib.ROOT)}` healthy in {seconds:.1f} s, {app.rss()}")
         yield app
     finally:
+        if beside is not None:
+            beside.send_signal(signal.SIGTERM)
+            beside.wait(30)
         stopped = app.stop()
         clean = stopped.exit_code == 0
         print(
@@ -685,7 +703,9 @@ def run_open_loop(context: Context, app: AppProcess, rate: float, duration: floa
     return result
 
 
-def run_closed_loop(context: Context, app: AppProcess, concurrency: int, duration: float) -> dict[str, float]:
+def run_closed_loop(
+    context: Context, app: AppProcess, concurrency: int, duration: float, *, drain: bool = True
+) -> dict[str, float]:
     meters = Meters(app, context.double)
     meters.start()
     started = time.perf_counter()
@@ -695,7 +715,7 @@ def run_closed_loop(context: Context, app: AppProcess, concurrency: int, duratio
     result = report_outcomes(run.outcomes, wall)
     shares = meters.report()
     result["app_cpu"], result["jobs_cpu"] = shares["app"], shares["jobs"]
-    if app.jobs_pid:
+    if app.jobs_pid and drain:
         result.update(drain_backlog(context.queue.engine, context.args.drain_timeout))
     return result
 
@@ -754,6 +774,19 @@ def main() -> int:
         help="extra environment for both apps, e.g. PEERLEARN_LISTENER_THREADS=128 (repeatable)",
     )
     parser.add_argument("--skip-bare", action="store_true", help="skip the bare Bolt app run")
+    parser.add_argument(
+        "--closed-only",
+        type=int,
+        metavar="ROUNDS",
+        default=0,
+        help="only the closed-loop comparison, ROUNDS times: real app then bare app each round, each after"
+        " its warm-up, the real app's backlog drained before its run (the ratio of each round is the figure)",
+    )
+    parser.add_argument(
+        "--bare-alone",
+        action="store_true",
+        help="with --closed-only: the bare app without a job worker beside it (the real app keeps its own)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     args = parser.parse_args()
 
@@ -784,9 +817,63 @@ def main() -> int:
             "server: runtime.serving.serve_http = gunicorn, 1 gthread worker x 32 threads;"
             " a job worker process (nice +10) x 32 threads"
         )
+        if args.closed_only:
+            compare_closed_loops(context, args.closed_only)
+            return 0
         results = run_all(context)
     summarize(args, results, context.clean_exits)
     return 0
+
+
+def compare_closed_loops(context: Context, rounds: int) -> None:
+    """Closed loop only, `rounds` times: the real app, then the bare one; each round's ratio.
+
+    The two run under the same conditions: the real app's job worker (nice +10) is busy all through
+    its closed loop (acks outrun it, so its backlog grows), and so the bare app runs beside the same
+    job worker (`app.py --role worker`, nice +10) working off that backlog, calling the Slack double
+    as it does. Otherwise on 2 cores only the real app would share them with the work behind its
+    acks (`--bare-alone`: the bare app alone, as the full run measures it)."""
+    args = context.args
+    ratios = []
+    for number in range(1, rounds + 1):
+        print(f"\n-- round {number}: real app, closed loop, {args.concurrency} in flight for {args.max_duration:g} s")
+        with running_app(context, "real app", benchlib.ROOT / "app.py") as app:
+            warmup = asyncio.run(closed_loop(context.requests(app.port), app.port, args.concurrency, args.warmup))
+            context.count_acks(warmup.outcomes)
+            drain_backlog(context.queue.engine, args.drain_timeout)  # the warm-up's jobs: none left
+            real = run_closed_loop(context, app, args.concurrency, args.max_duration, drain=False)
+        beside = not args.bare_alone
+        print(
+            f"\n-- round {number}: bare app, closed loop, {args.concurrency} in flight for {args.max_duration:g} s"
+            + (
+                f", beside the job worker working off the real app's {jobs_pending(context.queue.engine)[0]:,} jobs"
+                if beside
+                else ""
+            )
+        )
+        with running_app(context, "bare app", benchlib.ROOT / "bench" / "bare_app.py", job_worker=beside) as bare_app:
+            asyncio.run(closed_loop(context.requests(bare_app.port), bare_app.port, args.concurrency, args.warmup))
+            bare = run_closed_loop(context, bare_app, args.concurrency, args.max_duration, drain=False)
+            left = jobs_pending(context.queue.engine)[0]
+            print(
+                f"  jobs still queued at the end: {left:,}"
+                + ("" if left or not beside else " (the job worker ran out of work: not the same conditions)")
+                + "; dropped (closed-loop runs check throughput, not the work)"
+            )
+        with context.queue.engine.begin() as connection:  # the next real app starts with an empty queue
+            connection.execute(delete(Job))
+        ratio = real["throughput"] / bare["throughput"]
+        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+        ratios.append(ratio)
+        print(
+            f"  round {number}: real {real['throughput']:,.0f} req/s vs bare Bolt {bare['throughput']:,.0f} req/s"
+            f" = {ratio:.2f}x; web worker CPU per request real {real['app_cpu'] * 10 / real['throughput']:.2f} ms"
+            f" vs bare {bare['app_cpu'] * 10 / bare['throughput']:.2f} ms; load average {load}"
+        )
+    print(
+        f"\n-- summary: closed-loop ratio per round {', '.join(f'{r:.2f}x' for r in ratios)}"
+        f" (target >= {TARGET_RATIO}x); clean SIGTERM exits {sum(context.clean_exits)}/{len(context.clean_exits)}"
+    )
 
 
 def run_all(context: Context) -> dict[str, Any]:
