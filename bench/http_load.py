@@ -46,7 +46,7 @@ from urllib.parse import urlencode
 import benchlib
 from corpus import TEAM_ID, Corpus, seed_tips, tip_rows, tip_targets
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import Engine, create_engine, delete, func, select
+from sqlalchemy import Engine, create_engine, func, select
 
 from storage.db import Database
 from storage.migrate import upgrade
@@ -57,7 +57,6 @@ from tests.slack_sender import SIGNING_SECRET
 TARGET_P99_MS = 50.0
 TARGET_RATIO = 0.8
 TARGET_RSS_MB = 150.0
-WORKER_NICENESS = 10  # app.py's for the job worker it forks
 USERS = tuple(f"U{n}" for n in range(1, 51))
 REACTIONS = ("+1", "heart", "raised_hands", "tada", "bulb", "+1::skin-tone-2")
 KINDS = ("share", "search", "reaction")
@@ -633,9 +632,7 @@ class Context:
 
 
 @contextmanager
-def running_app(context: Context, name: str, script: Path, *, job_worker: bool = False) -> Iterator[AppProcess]:
-    """`script` serving; with `job_worker`, also `python app.py --role worker` at the niceness the real
-    app gives its own job worker, shown as this app's job worker (a bare app beside the same work)."""
+def running_app(context: Context, name: str, script: Path) -> Iterator[AppProcess]:
     port = benchlib.free_port()
     env = {
         key: value
@@ -656,26 +653,11 @@ def running_app(context: Context, name: str, script: Path, *, job_worker: bool =
     )
     env.update(item.split("=", 1) for item in context.args.app_env)
     app = AppProcess(name, script, env, port, context.tmp / f"{name.replace(' ', '-')}.log")
-    beside = None
-    if job_worker:
-        beside = subprocess.Popen(
-            [sys.executable, str(benchlib.ROOT / "app.py"), "--role", "worker"],
-            cwd=benchlib.ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(context.tmp / "job-worker-beside.log").open("wb"),
-            preexec_fn=lambda: os.nice(WORKER_NICENESS),
-        )
     try:
         seconds = app.wait_healthy()
-        if beside is not None:
-            app.jobs_pid = beside.pid
         print(f"  started {name}: `python {script.relative_to(benchlib.ROOT)}` healthy in {seconds:.1f} s, {app.rss()}")
         yield app
     finally:
-        if beside is not None:
-            beside.send_signal(signal.SIGTERM)
-            beside.wait(30)
         stopped = app.stop()
         clean = stopped.exit_code == 0
         print(
@@ -779,13 +761,10 @@ def main() -> int:
         type=int,
         metavar="ROUNDS",
         default=0,
-        help="only the closed-loop comparison, ROUNDS times: real app then bare app each round, each after"
-        " its warm-up, the real app's backlog drained before its run (the ratio of each round is the figure)",
+        help="only the closed-loop comparison: both apps served side by side, ROUNDS slices on each in turn",
     )
     parser.add_argument(
-        "--bare-alone",
-        action="store_true",
-        help="with --closed-only: the bare app without a job worker beside it (the real app keeps its own)",
+        "--slice", type=float, default=5, help="with --closed-only: seconds of each closed-loop slice (default 5)"
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     args = parser.parse_args()
@@ -826,54 +805,66 @@ def main() -> int:
 
 
 def compare_closed_loops(context: Context, rounds: int) -> None:
-    """Closed loop only, `rounds` times: the real app, then the bare one; each round's ratio.
+    """Closed loop only: the real app and the bare app served side by side, measured in turns.
 
-    The two run under the same conditions: the real app's job worker (nice +10) is busy all through
-    its closed loop (acks outrun it, so its backlog grows), and so the bare app runs beside the same
-    job worker (`app.py --role worker`, nice +10) working off that backlog, calling the Slack double
-    as it does. Otherwise on 2 cores only the real app would share them with the work behind its
-    acks (`--bare-alone`: the bare app alone, as the full run measures it)."""
+    Each round is a slice of `--slice` seconds on each (real then bare, bare then real the next
+    round), so both meet the same machine: on 2 cores shared with other work, load that comes and
+    goes over tens of seconds would otherwise favour whichever ran in the quieter minute. The real
+    app's job worker (nice +10) is busy all through, on the backlog its acks build (they outrun it),
+    so the bare app's slices run beside the same work as the real app's. The ratio of the totals is
+    the figure; each slice, and each web worker's CPU per request, are printed too."""
     args = context.args
-    ratios = []
-    for number in range(1, rounds + 1):
-        print(f"\n-- round {number}: real app, closed loop, {args.concurrency} in flight for {args.max_duration:g} s")
-        with running_app(context, "real app", benchlib.ROOT / "app.py") as app:
+    with (
+        running_app(context, "real app", benchlib.ROOT / "app.py") as real_app,
+        running_app(context, "bare app", benchlib.ROOT / "bench" / "bare_app.py") as bare_app,
+    ):
+        apps = {"real": real_app, "bare": bare_app}
+        for app in apps.values():
             warmup = asyncio.run(closed_loop(context.requests(app.port), app.port, args.concurrency, args.warmup))
             context.count_acks(warmup.outcomes)
-            drain_backlog(context.queue.engine, args.drain_timeout)  # the warm-up's jobs: none left
-            real = run_closed_loop(context, app, args.concurrency, args.max_duration, drain=False)
-        beside = not args.bare_alone
+        totals = {name: [0.0, 0.0, 0.0] for name in apps}  # ok responses, seconds, web worker CPU seconds
+        jobs_cpu = benchlib.process_cpu_seconds(real_app.jobs_pid) if real_app.jobs_pid else 0.0
+        started = time.perf_counter()
+        idle_slices = 0
         print(
-            f"\n-- round {number}: bare app, closed loop, {args.concurrency} in flight for {args.max_duration:g} s"
-            + (
-                f", beside the job worker working off the real app's {jobs_pending(context.queue.engine)[0]:,} jobs"
-                if beside
-                else ""
-            )
+            f"\n-- closed loop, {args.concurrency} in flight: {rounds} rounds of {args.slice:g} s on each app in turn"
+            " (the real app's job worker busy throughout)"
         )
-        with running_app(context, "bare app", benchlib.ROOT / "bench" / "bare_app.py", job_worker=beside) as bare_app:
-            asyncio.run(closed_loop(context.requests(bare_app.port), bare_app.port, args.concurrency, args.warmup))
-            bare = run_closed_loop(context, bare_app, args.concurrency, args.max_duration, drain=False)
-            left = jobs_pending(context.queue.engine)[0]
-            print(
-                f"  jobs still queued at the end: {left:,}"
-                + ("" if left or not beside else " (the job worker ran out of work: not the same conditions)")
-                + "; dropped (closed-loop runs check throughput, not the work)"
-            )
-        with context.queue.engine.begin() as connection:  # the next real app starts with an empty queue
-            connection.execute(delete(Job))
-        ratio = real["throughput"] / bare["throughput"]
-        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-        ratios.append(ratio)
+        for number in range(rounds):
+            order = ("real", "bare") if number % 2 == 0 else ("bare", "real")
+            for name in order:
+                app = apps[name]
+                cpu = app.cpu_seconds()
+                run = asyncio.run(closed_loop(context.requests(app.port), app.port, args.concurrency, args.slice))
+                context.count_acks(run.outcomes)
+                ok = [o for o in run.outcomes if o.status == 200]
+                seconds = max(o.done for o in run.outcomes) - min(o.sent for o in run.outcomes)
+                used = app.cpu_seconds() - cpu
+                pending = jobs_pending(context.queue.engine)[0]
+                idle_slices += pending == 0
+                total = totals[name]
+                total[0], total[1], total[2] = total[0] + len(ok), total[1] + seconds, total[2] + used
+                load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+                print(
+                    f"  round {number + 1} {name}: {len(ok) / seconds:,.0f} req/s,"
+                    f" web worker {used * 1000 / max(len(ok), 1):.2f} ms CPU per request;"
+                    f" {len(run.outcomes) - len(ok)} failed; {pending:,} jobs queued; load average {load}"
+                )
+        wall = time.perf_counter() - started
+        worker_share = (
+            100 * ((benchlib.process_cpu_seconds(real_app.jobs_pid) if real_app.jobs_pid else 0.0) - jobs_cpu) / wall
+        )
+        real, bare = (totals[name][0] / totals[name][1] for name in ("real", "bare"))
+        cpu_real, cpu_bare = (totals[name][2] * 1000 / max(totals[name][0], 1) for name in ("real", "bare"))
         print(
-            f"  round {number}: real {real['throughput']:,.0f} req/s vs bare Bolt {bare['throughput']:,.0f} req/s"
-            f" = {ratio:.2f}x; web worker CPU per request real {real['app_cpu'] * 10 / real['throughput']:.2f} ms"
-            f" vs bare {bare['app_cpu'] * 10 / bare['throughput']:.2f} ms; load average {load}"
+            f"\n-- summary: max throughput real {real:,.0f} req/s vs bare Bolt {bare:,.0f} req/s = {real / bare:.2f}x"
+            f" (target >= {TARGET_RATIO}x) {benchlib.verdict(real / bare >= TARGET_RATIO)};"
+            f" web worker CPU per request real {cpu_real:.2f} ms vs bare {cpu_bare:.2f} ms;"
+            f" the job worker {worker_share:.0f}% of a core throughout"
+            + (f"; it ran out of work in {idle_slices} slices" if idle_slices else "")
         )
-    print(
-        f"\n-- summary: closed-loop ratio per round {', '.join(f'{r:.2f}x' for r in ratios)}"
-        f" (target >= {TARGET_RATIO}x); clean SIGTERM exits {sum(context.clean_exits)}/{len(context.clean_exits)}"
-    )
+        drain_backlog(context.queue.engine, args.drain_timeout)
+    print(f"  clean SIGTERM exits {sum(context.clean_exits)}/{len(context.clean_exits)}")
 
 
 def run_all(context: Context) -> dict[str, Any]:
