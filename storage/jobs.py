@@ -106,14 +106,7 @@ class DriverEnqueuer:
     with no second job, and the other requests of its batch are not disturbed. Keys outlive their
     jobs (deleted when done) for minutes. PostgreSQL does both in one statement per job (the key's
     insert as a CTE, the job inserted from what it returned); SQLite, which has no INSERT in a CTE,
-    in two statements per batch, each over all its rows (a multi-row VALUES), the keys marked with
-    the batch's token and the jobs inserted where it stands.
-
-    Why one statement for all the rows on SQLite, not executemany: the sqlite3 module lets go of the
-    GIL at every row's step, and in a web process busy with other requests the writer then waits to
-    get it back, each time, while the whole batch's requests wait for their commit and every other
-    writer waits for the file's write lock (bench/http_load.py: the write held it 2.3 ms for ~0.2 ms
-    of CPU).
+    in two per batch, the keys marked with the batch's token and the jobs inserted where it stands.
     """
 
     def __init__(self, dialect: Dialect) -> None:
@@ -123,14 +116,14 @@ class DriverEnqueuer:
             {name: bindparam(name) for name in ("key", "batch", "seen_at")}
         )
         store_key = store_key.on_conflict_do_nothing(index_elements=["key"])
-        self._sqlite: _SqliteRows | None = None
         if dialect.name == "postgresql":
             stored = store_key.returning(RequestKey.key).cte("stored")
+            self._keys: _Statement | None = None
             self._jobs = _Statement(insert(_jobs).from_select(columns, values.select_from(stored)), dialect)
         else:
             stored_here = exists().where(RequestKey.key == bindparam("key"), RequestKey.batch == bindparam("batch"))
+            self._keys = _Statement(store_key, dialect)
             self._jobs = _Statement(insert(_jobs).from_select(columns, values.where(stored_here)), dialect)
-            self._sqlite = _SqliteRows(columns, _Statement(store_key, dialect), self._jobs, dialect)
 
     def enqueue_many(self, cursor: Any, batch: list[NewJob], now: datetime) -> int:
         """Queue the jobs of `batch` whose keys are new; the number queued."""
@@ -139,52 +132,10 @@ class DriverEnqueuer:
         for job in batch:
             keyed.setdefault(job.key or f"u:{uuid.uuid4().hex}", job)  # twice in one batch: once
         rows = [{**_new_row(job, now), "key": key, "batch": token, "seen_at": now} for key, job in keyed.items()]
-        if self._sqlite is not None:
-            return self._sqlite.enqueue(cursor, rows, token)
+        if self._keys is not None:
+            cursor.executemany(self._keys.sql, [self._keys.parameters(row) for row in rows])
         cursor.executemany(self._jobs.sql, [self._jobs.parameters(row) for row in rows])
         return max(int(cursor.rowcount), 0)
-
-
-class _SqliteRows:
-    """SQLite's two statements of DriverEnqueuer, each over up to CHUNK rows at once."""
-
-    CHUNK = 100  # rows per statement: 1,100 parameters, far under SQLite's limit
-
-    def __init__(self, columns: list[str], keys: _Statement, jobs: _Statement, dialect: Dialect) -> None:
-        # The single-row statements convert each row's values; their parameters come in this order.
-        if keys._positional != ["key", "batch", "seen_at"] or jobs._positional != [*columns, "key", "batch"]:
-            raise AssertionError(f"unexpected parameter order: {keys._positional}, {jobs._positional}")
-        self._keys, self._jobs = keys, jobs
-        quote = dialect.identifier_preparer.quote
-        self._key_columns = ", ".join(quote(name) for name in keys._positional)
-        self._job_columns = ", ".join(quote(name) for name in columns)
-        self._width = len(columns)
-        self._sql: dict[int, tuple[str, str]] = {}
-
-    def enqueue(self, cursor: Any, rows: list[dict[str, object]], token: str) -> int:
-        queued = 0
-        for start in range(0, len(rows), self.CHUNK):
-            chunk = rows[start : start + self.CHUNK]
-            keys_sql, jobs_sql = self._statements(len(chunk))
-            cursor.execute(keys_sql, [value for row in chunk for value in self._keys.parameters(row)])
-            job_values = [value for row in chunk for value in self._jobs.parameters(row)[:-1]]  # all but the token
-            cursor.execute(jobs_sql, [*job_values, token])
-            queued += max(int(cursor.rowcount), 0)
-        return queued
-
-    def _statements(self, count: int) -> tuple[str, str]:
-        if count not in self._sql:
-            key_rows = ", ".join(["(?, ?, ?)"] * count)
-            job_row = "(" + ", ".join(["?"] * (self._width + 1)) + ")"  # the columns, then the key
-            picked = ", ".join(f"column{n}" for n in range(1, self._width + 1))
-            # Built from the model's column names and placeholders only; no value reaches the text.
-            self._sql[count] = (
-                f'INSERT INTO request_keys ({self._key_columns}) VALUES {key_rows} ON CONFLICT ("key") DO NOTHING',  # noqa: S608
-                f"INSERT INTO jobs ({self._job_columns}) SELECT {picked} FROM (VALUES {', '.join([job_row] * count)})"  # noqa: S608
-                f' WHERE EXISTS (SELECT 1 FROM request_keys WHERE request_keys."key" = column{self._width + 1}'
-                " AND request_keys.batch = ?)",
-            )
-        return self._sql[count]
 
 
 def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:

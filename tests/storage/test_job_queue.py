@@ -238,9 +238,7 @@ def test_a_request_seen_before_is_not_queued_again_and_spoils_no_other_job_of_it
     assert sorted(job.body for job in rows(db)) == sorted(f"n={n}" for n in range(100))
 
 
-def test_a_batch_larger_than_one_statement_queues_each_new_key_once(db: Database, clock: FakeClock) -> None:
-    # SQLite writes a batch's rows in statements of up to 100 (storage/jobs.py _SqliteRows);
-    # PostgreSQL one job at a time. Either way: each new key queued once, in order, and counted.
+def test_a_large_batch_queues_each_new_key_once_in_order(db: Database, clock: FakeClock) -> None:
     enqueuer = jobs.DriverEnqueuer(db.engine.dialect)
 
     def job(n: int) -> NewJob:
