@@ -690,7 +690,9 @@ def run_open_loop(context: Context, app: AppProcess, rate: float, duration: floa
     return result
 
 
-def run_closed_loop(context: Context, app: AppProcess, concurrency: int, duration: float) -> dict[str, float]:
+def run_closed_loop(
+    context: Context, app: AppProcess, concurrency: int, duration: float, *, drain: bool = True
+) -> dict[str, float]:
     meters = Meters(app, context.double)
     meters.start()
     started = time.perf_counter()
@@ -700,7 +702,7 @@ def run_closed_loop(context: Context, app: AppProcess, concurrency: int, duratio
     result = report_outcomes(run.outcomes, wall)
     shares = meters.report()
     result["app_cpu"], result["jobs_cpu"] = shares["app"], shares["jobs"]
-    if app.jobs_pid:
+    if app.jobs_pid and drain:
         result.update(drain_backlog(context.queue.engine, context.args.drain_timeout))
     return result
 
@@ -759,6 +761,16 @@ def main() -> int:
         help="extra environment for both apps, e.g. PEERLEARN_LISTENER_THREADS=128 (repeatable)",
     )
     parser.add_argument("--skip-bare", action="store_true", help="skip the bare Bolt app run")
+    parser.add_argument(
+        "--closed-only",
+        type=int,
+        metavar="ROUNDS",
+        default=0,
+        help="only the closed-loop comparison: both apps served side by side, ROUNDS slices on each in turn",
+    )
+    parser.add_argument(
+        "--slice", type=float, default=5, help="with --closed-only: seconds of each closed-loop slice (default 5)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     args = parser.parse_args()
 
@@ -789,9 +801,75 @@ def main() -> int:
             "server: runtime.serving.serve_http = gunicorn, 1 gthread worker x 32 threads;"
             " a job worker process (nice +10) x 32 threads"
         )
+        if args.closed_only:
+            compare_closed_loops(context, args.closed_only)
+            return 0
         results = run_all(context)
     summarize(args, results, context.clean_exits)
     return 0
+
+
+def compare_closed_loops(context: Context, rounds: int) -> None:
+    """Closed loop only: the real app and the bare app served side by side, measured in turns.
+
+    Each round is a slice of `--slice` seconds on each (real then bare, bare then real the next
+    round), so both meet the same machine: on 2 cores shared with other work, load that comes and
+    goes over tens of seconds would otherwise favour whichever ran in the quieter minute. The real
+    app's job worker (nice +10) is busy all through, on the backlog its acks build (they outrun it),
+    so the bare app's slices run beside the same work as the real app's. The ratio of the totals is
+    the figure; each slice, and each web worker's CPU per request, are printed too."""
+    args = context.args
+    with (
+        running_app(context, "real app", benchlib.ROOT / "app.py") as real_app,
+        running_app(context, "bare app", benchlib.ROOT / "bench" / "bare_app.py") as bare_app,
+    ):
+        apps = {"real": real_app, "bare": bare_app}
+        for app in apps.values():
+            warmup = asyncio.run(closed_loop(context.requests(app.port), app.port, args.concurrency, args.warmup))
+            context.count_acks(warmup.outcomes)
+        totals = {name: [0.0, 0.0, 0.0] for name in apps}  # ok responses, seconds, web worker CPU seconds
+        jobs_cpu = benchlib.process_cpu_seconds(real_app.jobs_pid) if real_app.jobs_pid else 0.0
+        started = time.perf_counter()
+        idle_slices = 0
+        print(
+            f"\n-- closed loop, {args.concurrency} in flight: {rounds} rounds of {args.slice:g} s on each app in turn"
+            " (the real app's job worker busy throughout)"
+        )
+        for number in range(rounds):
+            order = ("real", "bare") if number % 2 == 0 else ("bare", "real")
+            for name in order:
+                app = apps[name]
+                cpu = app.cpu_seconds()
+                run = asyncio.run(closed_loop(context.requests(app.port), app.port, args.concurrency, args.slice))
+                context.count_acks(run.outcomes)
+                ok = [o for o in run.outcomes if o.status == 200]
+                seconds = max(o.done for o in run.outcomes) - min(o.sent for o in run.outcomes)
+                used = app.cpu_seconds() - cpu
+                pending = jobs_pending(context.queue.engine)[0]
+                idle_slices += pending == 0
+                total = totals[name]
+                total[0], total[1], total[2] = total[0] + len(ok), total[1] + seconds, total[2] + used
+                load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+                print(
+                    f"  round {number + 1} {name}: {len(ok) / seconds:,.0f} req/s,"
+                    f" web worker {used * 1000 / max(len(ok), 1):.2f} ms CPU per request;"
+                    f" {len(run.outcomes) - len(ok)} failed; {pending:,} jobs queued; load average {load}"
+                )
+        wall = time.perf_counter() - started
+        worker_share = (
+            100 * ((benchlib.process_cpu_seconds(real_app.jobs_pid) if real_app.jobs_pid else 0.0) - jobs_cpu) / wall
+        )
+        real, bare = (totals[name][0] / totals[name][1] for name in ("real", "bare"))
+        cpu_real, cpu_bare = (totals[name][2] * 1000 / max(totals[name][0], 1) for name in ("real", "bare"))
+        print(
+            f"\n-- summary: max throughput real {real:,.0f} req/s vs bare Bolt {bare:,.0f} req/s = {real / bare:.2f}x"
+            f" (target >= {TARGET_RATIO}x) {benchlib.verdict(real / bare >= TARGET_RATIO)};"
+            f" web worker CPU per request real {cpu_real:.2f} ms vs bare {cpu_bare:.2f} ms;"
+            f" the job worker {worker_share:.0f}% of a core throughout"
+            + (f"; it ran out of work in {idle_slices} slices" if idle_slices else "")
+        )
+        drain_backlog(context.queue.engine, args.drain_timeout)
+    print(f"  clean SIGTERM exits {sum(context.clean_exits)}/{len(context.clean_exits)}")
 
 
 def run_all(context: Context) -> dict[str, Any]:

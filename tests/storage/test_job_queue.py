@@ -238,6 +238,22 @@ def test_a_request_seen_before_is_not_queued_again_and_spoils_no_other_job_of_it
     assert sorted(job.body for job in rows(db)) == sorted(f"n={n}" for n in range(100))
 
 
+def test_a_large_batch_queues_each_new_key_once_in_order(db: Database, clock: FakeClock) -> None:
+    enqueuer = jobs.DriverEnqueuer(db.engine.dialect)
+
+    def job(n: int) -> NewJob:
+        return NewJob("T0TEST", "work", "http", None, f"n={n}", key=f"t:{n}:work")
+
+    with db.driver_transaction() as cursor:
+        assert enqueuer.enqueue_many(cursor, [job(n) for n in range(0, 150)], clock()) == 150
+    with db.driver_transaction() as cursor:  # 100 seen before, one twice in the batch, 150 new
+        batch = [job(n) for n in range(50, 300)] + [job(299)]
+        assert enqueuer.enqueue_many(cursor, batch, clock()) == 150
+
+    assert [job.body for job in rows(db)] == [f"n={n}" for n in range(300)]
+    assert {job.state for job in rows(db)} == {"queued"}
+
+
 def test_a_request_key_outlives_its_job_until_the_upkeep_forgets_it(db: Database, clock: FakeClock) -> None:
     queue = JobQueue(db, clock)
     worker = JobWorker(db, lambda job, attempt: setattr(attempt, "started", True), threads=1, clock=clock)
