@@ -203,15 +203,18 @@ class ListenerJobs:
             mode=job.mode,
         )
         with self.acting_for(request):  # as the app's dispatch does for a request from Slack
-            status = self._run(request, job.listener)
+            status, refused = self._run(request, job.listener)
+        if refused:  # its workspace was uninstalled (or its installation deleted) while it waited
+            return f"not run: workspace {job.team_id} is no longer served here (status {status})"
         if not attempt.started:  # e.g. a deploy renamed the listener while its jobs were queued
             return f"no listener named {job.listener} took it (status {status})"
         return None
 
-    def _run(self, request: BoltRequest, name: str) -> int:
+    def _run(self, request: BoltRequest, name: str) -> tuple[int, bool]:
+        """The status, and whether a middleware answered instead of letting any listener run."""
         candidates = self._lazy_listeners().get(name)
         if not candidates:
-            return self.app.dispatch(request).status
+            return self.app.dispatch(request).status, False
         app = self.app
         self._init_context(request)
         response: BoltResponse | None = BoltResponse(status=200, body="")
@@ -224,15 +227,15 @@ class ListenerJobs:
             went_on.clear()
             response = middleware.process(req=request, resp=response, next=next_middleware)  # type: ignore[arg-type]
             if not went_on:  # it answered instead (a workspace not served): no listener runs
-                return response.status if response is not None else 404
+                return (response.status if response is not None else 404), True
         for listener, function, arg_names in candidates:
             if len(candidates) > 1 and not listener.matches(req=request, resp=response):  # type: ignore[arg-type]
                 continue
             _, declined = listener.run_middleware(req=request, resp=response)  # type: ignore[arg-type]
             if not declined:
                 self._call(function, arg_names, request)
-            return 200
-        return 404
+            return 200, False
+        return 404, False
 
     def _init_context(self, request: BoltRequest) -> None:
         """The context's logger, token and client, as Bolt's dispatch makes them (App._init_context),

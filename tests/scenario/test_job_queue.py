@@ -180,3 +180,6 @@ def test_the_worker_runs_any_lazy_listener_registered_as_usual_by_the_name_its_j
     assert set(failed) == {"from+elsewhere", "renamed+since"}
     assert all(job.state == "failed" for job in jobs(db))
     assert "no listener named gone" in str(failed["renamed+since"])
+    # Another workspace's job (or one uninstalled while its jobs waited) is refused by the workspace
+    # check, and says so rather than blaming a listener.
+    assert "not run: workspace T0OTHER is no longer served here" in str(failed["from+elsewhere"])
