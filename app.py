@@ -41,6 +41,7 @@ log = logging.getLogger("peerlearn")
 # The job worker's CPU priority under --role all. Jobs have minutes to run and acks 3 seconds, so
 # when both want the CPU the acks should win; with nothing to ack the worker still gets all of it.
 WORKER_NICENESS = 10
+HTTP_THREADS = 32  # gunicorn gthread threads of the one web worker (runtime/serving.py)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +116,7 @@ def serve(settings: Settings, workspace: Workspace | None, role: str, db: Databa
             "HTTP mode on http://%s:%s (POST /slack/events%s, GET /healthz) role=%s",
             settings.host, settings.port, pages, role,
         )  # fmt: skip
-        serve_http(lambda: _http_app(settings, workspace, role), settings.host, settings.port)
+        serve_http(lambda: _http_app(settings, workspace, role), settings.host, settings.port, threads=HTTP_THREADS)
 
 
 def run_job_worker(settings: Settings, workspace: Workspace | None, stop: threading.Event) -> None:
@@ -129,8 +130,19 @@ def run_job_worker(settings: Settings, workspace: Workspace | None, stop: thread
     db.dispose()
 
 
+def web_database(url: str) -> Database:
+    """The web worker's database: a pooled connection kept for each request thread.
+
+    Acks read on every question-like message and every reply in a thread (is this a questions
+    channel, a question's or a prompt's thread?). With the default pool (5 kept, the overflow closed
+    on return) 1,000 chatter messages a second made the threads queue for a connection and open and
+    close SQLite connections (pragmas and all) for the rest: acks p99 1.7-3.8 s at 56-74% of the web
+    worker's CPU (bench/worker.py's chatter run)."""
+    return Database.connect(url, threads=HTTP_THREADS)
+
+
 def _http_app(settings: Settings, workspace: Workspace | None, role: str) -> WSGIApplication:
-    db = Database.connect(settings.database_url)
+    db = web_database(settings.database_url)
     client = build_client(settings.bot_token, settings.slack_api_url)  # no token in OAuth mode
     if role == "all":
         start_background_scheduler(settings, db)
