@@ -186,7 +186,7 @@ class ListenerJobs:
         self.acting_for = acting_for
         self._lazy: dict[str, list[tuple[Listener, Callable[..., None], list[str]]]] | None = None
         self._logger = get_bolt_app_logger(app_name=app.name, base_logger=app._base_logger)
-        self._clients: dict[str | None, WebClient] = {}
+        self._clients: dict[tuple[str | None, str | None], WebClient] = {}  # by (enterprise, team)
         self._clients_lock = threading.Lock()
 
     def __call__(self, job: ClaimedJob, attempt: Attempt) -> str | None:
@@ -244,12 +244,15 @@ class ListenerJobs:
         same value from every thread, or a refreshed one of the same workspace)."""
         context, app = request.context, self.app
         team = context.team_id
-        client = self._clients.get(team)
+        # By enterprise too: an org-wide request may carry no team, and two organisations' requests
+        # must never share the client Bolt's authorization writes a token on.
+        key = (context.enterprise_id, team)
+        client = self._clients.get(key)
         if client is None:
             base = app._client
             with self._clients_lock:
                 client = self._clients.setdefault(
-                    team,
+                    key,
                     WebClient(
                         token=app._token,
                         base_url=base.base_url,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.migrate import upgrade_queue
@@ -252,4 +253,11 @@ def _sqlite_on_begin(connection: Any) -> None:
     readonly = connection.get_execution_options().get(_READONLY, False)
     # On the driver's connection: through SQLAlchemy's execution layers this cost more than most
     # of the statements it precedes (a scheduled post makes three transactions: bench/workspaces.py).
-    connection.connection.driver_connection.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+    statement = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+    try:
+        connection.connection.driver_connection.execute(statement)
+    except sqlite3.Error as error:
+        # SQLAlchemy runs this hook outside its own error wrapping: wrap as it would (e.g. "database
+        # is locked" → sqlalchemy.exc.OperationalError), which the job worker and the retry rules
+        # know as a passing failure.
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error

@@ -127,7 +127,7 @@ def bounded_one_word(session: Session, team_id: str, word: str, limit: int) -> l
     else:
         statement, query = _SQLITE, f'"{word}"'
         holders, highest_id = session.execute(_SQLITE_HOLDERS, {"query": query}).one()
-        if highest_id is None or holders < BOUNDED_MIN_HOLDERS:
+        if highest_id is None or holders < BOUNDED_MIN_HOLDERS or holders > highest_id:  # the last: a broken index
             return None
         # FTS5's idf, log((N - n + 0.5) / (n + 0.5)) floored at 1e-6, over every workspace's tips; N
         # is at most the highest tip id (one index row per tip), and idf grows with N: a ceiling.

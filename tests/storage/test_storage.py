@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+import sqlalchemy.exc
 from sqlalchemy import event, inspect, select, text
 
 from bot.tips import rules as tips
@@ -231,3 +233,24 @@ def test_an_in_memory_database_for_n_threads_keeps_its_one_connection() -> None:
     with scratch.transaction() as session:
         assert session.execute(text("SELECT 1")).scalar() == 1
     scratch.dispose()
+
+
+def test_a_write_transaction_that_cannot_begin_raises_sqlalchemys_error(tmp_path: Path) -> None:
+    """BEGIN goes to the driver directly (a fast path), outside SQLAlchemy's error wrapping: its
+    failures must still be SQLAlchemy's OperationalError, which the job worker and the retry rules
+    treat as passing (a plain sqlite3 error escaped the worker's loop)."""
+    path = tmp_path / "locked.db"
+    db = Database.connect(f"sqlite:///{path}")
+    event.listen(db.engine, "connect", lambda connection, _: connection.execute("PRAGMA busy_timeout=50"))
+    with db.transaction() as session:  # the file in WAL mode, as the app keeps it
+        session.execute(text("CREATE TABLE t (id INTEGER)"))
+    db.engine.dispose()
+    other = sqlite3.connect(path, isolation_level=None)  # another program writing the file
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="locked"), db.transaction() as session:
+            session.execute(text("INSERT INTO t VALUES (1)"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        db.dispose()

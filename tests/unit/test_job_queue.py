@@ -100,3 +100,44 @@ def test_a_job_acts_with_its_own_workspace_client_kept_for_that_workspace() -> N
     (team_a, client_a, token_a), (team_b, client_b, token_b), (team_c, client_c, token_c) = seen
     assert (team_a, token_a, team_b, token_b, team_c, token_c) == ("T1", "xoxb-T1", "T2", "xoxb-T2", "T1", "xoxb-T1")
     assert client_a is client_c and client_a is not client_b
+
+
+def test_org_wide_jobs_without_a_team_never_share_a_client_across_organisations() -> None:
+    # An org-wide install's request may carry an enterprise and no team: the client kept for it is
+    # that organisation's, or one organisation's token could go out on another's call.
+    from datetime import UTC, datetime
+    from urllib.parse import urlencode
+
+    from slack_bolt.authorization import AuthorizeResult
+
+    from runtime.serving import ListenerJobs
+    from storage.jobs import ClaimedJob
+
+    def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, bot_token=f"xoxb-{enterprise_id}", bot_user_id="UBOT",
+            bot_id="B1",
+        )  # fmt: skip
+
+    app = App(
+        signing_secret="0" * 32, authorize=authorize, request_verification_enabled=False, process_before_response=True
+    )
+    seen: list[tuple[object, object, str | None]] = []
+
+    def work(context: dict[str, object], client: object) -> None:
+        seen.append((context["enterprise_id"], client, getattr(client, "token", None)))
+
+    app.command("/x")(ack=lambda ack: ack(), lazy=[work])
+    jobs = ListenerJobs(app)
+    for number, enterprise in enumerate(("E1", "E2")):
+        body = urlencode(
+            {"command": "/x", "enterprise_id": enterprise, "user_id": "U1", "text": "hi", "trigger_id": "t"}
+        )
+        job = ClaimedJob(
+            id=number, team_id="", listener="work", mode="http", content_type="application/x-www-form-urlencoded",
+            body=body, attempts=1, created_at=datetime.now(UTC),
+        )  # fmt: skip
+        jobs(job, Attempt(number=1, final=False))
+    (org_a, client_a, token_a), (org_b, client_b, token_b) = seen
+    assert (org_a, token_a, org_b, token_b) == ("E1", "xoxb-E1", "E2", "xoxb-E2")
+    assert client_a is not client_b
