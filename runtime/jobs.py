@@ -110,6 +110,7 @@ class Outcome:
     job: ClaimedJob
     error: str | None = None  # None: done
     retry_at: datetime | None = None  # with an error: tried again then; without: failed for good
+    lost: bool = False  # not started: its lease was lost while it waited in hand (not ours to settle)
 
 
 class JobWorker:
@@ -255,6 +256,8 @@ class JobWorker:
             with self.db.writing() as connection:
                 gone = jobs.finish_many(connection, [outcome.job for outcome in finished if outcome.error is None])
                 for outcome in finished:
+                    if outcome.lost:
+                        continue
                     if outcome.error is not None and outcome.retry_at is not None:
                         jobs.retry_at(connection, outcome.job, outcome.retry_at, outcome.error)
                     elif outcome.error is not None:
@@ -276,6 +279,10 @@ class JobWorker:
 
     def _execute(self, job: ClaimedJob) -> Outcome:
         """Run one job; what to write about it (no write here: see `_settle_and_claim`)."""
+        if not self.heartbeat.holds(jobs.renew, job.id):
+            # Claimed ahead, it waited in hand while the queue could not be reached for longer than
+            # its lease, and a beat found another worker has it: starting it would run it twice.
+            return Outcome(job, "its lease ran out before it started", lost=True)
         if job.attempts > self.policy.max_attempts:  # claimed again after workers died running it
             return Outcome(job, f"its worker stopped while running it {job.attempts - 1} times")
         attempt = Attempt(number=job.attempts, final=job.attempts >= self.policy.max_attempts)
@@ -295,6 +302,9 @@ class JobWorker:
 
     def _log(self, outcome: Outcome, finished: set[int]) -> None:
         job = outcome.job
+        if outcome.lost:
+            log.warning("job %s (%s) not started: %s; another worker has it", job.id, job.listener, outcome.error)
+            return
         if outcome.error is None:
             if job.id not in finished:
                 log.warning(

@@ -91,6 +91,11 @@ class Heartbeat:
         finally:
             self.release(renew, key)
 
+    def holds(self, renew: Renew, key: Hashable) -> bool:
+        """Whether `key`'s lease is still this holder's (a beat drops what the database says it lost)."""
+        with self._lock:
+            return key in self._held.get(renew, ())
+
     def held(self, renew: Renew) -> set[Hashable]:
         with self._lock:
             return set(self._held.get(renew, ()))

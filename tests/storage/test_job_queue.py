@@ -370,3 +370,29 @@ def test_a_worker_on_a_deep_queue_claims_ahead_in_larger_batches(db: Database) -
     assert len(ran) == 192 and set(ran.values()) == {1} and rows(db) == []
     assert 16 < max(in_hand) <= 16 + worker.deep_batch, max(in_hand)
     assert len(transactions) <= 192 // worker.deep_batch + 4, f"{len(transactions)} transactions for 192 jobs"
+
+
+def test_a_job_whose_lease_was_lost_while_it_waited_in_hand_is_not_started(db: Database, clock: FakeClock) -> None:
+    # Claimed ahead, a job waits in hand for a thread; if the queue was away for longer than its lease
+    # meanwhile, another worker claims it and the next beat says so: starting it would run it twice.
+    enqueue(db, clock)
+    ran: list[int] = []
+
+    def run(job: ClaimedJob, attempt: Attempt) -> None:
+        attempt.started = True
+        ran.append(job.id)
+
+    worker = JobWorker(db, run, threads=1, clock=clock, holder="slow")
+    with db.writing() as connection:
+        (in_hand,) = jobs.claim(connection, worker.holder, clock(), worker.heartbeat.lease, 10)
+    worker.heartbeat.hold(jobs.renew, in_hand.id)
+    clock.advance(seconds=worker.heartbeat.lease.total_seconds() + 1)
+    with db.writing() as connection:
+        (taken,) = jobs.claim(connection, "other", clock(), worker.heartbeat.lease, 10)
+    worker.heartbeat.beat()  # the database says the lease is no longer "slow"'s
+
+    outcome = worker._execute(in_hand)
+    assert outcome.lost and ran == []
+    assert worker._settle_and_claim([outcome], 0) == []
+    (row,) = rows(db)
+    assert (row.id, row.state, row.attempts) == (taken.id, "running", taken.attempts)  # the other's claim stands

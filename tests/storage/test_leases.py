@@ -108,12 +108,14 @@ def test_when_the_heartbeat_stops_another_worker_takes_the_jobs_and_the_first_ca
     assert dead.heartbeat.beat() == 0 and not dead.heartbeat.held(jobs.renew)  # compare-and-set on the holder
     assert {job.holder for job in rows(db)} == {"survivor"}
     with caplog.at_level(logging.WARNING, "runtime.jobs"):
-        dead.run_one(lost[0])  # it wakes up and finishes one: its claim settles nothing
+        dead.run_one(lost[0])  # it wakes up with one in hand: the beat said it is lost, so not started
     for job in taken:
         survivor.run_one(job)
 
-    assert ran == [("dead", 1), ("survivor", 2), ("survivor", 2)] and rows(db) == []
-    assert "another worker claimed it" in caplog.text
+    assert ran == [("survivor", 2), ("survivor", 2)] and rows(db) == []
+    assert "not started: its lease ran out before it started; another worker has it" in caplog.text
+    with db.writing() as connection:
+        assert not jobs.finish(connection, lost[1])  # and a claim it lost settles nothing
 
 
 def test_the_heartbeat_thread_renews_while_a_job_runs(db: Database) -> None:
