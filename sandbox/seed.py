@@ -47,7 +47,7 @@ CHANNELS = [
     (
         "C0DESIGN",
         "design",
-        "Figma, research, critique (the app is not in here yet)",
+        "Figma, research, critique (the app joins when the first tip is shared here)",
         False,
         ["U0ANA", "U0BEN", "U0DANA"],
         False,
