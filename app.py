@@ -25,7 +25,7 @@ from runtime.factory import build_app, build_job_worker, build_schedulers
 from runtime.maintenance import daily_upkeep
 from runtime.oauth import INSTALL_PATH, installations_for
 from runtime.scheduler import build_scheduler
-from runtime.serving import limit_malloc_arenas, serve_http, serve_socket_mode, wsgi_app
+from runtime.serving import HTTP_THREADS, limit_malloc_arenas, serve_http, serve_socket_mode, wsgi_app
 from runtime.settings import ROLES, SLACK_CREDENTIALS, ConfigError, Settings, configure_logging, wants_sandbox
 from runtime.workspace import Workspace, wait_for_slack
 from sandbox.launcher import run_sandbox
@@ -41,7 +41,6 @@ log = logging.getLogger("peerlearn")
 # The job worker's CPU priority under --role all. Jobs have minutes to run and acks 3 seconds, so
 # when both want the CPU the acks should win; with nothing to ack the worker still gets all of it.
 WORKER_NICENESS = 10
-HTTP_THREADS = 32  # gunicorn gthread threads of the one web worker (runtime/serving.py)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +115,7 @@ def serve(settings: Settings, workspace: Workspace | None, role: str, db: Databa
             "HTTP mode on http://%s:%s (POST /slack/events%s, GET /healthz) role=%s",
             settings.host, settings.port, pages, role,
         )  # fmt: skip
-        serve_http(lambda: _http_app(settings, workspace, role), settings.host, settings.port, threads=HTTP_THREADS)
+        serve_http(lambda: _http_app(settings, workspace, role), settings.host, settings.port)
 
 
 def run_job_worker(settings: Settings, workspace: Workspace | None, stop: threading.Event) -> None:

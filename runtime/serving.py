@@ -316,7 +316,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return self._load()
 
 
-def serve_http(load: Callable[[], WSGIApplication], host: str, port: int, *, threads: int = 32) -> None:
+HTTP_THREADS = 32  # gunicorn gthread threads of the one web worker (and its database pool's size)
+
+
+def serve_http(load: Callable[[], WSGIApplication], host: str, port: int, *, threads: int = HTTP_THREADS) -> None:
     """Serve until SIGTERM/SIGINT; gunicorn then stops accepting and lets requests in flight finish."""
     GunicornServer(
         load,

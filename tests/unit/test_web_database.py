@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 
-from app import HTTP_THREADS, web_database
+from app import web_database
+from runtime.serving import HTTP_THREADS
 
 
 def test_every_request_thread_reads_on_a_kept_connection(tmp_path: Path) -> None:
