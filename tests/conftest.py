@@ -29,6 +29,7 @@ from runtime.jobs import JobWorker
 from runtime.serving import wsgi_app
 from runtime.settings import Settings
 from storage.db import Database
+from storage.leases import Heartbeat
 from storage.migrate import upgrade
 from storage.models import Base, Job, RequestKey
 from tests.slack_double import BOT_TOKEN, SlackDouble
@@ -116,6 +117,13 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+def beat_by_hand(*heartbeats: Heartbeat) -> None:
+    """For tests that beat by hand while moving a FakeClock: the background thread's beat would read
+    the clock between two moves and, late on a loaded machine, write an expiry from the past."""
+    for heartbeat in heartbeats:
+        heartbeat.interval = 24 * 3600.0  # read by the thread before each sleep, so before its first beat
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bot.slack.users import UserDirectory
 from storage import circles as queries
 from storage.db import Database
 from storage.models import Circle, CircleRound
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, beat_by_hand
 from tests.slack_double import BOT_TOKEN, TEAM_ID, SlackDouble
 
 DUE = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -37,12 +37,14 @@ def seed_circle(db: Database, members: list[str]) -> int:
 
 def runners(db: Database, slack: SlackDouble, clock: FakeClock, count: int) -> list[CircleRunner]:
     client = build_client(BOT_TOKEN, slack.api_url, max_retries=2)
-    return [
+    runners = [
         CircleRunner(
             db, SlackGateway(client), UserDirectory(client, frozenset()), clock=clock, pacer=PostPacer(1e6, 0.0)
         )
         for _ in range(count)
     ]
+    beat_by_hand(*(runner.heartbeat for runner in runners))
+    return runners
 
 
 def test_concurrent_runners_open_remind_and_close_once(db: Database, slack: SlackDouble) -> None:

@@ -14,7 +14,7 @@ from bot.slack.pacing import PostPacer
 from storage import schedules as queries
 from storage.db import Database
 from storage.models import Schedule, ScheduledPost
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, beat_by_hand
 from tests.slack_double import BOT_TOKEN, TEAM_ID, SlackDouble
 
 NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -34,9 +34,11 @@ def add_daily_schedules(db: Database, channels: list[str], at: str = "11:55") ->
 
 def make_poster(db: Database, slack: SlackDouble, clock: FakeClock, holder: str) -> ScheduledPoster:
     gateway = SlackGateway(build_client(BOT_TOKEN, slack.api_url, max_retries=2))
-    return ScheduledPoster(
+    poster = ScheduledPoster(
         db, gateway, clock=clock, pacer=PostPacer(1e6, 0.0), settings=PostingSettings(), holder=holder
     )
+    beat_by_hand(poster.heartbeat)
+    return poster
 
 
 def test_posters_that_all_think_they_lead_still_post_once(db: Database, slack: SlackDouble) -> None:

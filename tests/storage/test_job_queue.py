@@ -21,7 +21,7 @@ from storage import jobs
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
 from storage.models import Job, utcnow
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, beat_by_hand
 
 
 @pytest.fixture
@@ -383,6 +383,7 @@ def test_a_job_whose_lease_was_lost_while_it_waited_in_hand_is_not_started(db: D
         ran.append(job.id)
 
     worker = JobWorker(db, run, threads=1, clock=clock, holder="slow")
+    beat_by_hand(worker.heartbeat)
     with db.writing() as connection:
         (in_hand,) = jobs.claim(connection, worker.holder, clock(), worker.heartbeat.lease, 10)
     worker.heartbeat.hold(jobs.renew, in_hand.id)

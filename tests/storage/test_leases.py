@@ -19,7 +19,7 @@ from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
 from storage.leases import JOB_LEASE
 from storage.models import Job
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, beat_by_hand
 
 
 @pytest.fixture
@@ -59,6 +59,7 @@ def test_a_live_worker_keeps_a_job_that_runs_longer_than_its_lease(db: Database,
         JobWorker(db, ran_by(ran, "busy"), threads=3, clock=clock),
         JobWorker(db, ran_by(ran, "other"), threads=3, clock=clock),
     )
+    beat_by_hand(busy.heartbeat, other.heartbeat)
     in_hand = busy._claim(3)  # running: a long circle round, say
 
     for _ in range(10):  # five minutes of heartbeats, each one UPDATE for the three jobs
@@ -74,6 +75,7 @@ def test_a_live_worker_keeps_a_job_that_runs_longer_than_its_lease(db: Database,
 def test_one_update_per_beat_renews_every_job_in_hand(db: Database, clock: FakeClock) -> None:
     enqueue(db, clock, 20)
     worker = JobWorker(db, ran_by([], "w"), threads=20, clock=clock)
+    beat_by_hand(worker.heartbeat)
     worker._claim(20)
     statements: list[str] = []
 
@@ -99,6 +101,7 @@ def test_when_the_heartbeat_stops_another_worker_takes_the_jobs_and_the_first_ca
     ran: list[tuple[str, int]] = []
     dead = JobWorker(db, ran_by(ran, "dead"), threads=2, clock=clock, holder="dead")
     survivor = JobWorker(db, ran_by(ran, "survivor"), threads=2, clock=clock, holder="survivor")
+    beat_by_hand(dead.heartbeat, survivor.heartbeat)
     lost = dead._claim(2)  # then the process hangs or dies: no beat
 
     clock.advance(seconds=29)
