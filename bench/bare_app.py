@@ -4,6 +4,11 @@ Same settings (environment), same WebClient, same Bolt options (process_before_r
 signature verification), same WSGI wrapper and the same gunicorn configuration through
 `runtime.serving.serve_http`; only the listeners differ: `/tip` calls ack() and nothing else, and
 `reaction_added` does nothing. Run by http_load.py as `python bench/bare_app.py` with the app's env.
+
+With BARE_APP_QUEUE=1 each request's work is also stored as Peerlearn stores it before its ack (a
+lazy listener that does nothing, queued through runtime.serving.queue_lazy_listeners and
+runtime.jobs.JobQueue: the same group commit): the ack-only cost plus the durable enqueue, and none of
+Peerlearn's own listeners, so http_load.py can tell the two parts of the real app's extra cost apart.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import benchlib  # noqa: F401  (puts the repository root on sys.path)
 from slack_bolt import Ack, App
 
 from bot.slack.client import build_client
-from runtime.serving import serve_http, wsgi_app
+from runtime.jobs import JobQueue
+from runtime.serving import queue_lazy_listeners, serve_http, wsgi_app
 from runtime.settings import ConfigError, Settings, configure_logging
 from storage.db import Database
 
@@ -25,28 +31,39 @@ if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
 
-def build_bare_app(settings: Settings) -> App:
+def build_bare_app(settings: Settings, queue: JobQueue | None = None) -> App:
     app = App(
         client=build_client(settings.bot_token, settings.slack_api_url),
         signing_secret=settings.signing_secret,
         logger=logging.getLogger("bare.bolt"),
         process_before_response=True,
     )
+    if queue is not None:
+        queue_lazy_listeners(app, queue)
 
-    @app.command("/tip")
+    def later() -> None:  # never run: nothing drains this app's queue
+        pass
+
     def on_tip(ack: Ack) -> None:
         ack()
 
-    @app.event("reaction_added")
     def on_reaction_added() -> None:
         pass
 
+    if queue is None:
+        app.command("/tip")(on_tip)
+        app.event("reaction_added")(on_reaction_added)
+    else:
+        app.command("/tip")(ack=on_tip, lazy=[later])
+        app.event("reaction_added")(ack=on_reaction_added, lazy=[later])
     return app
 
 
 def _http_app(settings: Settings) -> WSGIApplication:
     # The same WSGI wrapper as the real app, so /healthz (a database round-trip) works the same.
-    return wsgi_app(build_bare_app(settings), Database.connect(settings.database_url), settings.signing_secret)
+    db = Database.connect(settings.database_url)
+    queue = JobQueue(db.queue) if os.environ.get("BARE_APP_QUEUE") == "1" else None
+    return wsgi_app(build_bare_app(settings, queue), db, settings.signing_secret)
 
 
 def main() -> int:

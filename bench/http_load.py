@@ -15,6 +15,10 @@ Runs, in order:
   2. real app, closed loop: N requests always in flight, same mix: maximum ack throughput; then the
      job queue's backlog at the end of the run and how fast the job worker drains it (jobs/s).
   3. bare Bolt app (bench/bare_app.py: ack only, same server config), closed loop: the ceiling.
+`--closed-only N` instead serves the apps side by side and measures closed loops in alternating slices;
+with `--pause-job-worker` the real app's job worker is stopped meanwhile (the web side alone), with
+`--with-queued-bare` a third app, the bare one plus Peerlearn's durable enqueue, splits the real app's
+extra cost into the enqueue and the rest.
 Targets: p99 ack < 50 ms at 200 req/s; real >= 0.8 x bare throughput; worker RSS < 150 MB.
 
     .venv/bin/python bench/http_load.py [--rate 200] [--duration 30] [--tips 20000] ...
@@ -637,7 +641,9 @@ class Context:
 
 
 @contextmanager
-def running_app(context: Context, name: str, script: Path) -> Iterator[AppProcess]:
+def running_app(
+    context: Context, name: str, script: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[AppProcess]:
     port = benchlib.free_port()
     env = {
         key: value
@@ -657,6 +663,7 @@ def running_app(context: Context, name: str, script: Path) -> Iterator[AppProces
         TIP_EMOJI="bulb",
     )
     env.update(item.split("=", 1) for item in context.args.app_env)
+    env.update(extra_env or {})
     app = AppProcess(name, script, env, port, context.tmp / f"{name.replace(' ', '-')}.log")
     try:
         seconds = app.wait_healthy()
@@ -771,8 +778,22 @@ def main() -> int:
     parser.add_argument(
         "--slice", type=float, default=5, help="with --closed-only: seconds of each closed-loop slice (default 5)"
     )
+    parser.add_argument(
+        "--pause-job-worker",
+        action="store_true",
+        help="with --closed-only: the real app's job worker stopped (SIGSTOP) during the slices: the web side alone;"
+        " the jobs its acks committed are drained after",
+    )
+    parser.add_argument(
+        "--with-queued-bare",
+        action="store_true",
+        help="with --closed-only (SQLite): a third app, the bare app that also stores each request's job before its"
+        " ack (bench/bare_app.py BARE_APP_QUEUE=1, its own queue file), to split the real app's extra cost",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     args = parser.parse_args()
+    if args.with_queued_bare and args.database_url:
+        parser.error("--with-queued-bare measures SQLite only (its queue is a file of its own)")
 
     benchlib.print_header("bench/http_load.py: HTTP mode, real server, signed Slack requests")
     with ExitStack() as stack:
@@ -819,24 +840,32 @@ def compare_closed_loops(context: Context, rounds: int) -> None:
     so the bare app's slices run beside the same work as the real app's. The ratio of the totals is
     the figure; each slice, and each web worker's CPU per request, are printed too."""
     args = context.args
-    with (
-        running_app(context, "real app", benchlib.ROOT / "app.py") as real_app,
-        running_app(context, "bare app", benchlib.ROOT / "bench" / "bare_app.py") as bare_app,
-    ):
-        apps = {"real": real_app, "bare": bare_app}
+    with ExitStack() as stack:
+        bare_script = benchlib.ROOT / "bench" / "bare_app.py"
+        real_app = stack.enter_context(running_app(context, "real app", benchlib.ROOT / "app.py"))
+        apps = {"real": real_app, "bare": stack.enter_context(running_app(context, "bare app", bare_script))}
+        if args.with_queued_bare:
+            queued_env = {"BARE_APP_QUEUE": "1", "DATABASE_URL": f"sqlite:///{context.tmp / 'bare-queued.db'}"}
+            apps["bare+queue"] = stack.enter_context(running_app(context, "bare+queue app", bare_script, queued_env))
         for app in apps.values():
             warmup = asyncio.run(closed_loop(context.requests(app.port), app.port, args.concurrency, args.warmup))
             context.count_acks(warmup.outcomes)
         totals = {name: [0.0, 0.0, 0.0] for name in apps}  # ok responses, seconds, web worker CPU seconds
         jobs_cpu = benchlib.process_cpu_seconds(real_app.jobs_pid) if real_app.jobs_pid else 0.0
+        if args.pause_job_worker and real_app.jobs_pid:
+            os.kill(real_app.jobs_pid, signal.SIGSTOP)
         started = time.perf_counter()
         idle_slices = 0
         print(
             f"\n-- closed loop, {args.concurrency} in flight: {rounds} rounds of {args.slice:g} s on each app in turn"
-            " (the real app's job worker busy throughout)"
+            + (
+                " (the real app's job worker stopped: the web side alone)"
+                if args.pause_job_worker
+                else " (the real app's job worker busy throughout)"
+            )
         )
         for number in range(rounds):
-            order = ("real", "bare") if number % 2 == 0 else ("bare", "real")
+            order = list(apps) if number % 2 == 0 else list(reversed(apps))
             for name in order:
                 app = apps[name]
                 cpu = app.cpu_seconds()
@@ -856,6 +885,8 @@ def compare_closed_loops(context: Context, rounds: int) -> None:
                     f" {len(run.outcomes) - len(ok)} failed; {pending:,} jobs queued; load average {load}"
                 )
         wall = time.perf_counter() - started
+        if args.pause_job_worker and real_app.jobs_pid:
+            os.kill(real_app.jobs_pid, signal.SIGCONT)
         worker_share = (
             100 * ((benchlib.process_cpu_seconds(real_app.jobs_pid) if real_app.jobs_pid else 0.0) - jobs_cpu) / wall
         )
@@ -868,6 +899,14 @@ def compare_closed_loops(context: Context, rounds: int) -> None:
             f" the job worker {worker_share:.0f}% of a core throughout"
             + (f"; it ran out of work in {idle_slices} slices" if idle_slices else "")
         )
+        if "bare+queue" in totals:
+            queued = totals["bare+queue"]
+            rate, cpu_queued = queued[0] / queued[1], queued[2] * 1000 / max(queued[0], 1)
+            print(
+                f"  bare app + the durable enqueue: {rate:,.0f} req/s = {rate / bare:.2f}x bare,"
+                f" web worker {cpu_queued:.2f} ms CPU per request (of the real app's extra"
+                f" {cpu_real - cpu_bare:.2f} ms a request, the enqueue is {cpu_queued - cpu_bare:.2f} ms)"
+            )
         drain_backlog(context.queue.engine, args.drain_timeout)
     print(f"  clean SIGTERM exits {sum(context.clean_exits)}/{len(context.clean_exits)}")
 
