@@ -15,29 +15,30 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Generic, TypeVar
 
 from bot.schedules.results import Delivered
 from bot.slack.pacing import PostPacer
 
-# Deliver one post (id, workspace) in a poster thread, at its reserved slot.
-Submit = Callable[[int, str, float], "Future[Delivered]"]
+Post = TypeVar("Post")  # what the poster needs of a claimed post (its id, and what it knew at the claim)
 
 
-class Lanes:
-    def __init__(self, pacer: PostPacer, submit: Submit, threads: int) -> None:
+class Lanes(Generic[Post]):
+    def __init__(self, pacer: PostPacer, submit: Callable[[Post, str, float], Future[Delivered]], threads: int) -> None:
+        # `submit(post, workspace, slot)` delivers one post in a poster thread, at its reserved slot.
         self.pacer = pacer
         self._submit = submit
         # Slots are taken only for posts a thread can make at once: queued behind busy threads, they
         # would go out late and together, over Slack's limit.
         self._threads_free = threading.Semaphore(threads)
-        self._lanes: dict[str, deque[tuple[int, str]]] = {}
+        self._lanes: dict[str, deque[tuple[Post, str]]] = {}
         self._closed = False
         self._changed = threading.Condition()
         self.futures: list[Future[Delivered]] = []
 
-    def add(self, post_id: int, team_id: str, channel_id: str) -> None:
+    def add(self, post: Post, team_id: str, channel_id: str) -> None:
         with self._changed:
-            self._lanes.setdefault(team_id, deque()).append((post_id, channel_id))
+            self._lanes.setdefault(team_id, deque()).append((post, channel_id))
             self._changed.notify()
 
     def close(self) -> None:
@@ -63,8 +64,8 @@ class Lanes:
                             # CPU the poster threads needed).
                             waiting = True
                             continue
-                        post_id, channel_id = lane.popleft()
-                        future = self._submit(post_id, team_id, self.pacer.reserve(channel_id, team_id))
+                        post, channel_id = lane.popleft()
+                        future = self._submit(post, team_id, self.pacer.reserve(channel_id, team_id))
                         future.add_done_callback(self._thread_freed)
                         self.futures.append(future)
                     if lane:

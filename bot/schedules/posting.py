@@ -127,12 +127,10 @@ class ScheduledPoster:
         last_renewal = time.monotonic()
         with ThreadPoolExecutor(self.settings.workers, thread_name_prefix="poster") as pool:
             # Posted while the rest are still being claimed, each workspace at its own pace (lanes.py).
-            kinds: dict[int, str] = {}  # what each claimed post is (known at the claim: not read again)
-            lanes = Lanes(
+            # Each post with its kind, known at the claim: not read again.
+            lanes: Lanes[tuple[int, str]] = Lanes(
                 self.pacer,
-                lambda post_id, team_id, slot: pool.submit(
-                    self._deliver_safely, post_id, slot, team_id, kinds.get(post_id)
-                ),
+                lambda post, team_id, slot: pool.submit(self._deliver_safely, post[0], slot, team_id, post[1]),
                 threads=self.settings.workers,
             )
             dispatcher = threading.Thread(target=lanes.dispatch, name="poster-lanes", daemon=True)
@@ -142,8 +140,7 @@ class ScheduledPoster:
                     self.claims.due(now, report), self.claims.take_over_stale(now)
                 ):
                     self.heartbeat.hold(queries.renew_posts, post_id)  # held until delivered, also while queued
-                    kinds[post_id] = kind
-                    lanes.add(post_id, team_id, channel_id)
+                    lanes.add((post_id, kind), team_id, channel_id)
             finally:
                 lanes.close()
                 dispatcher.join()
