@@ -76,7 +76,7 @@ class Refused:
 
 def may_manage(services: Services, circle: Circle, user_id: str) -> bool:
     # The directory answers fresh for admin checks: a demoted admin loses the right at once.
-    return circle.owner_id == user_id or services.users.is_admin(user_id)
+    return circle.owner_id == user_id or services.users.is_admin(user_id, circle.team_id)
 
 
 def _managed(services: Services, team_id: str, user_id: str, name: str, *, archived_too: bool = False) -> Circle:

@@ -129,19 +129,21 @@ class UserDirectory:
         with self._lock:
             self._cache.update({(team_id, person.id): (at, person) for person in people})
 
-    def admin_status(self, user_id: str, team_id: str | None = None) -> bool | Failed:
-        """Whether the person may do what only admins may, asked of Slack now: an active admin or
-        owner of the workspace `team_id` (when given), or listed in PEERLEARN_ADMINS. Failed when
-        Slack couldn't say (user_not_found is a no)."""
+    def admin_status(self, user_id: str, team_id: str) -> bool | Failed:
+        """Whether the person may do what only admins may in the workspace `team_id`, asked of Slack
+        now: an active admin or owner of that workspace, or listed in PEERLEARN_ADMINS. Failed when
+        Slack couldn't say (user_not_found is a no). The team is required: on Enterprise Grid an
+        admin of another workspace of the organisation can act in shared channels, and is no admin
+        here."""
         if user_id in self._extra_admins:
             return True
         person = self.fetch(user_id, max_age=self._rights_ttl)
         if isinstance(person, Failed):
             return False if person.error == "user_not_found" else person
-        same_team = team_id is None or person.team_id in (None, team_id)
+        same_team = person.team_id in (None, team_id)
         return person.is_admin and not person.deleted and same_team
 
-    def is_admin(self, user_id: str, team_id: str | None = None) -> bool:
+    def is_admin(self, user_id: str, team_id: str) -> bool:
         """`admin_status`, with a lookup that failed counting as no."""
         return self.admin_status(user_id, team_id) is True
 

@@ -261,7 +261,7 @@ def delete(deps: Services, *, team_id: str, tip_id: int, actor_id: str, request_
         tip = None if done is not None else tips.tip_for_id(session, team_id, tip_id)
     if done is None:
         # Only a non-author needs users.info; the rights themselves are checked at the change below.
-        is_admin = tip is not None and tip.author_id != actor_id and deps.users.is_admin(actor_id)
+        is_admin = tip is not None and tip.author_id != actor_id and deps.users.is_admin(actor_id, team_id)
         with deps.db.transaction() as session:
             tips.delete(session, team_id, tip_id, actor_id, is_admin, request_key)
             done = tips.deletion_for_request(session, team_id, request_key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from runtime.workspace import NOT_INSTALLED
 from sandbox.oauth import Enterprise
 from sandbox.workspace import Team
 from storage.db import Database
-from storage.models import EnterpriseWorkspace, Schedule, SlackBot, Tip, TipVote
+from storage.models import Circle, EnterpriseWorkspace, Schedule, SlackBot, Tip, TipVote
 from tests.conftest import FakeClock
 from tests.scenario.test_schedules import MONDAY_0730, prompt_posts
 from tests.scenario.workspaces import World, build_world
@@ -29,6 +29,7 @@ from tests.slack_sender import Response, SlackSender
 GRID = Enterprise("E0GRID", "Grid Corp")
 EAST = Team(id="T0EAST", name="Grid East", domain="grid-east", bot_user_id="UBOT", bot_id="BBOT", app_id="A0TEST")
 MONDAY_0900_BERLIN = MONDAY_0730 + timedelta(minutes=30)
+NOON = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -131,6 +132,40 @@ def test_someone_of_another_workspace_of_the_organisation_is_served_but_no_admin
         assert [(tip.team_id, tip.author_id) for tip in session.scalars(select(Tip))] == [(TEAM_ID, "WE4")]
         assert session.scalar(select(Schedule.id)) is None  # Eva is East's admin, not A's
     assert "admin" in str(answer.json() or world.a.responses[-1])
+
+
+def test_an_admin_of_another_workspace_of_the_organisation_deletes_no_tip_here(
+    grid: tuple[World, SlackDouble], db: Database
+) -> None:
+    world, _ = grid
+    command(world, TEAM_ID, "A tip written by U1 in A #perf", user="U1", channel="C1")
+    with db.snapshot() as session:
+        tip_id = session.scalars(select(Tip.id)).one()
+
+    command(world, TEAM_ID, f"delete {tip_id}", user="WE4", channel="C1")  # Eva: East's admin, in A's #general
+
+    with db.snapshot() as session:
+        assert session.scalars(select(Tip.id)).all() == [tip_id]
+    assert "only" in str(world.a.responses[-1]).lower()  # told why, not silence
+
+
+def test_an_admin_of_another_workspace_of_the_organisation_manages_no_circle_here(
+    grid: tuple[World, SlackDouble], db: Database
+) -> None:
+    world, _ = grid
+    with db.transaction() as session:
+        session.add(
+            Circle(
+                team_id=TEAM_ID, name="Rust learners", name_key="rust learners", description="", channel_id="C1",
+                cadence="weekly", weekday=0, at_time="09:00", zone="UTC", questions=json.dumps(["Stuck on?"]),
+                reminder_minutes=240, window_minutes=1440, owner_id="U2", created_at=NOON, updated_at=NOON,
+            )
+        )  # fmt: skip
+
+    command(world, TEAM_ID, "archive Rust learners", user="WE4", channel="C1", name="/circle")
+
+    with db.snapshot() as session:
+        assert session.scalars(select(Circle.archived_at)).one() is None
 
 
 def test_another_organisation_is_not_served(grid: tuple[World, SlackDouble], db: Database) -> None:

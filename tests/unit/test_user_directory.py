@@ -10,7 +10,7 @@ import pytest
 from bot.slack.client import build_client
 from bot.slack.results import Failed
 from bot.slack.users import UserDirectory
-from tests.slack_double import BOT_TOKEN, SlackDouble
+from tests.slack_double import BOT_TOKEN, TEAM_ID, SlackDouble
 
 
 @pytest.fixture
@@ -81,11 +81,11 @@ def test_a_demoted_admin_loses_the_right_at_the_next_check(workspace: SlackDoubl
     users = directory(workspace)
     assert users.get("U00007") is not None  # a cached, admin, profile
 
-    assert users.is_admin("U00007") is True
+    assert users.is_admin("U00007", TEAM_ID) is True
     workspace.users["U00007"]["is_admin"] = False
 
-    assert users.is_admin("U00007") is False
-    assert users.admin_status("U00007") is False
+    assert users.is_admin("U00007", TEAM_ID) is False
+    assert users.admin_status("U00007", TEAM_ID) is False
     assert calls(workspace) == (0, 4)  # every rights check asks Slack
 
 
@@ -103,8 +103,8 @@ def test_deactivated_admins_and_unknown_people_are_no_admins(workspace: SlackDou
 
     users = directory(workspace)
 
-    assert users.admin_status("U00009") is False
-    assert users.admin_status("UNOBODY") is False
+    assert users.admin_status("U00009", TEAM_ID) is False
+    assert users.admin_status("UNOBODY", TEAM_ID) is False
 
 
 def test_peerlearn_admins_need_no_call_and_slack_failures_are_said(workspace: SlackDouble) -> None:
@@ -113,4 +113,4 @@ def test_peerlearn_admins_need_no_call_and_slack_failures_are_said(workspace: Sl
     assert users.admin_status("U00001", "T0TEST") is True
     assert calls(workspace) == (0, 0)
     workspace.fail_next("users.info", error="ratelimited")
-    assert users.admin_status("U00002") == Failed("ratelimited")
+    assert users.admin_status("U00002", TEAM_ID) == Failed("ratelimited")
