@@ -259,6 +259,12 @@ def rounds_between(session: Session, team_id: str, start: datetime, end: datetim
     return list(session.scalars(query.order_by(CircleRound.due_at)))
 
 
+def round_channels_since(session: Session, team_id: str, since: datetime) -> set[str]:
+    """The channels the workspace's circle rounds were held in since `since`."""
+    query = select(CircleRound.channel_id).where(CircleRound.team_id == team_id, CircleRound.due_at >= since)
+    return set(session.scalars(query.distinct()))
+
+
 def participants_of(session: Session, round_ids: list[int]) -> list[RoundParticipant]:
     if not round_ids:
         return []

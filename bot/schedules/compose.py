@@ -19,8 +19,11 @@ from storage.models import Schedule, ScheduledPost
 MANUAL_DIGEST_PERIOD = timedelta(days=7)
 
 
-def compose(session: Session, post: ScheduledPost, tip_emoji: str) -> tuple[str, list[dict[str, Any]]]:
-    """The message of a claimed post, its choices written onto the ledger row so a retry posts the same."""
+def compose(
+    session: Session, post: ScheduledPost, tip_emoji: str, public_channels: frozenset[str] = frozenset()
+) -> tuple[str, list[dict[str, Any]]]:
+    """The message of a claimed post, its choices written onto the ledger row so a retry posts the same.
+    A digest quotes circles' check-in answers from its own channel and `public_channels` only."""
     kind = PostKind(post.kind)
     match kind:
         case PostKind.PROMPT:
@@ -40,6 +43,7 @@ def compose(session: Session, post: ScheduledPost, tip_emoji: str) -> tuple[str,
                 channel_only=channel_only(schedule),
                 start=_digest_start(schedule, post),
                 end=post.due_at,
+                public_channels=public_channels,
             )
             post.resurfaced_tip_id = digest.resurfaced.id if digest.resurfaced else None
             return digest_post(digest, tip_emoji)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.circles import rules as circles
 from bot.questions.measures import QuestionsRecap, digest_recap
 from bot.schedules import prompts
+from bot.slack.gateway import SlackGateway
+from bot.slack.results import Failed
+from bot.tips.rules import looks_private
 from storage import circles as circle_queries
 from storage import digests as queries
 from storage import pairing_rounds, schedules
+from storage.db import Database
 from storage.models import Circle, CircleRound, Tip
 
 log = logging.getLogger(__name__)
@@ -22,6 +26,9 @@ log = logging.getLogger(__name__)
 BEST_TIPS = 5
 TEACHERS = 3
 RECENTLY_RESURFACED = 10  # digests in a row that won't resurface the same tip
+# Circle rounds older than this are in no digest (the longest period is a month's); their channels
+# need no look-up.
+CIRCLE_CHANNELS_LOOKBACK = timedelta(days=93)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,25 @@ class Digest:
         return self.tips_shared == 0 and not self.teachers
 
 
+def public_circle_channels(db: Database, slack: SlackGateway, team_id: str, now: datetime) -> frozenset[str]:
+    """The channels of the workspace's recent circle rounds that anyone in the workspace can read:
+    a digest posted elsewhere quotes only their check-in answers. Asked of Slack before the digest is
+    composed (not inside its transaction); a channel Slack can't describe counts as private."""
+    with db.snapshot() as session:
+        channels = circle_queries.round_channels_since(session, team_id, now - CIRCLE_CHANNELS_LOOKBACK)
+    public = set()
+    for channel_id in sorted(channels):
+        if looks_private(channel_id):
+            continue
+        info = slack.channel_info(channel_id)
+        if isinstance(info, Failed):
+            log.info("digest team=%s: channel %s not described (%s); its circles' answers left out", team_id,
+                     channel_id, info.error)  # fmt: skip
+        elif not (info.get("is_private") or info.get("is_im") or info.get("is_mpim")):
+            public.add(channel_id)
+    return frozenset(public)
+
+
 def gather(
     session: Session,
     *,
@@ -76,7 +102,11 @@ def gather(
     channel_only: bool,
     start: datetime,
     end: datetime,
+    public_channels: frozenset[str] = frozenset(),
 ) -> Digest:
+    """What the digest posted in `channel_id` says. Check-in answers of circles are quoted only from
+    that channel and from `public_channels` (public_circle_channels): a private circle's answers stay
+    in its channel."""
     scope = channel_id if channel_only else None
     tips_shared, sharers = queries.sharing_counts(session, team_id, start, end, scope)
     prompt_post = next(iter(schedules.posts_between(session, team_id, channel_id, "prompt", start, end)), None)
@@ -97,7 +127,9 @@ def gather(
         teachers=queries.top_teachers(session, team_id, start, end, scope, TEACHERS),
         prompt=recap,
         resurfaced=queries.most_helpful_older_tip(session, team_id, start, scope, already),
-        circles=_circles(session, team_id, channel_id if channel_only else None, start, end),
+        circles=_circles(
+            session, team_id, channel_id if channel_only else None, start, end, public_channels | {channel_id}
+        ),
         connections=_connections(session, team_id, channel_id if channel_only else None, start, end),
         questions=digest_recap(session, team_id, channel_id if channel_only else None, start, end),
     )
@@ -111,9 +143,10 @@ def _connections(
 
 
 def _circles(
-    session: Session, team_id: str, channel_id: str | None, start: datetime, end: datetime
+    session: Session, team_id: str, channel_id: str | None, start: datetime, end: datetime, quotable: frozenset[str]
 ) -> CirclesRecap | None:
-    """Rounds held in the period, how many took part, and what people are stuck on."""
+    """Rounds held in the period, how many took part, and what people are stuck on (quoted only from
+    rounds held in `quotable` channels: the others' readers are not the digest's)."""
     held = [
         r for r in circle_queries.rounds_between(session, team_id, start, end) if channel_id in (None, r.channel_id)
     ]
@@ -130,7 +163,7 @@ def _circles(
         name, stuck = names[by_id[participant.round_id].circle_id]
         given = _answers(participant.answers, participant.round_id, participant.user_id)
         ask = given[stuck] if stuck is not None and stuck < len(given) else None
-        if isinstance(ask, str) and ask:
+        if isinstance(ask, str) and ask and by_id[participant.round_id].channel_id in quotable:
             asks.append((participant.user_id, ask, name))
     settled = [
         p

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from itertools import chain
 from typing import assert_never
 
-from bot.schedules import setbacks
+from bot.schedules import digests, setbacks
 from bot.schedules.claims import Claims
 from bot.schedules.commands import PairingOptions
 from bot.schedules.compose import compose
@@ -234,7 +234,7 @@ class ScheduledPoster:
                 # Uninstalled since it was claimed: kept for a reinstall within the grace window.
                 return self.record.retry_later(post_id, NOT_INSTALLED)
             with acting_for(team_id):  # every Slack call of this post with its own workspace's token
-                return self._deliver(post_id, slot, kind)
+                return self._deliver(post_id, slot, kind, team_id)
         except Exception as error:
             log.exception("scheduled post %s failed unexpectedly; it will be retried", post_id)
             try:
@@ -246,18 +246,24 @@ class ScheduledPoster:
         finally:
             self.heartbeat.release(queries.renew_posts, post_id)
 
-    def _deliver(self, post_id: int, slot: float | None = None, kind: str | None = None) -> Delivered:
+    def _deliver(
+        self, post_id: int, slot: float | None = None, kind: str | None = None, team_id: str | None = None
+    ) -> Delivered:
         """Post at `slot` (taken by the lanes), or at the next free slot (a post asked for now).
-        `kind`, when known, spares a pairing round's look-up for every other post."""
+        `kind`, when known, spares a pairing round's look-up for every other post, and a digest's
+        look-up of which circle channels are public for every other post."""
         if kind in (None, PostKind.PAIRING) and (problem := self._run_round(post_id)) is not None:
             return self.record.skip(post_id, problem)
+        public_channels: frozenset[str] = frozenset()
+        if kind in (None, PostKind.DIGEST) and team_id is not None:
+            public_channels = digests.public_circle_channels(self.db, self.slack, team_id, self.clock())
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
             assert post is not None
             if post.status != LedgerStatus.PENDING:
                 return settled(post)
             retrying = post.attempts > 0
-            text, blocks = compose(session, post, self.settings.tip_emoji)
+            text, blocks = compose(session, post, self.settings.tip_emoji, public_channels)
             post.attempts += 1  # (after composing: one UPDATE carries both)
             channel_id = post.channel_id
         if retrying:

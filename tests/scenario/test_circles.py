@@ -322,6 +322,51 @@ def test_the_digest_reports_circle_activity(
     assert "• <@U2> (Rust learners): Pinning futures" in shown
 
 
+def test_a_digest_posted_elsewhere_quotes_no_answer_of_a_private_circle(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner
+) -> None:
+    # Two circles: one in a public channel, one in a private channel; the workspace digest goes to #general (C1).
+    slack.add_channel("C5", "rust", members=("U1", "U2", "U3"))
+    slack.add_channel("C7", "leads", members=("U1", "U2", "U3"), is_private=True)
+    clock.now = BEFORE
+    assert create_circle(sender, slack, "Rust learners", zone="Europe/Berlin", time="09:00", channel="C5") == {}
+    assert create_circle(sender, slack, "Leads", zone="Europe/Berlin", time="09:00", channel="C7") == {}
+    for name in ("Rust learners", "Leads"):
+        circle_cmd(sender, f"join {name}", user="U2")
+    clock.now = DUE
+    circle_runner.run_due()
+    by_channel = {round_.channel_id: round_.id for round_ in rounds(db)}
+    answer(sender, slack, "U2", by_channel["C5"], "traits", "Pinning futures", "")
+    answer(sender, slack, "U2", by_channel["C7"], "hiring", "Our reorg plans for Q1", "")
+    clock.advance(hours=2)
+
+    sender.command("digest now", user="U4", command="/peerlearn")
+
+    shown = str(slack.channels["C1"].messages[-1]["blocks"])
+    assert "2 check-in rounds (2 still open)" in shown  # counted: no one's words
+    assert "• <@U2> (Rust learners): Pinning futures" in shown
+    assert "reorg" not in shown and "Leads" not in shown
+
+
+def test_a_circle_channel_slack_cannot_describe_counts_as_private_in_a_digest(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner
+) -> None:
+    slack.add_channel("C5", "rust", members=("U1", "U2", "U3"))
+    clock.now = BEFORE
+    assert create_circle(sender, slack, "Rust learners", zone="Europe/Berlin", time="09:00", channel="C5") == {}
+    circle_cmd(sender, "join Rust learners", user="U2")
+    clock.now = DUE
+    circle_runner.run_due()
+    answer(sender, slack, "U2", rounds(db)[0].id, "traits", "Pinning futures", "")
+    clock.advance(hours=2)
+    slack.fail_next("conversations.info", error="ratelimited")
+
+    sender.command("digest now", user="U4", command="/peerlearn")
+
+    shown = str(slack.channels["C1"].messages[-1]["blocks"])
+    assert "1 check-in round (still open)" in shown and "Pinning futures" not in shown
+
+
 def test_owner_edits_the_circle_in_the_same_form(
     sender: SlackSender, slack: SlackDouble, db: Database, weekly_circle: None
 ) -> None:
