@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.text import truncate_escaped
+
 _POST_FAILURES = {
     "not_in_channel": ("I'm not a member of that conversation. Invite me with `/invite @Peerlearn` and try again."),
     "channel_not_found": (
@@ -29,6 +31,12 @@ def tip_saved_not_posted(tip_id: int, error: str, channel_id: str | None = None)
         f":white_check_mark: Tip #{tip_id} is saved — it shows up in `/tip search` and `/tip top`. "
         f"{post_failure(error, channel_id)}"
     )
+
+
+def tip_not_shared(reason: str, text: str) -> str:
+    """A composed tip refused before it was stored: why, and the text back, so nothing typed is lost."""
+    quoted = "\n".join(f">{line}" for line in truncate_escaped(text, 2500).splitlines())
+    return f":warning: Your tip wasn't shared: {reason} Here it is, to share again:\n{quoted}"
 
 
 def something_went_wrong() -> str:

@@ -15,7 +15,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
 from bot.home import service as home
-from bot.notices import tip_saved_not_posted
+from bot.notices import tip_not_shared, tip_saved_not_posted
+from bot.slack.conversations import why_not_post_for
 from bot.slack.requests import request_key
 from bot.slack.results import Failed
 from bot.text import slack_to_plain
@@ -199,18 +200,21 @@ def register(app: App, deps: Deps) -> None:
         if isinstance(read, dict):
             return  # shown in the form by the ack
         user_id = str(context.user_id)
-        shared = tip_service.share(
-            deps,
-            team_id=str(context.team_id),
-            author_id=user_id,
-            draft=read.draft,
-            channel_id=read.channel_id,
-            source="modal",
-            request_key=request_key(body),
-        )
-        note = None
-        if isinstance(shared.post, Failed):
-            note = tip_saved_not_posted(shared.tip.id, shared.post.error, read.channel_id)
+        note = why_not_post_for(deps.slack, user_id, read.channel_id)  # the form's channel is the client's word
+        if note is None:
+            shared = tip_service.share(
+                deps,
+                team_id=str(context.team_id),
+                author_id=user_id,
+                draft=read.draft,
+                channel_id=read.channel_id,
+                source="modal",
+                request_key=request_key(body),
+            )
+            if isinstance(shared.post, Failed):
+                note = tip_saved_not_posted(shared.tip.id, shared.post.error, read.channel_id)
+        else:
+            note = tip_not_shared(note, read.draft.text)
         if opened_from_home(view):  # the Home shows the new tip (and any note) at once
             home.refresh(deps, str(context.team_id), user_id, note)
         elif note is not None:

@@ -19,6 +19,7 @@ from bot.circles.inputs import parse_id
 from bot.circles.messages import ANNOUNCED_EVENT, announcement
 from bot.circles.rounds import CircleRunner
 from bot.services import Services
+from bot.slack.conversations import why_not_post_for
 from bot.slack.results import Failed, Posted
 from bot.text import escape_mrkdwn
 from storage import circles as queries
@@ -111,6 +112,8 @@ def save_settings(
     """Create a circle (announced in its channel) or change one, checked again at the change."""
     now = services.clock()
     if target.circle_id is None:
+        if (problem := why_not_post_for(services.slack, user_id, spec.channel_id)) is not None:
+            return Refused(f"“{escape_mrkdwn(spec.name)}” wasn't created: {problem}")
         return _create(services, team_id, user_id, spec, key, now)
     with services.db.snapshot() as session:
         circle = rules.circle_in_team(session, team_id, target.circle_id)
@@ -119,6 +122,10 @@ def save_settings(
     if not may_manage(services, circle, user_id):
         log.warning("circle edit refused team=%s user=%s circle=%s", team_id, user_id, circle.id)
         return Refused(f"Only the owner of “{circle.name}” (<@{circle.owner_id}>) or an admin can change it.")
+    if spec.channel_id != circle.channel_id and (
+        problem := why_not_post_for(services.slack, user_id, spec.channel_id)
+    ):  # the form's channel is the client's word; an unchanged one was checked when it was chosen
+        return Refused(f"“{escape_mrkdwn(circle.name)}” wasn't changed: {problem}")
     try:
         with services.db.transaction() as session:
             editing = rules.circle_in_team(session, team_id, circle.id)

@@ -30,6 +30,29 @@ def channel_members(slack: SlackGateway, channel: str) -> list[str] | Failed:
     return list(dict.fromkeys(members))
 
 
+def why_not_post_for(slack: SlackGateway, user_id: str, channel: str) -> str | None:
+    """Why the app should not post in `channel` for `user_id` (a channel picked in a form), or None.
+
+    A form's choice comes from the person's client, so it can name any conversation the app is in:
+    a private one counts only when they are in it too (else their post would reach people they
+    can't reach). One the app can't see is no risk (the post itself fails, and says so); when Slack
+    can't say, no."""
+    info = slack.channel_info(channel)
+    if isinstance(info, Failed):
+        if info.error == "channel_not_found":
+            return None
+        return f"I couldn't check that channel ({info.error}). Try again in a minute."
+    if not (info.get("is_private") or info.get("is_im") or info.get("is_mpim")):
+        return None
+    members = channel_members(slack, channel)
+    if isinstance(members, Failed):
+        return f"I couldn't check who is in that channel ({members.error}). Try again in a minute."
+    if user_id not in members:
+        log.warning("post refused: user=%s is not in private channel=%s", user_id, channel)
+        return "That's a private channel you're not in. Pick a channel you're a member of."
+    return None
+
+
 def open_group(slack: SlackGateway, users: list[str]) -> str | Failed:
     """The group DM of `users` and the app (the same one each time for the same people)."""
     try:

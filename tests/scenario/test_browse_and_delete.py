@@ -223,3 +223,33 @@ def test_composer_post_failure_is_told_by_dm(sender: SlackSender, slack: SlackDo
     assert "is saved" in note["text"] and "/invite @Peerlearn" in note["text"]
     assert json.loads(compose_modal("CPRIV")["private_metadata"]) == {"origin_channel_id": "CPRIV"}
     assert len(all_tips(db)) == 1
+
+
+def test_a_composer_naming_a_private_channel_the_person_is_not_in_posts_nothing_there(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    # The app is in #exec (private) and U1 is; U3 forges the form's channel to post there.
+    slack.add_channel("GEXEC", "exec", members=("U1",), is_private=True)
+
+    sender.view_submission(
+        user="U3",
+        view=compose_modal("C1"),
+        values=compose_values("<!channel> Re-enter your SSO password", channel="GEXEC"),
+    )
+
+    assert slack.channels["GEXEC"].messages == [] and all_tips(db) == []
+    [note] = [c for c in slack.calls_to("chat.postEphemeral") if c["user"] == "U3"]  # where the composer was opened
+    assert note["channel"] == "C1" and "private channel you're not in" in note["text"]
+    assert "&lt;!channel&gt; Re-enter your SSO password" in note["text"]  # given back, escaped: nothing lost
+
+
+def test_a_member_of_a_private_channel_shares_a_tip_there_from_the_composer(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("GTEAM", "team", members=("U1", "U3"), is_private=True)
+
+    sender.view_submission(
+        user="U3", view=compose_modal("C1"), values=compose_values("Pair on reviews", channel="GTEAM")
+    )
+
+    assert len(slack.channels["GTEAM"].messages) == 1 and len(all_tips(db)) == 1

@@ -367,6 +367,20 @@ def test_a_circle_channel_slack_cannot_describe_counts_as_private_in_a_digest(
     assert "1 check-in round (still open)" in shown and "Pinning futures" not in shown
 
 
+def test_a_circle_form_naming_a_private_channel_the_owner_is_not_in_creates_nothing(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("GEXEC", "exec", members=("U2",), is_private=True)  # the app and U2; not U1
+
+    create_circle(sender, slack, "Leads", zone="Europe/Berlin", time="09:00", channel="GEXEC")
+
+    with db.snapshot() as session:
+        assert session.scalars(select(Circle)).all() == []
+    assert slack.channels["GEXEC"].messages == []
+    told = [c["text"] for c in slack.calls_to("chat.postEphemeral") + slack.posts() if c.get("channel") in ("C1", "U1")]
+    assert any("private channel you're not in" in text for text in told), told
+
+
 def test_owner_edits_the_circle_in_the_same_form(
     sender: SlackSender, slack: SlackDouble, db: Database, weekly_circle: None
 ) -> None:
