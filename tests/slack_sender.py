@@ -189,7 +189,13 @@ class SlackSender:
             }
         )
 
-    def button(self, *, user: str, action_id: str, value: str, channel: str | None = None) -> Response:
+    def button(
+        self, *, user: str, action_id: str, value: str, channel: str | None = None, message_ts: str | None = None
+    ) -> Response:
+        """A click on a message's button (`message_ts`: the message it is on, as Slack's container says)."""
+        container: dict[str, Any] = {"type": "message"}
+        if message_ts is not None:
+            container.update(message_ts=message_ts, channel_id=channel or "D" + user[1:], is_ephemeral=True)
         return self.interaction(
             {
                 "type": "block_actions",
@@ -197,7 +203,7 @@ class SlackSender:
                 "trigger_id": self.double.trigger_id(),
                 "response_url": self.double.response_url(),
                 "channel": {"id": channel or "D" + user[1:]},
-                "container": {"type": "message"},
+                "container": container,
                 "actions": [{"type": "button", "action_id": action_id, "block_id": "checkin", "value": value}],
             }
         )

@@ -26,6 +26,7 @@ from bot.kit import (
     user_text_excerpt,
     user_text_sections,
 )
+from bot.slack.requests import once_per_message
 from bot.text import escape_mrkdwn, parse_tags, truncate
 from bot.tips import rules
 from bot.tips.commands import GOOD_TIP_EXAMPLE, MAX_BUTTON_VALUE, USAGE
@@ -33,7 +34,7 @@ from bot.tips.rules import MAX_TAGS, MAX_TIP_LENGTH, TipDraft, TipRejected
 from storage.models import Tip
 
 COMPOSE_CALLBACK = "tip_compose"
-SHARE_ANYWAY = "tip_share_anyway"
+SHARE_ANYWAY = once_per_message("tip_share_anyway")  # a double click shares once
 EVERYONE_SEES = "Tips are searchable by everyone in the workspace."
 EVERYONE_SEES_HERE = "tips are searchable by everyone in the workspace:"
 EXCERPT_LENGTH = 400

@@ -56,6 +56,25 @@ def test_share_it_anyway_shares_the_text_as_typed(sender: SlackSender, slack: Sl
     assert slack.responses[-1] == {"text": f":bulb: Shared as tip #{tip.id}.", "replace_original": True}
 
 
+def test_a_double_click_on_share_it_anyway_shares_once(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
+    value = share_anyway_button(sender.command("frobnicate 12").json())["value"]
+
+    sender.concurrent = True  # both clicks acknowledged before either's work runs
+    for _ in range(2):
+        assert (
+            sender.button(user="U1", action_id="tip_share_anyway", value=value, channel="C1", message_ts="1.5").status
+            == 200
+        )
+    assert sender.settle is not None
+    sender.settle()
+
+    assert len(all_tips(db)) == 1 and len(slack.posts("C1")) == 1
+    # The same text shared again from another answer's button is another tip: only the double click is one.
+    sender.concurrent = False
+    sender.button(user="U1", action_id="tip_share_anyway", value=value, channel="C1", message_ts="2.5")
+    assert len(all_tips(db)) == 2
+
+
 @pytest.mark.parametrize("value", ["", "   ", "x" * 2001, "\x00\x01"])
 def test_a_forged_share_anyway_value_is_refused_plainly(
     sender: SlackSender, slack: SlackDouble, db: Database, value: str
