@@ -44,8 +44,9 @@ def _message_scoped(body: dict[str, Any]) -> str | None:
     action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
     if body.get("type") != "block_actions" or action.get("action_id") not in _ONCE_PER_MESSAGE:
         return None
-    container = body.get("container") if isinstance(body.get("container"), dict) else {}
-    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    container, user = body.get("container"), body.get("user")
+    container = container if isinstance(container, dict) else {}
+    user = user if isinstance(user, dict) else {}
     message_ts, user_id = container.get("message_ts"), user.get("id")
     if not (isinstance(message_ts, str) and message_ts and isinstance(user_id, str) and user_id):
         return None  # not on a message Slack names: each click is its own request
