@@ -42,7 +42,9 @@ from bot.schedules.results import (
 )
 from bot.schedules.rules import BrokenSchedule, ScheduleInputError, cadence_of, pairing_options
 from bot.services import Services
+from bot.slack.conversations import channel_members
 from bot.slack.results import Failed
+from bot.tips.rules import looks_private
 from storage import pairing_rounds as pairing_queries
 from storage import schedules as queries
 from storage.models import CustomPrompt
@@ -100,7 +102,7 @@ def change(
         case TurnOff(kind=kind, channel=channel):
             return turn_off(services, team_id=team_id, user_id=user_id, kind=kind, ref=channel)
         case PostNow(kind=kind, channel=channel):
-            channel_id = resolve_channel(services, channel) if channel else here_for_posting(here, kind)
+            channel_id = resolve_channel(services, channel, member=user_id) if channel else here_for_posting(here, kind)
             return PostedNow(kind, channel_id, poster.post_now(team_id, channel_id, kind, user_id, key))
         case AddPrompt(text=text):
             with services.db.transaction() as session:
@@ -157,8 +159,10 @@ def _channel_id(services: Services, ref: ChannelRef) -> str | None:
     return None if isinstance(found, Failed) else found
 
 
-def resolve_channel(services: Services, ref: ChannelRef) -> str:
-    """The id of a channel the bot can post in; raises ScheduleInputError saying why not."""
+def resolve_channel(services: Services, ref: ChannelRef, *, member: str | None = None) -> str:
+    """The id of a channel the bot can post in; raises ScheduleInputError saying why not. With
+    `member`, a private channel must also have that person in it: an admin who is not in a private
+    channel neither sees who is (a pairing preview) nor has the app post there for them."""
     channel_id = _channel_id(services, ref)
     if channel_id is None:
         raise ScheduleInputError(
@@ -176,11 +180,20 @@ def resolve_channel(services: Services, ref: ChannelRef) -> str:
         raise ScheduleInputError("Schedules post in channels, not in direct messages.")
     if info.get("is_private") and not info.get("is_member"):
         raise ScheduleInputError(f"Invite me to <#{channel_id}> first (`/invite @Peerlearn`), then try again.")
+    if member is not None and (info.get("is_private") or looks_private(channel_id)):
+        members = channel_members(services.slack, channel_id)
+        if isinstance(members, Failed):
+            raise ScheduleInputError(
+                f"I couldn't check who is in <#{channel_id}> ({members.error}); nothing changed. Try again in a minute."
+            )
+        if member not in members:
+            log.info("refused: user=%s is not in private channel=%s", member, channel_id)
+            raise ScheduleInputError("That's a private channel you're not in. Pick a channel you're a member of.")
     return channel_id
 
 
 def configure(services: Services, *, team_id: str, user_id: str, request: SetSchedule) -> Configured:
-    channel_id = resolve_channel(services, request.channel)
+    channel_id = resolve_channel(services, request.channel, member=user_id)
     person = services.users.get(user_id)
     zone = request.zone or (person.timezone if person and person.timezone else "UTC")
     now = services.clock()
@@ -218,7 +231,7 @@ def pairing_read(
 ) -> PairingPreviewed | PairingFiguresShown:
     """The next round's pairs (nothing sent) or the program's figures, for admins; NotAdmin otherwise."""
     require_admin(services, team_id, user_id)
-    channel_id = resolve_channel(services, command.channel)
+    channel_id = resolve_channel(services, command.channel, member=user_id)
     with services.db.snapshot() as session:
         options = pairing_options(queries.get_schedule(session, team_id, channel_id, PostKind.PAIRING))
     match command:

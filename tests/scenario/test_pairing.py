@@ -71,6 +71,21 @@ def test_preview_sends_nothing(sender: SlackSender, slack: SlackDouble, db: Data
     assert "Only workspace admins" in peerlearn(sender, f"pairing <#{pairing_channel}|coffee> preview", user="U2")
 
 
+def test_an_admin_not_in_a_private_channel_neither_previews_its_members_nor_schedules_there(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("GSEC", "security", members=("U1", "U2", "U3"), is_private=True)  # the app; not the admin
+
+    previewed = peerlearn(sender, "pairing <#GSEC|security> preview")
+    scheduled = peerlearn(sender, "prompts <#GSEC|security> mon 09:00")
+
+    for answer in (previewed, scheduled):
+        assert "private channel you're not in" in answer and "<@U1>" not in answer
+    assert group_dms(slack) == [] and slack.posts("GSEC") == []
+    slack.channels["GSEC"].add_member(ADMIN_ID)  # once in it, the admin may
+    assert "Nothing was sent" in peerlearn(sender, "pairing <#GSEC|security> preview")
+
+
 def test_a_round_pairs_everyone_once_and_tells_each_group(
     sender: SlackSender, slack: SlackDouble, db: Database, pairing_channel: str
 ) -> None:
