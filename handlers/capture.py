@@ -34,7 +34,7 @@ def _saved_note(emoji: str, saved: tip_service.Saved, user_id: str) -> str:
 
 DIRECT_MESSAGE_CAPTURE = (
     "I don't read direct messages, so the tip emoji can't save this one. To share it, "
-    "use `/tip <what you learned>` (it will be searchable by the whole workspace)."
+    "use `/tip &lt;what you learned&gt;` (it will be searchable by the whole workspace)."
 )
 
 

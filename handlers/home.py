@@ -60,11 +60,11 @@ def register(app: App, deps: Deps) -> None:
 
     def share_from_home(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
-        open_form(body, context, compose_modal(None, from_home=True), "Try `/tip <your tip>` instead.")
+        open_form(body, context, compose_modal(None, from_home=True), "Try `/tip &lt;your tip&gt;` instead.")
 
     def search_from_home(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
-        open_form(body, context, search_modal(), "Try `/tip search <words>` instead.")
+        open_form(body, context, search_modal(), "Try `/tip search &lt;words&gt;` instead.")
 
     def browse_from_home(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
@@ -83,7 +83,7 @@ def register(app: App, deps: Deps) -> None:
 
     def ask_from_home(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
-        open_form(body, context, question_blocks.ask_form(), "Try `/ask <your question>` instead.")
+        open_form(body, context, question_blocks.ask_form(), "Try `/ask &lt;your question&gt;` instead.")
 
     app.action(ASK_FROM_HOME)(ask_from_home)
 

@@ -107,7 +107,7 @@ def register(app: App, deps: Deps) -> None:
         deps.slack.tell(
             user_id,
             f":white_check_mark: Profile saved. You teach: {teaches}. "
-            "Colleagues find you with `/mentor find <skill>`; `/mentor me` shows it all.",
+            "Colleagues find you with `/mentor find &lt;skill&gt;`; `/mentor me` shows it all.",
         )
 
     app.view(PROFILE_MODAL)(ack=ack_profile, lazy=[after_ack(deps, save_profile)])

@@ -94,7 +94,7 @@ def register(app: App, deps: Deps) -> None:
                 if failed := _open_form(deps, command, compose_modal(command["channel_id"])):
                     deps.slack.tell(
                         command["user_id"],
-                        f"I couldn't open the form ({failed.error}). Try `/tip <your tip>` instead.",
+                        f"I couldn't open the form ({failed.error}). Try `/tip &lt;your tip&gt;` instead.",
                         channel=command.get("channel_id"),
                     )
             case OpenComposer(text=text):
@@ -105,7 +105,7 @@ def register(app: App, deps: Deps) -> None:
                 if failed := _open_form(deps, command, compose_modal(command["channel_id"], text)):
                     deps.slack.tell(
                         command["user_id"],
-                        f"I couldn't open the form ({failed.error}). Try `/tip <your tip>` instead.",
+                        f"I couldn't open the form ({failed.error}). Try `/tip &lt;your tip&gt;` instead.",
                         channel=command.get("channel_id"),
                     )
             case ShowHelp(problem=problem, usage=usage):
@@ -164,7 +164,7 @@ def register(app: App, deps: Deps) -> None:
         channel_id = (body.get("channel") or {}).get("id")
         text = share_anyway_text(action.get("value"))
         if text is None or not isinstance(channel_id, str):
-            respond("That button no longer works. Share your tip with `/tip <what you learned>`.")
+            respond("That button no longer works. Share your tip with `/tip &lt;what you learned&gt;`.")
             return
         try:
             draft = tips.draft_tip(text)
