@@ -65,7 +65,7 @@ def register(app: App, deps: Deps) -> None:
         match _request(body):
             case FindPeople(skill=skill):
                 helpers, suggestions = service.find_helpers(deps.db, team_id, skill, now)
-                blocks = find_results(skill, helpers, suggestions)
+                blocks = find_results(skill, helpers, suggestions, viewer=user_id)
                 respond(text=f"Who can help with {skill}", blocks=blocks, response_type="ephemeral")
             case Pause(weeks=weeks):
                 until = service.pause(deps.db, team_id, user_id, weeks, now)

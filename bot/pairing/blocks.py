@@ -176,7 +176,8 @@ class Helper:
     met_pairings: int
 
 
-def find_results(skill: str, helpers: list[Helper], suggestions: list[str]) -> list[Block]:
+def find_results(skill: str, helpers: list[Helper], suggestions: list[str], viewer: str | None = None) -> list[Block]:
+    """Who can help with `skill`; the person asking, when among them, is marked "(you)"."""
     shown = escape_mrkdwn(skill)
     if not helpers:
         hint = ""
@@ -185,7 +186,8 @@ def find_results(skill: str, helpers: list[Helper], suggestions: list[str]) -> l
         return [mrkdwn_section(f"Nobody I know of teaches or has shared tips on *{shown}* yet.{hint}")]
     lines = [f"*Who can help with {shown}*"]
     for helper in helpers:
-        lines.append(f"• <@{helper.user_id}> — {why_listed(skill, helper)}")
+        you = " (you)" if helper.user_id == viewer else ""
+        lines.append(f"• <@{helper.user_id}>{you} — {why_listed(skill, helper)}")
     blocks = [mrkdwn_section("\n".join(lines))]
     blocks.append(context("Ranked by what people teach, their tips on it and how helpful those were."))
     return blocks

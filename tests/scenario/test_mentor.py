@@ -108,6 +108,7 @@ def test_find_ranks_teachers_and_tip_authors_and_says_why(sender: SlackSender, s
     assert answer.index("<@U2>") < answer.index("<@U3>")
     assert "teaches sql (lead / principal)" in answer
     assert "<@U4> — 1 tip on #sql" in answer
+    assert "<@U4> (you) — 1 tip on #sql" in mentor(sender, "find sql", user="U4")  # the asker, marked
     mentor(sender, "pause 2", user="U2")
     assert "<@U2>" not in mentor(sender, "find sql")
     mentor(sender, "resume", user="U2")
