@@ -25,7 +25,7 @@ from bot.slack.results import Failed
 
 BAR_COLOUR = "#1d4f91"  # Peerlearn's colour (manifest.yml's background_color)
 SO_FAR_COLOUR = "#8fa7c8"  # the week still under way: lighter, so nobody reads it as a drop
-ADMINS_ONLY = "Only workspace admins and owners (and the people in PEERLEARN_ADMINS) can get the workspace's report."
+ADMINS_ONLY = "Only workspace admins and owners, and Peerlearn's own admins, can get the workspace's report."
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def admin_blocks(admin: AdminSummary, zone: str | None) -> list[Block]:
     return [
         divider(),
         header("For admins"),
-        context("Only workspace admins and owners, and the people in PEERLEARN_ADMINS, see this part."),
+        context("Only workspace admins and owners, and Peerlearn's own admins, see this part."),
         *_listed(
             "Schedules",
             admin.schedules,

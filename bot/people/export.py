@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 HEADER = ("id", "author", "text", "tags", "channel", "created", "helpful_votes", "permalink")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-ADMINS_ONLY = "Only workspace admins and owners (and the people in PEERLEARN_ADMINS) can export the workspace's tips."
+ADMINS_ONLY = "Only workspace admins and owners, and Peerlearn's own admins, can export the workspace's tips."
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ from storage.models import CustomPrompt
 
 log = logging.getLogger(__name__)
 
-ADMINS_ONLY = "Only workspace admins and owners (and the people in PEERLEARN_ADMINS) can change what Peerlearn posts."
+# Said to people, who have never heard of PEERLEARN_ADMINS (the operator's setting): "Peerlearn's own admins".
+ADMINS_ONLY = "Only workspace admins and owners, and Peerlearn's own admins, can do that."
 
 
 class NotAdmin(PermissionError):

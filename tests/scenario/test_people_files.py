@@ -85,9 +85,7 @@ def test_export_is_for_admins_only_and_refused_at_the_change(
 ) -> None:
     _, told = peerlearn(sender, "export", "U1")
 
-    assert told == [
-        "Only workspace admins and owners (and the people in PEERLEARN_ADMINS) can export the workspace's tips."
-    ]
+    assert told == ["Only workspace admins and owners, and Peerlearn's own admins, can export the workspace's tips."]
     assert slack.calls_to("files.getUploadURLExternal") == [] and slack.shared_files() == []
 
 

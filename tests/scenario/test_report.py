@@ -94,9 +94,7 @@ def test_report_sends_an_admin_the_csv_and_the_chart_in_their_dm(
 
 def test_report_is_refused_to_others_and_its_mistakes_get_the_usage(sender: SlackSender, slack: SlackDouble) -> None:
     _, told = _peerlearn(sender, "report", "U1")
-    assert told == [
-        "Only workspace admins and owners (and the people in PEERLEARN_ADMINS) can get the workspace's report."
-    ]
+    assert told == ["Only workspace admins and owners, and Peerlearn's own admins, can get the workspace's report."]
     acked, told = _peerlearn(sender, "report 99", ADMIN_ID)
     assert "1 to 52 weeks" in acked and "/peerlearn report [weeks]" in acked and told == []
     assert slack.calls_to("files.getUploadURLExternal") == [] and slack.shared_files() == []
