@@ -124,7 +124,7 @@ def local_time(moment: datetime, zone: str) -> str:
 
 def author_mention(user_id: str) -> str:
     """Who wrote a tip, as a mention; a tip whose author asked to be forgotten names nobody."""
-    return "a former member" if user_id == ANONYMOUS_AUTHOR else f"<@{user_id}>"
+    return "a colleague" if user_id == ANONYMOUS_AUTHOR else f"<@{user_id}>"  # not "former": they may still be here
 
 
 def link(url: str | None, label: str) -> str:

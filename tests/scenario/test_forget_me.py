@@ -151,7 +151,7 @@ def test_anonymising_keeps_the_tips_without_their_name(
             ANONYMOUS_AUTHOR,
         ]
     assert set(rows_naming(db, "U1")) <= STILL_NAMING_ALLOWED
-    assert tip_posts(slack, "<@U1>") == [] and len(tip_posts(slack, "a former member")) == 2
+    assert tip_posts(slack, "<@U1>") == [] and len(tip_posts(slack, "a colleague")) == 2
 
 
 @pytest.mark.parametrize("choice", [FORGET_DELETE, FORGET_ANONYMISE])
