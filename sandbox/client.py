@@ -413,6 +413,26 @@ class SlackClient:
         self.emit(event)
         self.emit(member_joined_event(user_id, channel_id, self.team.id))
 
+    def add_app(self, user_id: str, channel_id: str) -> None:
+        """A member adds the app to their channel, as `/invite @Peerlearn` does: Slack posts that it
+        joined and tells the app (`member_joined_channel`, with who invited it)."""
+        with self.workspace.session() as session:
+            self._user(session, user_id)
+            channel = self._postable(session, user_id, channel_id)
+            if session.get(Member, (channel_id, self.bot)) is not None:
+                return
+            session.add(Member(channel_id=channel_id, user_id=self.bot))
+            joined = self.workspace.add_message(
+                session, channel_id, self.bot, f"<@{self.bot}> has joined the channel",
+                extra={"subtype": "channel_join", "inviter": user_id},
+            )  # fmt: skip
+            event = {"type": "message", "channel": channel_id, "channel_type": channel.event_channel_type,
+                     **joined.as_slack([], self.team)}  # fmt: skip
+            kind = "G" if channel.is_private else "C"
+        self.workspace.changed()
+        self.emit(event)
+        self.emit({**member_joined_event(self.bot, channel_id, self.team.id, inviter=user_id), "channel_type": kind})
+
     def _encode(self, session: Session, text: str, *, links: bool, named: bool = False) -> str:
         """Typed text as Slack sends it: &, <, > escaped; with `links`, @name and #channel as references
         (`<@U123>` in messages; `<@U123|name>` in commands, which is what `named` asks for)."""

@@ -21,6 +21,11 @@ def element_value(element: dict[str, Any], chosen: str | None) -> dict[str, Any]
         else:
             picked = next((o for o in options if o["value"] == chosen), None)
         return {"type": kind, "selected_option": picked}
+    if kind == "checkboxes":  # `chosen`: the ticked options' values, comma-separated
+        if chosen is None:
+            return {"type": kind, "selected_options": element.get("initial_options") or []}
+        ticked = set(chosen.split(","))
+        return {"type": kind, "selected_options": [o for o in element.get("options") or [] if o["value"] in ticked]}
     if kind == "conversations_select":
         return {"type": kind, "selected_conversation": chosen or element.get("initial_conversation")}
     if kind == "channels_select":

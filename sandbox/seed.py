@@ -47,7 +47,7 @@ CHANNELS = [
     (
         "C0DESIGN",
         "design",
-        "Figma, research, critique (the app joins when the first tip is shared here)",
+        "Figma, research, critique",
         False,
         ["U0ANA", "U0BEN", "U0DANA"],
         False,
@@ -131,6 +131,12 @@ def seed_app(workspace: Workspace, client: SlackClient) -> None:
     captured_ts = _wait(lambda: _latest(workspace, channel_id, author), "the message to capture")
     client.toggle_reaction("U0ELI", channel_id, captured_ts, "bulb")
 
+    # Ben adds the app to #design before his tip there, as a channel new to an app usually starts:
+    # its introduction, then the tip. (A tip alone would make the app join, and the introduction,
+    # which follows the join, would come after the tip.)
+    client.add_app("U0BEN", "C0DESIGN")
+    _wait(partial(_first_app_post, workspace, "C0DESIGN"), "the app's introduction in #design")
+
     posts: list[tuple[str, str]] = []
     for user_id, channel, tip in TIPS:
         client.run_command(user_id, channel, f"/tip {tip}")
@@ -193,6 +199,16 @@ def _latest(workspace: Workspace, channel_id: str, user_id: str) -> str | None:
             select(Message.ts)
             .where(Message.channel_id == channel_id, Message.user_id == user_id, Message.visible_to.is_(None))
             .order_by(Message.id.desc())
+        ).first()
+
+
+def _first_app_post(workspace: Workspace, channel_id: str) -> str | None:
+    """The ts of the app's first post in a channel (one with message metadata: not its join notice)."""
+    with workspace.session() as session:
+        return session.scalars(
+            select(Message.ts)
+            .where(Message.channel_id == channel_id, Message.user_id == BOT_USER_ID, Message.meta.is_not(None))
+            .order_by(Message.id)
         ).first()
 
 

@@ -32,6 +32,8 @@ function renderElement(element, blockId, ctx) {
     const classes = ["block-button", element.style || ""].join(" ").trim();
     if (element.url) {
       const url = safeUrl(element.url);
+      const inPage = url && inPageLink(url); // a message of this workspace opens here, as in message text
+      if (inPage) return el("a", { class: classes, href: inPage, html: plainText(element.text.text) });
       return el("a", { class: classes, href: url, target: "_blank", rel: "noopener noreferrer", html: plainText(element.text.text) });
     }
     return el("button", {
@@ -148,12 +150,30 @@ function renderInput(block, ctx) {
       control = el("input", { ...common, type: "date" });
       control.value = element.initial_date || "";
       break;
+    case "checkboxes": {
+      // A group, named by its legend; each box keeps its option to send back as Slack does.
+      const chosen = new Set((element.initial_options || []).map((option) => option.value));
+      const boxes = (element.options || []).map((option) => el("label", { class: "choice" },
+        el("input", { type: "checkbox", value: option.value, "data-option": JSON.stringify(option), checked: chosen.has(option.value) }),
+        ` ${option.text.text}`,
+        option.description ? el("span", { class: "hint" }, ` ${option.description.text}`) : null));
+      const legend = el("legend", {}, block.label.text, block.optional ? el("span", { class: "optional" }, " (optional)") : null);
+      return el("fieldset", { ...common, class: "field choices" }, legend, boxes,
+        block.hint ? el("p", { class: "hint", id: hintId }, block.hint.text) : null,
+        el("p", { class: "field-error", id: errorId, role: "alert", hidden: true }));
+    }
     default:
       return el("div", { class: "field" }, label, unsupported(`input ${element.type}`));
   }
   return el("div", { class: "field" }, label, control,
     block.hint ? el("p", { class: "hint", id: hintId }, block.hint.text) : null,
     el("p", { class: "field-error", id: errorId, role: "alert", hidden: true }));
+}
+
+// Whether a required input is left empty (no box ticked, for checkboxes).
+function isEmptyInput(control) {
+  if (control.dataset.type === "checkboxes") return !control.querySelector("input:checked");
+  return !control.value.trim();
 }
 
 // state.values, as Slack's client builds it from the form.
@@ -170,6 +190,9 @@ function formValues(form) {
     else if (type === "channels_select") state.selected_channel = raw || null;
     else if (type === "timepicker") state.selected_time = raw || null;
     else if (type === "datepicker") state.selected_date = raw || null;
+    else if (type === "checkboxes") {
+      state.selected_options = [...control.querySelectorAll("input:checked")].map((box) => JSON.parse(box.dataset.option));
+    }
     values[control.dataset.blockId] = { [control.dataset.actionId]: state };
   }
   return values;

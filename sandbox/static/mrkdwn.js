@@ -71,6 +71,54 @@ function safeUrl(url) {
   return /^(https?:|mailto:)/i.test(url) ? url : null;
 }
 
+// A link to a message of this workspace (a permalink, .../archives/C1/p1700000000123456, with
+// ?thread_ts= for a reply) opens it in the page, as Slack's client does; null for any other URL.
+function inPageLink(url) {
+  const permalink = String(url).match(/^https:\/\/[^/]+\.slack\.com\/archives\/([A-Z0-9]+)(?:\/p(\d{10})(\d{6}))?\/?(\?[^#]*)?$/);
+  if (!permalink) return null;
+  const [, channel, seconds, micros, query] = permalink;
+  const params = new URLSearchParams({ channel });
+  const thread = new URLSearchParams(query || "").get("thread_ts");
+  if (thread && /^\d+\.\d+$/.test(thread)) params.set("thread", thread);
+  if (seconds) params.set("ts", `${seconds}.${micros}`);
+  return `#${params}`;
+}
+
+// Slack's date tokens (api.slack.com/reference/surfaces/formatting#date-formatting), in `timeZone`
+// (the reader's, from users.info); "today"/"yesterday"/"tomorrow" are counted from `now`.
+function slackDate(when, tokens, timeZone, now) {
+  const zone = { timeZone: timeZone || undefined };
+  const format = (options) => when.toLocaleString(undefined, { ...zone, ...options });
+  const dayOf = (moment) => {
+    const [y, m, d] = new Intl.DateTimeFormat("en-CA", { ...zone, year: "numeric", month: "2-digit", day: "2-digit" })
+      .format(moment).split("-").map(Number);
+    return { iso: `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`, number: Date.UTC(y, m - 1, d) / 86400000 };
+  };
+  const pretty = (otherwise) => {
+    const days = dayOf(when).number - dayOf(now ? new Date(now) : new Date()).number;
+    return { 0: "today", [-1]: "yesterday", 1: "tomorrow" }[days] || otherwise;
+  };
+  const shown = {
+    date_num: () => dayOf(when).iso,
+    date: () => format({ year: "numeric", month: "long", day: "numeric" }),
+    date_short: () => format({ year: "numeric", month: "short", day: "numeric" }),
+    date_long: () => format({ weekday: "long", year: "numeric", month: "long", day: "numeric" }),
+    date_pretty: () => pretty(shown.date()),
+    date_short_pretty: () => pretty(shown.date_short()),
+    date_long_pretty: () => pretty(shown.date_long()),
+    time: () => format({ hour: "numeric", minute: "2-digit" }),
+    time_secs: () => format({ hour: "numeric", minute: "2-digit", second: "2-digit" }),
+    ago: () => {
+      const minutes = Math.round(((now ? new Date(now) : new Date()) - when) / 60000);
+      const words = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+      if (Math.abs(minutes) < 60) return words.format(-minutes, "minute");
+      if (Math.abs(minutes) < 1440) return words.format(-Math.round(minutes / 60), "hour");
+      return words.format(-Math.round(minutes / 1440), "day");
+    },
+  };
+  return tokens.replace(/\{(\w+)\}/g, (whole, token) => (Object.hasOwn(shown, token) ? shown[token]() : whole));
+}
+
 function reference(inner, names) {
   const bar = inner.indexOf("|"); // the label may hold more bars: only the first one separates
   const [target, label] = bar < 0 ? [inner, ""] : [inner.slice(0, bar), inner.slice(bar + 1)];
@@ -83,14 +131,13 @@ function reference(inner, names) {
     return `<span class="mention">#${escapeHtml(label || names.channels[id] || id)}</span>`;
   }
   if (target.startsWith("!date^")) {
-    // <!date^unix^{tokens}^optional_link|fallback>: the fallback text is what a reader sees.
+    // <!date^unix^{tokens}^optional_link|fallback>: shown in the reader's own time zone, as Slack does.
     const [, stamp, tokens = ""] = target.split("^");
     const when = new Date(Number(stamp) * 1000);
-    const withTime = tokens.includes("{time");
-    const shown = Number.isFinite(when.getTime())
-      ? (withTime ? when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : when.toLocaleDateString())
-      : label;
-    return `<time>${escapeHtml(decodeSlackEntities(shown || label || ""))}</time>`;
+    const shown = Number.isFinite(when.getTime()) && tokens
+      ? slackDate(when, decodeSlackEntities(tokens), names.timeZone, names.now)
+      : decodeSlackEntities(label || "");
+    return `<time datetime="${escapeHtml(Number.isFinite(when.getTime()) ? when.toISOString() : "")}">${escapeHtml(shown)}</time>`;
   }
   if (target.startsWith("!subteam^")) {
     return `<span class="mention">${escapeHtml(decodeSlackEntities(label || "@group"))}</span>`;
@@ -101,12 +148,9 @@ function reference(inner, names) {
   }
   const url = safeUrl(decodeSlackEntities(target));
   if (!url) return escapeHtml(decodeSlackEntities(label || target));
-  const permalink = url.match(/^https:\/\/[^/]+\.slack\.com\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})/);
-  if (permalink) {
-    // A link to a message in this workspace opens it here, as Slack's client does.
-    const [, channel, seconds, micros] = permalink;
-    const href = `#channel=${channel}&ts=${seconds}.${micros}`;
-    return `<a href="${escapeHtml(href)}" class="permalink">${escapeHtml(decodeSlackEntities(label || target))}</a>`;
+  const inPage = inPageLink(url);
+  if (inPage) {
+    return `<a href="${escapeHtml(inPage)}" class="permalink">${escapeHtml(decodeSlackEntities(label || target))}</a>`;
   }
   return `<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(decodeSlackEntities(label || target))}</a>`;
 }
@@ -119,7 +163,8 @@ function formatInline(html) {
     .replace(/:([a-z0-9_+'-]+):/g, (whole, name) => (EMOJI[name] ? EMOJI[name] : whole));
 }
 
-// names: {users: {id: name}, channels: {id: name}}
+// names: {users: {id: name}, channels: {id: name}, timeZone, now}: the reader's zone and the
+// sandbox's time, for dates.
 function mrkdwn(text, names) {
   const parts = String(text).split(/(<[^<>]+>)/);
   const slots = [];

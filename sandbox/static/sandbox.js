@@ -9,6 +9,7 @@ const view = { team: "", user: "", channel: "", thread: "", home: false, homeTab
 let state = null;
 let poll = null;
 let shownModal = "";
+let errorShownIn = null; // the view an error banner is about (see shownView)
 
 const $ = (id) => document.getElementById(id);
 
@@ -90,6 +91,20 @@ function notify(text, isError = false) {
   banner.textContent = text;
   banner.classList.toggle("error", isError);
   banner.hidden = false;
+  errorShownIn = isError ? shownView() : null;
+}
+
+// What an error is about: the person, the conversation on screen and whether they are in it (say,
+// "Join #x first" while previewing #x). Another person or conversation, or joining, drops it.
+function shownView() {
+  const channel = state && !view.home ? state.channels.find((c) => c.id === view.channel) : null;
+  return JSON.stringify([view.team, view.user, view.home, view.homeTab, view.channel, channel ? channel.is_member : null]);
+}
+
+function dropStaleError() {
+  if (errorShownIn === null || errorShownIn === shownView()) return;
+  $("jobs-status").hidden = true;
+  errorShownIn = null;
 }
 
 // -- drawing -----------------------------------------------------------------------------------------
@@ -99,7 +114,19 @@ function names() {
   for (const user of state.users) users[user.id] = user.real_name;
   const channels = {};
   for (const channel of state.channels) channels[channel.id] = channel.name;
-  return { users, channels };
+  return { users, channels, timeZone: myTimeZone(), now: state.clock.now };
+}
+
+// Slack shows times in the reader's own time zone (users.info's tz), whatever the computer's.
+function myTimeZone() {
+  const me = state.users.find((u) => u.id === state.me);
+  if (!me || !me.tz) return undefined;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: me.tz });
+    return me.tz;
+  } catch {
+    return undefined; // a zone this browser does not know: its own
+  }
 }
 
 function render() {
@@ -107,6 +134,7 @@ function render() {
   view.user = state.me;
   if (!view.home) view.channel = state.channel || "";
   writeLocation();
+  dropStaleError();
   renderUsers();
   renderClock();
   renderSidebar();
@@ -148,7 +176,7 @@ function renderClock() {
   if (state.clock.now) {
     const now = new Date(state.clock.now);
     clock.dateTime = state.clock.now;
-    clock.textContent = now.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    clock.textContent = now.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: myTimeZone() });
     clock.title = state.clock.offset_seconds > 0 ? `${Math.round(state.clock.offset_seconds / 3600)} h ahead of real time` : "real time";
   }
   const status = state.clock.app_alive ? "● app running" : "● app not running";
@@ -200,6 +228,7 @@ function renderChannel() {
   const previewing = Boolean(channel && !channel.is_member && !channel.is_archived);
   $("composer").hidden = previewing; // as in Slack: join a channel before writing in it
   $("join-bar").hidden = !previewing;
+  $("read-only-note").hidden = true; // the app's DM's note, not a channel's
   if (previewing) $("join-text").textContent = `You are viewing #${channel.name}.`;
   $("conversation-title").textContent = channel ? `${conversationIcon(channel)} ${channel.name}` : "No channel";
   $("conversation-topic").textContent = channel
@@ -240,7 +269,8 @@ function renderHome() {
 function renderMessages(list, messages, channelId, inThread) {
   // Redraw only when what this list shows changed (a redraw would also make screen readers re-read
   // the log), and put keyboard focus back on the same control of the same message afterwards.
-  const drawn = JSON.stringify([channelId, messages, state.manifest.shortcuts]);
+  // Times are the reader's: another person (zone) or another hour (today/tomorrow) draws again.
+  const drawn = JSON.stringify([channelId, messages, state.manifest.shortcuts, myTimeZone(), (state.clock.now || "").slice(0, 13)]);
   if (list.dataset.content === drawn) return;
   list.dataset.content = drawn;
   const focused = focusedControl(list);
@@ -281,7 +311,7 @@ function renderMessage(message, channelId, inThread, ctx) {
     el("div", { class: "meta" },
       el("strong", {}, message.user_name),
       message.is_app ? el("span", { class: "badge" }, "APP") : null,
-      el("time", { datetime: when.toISOString() }, when.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })),
+      el("time", { datetime: when.toISOString() }, when.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: ctx.names.timeZone })),
       message.edited ? el("span", { class: "muted" }, "(edited)") : null,
       message.ephemeral ? el("span", { class: "muted" }, "Only visible to you") : null),
     body,
@@ -376,10 +406,10 @@ async function submitModal(event) {
   const form = $("modal-form");
   for (const error of form.querySelectorAll(".field-error")) { error.hidden = true; error.textContent = ""; }
   for (const control of form.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
-  const missing = [...form.querySelectorAll("[data-block-id][required]")].filter((c) => !c.value.trim());
+  const missing = [...form.querySelectorAll("[data-block-id][required]")].filter(isEmptyInput);
   if (missing.length) {
     for (const control of missing) showFieldError(control.dataset.blockId, "Please fill out this field.");
-    missing[0].focus();
+    (missing[0].matches("fieldset") ? missing[0].querySelector("input") : missing[0]).focus();
     return;
   }
   $("modal-submit").disabled = true; // one submission at a time, as in Slack
@@ -398,7 +428,10 @@ function showFieldError(blockId, message) {
   const error = document.getElementById(`error-${blockId}`);
   const control = document.getElementById(`input-${blockId}`);
   if (error) { error.textContent = message; error.hidden = false; }
-  if (control) { control.setAttribute("aria-invalid", "true"); control.focus(); }
+  if (control) {
+    control.setAttribute("aria-invalid", "true");
+    (control.matches("fieldset") ? control.querySelector("input") : control).focus();
+  }
 }
 
 // -- composer --------------------------------------------------------------------------------------

@@ -325,3 +325,119 @@ def test_the_admin_home_pauses_resumes_and_runs_now(page: Page, sandbox: Sandbox
     home.get_by_role("button", name="Run now").last.click()  # the circle
     expect(home).to_contain_text("Opened a check-in for “Postgres study group”")
     expect(home.get_by_role("button", name="Check in")).to_be_visible()  # Ana is a member: answer right here
+
+
+def test_an_error_is_shown_only_while_it_is_about_what_is_on_screen(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0CHEN", "C0DESIGN")  # Chen is not in #design: a preview
+    banner = page.locator("#jobs-status")
+    page.locator("#messages li.message").last.get_by_role("button", name="Add reaction").click()
+    page.get_by_role("dialog", name="Add a reaction").get_by_role("button", name="eyes").click()
+    expect(banner).to_contain_text("Join #design first")
+    page.get_by_label("Acting as").select_option("U0BEN")  # a member of #design
+    expect(page.get_by_label("Message #design")).to_be_visible()
+    expect(banner).to_be_hidden()
+
+    page.get_by_label("Acting as").select_option("U0CHEN")
+    page.locator("#messages li.message").last.get_by_role("button", name="Add reaction").click()
+    page.get_by_role("dialog", name="Add a reaction").get_by_role("button", name="eyes").click()
+    expect(banner).to_contain_text("Join #design first")
+    page.get_by_role("button", name="# engineering").click()  # a channel Chen is in
+    expect(page.get_by_label("Message #engineering")).to_be_visible()
+    expect(banner).to_be_hidden()
+
+
+def test_the_app_dms_read_only_note_stays_in_the_app_dm(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0DANA", "C0GENERAL")
+    note = page.get_by_text("Sending messages to this app has been turned off")
+    page.locator("#open-app-dm").click()
+    expect(note).to_be_visible()  # manifest.yml: messages_tab_read_only_enabled
+    page.get_by_role("button", name="# general").click()
+    expect(page.get_by_label("Message #general")).to_be_visible()
+    expect(note).to_be_hidden()
+
+
+def test_a_url_button_to_a_message_of_the_workspace_opens_it_here(page: Page, tmp_path: Path) -> None:
+    offline = offline_sandbox(tmp_path, bot_token="xoxb-page-test")
+    api = offline.web_api
+    try:
+        asked = {"channel": "C0ENG", "text": "Who can pair on flaky tests?"}
+        target = api.handle("chat.postMessage", asked, "xoxb-page-test")
+        link = api.handle("chat.getPermalink", {"channel": "C0ENG", "message_ts": target["ts"]}, "xoxb-page-test")
+
+        def button(text: str, url: str) -> dict[str, Any]:
+            return {"type": "button", "action_id": text, "text": {"type": "plain_text", "text": text}, "url": url}
+
+        buttons = [button("I can help", link["permalink"]), button("Docs", "https://example.com/docs")]
+        blocks = [{"type": "actions", "elements": buttons}]
+        api.handle("chat.postMessage", {"channel": "C0GENERAL", "text": "asks", "blocks": blocks}, "xoxb-page-test")
+        page.goto(offline.url + "#user=U0ANA&channel=C0GENERAL")
+        docs = page.get_by_role("link", name="Docs")
+        expect(docs).to_have_attribute("href", "https://example.com/docs")  # other sites: a new tab, as before
+        expect(docs).to_have_attribute("target", "_blank")
+        help_button = page.get_by_role("link", name="I can help")
+        expect(help_button).not_to_have_attribute("target", "_blank")
+        help_button.click()
+        expect(page.locator("#conversation-title")).to_have_text("# engineering")
+        expect(page.locator(f'#messages li.highlight[data-ts="{target["ts"]}"]')).to_contain_text("flaky tests")
+    finally:
+        offline.close()
+
+
+def test_dates_are_shown_in_the_acting_persons_time_zone(browser: Any, tmp_path: Path) -> None:
+    offline = offline_sandbox(tmp_path, bot_token="xoxb-page-test")
+    moment = 1922860800  # 2030-12-07 08:00 UTC: 09:00 in Berlin, 05:00 in São Paulo
+    text = f"every Monday, next <!date^{moment}^{{date_short_pretty}} at {{time}}|2030-12-07 09:00 Europe/Berlin>"
+    offline.web_api.handle("chat.postMessage", {"channel": "C0GENERAL", "text": text}, "xoxb-page-test")
+    context = browser.new_context(locale="en-US", timezone_id="Asia/Tokyo")  # the computer's zone: neither
+    page = context.new_page()
+    try:
+        page.goto(offline.url + "#user=U0ELI&channel=C0GENERAL")  # Eli: Europe/Berlin
+        message = page.locator("#messages li.message").filter(has_text="every Monday")
+        expect(message.locator(".text time")).to_have_text("Dec 7, 2030 at 9:00 AM")
+        page.get_by_label("Acting as").select_option("U0ANA")  # Ana: America/Sao_Paulo
+        expect(message.locator(".text time")).to_have_text("Dec 7, 2030 at 5:00 AM")
+    finally:
+        context.close()
+        offline.close()
+
+
+def test_a_long_unbroken_word_wraps_in_messages_and_forms(page: Page, tmp_path: Path) -> None:
+    offline = offline_sandbox(tmp_path, bot_token="xoxb-page-test")
+    word = "x" * 2900
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": word}}
+    offline.web_api.handle("chat.postMessage", {"channel": "C0GENERAL", "text": word}, "xoxb-page-test")
+    try:
+        page.goto(offline.url + "#user=U0ANA&channel=C0GENERAL")
+        expect(page.locator("#messages li.message").filter(has_text="xxxx")).to_be_visible()
+        assert page.eval_on_selector("#messages", "list => list.scrollWidth <= list.clientWidth")
+        form = {"type": "modal", "title": {"type": "plain_text", "text": "Share a tip"}, "blocks": [section]}
+        trigger = offline.web_api.triggers.issue("U0ANA", "C0GENERAL")
+        opened = offline.web_api.handle("views.open", {"trigger_id": trigger, "view": form}, "xoxb-page-test")
+        assert opened["ok"], opened
+        dialog = page.get_by_role("dialog", name="Share a tip")
+        expect(dialog).to_contain_text("xxxx")
+        assert page.eval_on_selector("#modal-form", "form => form.scrollWidth <= form.clientWidth")
+    finally:
+        offline.close()
+
+
+def test_the_profile_forms_checkboxes_are_drawn_and_sent(page: Page, sandbox: Sandbox) -> None:
+    open_as(page, sandbox, "U0DANA", "C0GENERAL")
+    send(page, "Message #general", "/mentor profile")
+    form = page.get_by_role("dialog", name="Mentoring profile")
+    group = form.get_by_role("group", name="I'm open to")
+    expect(group.get_by_role("checkbox")).to_have_count(3)
+    expect(form).not_to_contain_text("the sandbox does not draw this (input checkboxes")
+    form.get_by_label("Skills I can teach").fill("hiring")
+    form.get_by_label("Skills I want to learn").fill("rust")
+    expect(group.get_by_role("checkbox", name="Being mentored")).to_be_checked()  # a new profile is open to all
+    group.get_by_role("checkbox", name="Being mentored").uncheck()
+    form.get_by_role("button", name="Save").click()
+    expect(form).to_be_hidden()
+
+    send(page, "Message #general", "/mentor profile")  # reopened, it shows what was saved
+    group = page.get_by_role("dialog", name="Mentoring profile").get_by_role("group", name="I'm open to")
+    expect(group.get_by_role("checkbox", name="Mentoring others")).to_be_checked()
+    expect(group.get_by_role("checkbox", name="Being mentored")).not_to_be_checked()
+    expect(group.get_by_role("checkbox", name="Cross-team coffee")).to_be_checked()
+    page.get_by_role("dialog", name="Mentoring profile").get_by_role("button", name="Cancel").click()

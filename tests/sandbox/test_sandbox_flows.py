@@ -83,10 +83,13 @@ def test_a_tip_where_the_app_cannot_post_is_saved_and_explained(sandbox: Sandbox
     assert not any(m["is_app"] and not m["ephemeral"] for m in sandbox.state(DANA, LEADS)["messages"])
 
 
-def test_a_tip_in_a_public_channel_the_app_was_not_in_made_it_join(sandbox: Sandbox) -> None:
-    # The seed shares Ben's tip in #design, which the app is not a member of until then.
+def test_the_app_added_to_a_channel_introduces_itself_before_the_first_tip(sandbox: Sandbox) -> None:
+    # The seed: Ben adds the app to #design, then shares a tip there.
     assert next(c for c in sandbox.state(BEN, DESIGN)["channels"] if c["id"] == DESIGN)["app_is_member"]
-    assert any(m["is_app"] and "Name layers" in blocks_text(m) for m in sandbox.state(BEN, DESIGN)["messages"])
+    posts = [blocks_text(m) for m in sandbox.state(BEN, DESIGN)["messages"] if m["is_app"]]
+    introduction = next(i for i, text in enumerate(posts) if "Hi, I'm Peerlearn" in text)
+    tip = next(i for i, text in enumerate(posts) if "Name layers" in text)
+    assert introduction < tip, posts
 
 
 def test_an_unknown_command_gets_slackbots_answer(sandbox: Sandbox) -> None:

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from sandbox.block_kit import _own_block_problems, block_kit_problems
+from sandbox.forms import form_values
 from tests.slack_double import BOT_TOKEN, SlackDouble
 
 
@@ -306,3 +307,13 @@ def test_file_uploads_need_files_write(narrow: SlackDouble) -> None:
     refused = error_of(lambda: client_for(narrow).files_getUploadURLExternal(filename="a.csv", length=3))
     assert (refused["error"], refused["needed"]) == ("missing_scope", "files:write")
     narrow.take_problems()
+
+
+def test_checkboxes_are_submitted_as_slack_sends_them() -> None:
+    options = [{"text": {"type": "plain_text", "text": t}, "value": v} for v, t in (("a", "A"), ("b", "B"))]
+    element = {"type": "checkboxes", "action_id": "open_to", "options": options, "initial_options": options[:1]}
+    view = {"blocks": [{"type": "input", "block_id": "open_to", "element": element}]}
+    shown = form_values(view)["open_to"]["open_to"]
+    assert shown == {"type": "checkboxes", "selected_options": options[:1]}  # as the form opened
+    assert form_values(view, {"open_to": "b"})["open_to"]["open_to"]["selected_options"] == options[1:]
+    assert form_values(view, {"open_to": ""})["open_to"]["open_to"]["selected_options"] == []
