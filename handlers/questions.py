@@ -94,8 +94,8 @@ def register(app: App, deps: Deps) -> None:
     def ack_ask(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         match parse_ask_command(slack_to_plain(command.get("text") or "")):
             case MyQuestions():
-                mine = desk.mine(str(context.team_id), command["user_id"])
-                ack(text="Your questions", blocks=blocks.my_questions(mine), response_type="ephemeral")
+                mine, asked = desk.mine(str(context.team_id), command["user_id"])
+                ack(text="Your questions", blocks=blocks.my_questions(mine, asked), response_type="ephemeral")
             case AskHelp(problem=problem):
                 ack(text="How to use /ask", blocks=blocks.help_blocks(problem), response_type="ephemeral")
             case AskQuestion() | CloseQuestion():

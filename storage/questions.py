@@ -80,6 +80,20 @@ def questions_of(session: Session, team_id: str, asker_id: str, limit: int) -> l
     return list(session.scalars(query))
 
 
+def asked_counts(session: Session, question_ids: Collection[int], states: Collection[str]) -> dict[int, int]:
+    """{question id: its people asked in `states`} (those with none left out)."""
+    ids = list(dict.fromkeys(question_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(QuestionAsk.question_id, func.count())
+            .where(QuestionAsk.question_id.in_(ids[start : start + CHUNK]), QuestionAsk.state.in_(states))
+            .group_by(QuestionAsk.question_id)
+        )
+        found.update((int(question_id), int(count)) for question_id, count in session.execute(query))
+    return found
+
+
 def move(
     session: Session, question_id: int, from_states: Collection[str], *where: ColumnElement[bool], **values: Any
 ) -> bool:

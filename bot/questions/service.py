@@ -19,7 +19,7 @@ from bot.questions import rules as questions
 from bot.questions.answers import Answers
 from bot.questions.deadlines import QuestionKeeper
 from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
-from bot.questions.routing import POST_EVENT, Router
+from bot.questions.routing import ASKED_STATES, POST_EVENT, Router
 from bot.services import Services
 from bot.slack.results import Failed, Posted
 from bot.text import slack_to_plain
@@ -194,9 +194,11 @@ class QuestionDesk:
 
     # -- reads -------------------------------------------------------------------------------------
 
-    def mine(self, team_id: str, user_id: str) -> list[Question]:
+    def mine(self, team_id: str, user_id: str) -> tuple[list[Question], dict[int, int]]:
+        """The person's latest questions, and how many people got each one's DM (by question id)."""
         with self.services.db.snapshot() as session:
-            return queries.questions_of(session, team_id, user_id, MINE_LIMIT)
+            found = queries.questions_of(session, team_id, user_id, MINE_LIMIT)
+            return found, queries.asked_counts(session, [q.id for q in found], ASKED_STATES)
 
     def is_questions_channel(self, team_id: str, channel_id: str) -> bool:
         with self.services.db.reading() as connection:  # asked in the ack of every question-like message
