@@ -29,7 +29,7 @@ from bot.questions.commands import (
     parse_ask_command,
     parse_questions_admin,
 )
-from bot.questions.results import Refused, Reply
+from bot.questions.results import Refused, Reply, TipsOnly
 from bot.questions.rules import reads_as_question
 from bot.schedules.blocks import invalid_command
 from bot.schedules.rules import ScheduleInputError
@@ -220,8 +220,10 @@ def register(app: App, deps: Deps) -> None:
             text=str(event.get("text") or ""),
             request_key=request_key(body),
         )
-        if isinstance(asked, Refused):  # too short or too long: told to them alone
+        if isinstance(asked, Refused):  # too short or too many: told to them alone
             deps.slack.tell(event["user"], asked.message, channel=event["channel"])
+        elif isinstance(asked, TipsOnly):  # the channel is private now: their question stays in it
+            deps.slack.tell(event["user"], blocks.tips_only_note(asked.tips), channel=event["channel"])
 
     def reply_to_question(body: dict[str, Any], context: BoltContext) -> bool:
         event = body.get("event") or {}

@@ -372,6 +372,14 @@ def disable_channel(session: Session, team_id: str, channel_id: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def questions_channel_enabled_by(session: Session, team_id: str, channel_id: str) -> str | None:
+    """Who turned the channel on as a questions channel (None: it isn't one)."""
+    query = select(QuestionsChannel.enabled_by).where(
+        QuestionsChannel.team_id == team_id, QuestionsChannel.channel_id == channel_id
+    )
+    return session.scalars(query).first()
+
+
 def questions_channels(session: Session, team_id: str) -> list[str]:
     query = select(QuestionsChannel.channel_id).where(QuestionsChannel.team_id == team_id)
     return list(session.scalars(query.order_by(QuestionsChannel.enabled_at)))

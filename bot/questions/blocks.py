@@ -151,6 +151,15 @@ def who_know(asked: int) -> str:
     return "colleague who knows" if asked == 1 else f"{asked} colleagues who know"
 
 
+def tips_only_note(found: list[Tip]) -> str:
+    """A private conversation's answer as one plain message (an ephemeral note in a channel): the
+    tips that may answer it, each with its number to look up, and why nobody else was asked."""
+    lines = [f"• tip #{tip.id}: {user_text_excerpt(tip.text, 200)}" for tip in found]
+    if not lines:
+        return f"I found no tips that answer your question. {PRIVATE}"
+    return ":bulb: These tips from colleagues may answer your question:\n" + "\n".join(lines) + f"\n{PRIVATE}"
+
+
 def routed_text(question: Question, asked: int) -> str | None:
     """What the asker hears once the question went to people (None: they were told another way)."""
     if question.state == CLOSED and question.closed_reason == "unpostable":

@@ -105,14 +105,41 @@ class QuestionDesk:
     def ask_in_channel(
         self, *, team_id: str, user_id: str, channel_id: str, ts: str, text: str, request_key: str
     ) -> Asked:
-        """A new top-level message that reads as a question in a questions channel (always public)."""
+        """A new top-level message that reads as a question in a questions channel. Turned on when it
+        was public, it may have become private since: that is asked of Slack now, for each question
+        (one that can't be told counts as private), and a private one answers from tips only."""
         try:
             checked = questions.check_question(slack_to_plain(text, self.services.users.name))
         except questions.QuestionRejected as rejected:
             return Refused(str(rejected))
+        try:
+            private = tip_service.conversation_is_private(self.services, channel_id)
+        except tip_service.CannotSave:
+            log.warning("questions channel of unknown privacy team=%s channel=%s: tips only", team_id, channel_id)
+            return TipsOnly(self._matching_tips(team_id, checked))  # fail closed: nobody outside is asked
+        if private:
+            self._turn_off_private_channel(team_id, channel_id)
+            return TipsOnly(self._matching_tips(team_id, checked))
         return self._ask(
             team_id, user_id, checked, channel_id, "channel", request_key, private=False, thread_ts=ts, in_thread=True
         )
+
+    def _turn_off_private_channel(self, team_id: str, channel_id: str) -> None:
+        """A questions channel that became private is one no longer (questions must be public to go
+        to colleagues outside it); the admin who turned it on is told, once, by whoever removes it."""
+        with self.services.db.transaction() as session:
+            enabled_by = queries.questions_channel_enabled_by(session, team_id, channel_id)
+            removed = queries.disable_channel(session, team_id, channel_id)
+        if not removed:
+            return
+        log.warning("questions channel turned off: it is private now team=%s channel=%s", team_id, channel_id)
+        if enabled_by is not None:
+            self.services.slack.tell(
+                enabled_by,
+                f":lock: <#{channel_id}> is private now, so it is no longer a questions channel: questions asked "
+                "there stay there (I only suggest tips). To answer questions from the workspace again, turn on "
+                "a public channel with `/peerlearn questions #channel on`.",
+            )
 
     def _ask(
         self,

@@ -1,16 +1,67 @@
-"""Asking the workspace, where reviews and a new user found it wanting: mistyped subcommands, and
-what the post and `/ask mine` say about who was asked."""
+"""Asking the workspace, where reviews and a new user found it wanting: a questions channel turned
+private, mistyped subcommands, and what the post and `/ask mine` say about who was asked."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from storage.db import Database
+from storage.models import QuestionsChannel
+from tests.conftest import ADMIN_ID
 from tests.scenario import test_questions
 from tests.scenario.test_mentor import save_profile
-from tests.scenario.test_questions import ask, questions
+from tests.scenario.test_questions import EXPERTS, ask, dms_about, peerlearn, questions, say
 from tests.slack_double import SlackDouble
 from tests.slack_sender import SlackSender
 
 workspace = test_questions.workspace  # the fixture: six people who teach postgres, a tip on it
+ROUTED = "How do I tune autovacuum for postgres tables?"  # no tip answers it: it goes to people
+
+
+def _questions_channels(db: Database) -> list[str]:
+    with db.snapshot() as session:
+        return list(session.scalars(select(QuestionsChannel.channel_id)))
+
+
+def _ephemerals_to(slack: SlackDouble, user: str) -> str:
+    return str([e for e in slack.calls_to("chat.postEphemeral") if e.get("user") == user])
+
+
+# -- 1. a questions channel that became private --------------------------------------------------
+
+
+def test_a_questions_channel_made_private_keeps_its_questions_and_is_turned_off(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("CLEAD", "leadership", members=("U1", ADMIN_ID))
+    assert "From now on" in peerlearn(workspace, "questions <#CLEAD|leadership> on")
+    slack.channels["CLEAD"].is_private = True  # converted to private since
+
+    say(workspace, slack, "CLEAD", "U1", f"{ROUTED} Asking for the layoffs list")
+
+    assert questions(db) == [] and dms_about(slack) == []
+    assert not [p for p in slack.posts() if p["channel"] in EXPERTS and "layoffs" in str(p)]
+    assert "won't take your question to colleagues" in _ephemerals_to(slack, "U1")  # it stayed there
+    assert _questions_channels(db) == []
+    (told,) = [p for p in slack.posts(ADMIN_ID) if "no longer a questions channel" in str(p)]
+    assert "<#CLEAD>" in told["text"]
+
+
+def test_a_questions_channel_slack_cant_describe_counts_as_private(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("CLEAD", "leadership", members=("U1", ADMIN_ID))
+    peerlearn(workspace, "questions <#CLEAD|leadership> on")
+    slack.fail_next("conversations.info", error="fatal_error")
+
+    say(workspace, slack, "CLEAD", "U1", "How do I see why a postgres query is slow?")
+
+    assert questions(db) == [] and dms_about(slack) == []  # fail closed: tips only, nothing kept
+    told_asker = _ephemerals_to(slack, "U1")
+    assert "EXPLAIN ANALYZE" in told_asker and "won't take your question to colleagues" in told_asker
+    assert _questions_channels(db) == ["CLEAD"]  # a passing fault turns nothing off
+    say(workspace, slack, "CLEAD", "U1", ROUTED)
+    assert len(questions(db)) == 1 and len(dms_about(slack)) == 3
 
 
 # -- 4. mistyped subcommands ---------------------------------------------------------------------
