@@ -34,7 +34,7 @@ from bot.questions.rules import (
     QuestionRejected,
     check_question,
 )
-from bot.text import escape_mrkdwn, truncate
+from bot.text import escape_mrkdwn, truncate, truncate_escaped
 from bot.tips.blocks import tip_line
 from storage.models import Question, QuestionReply, Tip
 
@@ -149,6 +149,15 @@ def asked_message(outcome: Asked) -> tuple[str, list[Block] | None]:
 def who_know(asked: int) -> str:
     """ "colleague who knows" or "3 colleagues who know": the verb agrees with how many were asked."""
     return "colleague who knows" if asked == 1 else f"{asked} colleagues who know"
+
+
+def _given_back(text: str) -> str:
+    """The question quoted back, escaped, so nothing the person typed is lost when it isn't asked."""
+    return "\n".join(f">{line}" for line in truncate_escaped(text, 2500).splitlines())
+
+
+def question_not_asked(reason: str, text: str) -> str:
+    return f":warning: Your question wasn't asked: {reason} Here it is, to ask again:\n{_given_back(text)}"
 
 
 def tips_only_note(found: list[Tip]) -> str:

@@ -21,6 +21,7 @@ from bot.questions.deadlines import QuestionKeeper
 from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
 from bot.questions.routing import ASKED_STATES, POST_EVENT, Router
 from bot.services import Services
+from bot.slack.conversations import why_not_post_for
 from bot.slack.results import Failed, Posted
 from bot.text import slack_to_plain
 from bot.tips import service as tip_service
@@ -140,6 +141,31 @@ class QuestionDesk:
                 "there stay there (I only suggest tips). To answer questions from the workspace again, turn on "
                 "a public channel with `/peerlearn questions #channel on`.",
             )
+
+    def ask_from_form(self, *, team_id: str, user_id: str, text: str, channel_id: str, request_key: str) -> Asked:
+        """The Home's *Ask a question*: the form's channel is the client's word. A private channel
+        counts only when the person is in it (why_not_post_for); a public one only when the app is
+        in it already, so a form never makes the app join a channel (an #announcements only some may
+        post in) to post there in someone's name. Asking the person's own membership of a public
+        channel would mean paging through every member of a #general of thousands, on each question;
+        what a public channel shows, everyone can read anyway. Refused: the question is given back."""
+        slack = self.services.slack
+        reason = why_not_post_for(slack, user_id, channel_id)
+        if reason is None:
+            info = slack.channel_info(channel_id)
+            if not isinstance(info, Failed) and not info.get("is_private") and not info.get("is_member"):
+                log.info("form question refused: app not in channel team=%s user=%s channel=%s",
+                         team_id, user_id, channel_id)  # fmt: skip
+                reason = (
+                    f"I'm not in <#{channel_id}>, and I don't join channels to post a question there. "
+                    "Pick a channel I'm in, or ask there with `/ask`."
+                )
+        if reason is not None:
+            return Refused(blocks.question_not_asked(reason, text))
+        return self.ask_command(
+            team_id=team_id, user_id=user_id, text=text, channel_id=channel_id, channel_name=None,
+            request_key=request_key,
+        )  # fmt: skip
 
     def _ask(
         self,

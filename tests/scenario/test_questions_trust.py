@@ -1,5 +1,6 @@
 """Asking the workspace, where reviews and a new user found it wanting: a questions channel turned
-private, mistyped subcommands, and what the post and `/ask mine` say about who was asked."""
+private, the Home form's channel taken on the client's word, mistyped subcommands, and what the post
+and `/ask mine` say about who was asked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from storage.db import Database
 from storage.models import QuestionsChannel
 from tests.conftest import ADMIN_ID
 from tests.scenario import test_questions
+from tests.scenario.home_helpers import click_on_home, home_text, open_home
+from tests.scenario.test_home_questions import submit_question
 from tests.scenario.test_mentor import save_profile
 from tests.scenario.test_questions import EXPERTS, ask, dms_about, peerlearn, questions, say
 from tests.slack_double import SlackDouble
@@ -62,6 +65,35 @@ def test_a_questions_channel_slack_cant_describe_counts_as_private(
     assert _questions_channels(db) == ["CLEAD"]  # a passing fault turns nothing off
     say(workspace, slack, "CLEAD", "U1", ROUTED)
     assert len(questions(db)) == 1 and len(dms_about(slack)) == 3
+
+
+# -- 2. the Home form's channel is the client's word ---------------------------------------------
+
+
+def _open_ask_form(sender: SlackSender, slack: SlackDouble, user: str) -> None:
+    open_home(sender, user)
+    click_on_home(sender, slack, user, "home_ask_question")
+
+
+def test_the_ask_form_never_posts_where_the_asker_may_not(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("GSEC", "secret", members=("U5", "U6"), is_private=True)
+    slack.add_channel("CANN", "announcements", members=(ADMIN_ID,), bot=False)
+    question = "How do I claim the free postgres <giftcard> & more?"
+
+    _open_ask_form(workspace, slack, "U1")
+    submit_question(workspace, slack, "U1", question, "GSEC")  # forged: a private channel U1 is not in
+    home = home_text(slack, "U1")
+    assert "private channel you're not in" in home and "&lt;giftcard&gt; &amp; more" in home  # given back
+
+    _open_ask_form(workspace, slack, "U1")
+    submit_question(workspace, slack, "U1", question, "CANN")  # public, but the app was never invited
+    assert "I'm not in <#CANN>" in home_text(slack, "U1")
+
+    assert questions(db) == [] and dms_about(slack) == []
+    assert slack.posts("GSEC") == [] and slack.posts("CANN") == []
+    assert slack.calls_to("conversations.join") == []
 
 
 # -- 4. mistyped subcommands ---------------------------------------------------------------------
