@@ -94,6 +94,14 @@ def asked_counts(session: Session, question_ids: Collection[int], states: Collec
     return found
 
 
+def questions_asked_since(session: Session, team_id: str, asker_id: str, since: datetime) -> list[datetime]:
+    """When the person asked each question stored since `since`, oldest first (their quota)."""
+    query = select(Question.asked_at).where(
+        Question.team_id == team_id, Question.asker_id == asker_id, Question.asked_at >= since
+    )
+    return list(session.scalars(query.order_by(Question.asked_at)))
+
+
 def move(
     session: Session, question_id: int, from_states: Collection[str], *where: ColumnElement[bool], **values: Any
 ) -> bool:
@@ -148,6 +156,28 @@ def open_load(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[s
                 QuestionAsk.user_id.in_(ids[start : start + CHUNK]),
                 QuestionAsk.open.is_(True),
                 QuestionAsk.state.in_(("pending", "asked", "helping")),
+            )
+            .group_by(QuestionAsk.user_id)
+        )
+        found.update((user_id, int(count)) for user_id, count in session.execute(query))
+    return found
+
+
+def asks_since(
+    session: Session, team_id: str, user_ids: Iterable[str], since: datetime, states: Collection[str]
+) -> dict[str, int]:
+    """How many questions each person was asked about since `since` (in `states`), open or closed:
+    their daily cap counts every DM they got, not only the questions still open."""
+    ids = list(dict.fromkeys(user_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(QuestionAsk.user_id, func.count())
+            .where(
+                QuestionAsk.team_id == team_id,
+                QuestionAsk.user_id.in_(ids[start : start + CHUNK]),
+                QuestionAsk.created_at >= since,
+                QuestionAsk.state.in_(states),
             )
             .group_by(QuestionAsk.user_id)
         )

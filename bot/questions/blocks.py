@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, assert_never
 
 from bot.kit import (
@@ -158,6 +159,16 @@ def _given_back(text: str) -> str:
 
 def question_not_asked(reason: str, text: str) -> str:
     return f":warning: Your question wasn't asked: {reason} Here it is, to ask again:\n{_given_back(text)}"
+
+
+def over_quota(limit: int, again: datetime, text: str) -> str:
+    """A person past their questions per hour: when they can ask again, and their question back."""
+    when = slack_date(again, "{time}", f"{again:%H:%M} UTC")
+    return (
+        f":hourglass: You've asked {limit} questions in the last hour, as many as I take to colleagues in an "
+        f"hour, so nobody is flooded with DMs. You can ask again at {when}. Here is your question, to ask "
+        f"then:\n{_given_back(text)}"
+    )
 
 
 def tips_only_note(found: list[Tip]) -> str:

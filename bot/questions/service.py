@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,12 @@ from storage.models import Question, Tip
 log = logging.getLogger(__name__)
 
 MINE_LIMIT = 20
+# Questions one person can take to colleagues in an hour. Each one posts in a channel and DMs up to
+# three people (more on escalation); a real person rarely has more than a few questions an hour,
+# while a loop of `/ask …` and `/ask close N` had no bound at all. Experts have their own daily cap
+# (experts.MAX_ASKS_PER_DAY): this one keeps one person from filling channels and everyone's caps.
+QUESTIONS_PER_HOUR = 5
+QUOTA_WINDOW = timedelta(hours=1)
 
 
 def open_questions(session: Session, team_id: str, user_id: str) -> list[Question]:
@@ -183,6 +190,8 @@ class QuestionDesk:
         found = self._matching_tips(team_id, text)
         if private:
             return TipsOnly(found)
+        if (refused := self._over_quota(team_id, asker_id, text, request_key)) is not None:
+            return refused
         with self.services.db.snapshot() as session:
             known = queries.known_topics(session, team_id, questions.topic_candidates(text))
         topics = questions.choose_topics(text, known)
@@ -214,6 +223,20 @@ class QuestionDesk:
             return Suggested(question, found, in_thread)
         routed = self.router.route(question.id, ("new",)) or self._load(question.id)
         return Routed(routed, self.router.asked(question.id))
+
+    def _over_quota(self, team_id: str, asker_id: str, text: str, request_key: str) -> Refused | None:
+        """Refused when the person took QUESTIONS_PER_HOUR questions to colleagues in the last hour,
+        saying when they can ask again; never for a rerun of a question already stored."""
+        now = self.services.clock()
+        with self.services.db.snapshot() as session:
+            if queries.question_for_request(session, team_id, request_key) is not None:
+                return None
+            recent = queries.questions_asked_since(session, team_id, asker_id, now - QUOTA_WINDOW)
+        if len(recent) < QUESTIONS_PER_HOUR:
+            return None
+        again = recent[-QUESTIONS_PER_HOUR] + QUOTA_WINDOW  # when one fewer is within the hour
+        log.info("question quota reached team=%s user=%s", team_id, asker_id)
+        return Refused(blocks.over_quota(QUESTIONS_PER_HOUR, again, text))
 
     def _matching_tips(self, team_id: str, text: str) -> list[Tip]:
         """The best of `/tip search`'s own results that share enough of the question's words."""

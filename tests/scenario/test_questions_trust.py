@@ -1,6 +1,6 @@
 """Asking the workspace, where reviews and a new user found it wanting: a questions channel turned
-private, the Home form's channel taken on the client's word, mistyped subcommands, and what the post
-and `/ask mine` say about who was asked."""
+private, the Home form's channel taken on the client's word, `/ask` in a loop, mistyped subcommands,
+and what the post and `/ask mine` say about who was asked."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import QuestionsChannel
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, FakeClock
 from tests.scenario import test_questions
 from tests.scenario.home_helpers import click_on_home, home_text, open_home
 from tests.scenario.test_home_questions import submit_question
@@ -94,6 +94,40 @@ def test_the_ask_form_never_posts_where_the_asker_may_not(
     assert questions(db) == [] and dms_about(slack) == []
     assert slack.posts("GSEC") == [] and slack.posts("CANN") == []
     assert slack.calls_to("conversations.join") == []
+
+
+# -- 3. no endless asking ------------------------------------------------------------------------
+
+
+def test_ask_and_close_in_a_loop_stops_at_the_hourly_quota(
+    workspace: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock
+) -> None:
+    refusals = []
+    for number in range(8):
+        answer = ask(workspace, f"How do I tune postgres vacuum, case {number}?")
+        if "ask again at" in answer:
+            refusals.append(answer)
+        else:
+            ask(workspace, f"close {questions(db)[-1].id}")
+    assert len(questions(db)) == 5 and len(refusals) == 3
+    assert "case 5?" in refusals[0] and "<!date^" in refusals[0]  # the question back, and when
+    assert len(dms_about(slack)) <= 15
+
+    clock.advance(minutes=61)
+    assert "ask again" not in ask(workspace, "How do I tune postgres vacuum, once more?")
+    assert len(questions(db)) == 6
+
+
+def test_nobody_is_dmed_about_more_questions_a_day_than_the_cap_closed_or_not(
+    workspace: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock
+) -> None:
+    for number in range(7):
+        ask(workspace, f"How do I tune postgres vacuum, case {number}?")
+        ask(workspace, f"close {questions(db)[-1].id}")
+        clock.advance(minutes=61)  # past the asker's own hourly quota
+    dmed = [dm["channel"] for dm in dms_about(slack)]
+    assert dmed.count("U5") == 6  # the best-known expert: six in the day, then the next ones
+    assert set(dmed[-3:]) == {"U8", "U2", "U3"}
 
 
 # -- 4. mistyped subcommands ---------------------------------------------------------------------
