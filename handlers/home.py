@@ -100,17 +100,12 @@ def register(app: App, deps: Deps) -> None:
             return  # shown in the form by the ack
         team_id, user_id = str(context.team_id), str(context.user_id)
         question, channel_id = read
-        asked = deps.questions.ask_command(
-            team_id=team_id,
-            user_id=user_id,
-            text=question,
-            channel_id=channel_id,
-            channel_name=None,
-            request_key=request_key(body),
+        asked = deps.questions.ask_from_form(
+            team_id=team_id, user_id=user_id, text=question, channel_id=channel_id, request_key=request_key(body)
         )
         said, shown = question_blocks.asked_message(asked)
         if isinstance(asked, Refused):
-            notice = f":warning: {said}"
+            notice = said if said.startswith(":") else f":warning: {said}"
         elif shown:
             # What /ask shows in the channel goes to the person's DM: a form has no channel to answer in.
             notice = ":raising_hand: Asked. Tips that may answer it are in our DM (*Peerlearn → Messages*)."

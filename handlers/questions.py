@@ -29,7 +29,7 @@ from bot.questions.commands import (
     parse_ask_command,
     parse_questions_admin,
 )
-from bot.questions.results import Refused, Reply
+from bot.questions.results import Refused, Reply, TipsOnly
 from bot.questions.rules import reads_as_question
 from bot.schedules.blocks import invalid_command
 from bot.schedules.rules import ScheduleInputError
@@ -94,8 +94,8 @@ def register(app: App, deps: Deps) -> None:
     def ack_ask(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         match parse_ask_command(slack_to_plain(command.get("text") or "")):
             case MyQuestions():
-                mine = desk.mine(str(context.team_id), command["user_id"])
-                ack(text="Your questions", blocks=blocks.my_questions(mine), response_type="ephemeral")
+                mine, asked = desk.mine(str(context.team_id), command["user_id"])
+                ack(text="Your questions", blocks=blocks.my_questions(mine, asked), response_type="ephemeral")
             case AskHelp(problem=problem):
                 ack(text="How to use /ask", blocks=blocks.help_blocks(problem), response_type="ephemeral")
             case AskQuestion() | CloseQuestion():
@@ -220,8 +220,10 @@ def register(app: App, deps: Deps) -> None:
             text=str(event.get("text") or ""),
             request_key=request_key(body),
         )
-        if isinstance(asked, Refused):  # too short or too long: told to them alone
+        if isinstance(asked, Refused):  # too short or too many: told to them alone
             deps.slack.tell(event["user"], asked.message, channel=event["channel"])
+        elif isinstance(asked, TipsOnly):  # the channel is private now: their question stays in it
+            deps.slack.tell(event["user"], blocks.tips_only_note(asked.tips), channel=event["channel"])
 
     def reply_to_question(body: dict[str, Any], context: BoltContext) -> bool:
         event = body.get("event") or {}

@@ -80,6 +80,28 @@ def questions_of(session: Session, team_id: str, asker_id: str, limit: int) -> l
     return list(session.scalars(query))
 
 
+def asked_counts(session: Session, question_ids: Collection[int], states: Collection[str]) -> dict[int, int]:
+    """{question id: its people asked in `states`} (those with none left out)."""
+    ids = list(dict.fromkeys(question_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(QuestionAsk.question_id, func.count())
+            .where(QuestionAsk.question_id.in_(ids[start : start + CHUNK]), QuestionAsk.state.in_(states))
+            .group_by(QuestionAsk.question_id)
+        )
+        found.update((int(question_id), int(count)) for question_id, count in session.execute(query))
+    return found
+
+
+def questions_asked_since(session: Session, team_id: str, asker_id: str, since: datetime) -> list[datetime]:
+    """When the person asked each question stored since `since`, oldest first (their quota)."""
+    query = select(Question.asked_at).where(
+        Question.team_id == team_id, Question.asker_id == asker_id, Question.asked_at >= since
+    )
+    return list(session.scalars(query.order_by(Question.asked_at)))
+
+
 def move(
     session: Session, question_id: int, from_states: Collection[str], *where: ColumnElement[bool], **values: Any
 ) -> bool:
@@ -134,6 +156,28 @@ def open_load(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[s
                 QuestionAsk.user_id.in_(ids[start : start + CHUNK]),
                 QuestionAsk.open.is_(True),
                 QuestionAsk.state.in_(("pending", "asked", "helping")),
+            )
+            .group_by(QuestionAsk.user_id)
+        )
+        found.update((user_id, int(count)) for user_id, count in session.execute(query))
+    return found
+
+
+def asks_since(
+    session: Session, team_id: str, user_ids: Iterable[str], since: datetime, states: Collection[str]
+) -> dict[str, int]:
+    """How many questions each person was asked about since `since` (in `states`), open or closed:
+    their daily cap counts every DM they got, not only the questions still open."""
+    ids = list(dict.fromkeys(user_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(QuestionAsk.user_id, func.count())
+            .where(
+                QuestionAsk.team_id == team_id,
+                QuestionAsk.user_id.in_(ids[start : start + CHUNK]),
+                QuestionAsk.created_at >= since,
+                QuestionAsk.state.in_(states),
             )
             .group_by(QuestionAsk.user_id)
         )
@@ -356,6 +400,14 @@ def disable_channel(session: Session, team_id: str, channel_id: str) -> bool:
         delete(QuestionsChannel).where(QuestionsChannel.team_id == team_id, QuestionsChannel.channel_id == channel_id)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def questions_channel_enabled_by(session: Session, team_id: str, channel_id: str) -> str | None:
+    """Who turned the channel on as a questions channel (None: it isn't one)."""
+    query = select(QuestionsChannel.enabled_by).where(
+        QuestionsChannel.team_id == team_id, QuestionsChannel.channel_id == channel_id
+    )
+    return session.scalars(query).first()
 
 
 def questions_channels(session: Session, team_id: str) -> list[str]:

@@ -5,7 +5,9 @@ user text escaped everywhere (bot.kit)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, assert_never
 
 from bot.kit import (
@@ -33,8 +35,8 @@ from bot.questions.rules import (
     QuestionRejected,
     check_question,
 )
-from bot.text import escape_mrkdwn, truncate
-from bot.tips.blocks import plural, tip_line
+from bot.text import escape_mrkdwn, truncate, truncate_escaped
+from bot.tips.blocks import tip_line
 from storage.models import Question, QuestionReply, Tip
 
 # action_ids: the asker's, on tips and on the question's post
@@ -145,6 +147,39 @@ def asked_message(outcome: Asked) -> tuple[str, list[Block] | None]:
             assert_never(outcome)
 
 
+def who_know(asked: int) -> str:
+    """ "colleague who knows" or "3 colleagues who know": the verb agrees with how many were asked."""
+    return "colleague who knows" if asked == 1 else f"{asked} colleagues who know"
+
+
+def _given_back(text: str) -> str:
+    """The question quoted back, escaped, so nothing the person typed is lost when it isn't asked."""
+    return "\n".join(f">{line}" for line in truncate_escaped(text, 2500).splitlines())
+
+
+def question_not_asked(reason: str, text: str) -> str:
+    return f":warning: Your question wasn't asked: {reason} Here it is, to ask again:\n{_given_back(text)}"
+
+
+def over_quota(limit: int, again: datetime, text: str) -> str:
+    """A person past their questions per hour: when they can ask again, and their question back."""
+    when = slack_date(again, "{time}", f"{again:%H:%M} UTC")
+    return (
+        f":hourglass: You've asked {limit} questions in the last hour, as many as I take to colleagues in an "
+        f"hour, so nobody is flooded with DMs. You can ask again at {when}. Here is your question, to ask "
+        f"then:\n{_given_back(text)}"
+    )
+
+
+def tips_only_note(found: list[Tip]) -> str:
+    """A private conversation's answer as one plain message (an ephemeral note in a channel): the
+    tips that may answer it, each with its number to look up, and why nobody else was asked."""
+    lines = [f"• tip #{tip.id}: {user_text_excerpt(tip.text, 200)}" for tip in found]
+    if not lines:
+        return f"I found no tips that answer your question. {PRIVATE}"
+    return ":bulb: These tips from colleagues may answer your question:\n" + "\n".join(lines) + f"\n{PRIVATE}"
+
+
 def routed_text(question: Question, asked: int) -> str | None:
     """What the asker hears once the question went to people (None: they were told another way)."""
     if question.state == CLOSED and question.closed_reason == "unpostable":
@@ -153,10 +188,9 @@ def routed_text(question: Question, asked: int) -> str | None:
         return DONE.get(question.state, DONE[CLOSED])
     where = f"<{question.permalink}|your question>" if question.permalink else "your question"
     if asked:
-        people = "colleague who knows" if asked == 1 else f"{asked} colleagues who know"
         about = f" {topics_text(question.topics)}" if question.topics else " the topic"
         return (
-            f":mag: I posted {where} in <#{question.channel_id}> and asked the {people}{about}. "
+            f":mag: I posted {where} in <#{question.channel_id}> and asked the {who_know(asked)}{about}. "
             "Replies come in its thread."
         )
     return (
@@ -200,9 +234,10 @@ def _status(question: Question, facts: PostFacts) -> str:
         return f":bulb: Answered by tip #{question.answered_tip_id}."
     if question.state == CLOSED:
         return ":lock: Closed by the asker." if question.closed_reason == "asker" else ":lock: Closed."
-    about = f" who know {topics_text(question.topics)}" if question.topics else ""
     if facts.asked:
-        asked = f":mag: I asked {plural(facts.asked, 'colleague')}{about}."
+        people = f"1 {who_know(1)}" if facts.asked == 1 else who_know(facts.asked)
+        about = f" {topics_text(question.topics)}" if question.topics else " the topic"
+        asked = f":mag: I asked {people}{about}."
     else:
         asked = ":mag: I don't know yet who knows this best: anyone?"
     if question.state == "unanswered":
@@ -296,7 +331,7 @@ STATE_WORDS = {
     "new": "just asked",
     "suggested": "tips suggested",
     "routing": "asking colleagues",
-    "waiting": "colleagues asked",
+    "waiting": "waiting for answers",  # true whether or not anyone was asked (the Home doesn't count them)
     "unanswered": "still unanswered",
     ANSWERED_BY_TIP: "answered by a tip",
     ANSWERED: "answered",
@@ -304,18 +339,23 @@ STATE_WORDS = {
 }
 
 
-def question_line(question: Question) -> str:
-    """`• How do I …? — #12 · Dec 2 · colleagues asked · thread`: `/ask mine`'s line, and the Home's."""
+def question_line(question: Question, asked: int | None = None) -> str:
+    """`• How do I …? — #12 · Dec 2 · 3 colleagues asked · thread`: `/ask mine`'s line (with how many
+    got the DM, `asked`), and the Home's."""
     where = link(question.permalink, "thread")
     state = STATE_WORDS.get(question.state, question.state)
+    if question.state == "waiting" and asked is not None:
+        people = "colleague" if asked == 1 else "colleagues"
+        state = f"{asked} {people} asked" if asked else "posted for anyone to answer"
     facts = " · ".join(filter(None, [f"#{question.id}", slack_date(question.asked_at), state, where]))
     return f"• {user_text_excerpt(question.text, 150)} — {facts}"
 
 
-def my_questions(questions: list[Question]) -> list[Block]:
+def my_questions(questions: list[Question], asked: Mapping[int, int] | None = None) -> list[Block]:
+    """`/ask mine`: `asked` is how many people got each question's DM (by question id)."""
     if not questions:
         return [mrkdwn_section("You haven't asked anything yet. Try " + "`/ask How do I …?`")]
-    lines = [question_line(question) for question in questions[:25]]
+    lines = [question_line(q, None if asked is None else asked.get(q.id, 0)) for q in questions[:25]]
     blocks = [mrkdwn_section("*Your questions*\n" + "\n".join(lines))]
     blocks.append(context("`/ask close &lt;number&gt;` closes one that no longer needs an answer."))
     return blocks

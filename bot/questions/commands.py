@@ -53,25 +53,44 @@ class AskHelp:
 AskCommand = AskQuestion | MyQuestions | CloseQuestion | AskHelp
 
 
+# `close` and the words people try for it (/ask has no delete): a command's first word, not a question's.
+CLOSE_LIKE = ("close", "delete", "remove", "cancel")
+CLOSE_HINT = "Did you mean `/ask close &lt;number&gt;`? `/ask mine` shows your questions' numbers."
+
+
 def parse_ask_command(text: str) -> AskCommand:
-    """`text` is plain (Slack's markup already read). A leading keyword makes a command only when it
-    reads like one: `/ask close 12` closes, `/ask close the gap between what and how?` asks."""
+    """`text` is plain (Slack's markup already read). A leading keyword makes a command when at most
+    one word follows it: `/ask close 12` closes, `/ask close abc` or `/ask delete 3` gets a usage hint
+    (posting "close abc" to the workspace as a question helps nobody), while a keyword followed by a
+    sentence is a question: `/ask close the gap between what and how?` asks."""
     words = text.split()
     first = words[0].lower() if words else ""
-    if first == "mine" and len(words) == 1:
-        return MyQuestions()
-    if first == "help" and len(words) == 1:
-        return AskHelp()
-    if first == "close" and len(words) == 2 and (number := _ID.match(words[1])):
-        digits = number.group(1).lstrip("0")
-        # Compared as text first: a thousand digits never become an int, and no id has more than ten.
-        if not digits or len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
-            return AskHelp(f"There is no question `{shown(words[1])}`.")
-        return CloseQuestion(int(digits))
+    numbered = first in CLOSE_LIKE and len(words) > 1 and _ID.match(words[1]) is not None  # `close 3 please`
+    if (len(words) <= 2 or numbered) and (command := _subcommand(first, words[1:])) is not None:
+        return command
     try:
         return AskQuestion(check_question(text))
     except QuestionRejected as rejected:
         return AskHelp(str(rejected))
+
+
+def _subcommand(keyword: str, rest: list[str]) -> AskCommand | None:
+    if keyword == "mine":
+        return AskHelp("`/ask mine` takes nothing after it.") if rest else MyQuestions()
+    if keyword == "help":
+        return AskHelp() if not rest else AskHelp("`/ask help` takes nothing after it.")
+    if keyword not in CLOSE_LIKE:
+        return None
+    number = _ID.match(rest[0]) if rest else None
+    if keyword != "close" or number is None or len(rest) > 1:
+        if number is not None:  # `/ask delete 3`: say what does that, rather than guess
+            return AskHelp(f"Did you mean `/ask close {shown(number.group(1), 12)}`?")
+        return AskHelp(CLOSE_HINT)
+    digits = number.group(1).lstrip("0")
+    # Compared as text first: a thousand digits never become an int, and no id has more than ten.
+    if not digits or len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+        return AskHelp(f"There is no question `{shown(rest[0])}`.")
+    return CloseQuestion(int(digits))
 
 
 # -- /peerlearn questions | stats (admins) ---------------------------------------------------------

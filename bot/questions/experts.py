@@ -4,15 +4,16 @@ Evidence per topic is `/mentor find`'s (bot/pairing/service.helpers_on: teaching
 experienced, tips tagged with it and the helpful votes they got, pairings met on it; paused,
 opted-out and deactivated people left out), plus answers of theirs the askers accepted on questions
 about it. Scores add up over the question's topics, with `/mentor find`'s weights (helper_rank).
-Then: never the asker or anyone asked already, nobody with MAX_OPEN open questions, and people whose
-working hours (their Slack time zone) include now ahead of equals who are off.
+Then: never the asker or anyone asked already, nobody with MAX_OPEN open questions or asked about
+MAX_ASKS_PER_DAY in the last day, and people whose working hours (their Slack time zone) include now
+ahead of equals who are off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,13 @@ from storage import questions as queries
 from storage.db import Database
 
 MAX_OPEN = 3  # open questions one person is asked about at once
+# Questions one person is DMed about in a day, open or closed: MAX_OPEN alone let an asker who closes
+# each question at once (`/ask …` then `/ask close N`, in a loop) DM the same experts without end.
+# Two a working morning and afternoon and a couple more is as much interruption as helping should
+# cost the best-known people; past it the next who know are asked, and the question is still posted.
+MAX_ASKS_PER_DAY = 6
+DAY = timedelta(days=1)
+DM_STATES = ("pending", "asked", "helping", "declined")  # asks whose DM went (or is going) out
 PER_TOPIC = 30  # people considered per topic (a wave asks 3; escalations and "Not me" the next)
 SHORTLIST = 20  # looked up in Slack (time zone, still there) — one users.info each at most
 ACCEPTED_WEIGHT = 30  # an accepted answer on the topic: stronger than a tip, like a pairing met on it
@@ -126,7 +134,9 @@ def choose(
         first = rank(evidence, now=now, zones=None, load={}, exclude=exclude)
         head = [e.user_id for e in first[: SHORTLIST * 3]]
         load = queries.open_load(session, team_id, head)
-    shortlist = [u for u in head if load.get(u, 0) < MAX_OPEN][:SHORTLIST]
+        today = queries.asks_since(session, team_id, head, now - DAY, DM_STATES)
+    capped = {u for u in head if today.get(u, 0) >= MAX_ASKS_PER_DAY}
+    shortlist = [u for u in head if load.get(u, 0) < MAX_OPEN and u not in capped][:SHORTLIST]
     people = lookup(shortlist)
     gone = {u for u in shortlist if (p := people.get(u)) is None or p.deleted or p.is_bot}
     zones = {u: p.timezone for u, p in people.items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -19,8 +20,9 @@ from bot.questions import rules as questions
 from bot.questions.answers import Answers
 from bot.questions.deadlines import QuestionKeeper
 from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
-from bot.questions.routing import POST_EVENT, Router
+from bot.questions.routing import ASKED_STATES, POST_EVENT, Router
 from bot.services import Services
+from bot.slack.conversations import why_not_post_for
 from bot.slack.results import Failed, Posted
 from bot.text import slack_to_plain
 from bot.tips import service as tip_service
@@ -30,6 +32,12 @@ from storage.models import Question, Tip
 log = logging.getLogger(__name__)
 
 MINE_LIMIT = 20
+# Questions one person can take to colleagues in an hour. Each one posts in a channel and DMs up to
+# three people (more on escalation); a real person rarely has more than a few questions an hour,
+# while a loop of `/ask …` and `/ask close N` had no bound at all. Experts have their own daily cap
+# (experts.MAX_ASKS_PER_DAY): this one keeps one person from filling channels and everyone's caps.
+QUESTIONS_PER_HOUR = 5
+QUOTA_WINDOW = timedelta(hours=1)
 
 
 def open_questions(session: Session, team_id: str, user_id: str) -> list[Question]:
@@ -105,14 +113,66 @@ class QuestionDesk:
     def ask_in_channel(
         self, *, team_id: str, user_id: str, channel_id: str, ts: str, text: str, request_key: str
     ) -> Asked:
-        """A new top-level message that reads as a question in a questions channel (always public)."""
+        """A new top-level message that reads as a question in a questions channel. Turned on when it
+        was public, it may have become private since: that is asked of Slack now, for each question
+        (one that can't be told counts as private), and a private one answers from tips only."""
         try:
             checked = questions.check_question(slack_to_plain(text, self.services.users.name))
         except questions.QuestionRejected as rejected:
             return Refused(str(rejected))
+        try:
+            private = tip_service.conversation_is_private(self.services, channel_id)
+        except tip_service.CannotSave:
+            log.warning("questions channel of unknown privacy team=%s channel=%s: tips only", team_id, channel_id)
+            return TipsOnly(self._matching_tips(team_id, checked))  # fail closed: nobody outside is asked
+        if private:
+            self._turn_off_private_channel(team_id, channel_id)
+            return TipsOnly(self._matching_tips(team_id, checked))
         return self._ask(
             team_id, user_id, checked, channel_id, "channel", request_key, private=False, thread_ts=ts, in_thread=True
         )
+
+    def _turn_off_private_channel(self, team_id: str, channel_id: str) -> None:
+        """A questions channel that became private is one no longer (questions must be public to go
+        to colleagues outside it); the admin who turned it on is told, once, by whoever removes it."""
+        with self.services.db.transaction() as session:
+            enabled_by = queries.questions_channel_enabled_by(session, team_id, channel_id)
+            removed = queries.disable_channel(session, team_id, channel_id)
+        if not removed:
+            return
+        log.warning("questions channel turned off: it is private now team=%s channel=%s", team_id, channel_id)
+        if enabled_by is not None:
+            self.services.slack.tell(
+                enabled_by,
+                f":lock: <#{channel_id}> is private now, so it is no longer a questions channel: questions asked "
+                "there stay there (I only suggest tips). To answer questions from the workspace again, turn on "
+                "a public channel with `/peerlearn questions #channel on`.",
+            )
+
+    def ask_from_form(self, *, team_id: str, user_id: str, text: str, channel_id: str, request_key: str) -> Asked:
+        """The Home's *Ask a question*: the form's channel is the client's word. A private channel
+        counts only when the person is in it (why_not_post_for); a public one only when the app is
+        in it already, so a form never makes the app join a channel (an #announcements only some may
+        post in) to post there in someone's name. Asking the person's own membership of a public
+        channel would mean paging through every member of a #general of thousands, on each question;
+        what a public channel shows, everyone can read anyway. Refused: the question is given back."""
+        slack = self.services.slack
+        reason = why_not_post_for(slack, user_id, channel_id)
+        if reason is None:
+            info = slack.channel_info(channel_id)
+            if not isinstance(info, Failed) and not info.get("is_private") and not info.get("is_member"):
+                log.info("form question refused: app not in channel team=%s user=%s channel=%s",
+                         team_id, user_id, channel_id)  # fmt: skip
+                reason = (
+                    f"I'm not in <#{channel_id}>, and I don't join channels to post a question there. "
+                    "Pick a channel I'm in, or ask there with `/ask`."
+                )
+        if reason is not None:
+            return Refused(blocks.question_not_asked(reason, text))
+        return self.ask_command(
+            team_id=team_id, user_id=user_id, text=text, channel_id=channel_id, channel_name=None,
+            request_key=request_key,
+        )  # fmt: skip
 
     def _ask(
         self,
@@ -130,6 +190,8 @@ class QuestionDesk:
         found = self._matching_tips(team_id, text)
         if private:
             return TipsOnly(found)
+        if (refused := self._over_quota(team_id, asker_id, text, request_key)) is not None:
+            return refused
         with self.services.db.snapshot() as session:
             known = queries.known_topics(session, team_id, questions.topic_candidates(text))
         topics = questions.choose_topics(text, known)
@@ -161,6 +223,20 @@ class QuestionDesk:
             return Suggested(question, found, in_thread)
         routed = self.router.route(question.id, ("new",)) or self._load(question.id)
         return Routed(routed, self.router.asked(question.id))
+
+    def _over_quota(self, team_id: str, asker_id: str, text: str, request_key: str) -> Refused | None:
+        """Refused when the person took QUESTIONS_PER_HOUR questions to colleagues in the last hour,
+        saying when they can ask again; never for a rerun of a question already stored."""
+        now = self.services.clock()
+        with self.services.db.snapshot() as session:
+            if queries.question_for_request(session, team_id, request_key) is not None:
+                return None
+            recent = queries.questions_asked_since(session, team_id, asker_id, now - QUOTA_WINDOW)
+        if len(recent) < QUESTIONS_PER_HOUR:
+            return None
+        again = recent[-QUESTIONS_PER_HOUR] + QUOTA_WINDOW  # when one fewer is within the hour
+        log.info("question quota reached team=%s user=%s", team_id, asker_id)
+        return Refused(blocks.over_quota(QUESTIONS_PER_HOUR, again, text))
 
     def _matching_tips(self, team_id: str, text: str) -> list[Tip]:
         """The best of `/tip search`'s own results that share enough of the question's words."""
@@ -194,9 +270,11 @@ class QuestionDesk:
 
     # -- reads -------------------------------------------------------------------------------------
 
-    def mine(self, team_id: str, user_id: str) -> list[Question]:
+    def mine(self, team_id: str, user_id: str) -> tuple[list[Question], dict[int, int]]:
+        """The person's latest questions, and how many people got each one's DM (by question id)."""
         with self.services.db.snapshot() as session:
-            return queries.questions_of(session, team_id, user_id, MINE_LIMIT)
+            found = queries.questions_of(session, team_id, user_id, MINE_LIMIT)
+            return found, queries.asked_counts(session, [q.id for q in found], ASKED_STATES)
 
     def is_questions_channel(self, team_id: str, channel_id: str) -> bool:
         with self.services.db.reading() as connection:  # asked in the ack of every question-like message

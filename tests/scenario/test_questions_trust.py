@@ -1,0 +1,163 @@
+"""Asking the workspace, where reviews and a new user found it wanting: a questions channel turned
+private, the Home form's channel taken on the client's word, `/ask` in a loop, mistyped subcommands,
+and what the post and `/ask mine` say about who was asked."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.models import QuestionsChannel
+from tests.conftest import ADMIN_ID, FakeClock
+from tests.scenario import test_questions
+from tests.scenario.home_helpers import click_on_home, home_text, open_home
+from tests.scenario.test_home_questions import submit_question
+from tests.scenario.test_mentor import save_profile
+from tests.scenario.test_questions import EXPERTS, ask, dms_about, peerlearn, questions, say
+from tests.slack_double import SlackDouble
+from tests.slack_sender import SlackSender
+
+workspace = test_questions.workspace  # the fixture: six people who teach postgres, a tip on it
+ROUTED = "How do I tune autovacuum for postgres tables?"  # no tip answers it: it goes to people
+
+
+def _questions_channels(db: Database) -> list[str]:
+    with db.snapshot() as session:
+        return list(session.scalars(select(QuestionsChannel.channel_id)))
+
+
+def _ephemerals_to(slack: SlackDouble, user: str) -> str:
+    return str([e for e in slack.calls_to("chat.postEphemeral") if e.get("user") == user])
+
+
+# -- 1. a questions channel that became private --------------------------------------------------
+
+
+def test_a_questions_channel_made_private_keeps_its_questions_and_is_turned_off(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("CLEAD", "leadership", members=("U1", ADMIN_ID))
+    assert "From now on" in peerlearn(workspace, "questions <#CLEAD|leadership> on")
+    slack.channels["CLEAD"].is_private = True  # converted to private since
+
+    say(workspace, slack, "CLEAD", "U1", f"{ROUTED} Asking for the layoffs list")
+
+    assert questions(db) == [] and dms_about(slack) == []
+    assert not [p for p in slack.posts() if p["channel"] in EXPERTS and "layoffs" in str(p)]
+    assert "won't take your question to colleagues" in _ephemerals_to(slack, "U1")  # it stayed there
+    assert _questions_channels(db) == []
+    (told,) = [p for p in slack.posts(ADMIN_ID) if "no longer a questions channel" in str(p)]
+    assert "<#CLEAD>" in told["text"]
+
+
+def test_a_questions_channel_slack_cant_describe_counts_as_private(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("CLEAD", "leadership", members=("U1", ADMIN_ID))
+    peerlearn(workspace, "questions <#CLEAD|leadership> on")
+    slack.fail_next("conversations.info", error="fatal_error")
+
+    say(workspace, slack, "CLEAD", "U1", "How do I see why a postgres query is slow?")
+
+    assert questions(db) == [] and dms_about(slack) == []  # fail closed: tips only, nothing kept
+    told_asker = _ephemerals_to(slack, "U1")
+    assert "EXPLAIN ANALYZE" in told_asker and "won't take your question to colleagues" in told_asker
+    assert _questions_channels(db) == ["CLEAD"]  # a passing fault turns nothing off
+    say(workspace, slack, "CLEAD", "U1", ROUTED)
+    assert len(questions(db)) == 1 and len(dms_about(slack)) == 3
+
+
+# -- 2. the Home form's channel is the client's word ---------------------------------------------
+
+
+def _open_ask_form(sender: SlackSender, slack: SlackDouble, user: str) -> None:
+    open_home(sender, user)
+    click_on_home(sender, slack, user, "home_ask_question")
+
+
+def test_the_ask_form_never_posts_where_the_asker_may_not(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("GSEC", "secret", members=("U5", "U6"), is_private=True)
+    slack.add_channel("CANN", "announcements", members=(ADMIN_ID,), bot=False)
+    question = "How do I claim the free postgres <giftcard> & more?"
+
+    _open_ask_form(workspace, slack, "U1")
+    submit_question(workspace, slack, "U1", question, "GSEC")  # forged: a private channel U1 is not in
+    home = home_text(slack, "U1")
+    assert "private channel you're not in" in home and "&lt;giftcard&gt; &amp; more" in home  # given back
+
+    _open_ask_form(workspace, slack, "U1")
+    submit_question(workspace, slack, "U1", question, "CANN")  # public, but the app was never invited
+    assert "I'm not in <#CANN>" in home_text(slack, "U1")
+
+    assert questions(db) == [] and dms_about(slack) == []
+    assert slack.posts("GSEC") == [] and slack.posts("CANN") == []
+    assert slack.calls_to("conversations.join") == []
+
+
+# -- 3. no endless asking ------------------------------------------------------------------------
+
+
+def test_ask_and_close_in_a_loop_stops_at_the_hourly_quota(
+    workspace: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock
+) -> None:
+    refusals = []
+    for number in range(8):
+        answer = ask(workspace, f"How do I tune postgres vacuum, case {number}?")
+        if "ask again at" in answer:
+            refusals.append(answer)
+        else:
+            ask(workspace, f"close {questions(db)[-1].id}")
+    assert len(questions(db)) == 5 and len(refusals) == 3
+    assert "case 5?" in refusals[0] and "<!date^" in refusals[0]  # the question back, and when
+    assert len(dms_about(slack)) <= 15
+
+    clock.advance(minutes=61)
+    assert "ask again" not in ask(workspace, "How do I tune postgres vacuum, once more?")
+    assert len(questions(db)) == 6
+
+
+def test_nobody_is_dmed_about_more_questions_a_day_than_the_cap_closed_or_not(
+    workspace: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock
+) -> None:
+    for number in range(7):
+        ask(workspace, f"How do I tune postgres vacuum, case {number}?")
+        ask(workspace, f"close {questions(db)[-1].id}")
+        clock.advance(minutes=61)  # past the asker's own hourly quota
+    dmed = [dm["channel"] for dm in dms_about(slack)]
+    assert dmed.count("U5") == 6  # the best-known expert: six in the day, then the next ones
+    assert set(dmed[-3:]) == {"U8", "U2", "U3"}
+
+
+# -- 4. mistyped subcommands ---------------------------------------------------------------------
+
+
+def test_a_subcommand_with_a_bad_argument_gets_a_hint_and_posts_nothing(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    before = len(slack.posts())
+    for typed in ("close abc", "close", "delete 3", "remove 3", "cancel", "close 3 please"):
+        answer = ask(workspace, typed)
+        assert "Did you mean `/ask close" in answer, typed
+    assert "`/ask close 3`" in ask(workspace, "delete 3")
+    assert "takes nothing after it" in ask(workspace, "mine please")
+    assert questions(db) == [] and len(slack.posts()) == before
+
+
+# -- 5 and 6. what the post and /ask mine say about who was asked --------------------------------
+
+
+def test_the_post_says_who_knows_for_one_and_mine_says_nobody_was_asked(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    save_profile(workspace, slack, "U4", teaches="kafka", level="senior", open_to=["mentoring"])
+    answer = ask(workspace, "How do I rebalance kafka partitions safely?")
+    assert "asked the colleague who knows #kafka" in answer
+    post = slack.message("C1", str(questions(db)[-1].post_ts))
+    assert post is not None and "I asked 1 colleague who knows #kafka." in str(post["blocks"])
+
+    ask(workspace, "Where do I get reimbursed for travel expenses?")  # nobody known: posted for anyone
+    listed = ask(workspace, "mine")
+    assert "posted for anyone to answer" in listed and "1 colleague asked" in listed
+    assert "colleagues asked" not in listed
