@@ -41,6 +41,12 @@ def deletion_for_request(session: Session, team_id: str, request_key: str) -> Ti
     return session.get(TipDeletion, (team_id, request_key))
 
 
+def was_deleted(session: Session, team_id: str, tip_id: int) -> bool:
+    """Whether this workspace's tip `tip_id` was deleted (asked only when it is not found: no index)."""
+    query = select(TipDeletion.tip_id).where(TipDeletion.team_id == team_id, TipDeletion.tip_id == tip_id)
+    return session.scalars(query.limit(1)).first() is not None
+
+
 def record_deletion(session: Session, tip: Tip, request_key: str, deleted_by: str) -> TipDeletion | None:
     """Note the deletion under its request, in the deleting transaction; None if that request did it before."""
     values = {

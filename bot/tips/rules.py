@@ -269,6 +269,8 @@ def delete(
     transaction; with `request_key` the deletion is noted under it. Returns the tip's last state."""
     tip = queries.get_tip(session, team_id, tip_id)
     if tip is None:
+        if queries.was_deleted(session, team_id, tip_id):
+            raise TipNotFound(f"Tip #{tip_id} was already deleted.")
         raise TipNotFound(f"There is no tip #{tip_id} in this workspace.")
     if not may_delete(tip, actor_id, actor_is_admin):
         raise NotAllowed(f"Only the author of tip #{tip_id} or a Peerlearn admin can delete it.")

@@ -143,6 +143,8 @@ def test_author_deletes_a_tip_and_its_post(sender: SlackSender, slack: SlackDoub
     assert all_tips(db) == []
     assert slack.calls_to("chat.delete") == [{"channel": "C1", "ts": tip.message_ts}]
     assert slack.channels["C1"].messages == []
+    sender.command(f"delete {tip.id}")  # again: said plainly, not "there is no tip"
+    assert slack.responses[-1]["text"] == f"Tip #{tip.id} was already deleted."
 
 
 def test_only_the_author_or_an_admin_may_delete(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
