@@ -23,9 +23,9 @@ def _emoji_name(reaction: str) -> str:
 def _saved_note(emoji: str, saved: tip_service.Saved, user_id: str) -> str:
     """The confirmation: whose message became which tip, and for a private one, who can now find it."""
     tip = saved.tip
-    if not saved.private:
-        return f":{emoji}: Saved <@{tip.author_id}>'s message as tip #{tip.id}."
     whose = "your" if tip.author_id == user_id else f"<@{tip.author_id}>'s"
+    if not saved.private:
+        return f":{emoji}: Saved {whose} message as tip #{tip.id}."
     return (
         f":{emoji}: Saved {whose} message as tip #{tip.id}. It comes from a private conversation, and tips are "
         f"searchable by everyone in the workspace: `/tip delete {tip.id}` takes it back."

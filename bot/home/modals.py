@@ -46,7 +46,7 @@ def search_modal(query: str = "", results: list[Tip] | None = None, *, searching
     elif results is not None and query:
         if results:
             found = (
-                "The one match."
+                "1 match."
                 if len(results) == 1
                 else f"The {len(results)} best matches, by relevance and helpfulness."
             )

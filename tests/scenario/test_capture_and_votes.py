@@ -41,6 +41,15 @@ def test_save_as_tip_records_the_authors_message_and_marks_it(
     assert reactions == [{"name": "bulb", "users": [BOT_USER_ID], "count": 1}]
 
 
+def test_saving_ones_own_message_says_your_message(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
+    ts = slack.add_message("C1", "U1", "Small PRs get better reviews")
+
+    sender.message_shortcut(user="U1", channel="C1", message=slack.message("C1", ts))
+
+    reply = slack.wait_for(lambda: slack.responses, message="confirmation")[0]
+    assert "Saved your message as tip #" in reply["text"] and "<@U1>" not in reply["text"]
+
+
 def test_saving_an_already_saved_message_creates_nothing(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
     ts = slack.add_message("C1", "U2", "Small PRs get better reviews")
     sender.message_shortcut(user="U1", channel="C1", message=slack.message("C1", ts))
