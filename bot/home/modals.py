@@ -46,9 +46,7 @@ def search_modal(query: str = "", results: list[Tip] | None = None, *, searching
     elif results is not None and query:
         if results:
             found = (
-                "1 match."
-                if len(results) == 1
-                else f"The {len(results)} best matches, by relevance and helpfulness."
+                "1 match." if len(results) == 1 else f"The {len(results)} best matches, by relevance and helpfulness."
             )
             blocks.append(context(found))
             for tip in results[:10]:  # 20 blocks at most
