@@ -162,7 +162,8 @@ def register(app: App, deps: Deps) -> None:
             value=action.get("value"),
             key=request_key(body),
         )
-        home.refresh(deps, team_id, user_id, notice)
+        value = action.get("value")  # the row clicked: the notice goes under it
+        home.refresh(deps, team_id, user_id, notice, near=value if isinstance(value, str) else None)
 
     for action_id in control.ADMIN_ACTIONS:
         app.action(action_id)(ack=acknowledge, lazy=[after_ack(deps, admin_button)])

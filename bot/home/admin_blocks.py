@@ -26,7 +26,8 @@ from bot.kit import (
 )
 
 
-def admin_blocks(admin: AdminSummary, zone: str | None) -> list[Block]:
+def admin_blocks(admin: AdminSummary, zone: str | None, notice: tuple[str, str] | None = None) -> list[Block]:
+    """The admin part; `notice` (target, text): what came of a click on that row, shown under it."""
     return [
         divider(),
         header("For admins"),
@@ -36,6 +37,7 @@ def admin_blocks(admin: AdminSummary, zone: str | None) -> list[Block]:
             admin.schedules,
             admin.schedules_total,
             zone,
+            notice,
             all_of="`/peerlearn schedules`",
             none="Nothing is scheduled yet. Start with `/peerlearn prompts #channel mon 09:00` (a weekly question) "
             "or `/peerlearn digest #channel fri 16:00` (the week's best tips).",
@@ -45,6 +47,7 @@ def admin_blocks(admin: AdminSummary, zone: str | None) -> list[Block]:
             admin.circles,
             admin.circles_total,
             zone,
+            notice,
             all_of="`/circle list`",
             none="No circles yet. Anyone can start one with `/circle create &lt;name&gt;`.",
         ),
@@ -75,12 +78,23 @@ def _questions_channels(channels: list[str], total: int) -> list[Block]:
     return blocks
 
 
-def _listed(title: str, items: list[Scheduled], total: int, zone: str | None, *, all_of: str, none: str) -> list[Block]:
+def _listed(
+    title: str,
+    items: list[Scheduled],
+    total: int,
+    zone: str | None,
+    notice: tuple[str, str] | None,
+    *,
+    all_of: str,
+    none: str,
+) -> list[Block]:
     blocks = [header(title)]
     if not items:
         return [*blocks, mrkdwn_section(none)]
     for item in items:
         blocks += _scheduled(item, zone)
+        if notice is not None and notice[0] == item.target:
+            blocks.append(mrkdwn_section(notice[1]))
     if total > len(items):
         blocks.append(context(f"…and {total - len(items)} more: {all_of} lists them all."))
     return blocks

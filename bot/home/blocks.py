@@ -56,9 +56,13 @@ def home_view(
     *,
     first_visit: bool = False,
     notice: str | None = None,
+    near: str | None = None,
 ) -> dict[str, Any]:
+    """The Home. `notice` (what came of the person's last click) goes under the admin row `near`
+    names (a schedule's or circle's target, where they clicked) when it is shown, else on top."""
+    shown_near = admin is not None and near is not None and near in {i.target for i in admin.schedules + admin.circles}
     blocks: list[Block] = []
-    if notice:
+    if notice and not shown_near:
         blocks.append(mrkdwn_section(notice))
     blocks += [
         mrkdwn_section(f"Hi <@{summary.user_id}>! Share what you learned, find what colleagues know, learn together."),
@@ -87,7 +91,7 @@ def home_view(
     if summary.match is not None:
         blocks += [divider(), header("Your pairing"), *match_blocks(summary.match)]
     if admin is not None:
-        blocks += admin_blocks(admin, summary.zone)
+        blocks += admin_blocks(admin, summary.zone, (near, notice) if shown_near and notice and near else None)
     # The caps keep this far under the limit; were they ever outgrown, the end is cut, never the view refused.
     blocks = blocks[: MAX_VIEW_BLOCKS - 1]
     blocks.append(

@@ -24,7 +24,13 @@ log = logging.getLogger(__name__)
 
 
 def render(
-    services: Services, team_id: str, user_id: str, *, first_visit: bool = False, notice: str | None = None
+    services: Services,
+    team_id: str,
+    user_id: str,
+    *,
+    first_visit: bool = False,
+    notice: str | None = None,
+    near: str | None = None,
 ) -> dict[str, Any]:
     now = services.clock()
     is_admin = services.users.admin_status(user_id, team_id) is True  # Slack couldn't say: no admin part
@@ -33,7 +39,7 @@ def render(
     with services.db.snapshot() as session:
         summary = home_summary(session, team_id, user_id, now, zone)
     admin = admin_summary(services.db, team_id, now, zone) if is_admin else None
-    return home_view(summary, admin, first_visit=first_visit, notice=notice)
+    return home_view(summary, admin, first_visit=first_visit, notice=notice, near=near)
 
 
 def opened(services: Services, team_id: str, user_id: str, key: str) -> Failed | None:
@@ -44,10 +50,13 @@ def opened(services: Services, team_id: str, user_id: str, key: str) -> Failed |
     return _publish(services, team_id, user_id, render(services, team_id, user_id, first_visit=first))
 
 
-def refresh(services: Services, team_id: str, user_id: str, notice: str | None = None) -> Failed | None:
-    """Draw the Home again after the person acted from it; `notice` (what came of it) on top. When
-    the Home can't be published, the notice goes to them by DM: nobody is left without an answer."""
-    failed = _publish(services, team_id, user_id, render(services, team_id, user_id, notice=notice))
+def refresh(
+    services: Services, team_id: str, user_id: str, notice: str | None = None, near: str | None = None
+) -> Failed | None:
+    """Draw the Home again after the person acted from it; `notice` (what came of it) under the row
+    they clicked (`near`: an admin row's target), else on top. When the Home can't be published, the
+    notice goes to them by DM: nobody is left without an answer."""
+    failed = _publish(services, team_id, user_id, render(services, team_id, user_id, notice=notice, near=near))
     if failed is not None and notice:
         services.slack.tell(user_id, notice)
     return failed

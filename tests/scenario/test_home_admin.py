@@ -107,6 +107,10 @@ def test_pause_resume_and_run_now_from_home(
     click_on_home(sender, slack, "U4", "home_run_now", target)
     assert len(prompt_posts(slack)) == 1
     assert "Posted a learning prompt in <#C1>" in home_text(slack, "U4")
+    # What came of the click is shown under the row clicked (its buttons' block), not at the top of the Home.
+    blocks = home_of(slack, "U4")["blocks"]
+    said = next(i for i, b in enumerate(blocks) if "Posted a learning prompt" in str(b))
+    assert blocks[said - 1]["type"] == "actions" and blocks[said - 1]["block_id"] == target.replace(":", "_")
 
     circle = f"circle:{circle_row(db).id}"
     click_on_home(sender, slack, "U4", "home_pause", circle)
