@@ -476,6 +476,14 @@ def questions_data_of(session: Session, team_id: str, user_id: str) -> dict[str,
     }  # fmt: skip
 
 
+def question_posts_of(session: Session, team_id: str, user_id: str) -> list[tuple[str, str]]:
+    """(channel, ts) of the app's own messages carrying the person's questions (read before erasing)."""
+    query = select(Question.channel_id, Question.post_ts).where(
+        Question.team_id == team_id, Question.asker_id == user_id, Question.post_ts.is_not(None)
+    )
+    return [(str(channel), str(ts)) for channel, ts in session.execute(query.order_by(Question.id))]
+
+
 def erase_questions_of(session: Session, team_id: str, user_id: str) -> int:
     """Forget one person in questions: the questions they asked (with everyone's asks and replies on
     them), their being asked and their replies on others' questions; answers of theirs that were

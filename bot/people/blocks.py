@@ -56,8 +56,9 @@ def forget_me_confirmation(team_id: str, user_id: str, now: datetime) -> list[Bl
     return [
         mrkdwn_section(
             ":warning: *Forget me.* This deletes what Peerlearn holds about you in this workspace: your "
-            "mentoring profile, the helpful votes you gave, your check-in answers, your circle memberships "
-            "and your pairing history. It can't be undone; `/peerlearn my-data` first gives you a copy."
+            "mentoring profile, the helpful votes you gave, your check-in answers, your circle memberships, "
+            "your pairing history and your questions (with their posts) and replies. It can't be undone; "
+            "`/peerlearn my-data` first gives you a copy."
         ),
         mrkdwn_section(
             "*Your tips:* delete them, with their posts, or keep them for your colleagues without your name."
@@ -98,7 +99,7 @@ def forgotten_text(done: Forgotten) -> str:
     text = ":white_check_mark: Done: Peerlearn has forgotten you.\n" + "\n".join(lines)
     if done.slack_left:
         text += (
-            f"\n:warning: Slack didn't let me take away or change {done.slack_left} tip post(s); "
+            f"\n:warning: Slack didn't let me take away or change {done.slack_left} post(s); "
             "an admin can delete them in Slack."
         )
     return text

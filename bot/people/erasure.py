@@ -56,7 +56,8 @@ ERASERS: tuple[Eraser, ...] = (
     Eraser("pairing rounds you were in", queries.erase_pairing_history),
     Eraser("records of files sent to you", queries.erase_file_deliveries),
     Eraser("records of your first Home visit", home_queries.erase_visit),
-    Eraser("questions you asked or were asked", question_queries.erase_questions_of),
+    # Rows: each question of theirs with its asks, replies and topics, their being asked and their replies.
+    Eraser("question records (asked by you, to you, your replies)", question_queries.erase_questions_of),
 )
 
 
@@ -64,7 +65,7 @@ ERASERS: tuple[Eraser, ...] = (
 class Forgotten:
     choice: TipsChoice
     counts: tuple[tuple[str, int], ...]  # (what, how many), tips first
-    slack_left: int = 0  # tip posts Slack would not let the app take away or redraw
+    slack_left: int = 0  # tip and question posts Slack would not let the app take away or redraw
 
     @property
     def total(self) -> int:
@@ -76,6 +77,7 @@ def forget(services: Services, *, team_id: str, user_id: str, choice: TipsChoice
     with services.db.transaction() as session:
         if queries.claim_receipt(session, team_id, key, services.clock()):
             posts = queries.tip_posts_of(session, team_id, user_id)
+            asked = question_queries.question_posts_of(session, team_id, user_id)
             if choice is TipsChoice.DELETE:
                 counts = [("tips deleted", queries.delete_tips(session, team_id, user_id))]
             else:
@@ -84,15 +86,31 @@ def forget(services: Services, *, team_id: str, user_id: str, choice: TipsChoice
             work = [vars(post) for post in posts if choice is TipsChoice.DELETE or post.source in POSTED_BY_THE_APP]
             stored = queries.receipt(session, team_id, key)
             assert stored is not None
-            stored.counts, stored.slack_work = json.dumps(counts), json.dumps(work)
+            stored.counts, stored.slack_work = json.dumps(counts), json.dumps({"tips": work, "questions": asked})
             log.info("forgot team=%s user=%s choice=%s counts=%s", team_id, user_id, choice.value, dict(counts))
         else:
             stored = queries.receipt(session, team_id, key)
             assert stored is not None
-            counts, work = [tuple(pair) for pair in json.loads(stored.counts)], json.loads(stored.slack_work)
+            counts = [tuple(pair) for pair in json.loads(stored.counts)]
+            saved = json.loads(stored.slack_work)
+            # A receipt written before question posts were kept holds the tips' list alone.
+            work, asked = (saved, []) if isinstance(saved, list) else (saved["tips"], saved["questions"])
             log.info("forget-me ran again team=%s: the same counts, the Slack side finished", team_id)
     left = _clean_slack(services, team_id, choice, [queries.TipPost(**post) for post in work])
+    left += _delete_question_posts(services, [(str(channel), str(ts)) for channel, ts in asked])
     return Forgotten(choice, tuple((str(what), int(count)) for what, count in counts), left)
+
+
+def _delete_question_posts(services: Services, posts: list[tuple[str, str]]) -> int:
+    """Take away the app's posts of the person's questions ("<@them> asks: …"): the questions are
+    gone, and their words and name with them. Each on its own; how many Slack refused."""
+    left = 0
+    for channel_id, ts in posts:
+        failed = services.slack.delete_message(channel_id, ts)
+        if isinstance(failed, Failed) and failed.error not in ("message_not_found", "channel_not_found"):
+            left += 1
+            log.warning("a question's post stays in Slack: %s", failed.error)
+    return left
 
 
 def _clean_slack(services: Services, team_id: str, choice: TipsChoice, posts: list[queries.TipPost]) -> int:

@@ -115,7 +115,7 @@ def test_deleting_removes_exactly_what_it_says(
         "pairing rounds you were in": count(db, PairingMember, PairingMember.user_id == "U1"),
         "records of files sent to you": 0,
         "records of your first home visit": count(db, HomeVisit, HomeVisit.user_id == "U1"),
-        "questions you asked or were asked": 0,
+        "question records (asked by you, to you, your replies)": 0,
     }
     others_votes = votes_given(db, "U2") + votes_given(db, "U3")
     assert before["tips deleted"] == 3 and before["helpful votes you gave"] == 1 and len(tip_posts(slack, "<@U1>")) == 2
@@ -152,6 +152,21 @@ def test_anonymising_keeps_the_tips_without_their_name(
         ]
     assert set(rows_naming(db, "U1")) <= STILL_NAMING_ALLOWED
     assert tip_posts(slack, "<@U1>") == [] and len(tip_posts(slack, "a colleague")) == 2
+
+
+@pytest.mark.parametrize("choice", [FORGET_DELETE, FORGET_ANONYMISE])
+def test_their_questions_posts_go_with_their_questions(
+    sender: SlackSender, slack: SlackDouble, db: Database, seeded: Seeded, choice: str
+) -> None:
+    sender.command("How do I make postgres vacuum faster on big tables?", user="U1", command="/ask")
+    (post,) = [m for m in slack.channels["C1"].messages if "<@U1> asks" in str(m)]
+
+    told = press(sender, "U1", confirmation(sender)[choice])
+
+    assert told_counts(told)["question records (asked by you, to you, your replies)"] >= 1
+    assert {"channel": "C1", "ts": post["ts"]} in slack.calls_to("chat.delete")
+    assert not [m for m in slack.channels["C1"].messages if "<@U1> asks" in str(m) or "vacuum" in str(m)]
+    assert set(rows_naming(db, "U1")) <= STILL_NAMING_ALLOWED
 
 
 @pytest.mark.parametrize("choice", [FORGET_DELETE, FORGET_ANONYMISE])
