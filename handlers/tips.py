@@ -109,7 +109,8 @@ def register(app: App, deps: Deps) -> None:
                         channel=command.get("channel_id"),
                     )
             case ShowHelp(problem=problem, usage=usage):
-                ack(text="How to use /tip", blocks=help_blocks(problem, usage), response_type="ephemeral")
+                shown = help_blocks(problem, usage, deps.tip_emoji)
+                ack(text="How to use /tip", blocks=shown, response_type="ephemeral")
             case Suggest(text=text, command=meant):
                 ack(text=f"Did you mean {meant}?", blocks=suggestion_blocks(text, meant), response_type="ephemeral")
             case TooShort(text=text):

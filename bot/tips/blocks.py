@@ -123,7 +123,7 @@ def my_tips(tips: list[Tip], total: int) -> list[Block]:
     return _tip_list("Your tips", tips, empty, note)
 
 
-def help_blocks(problem: str | None = None, usage: str | None = None) -> list[Block]:
+def help_blocks(problem: str | None = None, usage: str | None = None, tip_emoji: str = "bulb") -> list[Block]:
     """The whole help, or with `usage` only the problem and the one usage line that fixes it."""
     if usage is not None:
         return usage_blocks(f"Usage: {usage}", problem)
@@ -131,7 +131,7 @@ def help_blocks(problem: str | None = None, usage: str | None = None) -> list[Bl
         "*Share what you learned, find what others learned.*",
         *(f"• {USAGE[name]}" for name in ("share", "compose", "search", "top", "mine", "delete")),
         "• Message menu → *Save as tip* — keep any message as a tip",
-        "• React to a tip when it helped you; react with the tip emoji to turn a message into a tip",
+        f"• React to a tip when it helped you; react with :{tip_emoji}: to turn a message into a tip",
         f"_{EVERYONE_SEES}_",
     ]
     return usage_blocks("\n".join(lines), problem)

@@ -136,6 +136,7 @@ def test_bare_tip_opens_the_composer(sender: SlackSender, slack: SlackDouble) ->
 def test_help_and_unknown_usage(sender: SlackSender) -> None:
     help_text = str(sender.command("help").json()["blocks"])
     assert "/tip search" in help_text and "/tip top" in help_text and "/tip delete 42" in help_text
+    assert "react with :bulb: to turn a message into a tip" in help_text  # the workspace's tip emoji, named
 
     wrong = sender.command("top yesterday").json()
     assert wrong["response_type"] == "ephemeral"
