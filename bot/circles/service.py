@@ -1,8 +1,9 @@
 """Circle use cases: settings, membership, check-in now, archive.
 
 Each one looks the circle up within the request's team and checks the person's right at the
-change (owner or admin to manage; anyone in the team to join), stores first and talks to Slack
-after, and may run twice (a job rerun) with the same effect as once.
+change (owner or admin to manage; to join, anyone who may see the circle: anyone in the team, or
+only its channel's members when that channel is private), stores first and talks to Slack after,
+and may run twice (a job rerun) with the same effect as once.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from bot.circles.blocks import SettingsTarget
 from bot.circles.inputs import parse_id
 from bot.circles.messages import ANNOUNCED_EVENT, announcement
 from bot.circles.rounds import CircleRunner
+from bot.circles.visibility import shown_to, visible_circle
 from bot.services import Services
-from bot.slack.conversations import why_not_post_for
+from bot.slack.conversations import ChannelReaders, why_not_post_for
 from bot.slack.results import Failed, Posted
 from bot.text import escape_mrkdwn
 from storage import circles as queries
@@ -194,17 +196,31 @@ def editable(services: Services, team_id: str, user_id: str, name: str) -> Circl
 # -- membership -------------------------------------------------------------------------------
 
 
-def join(db: Database, team_id: str, user_id: str, name: str) -> Joined:
-    with db.transaction() as session:
-        circle = rules.find(session, team_id, name)
-        return Joined(circle, rules.join(session, circle, user_id))
+def join(services: Services, team_id: str, user_id: str, name: str) -> Joined:
+    """Join by name: only a circle the person may see (one in a private channel they're not in is
+    answered as no such circle, see bot/circles/visibility.py)."""
+    found = visible_circle(services.db, ChannelReaders(services.slack), team_id, user_id, name)
+    return _join(services.db, team_id, user_id, found.id)
 
 
-def join_by_button(db: Database, team_id: str, user_id: str, value: object) -> Joined:
-    """The *Join* button under a circle's announcement; its value is untrusted input."""
-    with db.transaction() as session:
+def join_by_button(services: Services, team_id: str, user_id: str, value: object) -> Joined:
+    """The *Join* button under a circle's announcement or in *Browse circles*; its value is
+    untrusted input (any circle's id), so the circle must be one the person may see."""
+    with services.db.snapshot() as session:
         circle = rules.circle_in_team(session, team_id, parse_id(value))
-        if circle is None or circle.archived_at is not None:
+    if (
+        circle is None
+        or circle.archived_at is not None
+        or not shown_to(ChannelReaders(services.slack), user_id, circle)
+    ):
+        raise rules.CircleNotFound(GONE)  # hidden: the same answer as for a circle that never was
+    return _join(services.db, team_id, user_id, circle.id)
+
+
+def _join(db: Database, team_id: str, user_id: str, circle_id: int) -> Joined:
+    with db.transaction() as session:
+        circle = rules.circle_in_team(session, team_id, circle_id)
+        if circle is None or circle.archived_at is not None:  # archived since it was looked up
             raise rules.CircleNotFound(GONE)
         return Joined(circle, rules.join(session, circle, user_id))
 
