@@ -125,10 +125,15 @@ def test_an_answer_from_someone_not_in_the_private_channel_is_kept_but_not_poste
     circle_runner.run_due()
     round_id = next(r.id for r in rounds(db) if r.channel_id == "C7")
 
-    answer(sender, slack, "U3", round_id, "<!channel> outsider text", "x", "")
-    answer(sender, slack, "U2", round_id, "insider text", "", "")
+    answer(sender, slack, "U3", round_id, "<!channel> outsider text", "outsider stuck", "")
+    answer(sender, slack, "U2", round_id, "insider text", "insider stuck", "")
 
     thread = [str(m) for m in slack.channels["C7"].messages]
-    assert not any("outsider text" in m for m in thread) and any("insider text" in m for m in thread)
+    assert not any("outsider" in m for m in thread) and any("insider text" in m for m in thread)
     assert "outsider text" in (participants(db, round_id)["U3"].answers or "")  # recorded all the same
     assert "it's a private channel you're not in" in dms_to(slack, "U3")[-1]["text"]
+
+    clock.advance(hours=24)  # the round closes: its summary counts U3's answers, quotes only U2's
+    assert circle_runner.run_due().closed == 2
+    summary = str(slack.channels["C7"].messages[-1]["blocks"])
+    assert "*2 of 3* checked in" in summary and "insider stuck" in summary and "outsider" not in summary
