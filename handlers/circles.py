@@ -115,9 +115,9 @@ def register(app: App, deps: Deps) -> None:
                 case JoinCircle(name=name):
                     outcome: circle_service.CommandOutcome = circle_service.join(deps, team_id, user_id, name)
                 case LeaveCircle(name=name):
-                    outcome = circle_service.leave(deps.db, team_id, user_id, name)
+                    outcome = circle_service.leave(deps, team_id, user_id, name)
                 case PauseCircle(name=name, rounds=rounds):
-                    outcome = circle_service.pause(deps.db, team_id, user_id, name, rounds)
+                    outcome = circle_service.pause(deps, team_id, user_id, name, rounds)
                 case CheckinNow(name=name):
                     key = request_key(body)
                     outcome = circle_service.checkin_now(deps, deps.circles, team_id, user_id, name, key)

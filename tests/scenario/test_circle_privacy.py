@@ -137,3 +137,27 @@ def test_an_answer_from_someone_not_in_the_private_channel_is_kept_but_not_poste
     assert circle_runner.run_due().closed == 2
     summary = str(slack.channels["C7"].messages[-1]["blocks"])
     assert "*2 of 3* checked in" in summary and "insider stuck" in summary and "outsider" not in summary
+
+
+def test_leave_pause_and_managing_name_no_hidden_circle_but_its_own_people_still_reach_it(
+    sender: SlackSender, slack: SlackDouble, db: Database, two_circles: None
+) -> None:
+    opened = len(slack.calls_to("views.open"))
+    # U3 (not an admin) and U4 (an admin) are not in #leads: neither "only the owner <@U1> may" nor
+    # "you're not a member of Leads", which would name it.
+    for user in ("U3", "U4"):
+        for command in ("leave Leads", "pause Leads 2", "checkin Leads now", "archive Leads", "edit Leads"):
+            said = circle_cmd(sender, command, user=user)
+            assert "There is no circle called “Leads”." in said and "U1" not in said, (user, command, said)
+    assert len(slack.calls_to("views.open")) == opened  # no edit form
+    assert members_of(db, "Leads") == {"U1", "U2"} and not rounds_of_leads(db)
+    assert "Leads" in circle_cmd(sender, "list", user="U1")  # not archived
+
+    slack.channels["C7"].remove_member("U2")  # still in the circle: may pause it and leave it
+    assert "sit out the next 2 rounds of “Leads”" in circle_cmd(sender, "pause Leads 2", user="U2")
+    assert "You left “Leads”" in circle_cmd(sender, "leave Leads", user="U2")
+    assert members_of(db, "Leads") == {"U1"}
+
+
+def rounds_of_leads(db: Database) -> list[int]:
+    return [r.id for r in rounds(db) if r.channel_id == "C7"]
