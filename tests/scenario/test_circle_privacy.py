@@ -14,7 +14,17 @@ from storage.db import Database
 from storage.models import Circle, CircleMember
 from tests.conftest import FakeClock
 from tests.scenario.home_helpers import buttons, click, click_on_home, open_home, shown_view
-from tests.scenario.test_circles import BEFORE, DUE, answer, circle_cmd, create_circle, dms_to, participants, rounds
+from tests.scenario.test_circles import (
+    BEFORE,
+    DUE,
+    answer,
+    checkin_dms,
+    circle_cmd,
+    create_circle,
+    dms_to,
+    participants,
+    rounds,
+)
 from tests.slack_double import SlackDouble
 from tests.slack_sender import SlackSender
 
@@ -120,10 +130,10 @@ def test_an_answer_from_someone_not_in_the_private_channel_is_kept_but_not_poste
 ) -> None:  # fmt: skip
     slack.channels["C7"].add_member("U3")
     circle_cmd(sender, "join Leads", user="U3")
-    slack.channels["C7"].remove_member("U3")  # left the channel, still in the circle
     clock.now = DUE
     circle_runner.run_due()
     round_id = next(r.id for r in rounds(db) if r.channel_id == "C7")
+    slack.channels["C7"].remove_member("U3")  # invited, then left the channel (still in the circle)
 
     answer(sender, slack, "U3", round_id, "<!channel> outsider text", "outsider stuck", "")
     answer(sender, slack, "U2", round_id, "insider text", "insider stuck", "")
@@ -137,6 +147,24 @@ def test_an_answer_from_someone_not_in_the_private_channel_is_kept_but_not_poste
     assert circle_runner.run_due().closed == 2
     summary = str(slack.channels["C7"].messages[-1]["blocks"])
     assert "*2 of 3* checked in" in summary and "insider stuck" in summary and "outsider" not in summary
+
+
+def test_a_member_not_in_the_private_channel_is_not_asked_its_questions(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner,
+    two_circles: None,
+) -> None:  # fmt: skip
+    slack.channels["C7"].add_member("U3")
+    circle_cmd(sender, "join Leads", user="U3")
+    slack.channels["C7"].remove_member("U3")  # left the channel before the round
+    clock.now = DUE
+
+    circle_runner.run_due()
+
+    [leads] = rounds_of_leads(db)
+    assert [p.status for p in participants(db, leads).values()].count("invited") == 2  # U1, U2
+    assert participants(db, leads)["U3"].status == "unreachable"
+    assert not [dm for dm in checkin_dms(slack, "U3") if "Leads" in str(dm)]
+    assert [dm for dm in checkin_dms(slack, "U2") if "Leads" in str(dm)]
 
 
 def test_leave_pause_and_managing_name_no_hidden_circle_but_its_own_people_still_reach_it(
