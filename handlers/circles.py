@@ -1,7 +1,8 @@
 """/circle, the circle settings form, the Join and Check in buttons and the answers form.
 
 Acks do the quick part (parse, read the form, a small read, open a modal while the trigger is
-fresh); changes run after the ack, in bot/circles use cases that check the person's right again.
+fresh); list and info (which circles the person may see is asked of Slack, a call per circle
+channel) and changes run after the ack, in bot/circles use cases that check the person's right again.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from bot.circles.messages import CHECKIN_ACTION, JOIN_ACTION, circle_help, circl
 from bot.circles.replies import said, saved_text
 from bot.circles.rules import CircleNotFound, NotAllowed, known_zones
 from bot.home import service as home
+from bot.slack.conversations import ChannelReaders
 from bot.slack.requests import request_key
 from bot.text import slack_to_plain
 from handlers.deps import Deps
@@ -59,14 +61,11 @@ def _values(view: dict[str, Any]) -> object:
 
 def register(app: App, deps: Deps) -> None:
     def ack_circle(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-        """Answers from the database and modals (trigger ids last 3 s) here; changes after the ack."""
+        """Help and modals (trigger ids last 3 s) here; list, info and changes after the ack."""
         team_id, user_id, channel_id = str(context.team_id), command["user_id"], command["channel_id"]
         match _request(command):
             case ShowHelp(problem=problem, usage=usage):
                 ack(text="How to use /circle", blocks=circle_help(problem, usage), response_type="ephemeral")
-            case ListCircles():
-                rows = views.listing(deps.db, team_id, deps.clock())
-                ack(text="Learning circles", blocks=circle_list(rows), response_type="ephemeral")
             case CreateCircle(name=name):
                 ack()
                 person = deps.users.get(user_id)
@@ -74,16 +73,6 @@ def register(app: App, deps: Deps) -> None:
                 view = circle_modal(channel_id=channel_id, zone=zone or "UTC", name=name, origin=channel_id)
                 if failed := deps.slack.open_view(command["trigger_id"], view):
                     respond(f"I couldn't open the form ({failed.error}); please try again.")
-            case CircleInfo(name=name):
-                try:
-                    shown = views.details(deps.db, team_id, name, deps.clock())
-                except CircleNotFound as missing:
-                    ack(text=str(missing), response_type="ephemeral")
-                    return
-                blocks = circle_info(
-                    shown.circle, shown.members, shown.last_answers, shown.next_round, shown.open_until
-                )
-                ack(text=shown.circle.name, blocks=blocks, response_type="ephemeral")
             case EditCircle(name=name):
                 try:
                     circle = circle_service.editable(deps, team_id, user_id, name)
@@ -94,8 +83,16 @@ def register(app: App, deps: Deps) -> None:
                 view = circle_modal(channel_id=circle.channel_id, zone=circle.zone, circle=circle, origin=channel_id)
                 if failed := deps.slack.open_view(command["trigger_id"], view):
                     respond(f"I couldn't open the form ({failed.error}); please try again.")
-            case JoinCircle() | LeaveCircle() | PauseCircle() | CheckinNow() | ArchiveCircle():
-                ack()
+            case (
+                ListCircles()
+                | CircleInfo()
+                | JoinCircle()
+                | LeaveCircle()
+                | PauseCircle()
+                | CheckinNow()
+                | ArchiveCircle()
+            ):
+                ack()  # list and info too: which circles the person may see is asked of Slack
             case unreachable:
                 assert_never(unreachable)
 
@@ -104,18 +101,29 @@ def register(app: App, deps: Deps) -> None:
         team_id, user_id = str(context.team_id), body["user_id"]
         try:
             match _request(body):
+                case ListCircles():
+                    rows = views.listing(deps.db, ChannelReaders(deps.slack), team_id, user_id, deps.clock())
+                    respond(text="Learning circles", blocks=circle_list(rows), response_type="ephemeral")
+                    return
+                case CircleInfo(name=name):
+                    shown = views.details(deps.db, ChannelReaders(deps.slack), team_id, user_id, name, deps.clock())
+                    blocks = circle_info(
+                        shown.circle, shown.members, shown.last_answers, shown.next_round, shown.open_until
+                    )
+                    respond(text=shown.circle.name, blocks=blocks, response_type="ephemeral")
+                    return
                 case JoinCircle(name=name):
-                    outcome: circle_service.CommandOutcome = circle_service.join(deps.db, team_id, user_id, name)
+                    outcome: circle_service.CommandOutcome = circle_service.join(deps, team_id, user_id, name)
                 case LeaveCircle(name=name):
-                    outcome = circle_service.leave(deps.db, team_id, user_id, name)
+                    outcome = circle_service.leave(deps, team_id, user_id, name)
                 case PauseCircle(name=name, rounds=rounds):
-                    outcome = circle_service.pause(deps.db, team_id, user_id, name, rounds)
+                    outcome = circle_service.pause(deps, team_id, user_id, name, rounds)
                 case CheckinNow(name=name):
                     key = request_key(body)
                     outcome = circle_service.checkin_now(deps, deps.circles, team_id, user_id, name, key)
                 case ArchiveCircle(name=name):
                     outcome = circle_service.archive(deps, team_id, user_id, name)
-                case ShowHelp() | ListCircles() | CreateCircle() | CircleInfo() | EditCircle():
+                case ShowHelp() | CreateCircle() | EditCircle():
                     return  # answered in the ack
                 case unreachable:
                     assert_never(unreachable)
@@ -163,7 +171,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = str(context.user_id)
         value = ((body.get("actions") or [{}])[0] or {}).get("value")
         try:
-            text = said(circle_service.join_by_button(deps.db, str(context.team_id), user_id, value))
+            text = said(circle_service.join_by_button(deps, str(context.team_id), user_id, value))
         except CircleNotFound as missing:
             text = str(missing)
         if respond is not None and body.get("response_url"):

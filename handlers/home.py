@@ -1,7 +1,8 @@
 """The App Home tab: drawn after the ack when someone opens it, and again after they act from it.
 
-Its buttons open the tip form, the search form, the circles to browse and the mentoring profile
-form (in the ack: a trigger lasts 3 s); the admins' *Pause*, *Resume* and *Run now* are done after
+Its buttons open the tip form, the search form, the circles to browse (filled in after the ack:
+which circles a person may see is asked of Slack) and the mentoring profile form (in the ack: a
+trigger lasts 3 s); the admins' *Pause*, *Resume* and *Run now* are done after
 the ack by bot/home/control.py, which checks the person's right at the change.
 """
 
@@ -19,7 +20,7 @@ from bot.circles.rules import CircleNotFound
 from bot.home import control
 from bot.home import service as home
 from bot.home.blocks import ASK_FROM_HOME, BROWSE_FROM_HOME, PROFILE_FROM_HOME, SEARCH_FROM_HOME, SHARE_FROM_HOME
-from bot.home.modals import JOIN_FROM_BROWSE, SEARCH_MODAL, read_query, search_modal
+from bot.home.modals import JOIN_FROM_BROWSE, SEARCH_MODAL, circles_loading, read_query, search_modal
 from bot.pairing import service as pairing_service
 from bot.pairing.blocks import profile_modal
 from bot.questions import blocks as question_blocks
@@ -66,10 +67,18 @@ def register(app: App, deps: Deps) -> None:
         ack()
         open_form(body, context, search_modal(), "Try `/tip search &lt;words&gt;` instead.")
 
+    def _browse_id(body: dict[str, Any]) -> str:
+        return f"browse-circles-{request_key(body)}"
+
     def browse_from_home(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
-        view = home.browse_circles(deps, str(context.team_id), str(context.user_id))  # a small read
-        open_form(body, context, view, "Try `/circle list` instead.")
+        open_form(body, context, circles_loading(_browse_id(body)), "Try `/circle list` instead.")
+
+    def fill_browse(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        """Which circles the person may see is asked of Slack: after the ack, into the open form."""
+        team_id, user_id = str(context.team_id), str(context.user_id)
+        if failed := deps.slack.update_view_named(_browse_id(body), home.browse_circles(deps, team_id, user_id)):
+            log.info("browse circles not filled in team=%s user=%s error=%s", team_id, user_id, failed.error)
 
     def profile_from_home(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ack()
@@ -78,7 +87,7 @@ def register(app: App, deps: Deps) -> None:
 
     app.action(SHARE_FROM_HOME)(share_from_home)
     app.action(SEARCH_FROM_HOME)(search_from_home)
-    app.action(BROWSE_FROM_HOME)(browse_from_home)
+    app.action(BROWSE_FROM_HOME)(ack=browse_from_home, lazy=[after_ack(deps, fill_browse)])
     app.action(PROFILE_FROM_HOME)(profile_from_home)
 
     def ask_from_home(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -140,7 +149,7 @@ def register(app: App, deps: Deps) -> None:
     def join_from_browse(body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
         team_id, user_id = str(context.team_id), str(context.user_id)
         try:
-            notice = said(circle_service.join_by_button(deps.db, team_id, user_id, _action(body).get("value")))
+            notice = said(circle_service.join_by_button(deps, team_id, user_id, _action(body).get("value")))
         except CircleNotFound as missing:
             notice = str(missing)
         view_id = (body.get("view") or {}).get("id")

@@ -502,7 +502,12 @@ class WebApi:
 
     def api_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         with self.workspace.session() as session:
-            stored = session.get(View, args.get("view_id") or "")
+            if args.get("view_id"):
+                stored = session.get(View, args.get("view_id") or "")
+            else:  # the app's own name for the view, given when it was opened
+                wanted = args.get("external_id") or ""
+                modals = session.scalars(select(View).where(View.kind == "modal"))
+                stored = next((v for v in modals if wanted and json.loads(v.body).get("external_id") == wanted), None)
             if stored is None:
                 raise SlackError("not_found")
             view = self._view(args, stored.id)

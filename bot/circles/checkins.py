@@ -20,6 +20,7 @@ from bot.circles.messages import ANSWERED_EVENT, answer_reply, checked_in_dm
 from bot.circles.rules import questions_of, stored_answers
 from bot.notices import post_failure
 from bot.services import Services
+from bot.slack.conversations import ChannelReaders
 from bot.slack.results import Failed, Posted
 from storage import circles as queries
 from storage.models import Circle, CircleRound, ParticipantStatus, RoundParticipant, RoundState
@@ -113,6 +114,17 @@ def _show_in_thread(
 ) -> str | None:
     if round_.thread_ts is None:
         return None
+    # A private channel's thread takes only its members' answers: one who is not (or no longer) in
+    # it would have the app post for them where they can't post themselves. Their answers stay
+    # recorded; an earlier reply of theirs is left as it was.
+    readable = ChannelReaders(services.slack).may_read(user_id, round_.channel_id)
+    channel = f"<#{round_.channel_id}>"
+    if isinstance(readable, Failed):
+        log.info("check-in reply withheld round=%s user=%s: members not listed", round_.id, user_id)
+        return f"Your answers are saved, but not yet shown in {channel} ({readable.error}); send them again later."
+    if not readable:
+        log.warning("check-in reply withheld round=%s user=%s: not in private channel", round_.id, user_id)
+        return f"Your answers are saved, but not shown in {channel}: it's a private channel you're not in."
     slack, payload = services.slack, {"round_id": round_.id, "user_id": user_id}
     if reply_ts is None and maybe_posted:
         found = slack.find_reply_by_metadata(round_.channel_id, round_.thread_ts, ANSWERED_EVENT, payload)

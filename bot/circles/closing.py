@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.circles import rules as circles
 from bot.circles.messages import reminder_dm, round_summary
 from bot.slack.acting import carrying_team
+from bot.slack.conversations import ChannelReaders
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
 from storage import circles as queries
@@ -70,7 +71,11 @@ def close(db: Database, slack: SlackGateway, round_id: int, now: datetime) -> in
         invited = [
             p.user_id for p in taking_part if p.status in (ParticipantStatus.INVITED, ParticipantStatus.ANSWERED)
         ]
-    text, blocks = round_summary(circle, invited, answers, streaks)
+    # Answers are quoted in the channel only for those who can read it (not, or no longer, in a
+    # private channel: counted, not quoted; Slack couldn't say: not quoted).
+    readers = ChannelReaders(slack)
+    quotable = {user for user in answers if round_.thread_ts and readers.may_read(user, round_.channel_id) is True}
+    text, blocks = round_summary(circle, invited, answers, streaks, quotable)
     if round_.thread_ts:
         slack.post(round_.channel_id, text, blocks, thread_ts=round_.thread_ts)
     with db.transaction() as session:

@@ -111,8 +111,10 @@ def answer_reply(circle: Circle, user_id: str, answers: list[str]) -> tuple[str,
 
 
 def round_summary(
-    circle: Circle, invited: list[str], answers: dict[str, list[str]], streaks: dict[str, int]
+    circle: Circle, invited: list[str], answers: dict[str, list[str]], streaks: dict[str, int], quotable: set[str]
 ) -> tuple[str, list[Block]]:
+    """The summary posted in the round's thread; what someone is stuck on is quoted only for the
+    `quotable` answerers (those who can read the channel: the others' answers are counted only)."""
     if not answers:
         line = f"Check-in closed: nobody checked in this time ({len(invited)} invited). See you next round!"
         return line, [mrkdwn_section(line)]
@@ -124,7 +126,7 @@ def round_summary(
         asks = [
             f"• <@{user}>: {truncate_escaped(given[stuck_index], 300)}"
             for user, given in answers.items()
-            if stuck_index < len(given) and given[stuck_index]
+            if user in quotable and stuck_index < len(given) and given[stuck_index]
         ]
         if asks:
             blocks.append(mrkdwn_section("*Can you help?*\n" + "\n".join(asks[:8])))

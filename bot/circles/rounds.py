@@ -27,7 +27,7 @@ from bot.circles import rules as circles
 from bot.circles.failures import PAUSED_BY_SETTINGS, CircleFailures
 from bot.circles.messages import checkin_dm, round_header
 from bot.slack.acting import acting_for, carrying_team
-from bot.slack.conversations import open_group
+from bot.slack.conversations import ChannelReaders, open_group
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
 from bot.slack.results import Failed, Posted
@@ -240,19 +240,32 @@ class CircleRunner:
             known = {p.user_id for p in queries.participants(session, round_.id)}
         # One users.info each for a few, users.list pages for many: the directory picks the cheaper.
         people = self.users.lookup([m.user_id for m in members if m.user_id not in known])
+        outside = self._outside_private_channel(round_, [m.user_id for m in members if m.user_id not in known])
         for membership in members:
             if membership.user_id in known:
                 continue
             person = people.get(membership.user_id)
             try:
-                self._enrol_one(circle, round_, membership.user_id, person)
+                self._enrol_one(circle, round_, membership.user_id, person, membership.user_id in outside)
             except Exception:  # this member is left out of the round, not the others
                 log.exception(
                     "check-in enrolment failed team=%s circle=%s round=%s user=%s",
                     circle.team_id, circle.id, round_.id, membership.user_id,
                 )  # fmt: skip
 
-    def _enrol_one(self, circle: Circle, round_: CircleRound, user_id: str, person: Person | None) -> None:
+    def _outside_private_channel(self, round_: CircleRound, user_ids: list[str]) -> set[str]:
+        """Members not (or no longer) in the round's private channel: not asked its questions. When
+        Slack can't list its members, nobody is left out (their answers are still checked before
+        anything is posted in the channel, bot/circles/checkins.py)."""
+        readers = ChannelReaders(self.slack)
+        outside = {user_id for user_id in user_ids if readers.may_read(user_id, round_.channel_id) is False}
+        if outside:
+            log.info("check-in round=%s leaves out %s member(s) not in its private channel", round_.id, len(outside))
+        return outside
+
+    def _enrol_one(
+        self, circle: Circle, round_: CircleRound, user_id: str, person: Person | None, outside: bool = False
+    ) -> None:
         with self.db.transaction() as session:
             current = queries.member(session, circle.id, user_id)
             if current is None:
@@ -262,7 +275,7 @@ class CircleRunner:
                     current.skip_rounds -= 1
                 return
             deleted = person is not None and person.deleted
-            status = ParticipantStatus.UNREACHABLE if deleted else ParticipantStatus.INVITED
+            status = ParticipantStatus.UNREACHABLE if deleted or outside else ParticipantStatus.INVITED
             queries.add_participant(session, round_, current.user_id, status)
 
     def _invite(self, circle: Circle, round_: CircleRound, user_id: str) -> None:

@@ -139,17 +139,30 @@ def update(circle: Circle, spec: CircleSpec, now: datetime) -> None:
 
 
 def find(session: Session, team_id: str, name: str) -> Circle:
-    circle = queries.circle_named(session, team_id, name)
-    if circle is not None and circle.archived_at is None:
+    circle = live_named(session, team_id, name)
+    if circle is not None:
         return circle
     names = queries.circle_names(session, team_id)
+    raise not_found(name, closest_names(name, names), any_circles=bool(names))
+
+
+def live_named(session: Session, team_id: str, name: str) -> Circle | None:
+    circle = queries.circle_named(session, team_id, name)
+    return circle if circle is not None and circle.archived_at is None else None
+
+
+def closest_names(name: str, names: list[str]) -> list[str]:
+    """Up to three of `names` that look like `name` (a typo, another case)."""
     close = difflib.get_close_matches(name.strip(), names, n=3, cutoff=0.5)
     lowered = {n.lower(): n for n in names}
     close += [lowered[n] for n in difflib.get_close_matches(name.strip().lower(), list(lowered), n=3, cutoff=0.5)]
-    suggestions = list(dict.fromkeys(close))[:3]
+    return list(dict.fromkeys(close))[:3]
+
+
+def not_found(name: str, suggestions: list[str], *, any_circles: bool) -> CircleNotFound:
     hint = f" Did you mean {', '.join(f'“{escape_mrkdwn(n)}”' for n in suggestions)}?" if suggestions else ""
-    listing = " See `/circle list`." if names else " Start one with `/circle create &lt;name&gt;`."
-    raise CircleNotFound(f"There is no circle called “{escape_mrkdwn(name.strip())}”.{hint}{listing}")
+    listing = " See `/circle list`." if any_circles else " Start one with `/circle create &lt;name&gt;`."
+    return CircleNotFound(f"There is no circle called “{escape_mrkdwn(name.strip())}”.{hint}{listing}")
 
 
 def require_manager(circle: Circle, user_id: str, is_admin: bool) -> None:

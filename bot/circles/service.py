@@ -1,8 +1,9 @@
 """Circle use cases: settings, membership, check-in now, archive.
 
 Each one looks the circle up within the request's team and checks the person's right at the
-change (owner or admin to manage; anyone in the team to join), stores first and talks to Slack
-after, and may run twice (a job rerun) with the same effect as once.
+change (owner or admin to manage; to join, anyone who may see the circle: anyone in the team, or
+only its channel's members when that channel is private), stores first and talks to Slack after,
+and may run twice (a job rerun) with the same effect as once.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.circles import rules
 from bot.circles.blocks import SettingsTarget
 from bot.circles.inputs import parse_id
 from bot.circles.messages import ANNOUNCED_EVENT, announcement
 from bot.circles.rounds import CircleRunner
+from bot.circles.visibility import shown_to, visible_circle
 from bot.services import Services
-from bot.slack.conversations import why_not_post_for
+from bot.slack.conversations import ChannelReaders, why_not_post_for
 from bot.slack.results import Failed, Posted
 from bot.text import escape_mrkdwn
 from storage import circles as queries
@@ -81,10 +84,11 @@ def may_manage(services: Services, circle: Circle, user_id: str) -> bool:
 
 
 def _managed(services: Services, team_id: str, user_id: str, name: str, *, archived_too: bool = False) -> Circle:
-    """The live circle of that name, if this person may manage it (CircleNotFound, NotAllowed)."""
-    with services.db.snapshot() as session:
-        circle = queries.circle_named(session, team_id, name) if archived_too else None
-        circle = circle or rules.find(session, team_id, name)
+    """The live circle of that name, if this person may manage it (CircleNotFound, NotAllowed). One in
+    a private channel they're not in, and don't own or belong to, is no circle to them (not even "only
+    the owner may": that would name it and its owner)."""
+    readers = ChannelReaders(services.slack)
+    circle = visible_circle(services.db, readers, team_id, user_id, name, known_too=True, archived_too=archived_too)
     rules.require_manager(circle, user_id, may_manage(services, circle, user_id))
     return circle
 
@@ -194,32 +198,55 @@ def editable(services: Services, team_id: str, user_id: str, name: str) -> Circl
 # -- membership -------------------------------------------------------------------------------
 
 
-def join(db: Database, team_id: str, user_id: str, name: str) -> Joined:
-    with db.transaction() as session:
-        circle = rules.find(session, team_id, name)
-        return Joined(circle, rules.join(session, circle, user_id))
+def join(services: Services, team_id: str, user_id: str, name: str) -> Joined:
+    """Join by name: only a circle the person may see (one in a private channel they're not in is
+    answered as no such circle, see bot/circles/visibility.py)."""
+    found = visible_circle(services.db, ChannelReaders(services.slack), team_id, user_id, name)
+    return _join(services.db, team_id, user_id, found.id)
 
 
-def join_by_button(db: Database, team_id: str, user_id: str, value: object) -> Joined:
-    """The *Join* button under a circle's announcement; its value is untrusted input."""
-    with db.transaction() as session:
+def join_by_button(services: Services, team_id: str, user_id: str, value: object) -> Joined:
+    """The *Join* button under a circle's announcement or in *Browse circles*; its value is
+    untrusted input (any circle's id), so the circle must be one the person may see."""
+    with services.db.snapshot() as session:
         circle = rules.circle_in_team(session, team_id, parse_id(value))
-        if circle is None or circle.archived_at is not None:
-            raise rules.CircleNotFound(GONE)
+    if (
+        circle is None
+        or circle.archived_at is not None
+        or not shown_to(ChannelReaders(services.slack), user_id, circle)
+    ):
+        raise rules.CircleNotFound(GONE)  # hidden: the same answer as for a circle that never was
+    return _join(services.db, team_id, user_id, circle.id)
+
+
+def _join(db: Database, team_id: str, user_id: str, circle_id: int) -> Joined:
+    with db.transaction() as session:
+        circle = _live(session, team_id, circle_id)
         return Joined(circle, rules.join(session, circle, user_id))
 
 
-def leave(db: Database, team_id: str, user_id: str, name: str) -> Left:
-    with db.transaction() as session:
-        circle = rules.find(session, team_id, name)
+def _live(session: Session, team_id: str, circle_id: int) -> Circle:
+    """The circle looked up a moment ago (outside the transaction, asking Slack), unless archived since."""
+    circle = rules.circle_in_team(session, team_id, circle_id)
+    if circle is None or circle.archived_at is not None:
+        raise rules.CircleNotFound(GONE)
+    return circle
+
+
+def leave(services: Services, team_id: str, user_id: str, name: str) -> Left:
+    """Leave by name: a circle one is in (even once out of its private channel), or may see."""
+    found = visible_circle(services.db, ChannelReaders(services.slack), team_id, user_id, name, known_too=True)
+    with services.db.transaction() as session:
+        circle = _live(session, team_id, found.id)
         return Left(circle, rules.leave(session, circle, user_id))
 
 
-def pause(db: Database, team_id: str, user_id: str, name: str, rounds: int) -> Paused:
+def pause(services: Services, team_id: str, user_id: str, name: str, rounds: int) -> Paused:
     if not 1 <= rounds <= rules.MAX_PAUSE_ROUNDS:
         raise ValueError(f"rounds out of range: {rounds}")
-    with db.transaction() as session:
-        circle = rules.find(session, team_id, name)
+    found = visible_circle(services.db, ChannelReaders(services.slack), team_id, user_id, name, known_too=True)
+    with services.db.transaction() as session:
+        circle = _live(session, team_id, found.id)
         membership = rules.pause(session, circle, user_id, rounds)
         return Paused(circle, rounds if membership is not None else None)
 

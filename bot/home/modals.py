@@ -77,10 +77,17 @@ def read_query(values: object) -> str | dict[str, str]:
     return query
 
 
+def circles_loading(external_id: str) -> dict[str, Any]:
+    """*Browse circles* as it opens (at once: the trigger lasts 3 s), filled in after the ack by
+    `external_id` once Slack has said which circles the person may see."""
+    return {**_circles_frame([context(":hourglass_flowing_sand: Looking for circles…")]), "external_id": external_id}
+
+
 def circles_modal(
     listing: list[tuple[Circle, int, str]], member_of: set[int], notice: str | None = None
 ) -> dict[str, Any]:
-    """Every live circle with its members, schedule and next check-in; *Join* where you're not in."""
+    """Every live circle the person may see with its members, schedule and next check-in; *Join*
+    where they're not in."""
     blocks: list[Block] = []
     if notice:
         blocks.append(mrkdwn_section(notice))
@@ -99,6 +106,10 @@ def circles_modal(
         blocks.append(_circle_entry(circle, members, next_round, circle.id in member_of))
     if len(listing) > CIRCLES_LISTED:
         blocks.append(context(f"…and {len(listing) - CIRCLES_LISTED} more: `/circle list` shows them all."))
+    return _circles_frame(blocks)
+
+
+def _circles_frame(blocks: list[Block]) -> dict[str, Any]:
     return {
         "type": "modal",
         "title": plain("Learning circles", MAX_MODAL_TITLE),

@@ -17,6 +17,7 @@ from bot.home.blocks import home_view
 from bot.home.modals import circles_modal
 from bot.home.summary import home_summary
 from bot.services import Services
+from bot.slack.conversations import ChannelReaders
 from bot.slack.results import Failed
 from storage import home as queries
 
@@ -71,8 +72,10 @@ def _publish(services: Services, team_id: str, user_id: str, view: dict[str, Any
 
 
 def browse_circles(services: Services, team_id: str, user_id: str, notice: str | None = None) -> dict[str, Any]:
-    """The *Browse circles* form: every live circle, *Join* where the person isn't a member."""
-    listing = circle_views.listing(services.db, team_id, services.clock())
+    """The *Browse circles* form: every live circle the person may see (one in a private channel
+    only for its members), *Join* where they aren't a member. Asks Slack: after the ack."""
+    readers = ChannelReaders(services.slack)
+    listing = circle_views.listing(services.db, readers, team_id, user_id, services.clock())
     with services.db.snapshot() as session:
         member_of = set(queries.memberships(session, team_id, user_id))
     return circles_modal(listing, member_of, notice)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bot.circles import rules as circles
 from bot.questions.measures import QuestionsRecap, digest_recap
 from bot.schedules import prompts
+from bot.slack.conversations import is_private_conversation
 from bot.slack.gateway import SlackGateway
 from bot.slack.results import Failed
 from bot.tips.rules import looks_private
@@ -89,7 +90,7 @@ def public_circle_channels(db: Database, slack: SlackGateway, team_id: str, now:
         if isinstance(info, Failed):
             log.info("digest team=%s: channel %s not described (%s); its circles' answers left out", team_id,
                      channel_id, info.error)  # fmt: skip
-        elif not (info.get("is_private") or info.get("is_im") or info.get("is_mpim")):
+        elif not is_private_conversation(info):
             public.add(channel_id)
     return frozenset(public)
 

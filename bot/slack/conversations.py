@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack.gateway import SlackGateway
-from bot.slack.results import Failed, Posted, error_code
+from bot.slack.results import Failed, Message, Posted, error_code
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def why_not_post_for(slack: SlackGateway, user_id: str, channel: str) -> str | N
         if info.error == "channel_not_found":
             return None
         return f"I couldn't check that channel ({info.error}). Try again in a minute."
-    if not (info.get("is_private") or info.get("is_im") or info.get("is_mpim")):
+    if not is_private_conversation(info):
         return None
     members = channel_members(slack, channel)
     if isinstance(members, Failed):
@@ -51,6 +51,50 @@ def why_not_post_for(slack: SlackGateway, user_id: str, channel: str) -> str | N
         log.warning("post refused: user=%s is not in private channel=%s", user_id, channel)
         return "That's a private channel you're not in. Pick a channel you're a member of."
     return None
+
+
+def is_private_conversation(info: Message) -> bool:
+    """Whether conversations.info describes a conversation not everyone in the workspace can read."""
+    return bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
+
+
+class ChannelReaders:
+    """Who may read which channel, asked of Slack at most once per channel for one request (a
+    `/circle list`, a *Browse circles* form, one check-in answer): whether it is private by
+    conversations.info (`G…` and `D…` ids are without asking), and only a private one's members by
+    conversations.members, so a listing of public channels makes no member calls.
+
+    Fails closed: a channel Slack can't describe counts as private, and one whose members Slack
+    can't list is readable by nobody (`may_read` says Failed)."""
+
+    def __init__(self, slack: SlackGateway) -> None:
+        self.slack = slack
+        self._private: dict[str, bool] = {}
+        self._members: dict[str, frozenset[str] | Failed] = {}
+
+    def is_private(self, channel: str) -> bool:
+        if channel not in self._private:
+            if channel.startswith(("G", "D")):
+                self._private[channel] = True
+            else:
+                info = self.slack.channel_info(channel)
+                if isinstance(info, Failed):
+                    log.info("channel=%s not described (%s); counted as private", channel, info.error)
+                self._private[channel] = isinstance(info, Failed) or is_private_conversation(info)
+        return self._private[channel]
+
+    def may_read(self, user_id: str, channel: str) -> bool | Failed:
+        """True when `user_id` can read `channel` (it is public, or they are in it); Failed when Slack
+        couldn't list a private channel's members."""
+        if not self.is_private(channel):
+            return True
+        if channel not in self._members:
+            listed = channel_members(self.slack, channel)
+            if isinstance(listed, Failed):
+                log.info("private channel=%s members not listed (%s)", channel, listed.error)
+            self._members[channel] = listed if isinstance(listed, Failed) else frozenset(listed)
+        members = self._members[channel]
+        return members if isinstance(members, Failed) else user_id in members
 
 
 def open_group(slack: SlackGateway, users: list[str]) -> str | Failed:

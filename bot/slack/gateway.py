@@ -278,6 +278,11 @@ class SlackGateway:
         """Redraw an open modal (its id from the request that acted in it)."""
         return self._act(lambda: self.client.views_update(view_id=view_id, view=view))
 
+    def update_view_named(self, external_id: str, view: dict[str, Any]) -> Failed | None:
+        """Redraw the open modal the app opened with this `external_id` (a form filled in after the
+        ack that opened it)."""
+        return self._act(lambda: self.client.views_update(external_id=external_id, view=view))
+
     def publish_home(self, user_id: str, view: dict[str, Any]) -> Failed | None:
         """Show `view` on the person's Home tab (on failure the tab keeps its last view)."""
         return self._act(lambda: self.client.views_publish(user_id=user_id, view=view))

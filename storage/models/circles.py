@@ -26,7 +26,7 @@ class ParticipantStatus(StrEnum):
     INVITED = "invited"
     ANSWERED = "answered"
     PAUSED = "paused"  # sitting this round out (/circle pause)
-    UNREACHABLE = "unreachable"  # deactivated, or DMs closed
+    UNREACHABLE = "unreachable"  # deactivated, DMs closed, or not in the circle's private channel
 
 
 class Circle(Base):

@@ -228,7 +228,7 @@ ROWS: list[tuple[str, str, Act, str | None]] = [
         w.deps, OTHER, "U2", str(w.round_id))), NOT_PART),
     ("join button", "other workspace", lambda w: button(w, "U4", "circle_join", str(w.circle_id), OTHER), None),
     ("join button", "use case, other team", lambda w: refused(lambda: circle_service.join_by_button(
-        w.db, OTHER, "U4", str(w.circle_id)), CircleNotFound), "no longer exists"),
+        w.deps, OTHER, "U4", str(w.circle_id)), CircleNotFound), "no longer exists"),
     ("/peerlearn prompts set", "not an admin", lambda w: command(
         w, "/peerlearn", "prompts <#C1|general> weekdays 10:00 UTC", "U2"), NOT_ADMIN),
     ("/peerlearn digest set", "not an admin", lambda w: command(

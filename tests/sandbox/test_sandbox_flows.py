@@ -42,7 +42,9 @@ def test_first_start_says_so_loudly_and_seeds_through_the_app(sandbox: Sandbox) 
     assert "Friday" in blocks_text(listed) and "Monday" in blocks_text(listed)
 
     sandbox.act("send", user=CHEN, channel=ENG, text="/circle list")
-    circles = sandbox.wait_for_message(CHEN, ENG, lambda m: m["ephemeral"] and "Postgres study group" in blocks_text(m))
+    circles = sandbox.wait_for_message(
+        CHEN, ENG, lambda m: m["ephemeral"] and "Postgres study group* —" in blocks_text(m)
+    )
     assert "Postgres study group* — 3 members" in blocks_text(circles)  # Ana, and Chen and Eli who joined
 
 

@@ -25,7 +25,10 @@ def circle_cmd(sender: SlackSender, text: str, user: str = "U1") -> str:
     answer = sender.command(text, user=user, command="/circle")
     if answer.body:
         return str(answer.json())
-    return str(sender.double.responses[before]["text"]) if len(sender.double.responses) > before else ""
+    if len(sender.double.responses) == before:
+        return ""
+    said = sender.double.responses[before]  # after the ack, by response_url: its text, and blocks if any
+    return str(said["text"]) + (str(said["blocks"]) if said.get("blocks") else "")
 
 
 def form_values(view: dict[str, Any], **changes: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.circles import views
 from bot.circles.rounds import CircleRunner
+from bot.slack.conversations import ChannelReaders
 from bot.slack.gateway import SlackGateway
 from storage import circles as queries
 from storage.db import Database
@@ -92,7 +93,9 @@ def test_corrupt_circles_are_paused_and_their_owners_told_while_a_healthy_one_ru
     assert any("an unknown time zone `Mars/Olympus`" in text for text in told)
     assert all("`/circle edit" in text for text in told)
 
-    listed = views.listing(db, TEAM_ID, clock())  # the team's list still reads, broken rows shown as such
+    readers = ChannelReaders(runner.slack)  # all in C1, public
+    listed = views.listing(db, readers, TEAM_ID, "U000", clock())  # the team's list still reads, broken rows shown
+
     assert len(listed) == 1 + len(CORRUPT)
     assert [text for c, _, text in listed if c.id == broken["unknown zone"]] == ["paused (settings need fixing)"]
 
