@@ -14,7 +14,9 @@ from datetime import datetime
 from bot.circles import rules
 from bot.circles.rounds import CircleRunner
 from bot.circles.service import GONE, CheckinOpened, checkin_now
+from bot.circles.visibility import known_to, shown_to
 from bot.services import Services
+from bot.slack.conversations import ChannelReaders
 from bot.text import escape_mrkdwn
 from storage.models import Circle
 
@@ -38,8 +40,13 @@ def _live(services: Services, team_id: str, circle_id: int) -> Circle:
 
 
 def _manageable(services: Services, team_id: str, user_id: str, circle_id: int) -> tuple[Circle, bool]:
-    """The live circle, if this person may manage it; and whether they are an admin."""
+    """The live circle, if this person may manage it; and whether they are an admin. A circle in a
+    private channel they are not in is no circle to them (bot/circles/visibility.py), admins too,
+    unless they own it or belong to it."""
     circle = _live(services, team_id, circle_id)
+    if not known_to(services.db, circle, user_id) and not shown_to(ChannelReaders(services.slack), user_id, circle):
+        log.info("circle hidden team=%s user=%s circle=%s: private channel", team_id, user_id, circle.id)
+        raise rules.CircleNotFound(GONE)
     is_admin = services.users.is_admin(user_id, team_id)
     rules.require_manager(circle, user_id, is_admin)
     return circle, is_admin

@@ -41,7 +41,7 @@ def visible_circle(
         circle = queries.circle_named(session, team_id, name)
         if circle is not None and circle.archived_at is not None and not archived_too:
             circle = None
-        known = circle is not None and known_too and _known_to(session, circle, user_id)
+        known = circle is not None and known_too and _known(session, circle, user_id)
         names = queries.circle_names(session, team_id)
     if circle is not None and (known or shown_to(readers, user_id, circle)):
         return circle
@@ -53,8 +53,14 @@ def visible_circle(
     raise rules.not_found(name, suggestions, any_circles=bool(names))
 
 
-def _known_to(session: Session, circle: Circle, user_id: str) -> bool:
+def _known(session: Session, circle: Circle, user_id: str) -> bool:
     return circle.owner_id == user_id or queries.member(session, circle.id, user_id) is not None
+
+
+def known_to(db: Database, circle: Circle, user_id: str) -> bool:
+    """Whether the person owns the circle or belongs to it: they know of it, in its channel or not."""
+    with db.snapshot() as session:
+        return _known(session, circle, user_id)
 
 
 def visible_circles(readers: ChannelReaders, user_id: str, circles: list[Circle]) -> list[Circle]:

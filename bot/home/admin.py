@@ -3,6 +3,7 @@ workspace's last weeks at a glance. Read only; the buttons' changes are in bot/h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,7 +66,11 @@ def _order(items: list[Scheduled], now: datetime) -> list[Scheduled]:
     return sorted(items, key=lambda item: (not item.needs_attention, item.next_at or now))
 
 
-def admin_summary(db: Database, team_id: str, now: datetime, zone: str | None) -> AdminSummary:
+def admin_summary(
+    db: Database, team_id: str, now: datetime, zone: str | None, shown: Callable[[str], bool] = lambda _: True
+) -> AdminSummary:
+    """What the admin part of the Home lists; `shown(channel)`: whether a circle of that channel is
+    this admin's to see (a private channel's circles are its members' business, admins' too)."""
     schedules: list[Scheduled] = []
     circles: list[Scheduled] = []
     with db.snapshot() as session:
@@ -101,6 +106,7 @@ def admin_summary(db: Database, team_id: str, now: datetime, zone: str | None) -
             )
         figures = weekly_figures(session, team_id, last_weeks(now, zone, HOME_WEEKS))
         questions_channels = question_queries.questions_channels(session, team_id)
+    circles = [circle for circle in circles if shown(circle.channel_id)]  # asked of Slack out of the snapshot
     return AdminSummary(
         schedules=_order(schedules, now)[:SCHEDULES_SHOWN],
         schedules_total=len(schedules),

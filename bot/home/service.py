@@ -39,7 +39,14 @@ def render(
     zone = person.timezone if person is not None else None
     with services.db.snapshot() as session:
         summary = home_summary(session, team_id, user_id, now, zone)
-    admin = admin_summary(services.db, team_id, now, zone) if is_admin else None
+    admin = None
+    if is_admin:
+        readers = ChannelReaders(services.slack)
+
+        def shown(channel_id: str) -> bool:
+            return readers.may_read(user_id, channel_id) is True
+
+        admin = admin_summary(services.db, team_id, now, zone, shown)
     return home_view(summary, admin, first_visit=first_visit, notice=notice, near=near)
 
 

@@ -96,5 +96,5 @@ def run_now(
     kind = _kind(schedule)
     if kind is None:
         raise ScheduleInputError("I don't know what this schedule posts; set it again with `/peerlearn`.")
-    channel_id = resolve_channel(services, ChannelRef(schedule.channel_id, None))
+    channel_id = resolve_channel(services, ChannelRef(schedule.channel_id, None), member=user_id)
     return PostedNow(kind, channel_id, poster.post_now(team_id, channel_id, kind, user_id, key))

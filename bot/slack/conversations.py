@@ -64,37 +64,44 @@ class ChannelReaders:
     conversations.info (`G…` and `D…` ids are without asking), and only a private one's members by
     conversations.members, so a listing of public channels makes no member calls.
 
-    Fails closed: a channel Slack can't describe counts as private, and one whose members Slack
-    can't list is readable by nobody (`may_read` says Failed)."""
+    Fails closed, without taking a public channel for a private one: when Slack can't describe a
+    channel or list a private one's members, `may_read` says Failed, and each caller decides what
+    "don't know" means (hidden from a listing, an answer held back, nobody left out of a round)."""
 
     def __init__(self, slack: SlackGateway) -> None:
         self.slack = slack
-        self._private: dict[str, bool] = {}
+        self._private: dict[str, bool | Failed] = {}
         self._members: dict[str, frozenset[str] | Failed] = {}
 
-    def is_private(self, channel: str) -> bool:
+    def is_private(self, channel: str) -> bool | Failed:
+        """Whether only its members can read `channel`; Failed when Slack couldn't say."""
         if channel not in self._private:
             if channel.startswith(("G", "D")):
                 self._private[channel] = True
             else:
                 info = self.slack.channel_info(channel)
                 if isinstance(info, Failed):
-                    log.info("channel=%s not described (%s); counted as private", channel, info.error)
-                self._private[channel] = isinstance(info, Failed) or is_private_conversation(info)
+                    log.info("channel=%s not described (%s)", channel, info.error)
+                self._private[channel] = info if isinstance(info, Failed) else is_private_conversation(info)
         return self._private[channel]
 
     def may_read(self, user_id: str, channel: str) -> bool | Failed:
         """True when `user_id` can read `channel` (it is public, or they are in it); Failed when Slack
-        couldn't list a private channel's members."""
-        if not self.is_private(channel):
+        couldn't say whether it is private and they are not in it, or couldn't list its members."""
+        private = self.is_private(channel)
+        if private is False:
             return True
-        if channel not in self._members:
+        if channel not in self._members:  # private, or not known: its members can read it either way
             listed = channel_members(self.slack, channel)
             if isinstance(listed, Failed):
                 log.info("private channel=%s members not listed (%s)", channel, listed.error)
             self._members[channel] = listed if isinstance(listed, Failed) else frozenset(listed)
         members = self._members[channel]
-        return members if isinstance(members, Failed) else user_id in members
+        if isinstance(members, Failed):
+            return members
+        if isinstance(private, Failed) and user_id not in members:
+            return private  # maybe a public channel anyone can read: not known
+        return user_id in members
 
 
 def open_group(slack: SlackGateway, users: list[str]) -> str | Failed:

@@ -13,7 +13,7 @@ from bot.circles.rounds import CircleRunner
 from storage.db import Database
 from storage.models import Circle, CircleMember
 from tests.conftest import FakeClock
-from tests.scenario.home_helpers import buttons, click, click_on_home, open_home, shown_view
+from tests.scenario.home_helpers import buttons, click, click_on_home, home_text, open_home, shown_view
 from tests.scenario.test_circles import (
     BEFORE,
     DUE,
@@ -189,3 +189,37 @@ def test_leave_pause_and_managing_name_no_hidden_circle_but_its_own_people_still
 
 def rounds_of_leads(db: Database) -> list[int]:
     return [r.id for r in rounds(db) if r.channel_id == "C7"]
+
+
+def test_a_public_circle_whose_channel_slack_cannot_describe_leaves_no_member_out(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner
+) -> None:
+    # A member of a public channel's circle need not be in its channel; "don't know" is not "private".
+    clock.now = BEFORE
+    assert create_circle(sender, slack, "Rust learners", zone="Europe/Berlin", time="09:00") == {}
+    slack.add_user("U5", "eve")  # in the workspace, not in #general
+    circle_cmd(sender, "join Rust learners", user="U5")
+    clock.now = DUE
+    slack.fail_next("conversations.info", error="ratelimited", times=3)
+
+    assert circle_runner.run_due().opened == 1
+
+    [round_] = rounds(db)
+    assert str(participants(db, round_.id)["U5"].status) == "invited"
+
+
+def test_an_admin_outside_the_private_channel_neither_sees_nor_pauses_its_circle_from_the_home(
+    sender: SlackSender, slack: SlackDouble, db: Database, two_circles: None
+) -> None:
+    # U4 is a workspace admin, not in private #leads.
+    open_home(sender, "U4")
+    assert "Rust learners" in home_text(slack, "U4") and "Leads" not in home_text(slack, "U4")
+
+    click_on_home(sender, slack, "U4", "home_pause", f"circle:{circle_id(db, 'Leads')}")  # a forged click
+
+    with db.snapshot() as session:
+        assert session.scalars(select(Circle.paused_reason).where(Circle.name == "Leads")).one() is None
+    assert "Leads" not in home_text(slack, "U4")
+    slack.channels["C7"].add_member("U4")  # once in it, the admin sees and manages it
+    open_home(sender, "U4")
+    assert "Leads" in home_text(slack, "U4")

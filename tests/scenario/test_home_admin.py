@@ -275,3 +275,18 @@ def test_home_and_its_forms_stay_within_slacks_limits_with_a_large_workspace(
     results = shown_view(slack, "U4")
     assert len(results["blocks"]) <= MAX_VIEW_BLOCKS and view_problems(results) == []
     assert not slack.block_errors
+
+
+def test_run_now_from_the_home_posts_nothing_in_a_private_channel_the_admin_is_not_in(
+    sender: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    slack.add_channel("C7", "leads", members=("U1", "U2", ADMIN_ID), is_private=True)  # not U4, an admin
+    sender.command("prompts <#C7|leads> mon 09:00 Europe/Berlin", user=ADMIN_ID, command="/peerlearn")
+    with db.snapshot() as session:
+        schedule_id = session.scalars(select(Schedule.id)).one()
+    open_home(sender, "U4")
+
+    click_on_home(sender, slack, "U4", "home_run_now", f"schedule:{schedule_id}")
+
+    assert prompt_posts(slack, "C7") == []
+    assert "private channel you're not in" in home_text(slack, "U4")
