@@ -94,10 +94,11 @@ def asked_counts(session: Session, question_ids: Collection[int], states: Collec
     return found
 
 
-def questions_asked_since(session: Session, team_id: str, asker_id: str, since: datetime) -> list[datetime]:
-    """When the person asked each question stored since `since`, oldest first (their quota)."""
+def questions_asked_since(session: Session, team_id: str, requester_id: str, since: datetime) -> list[datetime]:
+    """When the person took each question stored since `since` to colleagues, oldest first (their
+    quota): their own, and others' messages they used *Ask Peerlearn* on."""
     query = select(Question.asked_at).where(
-        Question.team_id == team_id, Question.asker_id == asker_id, Question.asked_at >= since
+        Question.team_id == team_id, Question.requested_by == requester_id, Question.asked_at >= since
     )
     return list(session.scalars(query.order_by(Question.asked_at)))
 
@@ -460,6 +461,11 @@ def questions_data_of(session: Session, team_id: str, user_id: str) -> dict[str,
         .where(Question.team_id == team_id, Question.answered_by == user_id)
         .order_by(Question.id)
     )
+    taken = session.execute(
+        select(Question.id, Question.channel_id, Question.asked_at)
+        .where(Question.team_id == team_id, Question.requested_by == user_id, Question.asker_id != user_id)
+        .order_by(Question.id)
+    )
     return {
         "asked": [
             {"id": q.id, "text": q.text, "topics": q.topics.split(), "state": q.state, "channel": q.channel_id,
@@ -472,6 +478,9 @@ def questions_data_of(session: Session, team_id: str, user_id: str) -> dict[str,
         "replies": [{"question": qid, "ts": ts, "text": text, "at": at.isoformat()} for qid, ts, text, at in replies],
         "answers_accepted": [
             {"question": qid, "ts": ts, "at": at.isoformat() if at else None} for qid, ts, at in accepted
+        ],
+        "others_messages_asked": [  # *Ask Peerlearn* on someone else's message
+            {"question": qid, "channel": channel, "at": at.isoformat()} for qid, channel, at in taken
         ],
     }  # fmt: skip
 
@@ -501,5 +510,9 @@ def erase_questions_of(session: Session, team_id: str, user_id: str) -> int:
     changed += int(result.rowcount)  # type: ignore[attr-defined]
     result = session.execute(
         update(Question).where(Question.team_id == team_id, Question.answered_by == user_id).values(answered_by=None)
+    )
+    changed += int(result.rowcount)  # type: ignore[attr-defined]
+    result = session.execute(  # others' messages they took to colleagues: the questions stay, unnamed
+        update(Question).where(Question.team_id == team_id, Question.requested_by == user_id).values(requested_by=None)
     )
     return changed + int(result.rowcount)  # type: ignore[attr-defined]

@@ -107,7 +107,7 @@ class QuestionDesk:
         thread_ts = str(message.get("thread_ts") or ts)
         return self._ask(
             team_id, author, text, channel_id, "shortcut", request_key,
-            private=private, thread_ts=thread_ts, in_thread=user_id != author,
+            private=private, thread_ts=thread_ts, in_thread=user_id != author, requested_by=user_id,
         )  # fmt: skip
 
     def ask_in_channel(
@@ -186,11 +186,15 @@ class QuestionDesk:
         private: bool,
         thread_ts: str | None = None,
         in_thread: bool = False,
+        requested_by: str | None = None,
     ) -> Asked:
+        """`requested_by`: who takes it to colleagues (*Ask Peerlearn* on someone else's message),
+        the asker by default; their hourly quota counts it."""
+        requester = requested_by or asker_id
         found = self._matching_tips(team_id, text)
         if private:
             return TipsOnly(found)
-        if (refused := self._over_quota(team_id, asker_id, text, request_key)) is not None:
+        if (refused := self._over_quota(team_id, requester, text, request_key)) is not None:
             return refused
         with self.services.db.snapshot() as session:
             known = queries.known_topics(session, team_id, questions.topic_candidates(text))
@@ -198,6 +202,7 @@ class QuestionDesk:
         values = {
             "team_id": team_id,
             "asker_id": asker_id,
+            "requested_by": requester,
             "text": text,
             "topics": " ".join(topics),
             "source": source,
@@ -224,18 +229,18 @@ class QuestionDesk:
         routed = self.router.route(question.id, ("new",)) or self._load(question.id)
         return Routed(routed, self.router.asked(question.id))
 
-    def _over_quota(self, team_id: str, asker_id: str, text: str, request_key: str) -> Refused | None:
+    def _over_quota(self, team_id: str, requester: str, text: str, request_key: str) -> Refused | None:
         """Refused when the person took QUESTIONS_PER_HOUR questions to colleagues in the last hour,
         saying when they can ask again; never for a rerun of a question already stored."""
         now = self.services.clock()
         with self.services.db.snapshot() as session:
             if queries.question_for_request(session, team_id, request_key) is not None:
                 return None
-            recent = queries.questions_asked_since(session, team_id, asker_id, now - QUOTA_WINDOW)
+            recent = queries.questions_asked_since(session, team_id, requester, now - QUOTA_WINDOW)
         if len(recent) < QUESTIONS_PER_HOUR:
             return None
         again = recent[-QUESTIONS_PER_HOUR] + QUOTA_WINDOW  # when one fewer is within the hour
-        log.info("question quota reached team=%s user=%s", team_id, asker_id)
+        log.info("question quota reached team=%s user=%s", team_id, requester)
         return Refused(blocks.over_quota(QUESTIONS_PER_HOUR, again, text))
 
     def _matching_tips(self, team_id: str, text: str) -> list[Tip]:

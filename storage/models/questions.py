@@ -25,6 +25,9 @@ class Question(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId)
     asker_id: Mapped[str] = mapped_column(SlackId)
+    # Who took it to colleagues: the asker, or whoever used *Ask Peerlearn* on the asker's message
+    # (their hourly quota counts it). None on questions asked before migration 0020.
+    requested_by: Mapped[str | None] = mapped_column(SlackId)
     text: Mapped[str] = mapped_column(Text)  # plain text, as the person asked it
     topics: Mapped[str] = mapped_column(Text, default="")  # space-separated tags/skills it is about
     source: Mapped[str] = mapped_column(String(16))  # command | shortcut | channel
@@ -54,6 +57,7 @@ class Question(Base):
         Index("ix_questions_thread", "team_id", "channel_id", "thread_ts"),
         Index("ix_questions_post", "team_id", "channel_id", "post_ts"),
         Index("ix_questions_asker", "team_id", "asker_id", "asked_at"),
+        Index("ix_questions_requester", "team_id", "requested_by", "asked_at"),
         Index("ix_questions_team_asked", "team_id", "asked_at"),
         Index("ix_questions_due", "state", "due_at"),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from storage import questions as question_queries
 from storage.db import Database
 from storage.models import QuestionsChannel
 from tests.conftest import ADMIN_ID, FakeClock
@@ -161,3 +162,21 @@ def test_the_post_says_who_knows_for_one_and_mine_says_nobody_was_asked(
     listed = ask(workspace, "mine")
     assert "posted for anyone to answer" in listed and "1 colleague asked" in listed
     assert "colleagues asked" not in listed
+
+
+def test_ask_peerlearn_on_others_messages_counts_against_the_person_using_it(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    # U3 takes colleagues' messages to the workspace: U3's quota, not the messages' authors'.
+    for author in ("U2", "U1"):
+        for n in range(5):
+            message = {"type": "message", "user": author, "ts": f"17000000{n}.00{author[-1]}",
+                       "text": f"How do I tune postgres vacuum for {author}, case {n}?"}  # fmt: skip
+            workspace.message_shortcut(user="U3", channel="C1", message=message, callback_id="ask_peerlearn")
+
+    assert len(questions(db)) == 5
+    assert "ask again" not in ask(workspace, "How do I tune postgres autovacuum settings myself?", user="U2")
+    assert len(questions(db)) == 6
+    with db.snapshot() as session:  # theirs to see in my-data, and forgotten with them
+        assert len(question_queries.questions_data_of(session, "T0TEST", "U3")["others_messages_asked"]) == 5
+        assert question_queries.erase_questions_of(session, "T0TEST", "U3") == 5

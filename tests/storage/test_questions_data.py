@@ -71,7 +71,7 @@ def test_my_data_and_forget_me(db: Database) -> None:
     assert changed == 7  # own: 1 ask, 1 reply, 1 topic, the question; others': UME's ask and reply, the answer unnamed
     with db.snapshot() as session:
         assert queries.questions_data_of(session, TEAM, "UME") == {
-            "asked": [], "asked_to_help": [], "replies": [], "answers_accepted": []
+            "asked": [], "asked_to_help": [], "replies": [], "answers_accepted": [], "others_messages_asked": []
         }  # fmt: skip
         kept = session.get(Question, others)
         assert kept is not None and kept.state == "answered" and kept.answered_by is None
