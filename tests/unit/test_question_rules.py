@@ -78,6 +78,13 @@ def test_ask_commands_read_like_commands_only_when_they_are() -> None:
         "close the gap between what and how?"
     )
     assert parse_ask_command("mine is slow, why?") == AskQuestion("mine is slow, why?")
+    for question in (  # a number after the keyword, then a sentence: a question, not a slip
+        "delete 3 rows from a postgres table without locking it?",
+        "close 2 tickets at once in jira?",
+    ):
+        assert parse_ask_command(question) == AskQuestion(question)
+    assert isinstance(parse_ask_command("close 3 please"), AskHelp)
+    assert isinstance(parse_ask_command("delete 3"), AskHelp)
     assert parse_ask_command("help") == AskHelp()
     assert isinstance(parse_ask_command("close 0"), AskHelp)
     assert isinstance(parse_ask_command("close " + "9" * 1000), AskHelp)
