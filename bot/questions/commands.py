@@ -60,9 +60,10 @@ CLOSE_HINT = "Did you mean `/ask close &lt;number&gt;`? `/ask mine` shows your q
 
 def parse_ask_command(text: str) -> AskCommand:
     """`text` is plain (Slack's markup already read). A leading keyword makes a command when at most
-    one word follows it (two after a number): `/ask close 12` closes, `/ask close abc` or `/ask delete 3` gets a usage hint
-    (posting "close abc" to the workspace as a question helps nobody), while a keyword followed by a
-    sentence is a question: `/ask close the gap between what and how?` asks."""
+    one word follows it (two after a number): `/ask close 12` closes, `/ask close abc` or `/ask
+    delete 3` gets a usage hint (posting "close abc" to the workspace as a question helps nobody),
+    while a keyword followed by a sentence is a question: `/ask close the gap between what and how?`
+    and `/ask delete 3 rows from a table without locking it?` ask."""
     words = text.split()
     first = words[0].lower() if words else ""
     # `close 3 please`; but "delete 3 rows from a table without locking it?" is a question
