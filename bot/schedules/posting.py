@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "peerlearn_scheduled_post"
 LEASE_NAME = "scheduled-posts"
+# Which circle channels are public, as a digest asked Slack: trusted this long for the workspace's
+# next digests (a channel made private meanwhile is quoted from for at most this long).
+PUBLIC_CHANNELS_TTL = 60.0
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class ScheduledPoster:
         self.holder = self.heartbeat.holder  # names the process in the lease columns
         self.claims = Claims(db, self.slack, self.settings, self.holder, served)
         self.record = LedgerRecorder(db, self.slack, clock, self.settings.grace)
+        self._public_channels: dict[str, tuple[float, frozenset[str]]] = {}  # by workspace: (when, channels)
 
     # -- the tick ------------------------------------------------------------------------------
 
@@ -256,7 +260,7 @@ class ScheduledPoster:
             return self.record.skip(post_id, problem)
         public_channels: frozenset[str] = frozenset()
         if kind in (None, PostKind.DIGEST) and team_id is not None:
-            public_channels = digests.public_circle_channels(self.db, self.slack, team_id, self.clock())
+            public_channels = self._public_circle_channels(team_id)
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
             assert post is not None
@@ -280,6 +284,16 @@ class ScheduledPoster:
         if isinstance(outcome, Posted):
             return self.record.record_posted(post_id, outcome.ts)
         return self.record.record_failure(post_id, outcome)
+
+    def _public_circle_channels(self, team_id: str) -> frozenset[str]:
+        """digests.public_circle_channels, kept for a minute per workspace: a tick's digests for many
+        channels ask Slack once, not once each (nor again on a retry)."""
+        cached = self._public_channels.get(team_id)
+        if cached is not None and time.monotonic() - cached[0] < PUBLIC_CHANNELS_TTL:
+            return cached[1]
+        found = digests.public_circle_channels(self.db, self.slack, team_id, self.clock())
+        self._public_channels[team_id] = (time.monotonic(), found)
+        return found
 
     def _run_round(self, post_id: int) -> str | None:
         """A pairing round's groups and DMs, before its line in the channel (the round is once per

@@ -349,6 +349,9 @@ def test_a_digest_posted_elsewhere_quotes_no_answer_of_a_private_circle(
     assert "2 check-in rounds (2 still open)" in shown  # counted: no one's words
     assert "• <@U2> (Rust learners): Pinning futures" in shown
     assert "reorg" not in shown and "Leads" not in shown
+    asked = len([c for c in slack.calls_to("conversations.info") if c.get("channel") == "C5"])
+    sender.command("digest now", user="U4", command="/peerlearn")  # the next digest, a moment later
+    assert len([c for c in slack.calls_to("conversations.info") if c.get("channel") == "C5"]) == asked
 
 
 def test_a_circle_channel_slack_cannot_describe_counts_as_private_in_a_digest(
