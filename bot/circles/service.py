@@ -116,7 +116,9 @@ def save_settings(
     """Create a circle (announced in its channel) or change one, checked again at the change."""
     now = services.clock()
     if target.circle_id is None:
-        if (problem := why_not_post_for(services.slack, user_id, spec.channel_id)) is not None:
+        with services.db.snapshot() as session:  # a rerun of this job: the check made then stands
+            created_before = queries.circle_created_by(session, team_id, key) is not None
+        if not created_before and (problem := why_not_post_for(services.slack, user_id, spec.channel_id)) is not None:
             return Refused(f"“{escape_mrkdwn(spec.name)}” wasn't created: {problem}")
         return _create(services, team_id, user_id, spec, key, now)
     with services.db.snapshot() as session:

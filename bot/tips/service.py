@@ -31,6 +31,12 @@ class Shared:
     post: Posted | Failed
 
 
+def shared_before(deps: Services, team_id: str, request_key: str) -> bool:
+    """Whether this request already stored its tip (a rerun of its job: checks made then stand)."""
+    with deps.db.snapshot() as session:
+        return tips.tip_for_request(session, team_id, request_key) is not None
+
+
 def share(
     deps: Services,
     *,

@@ -175,9 +175,11 @@ def test_a_composed_tip_killed_after_its_post_is_linked_once(
 
     with pytest.raises(Killed):
         sender.view_submission(user="U1", view=view, values=values)
+    slack.fail_next("conversations.info", error="ratelimited", times=3)  # the channel check's Slack, away
     rerun(clock, job_worker)
 
     assert_each_tip_posted_once_and_linked(db, slack, "C1", 1)
+    assert not [c for c in slack.calls_to("chat.postEphemeral") if "wasn't shared" in c["text"]]  # it was
 
 
 def test_a_replayed_share_anyway_press_shares_once(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
