@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.cadence import format_local
 from bot.circles.commands import USAGE
-from bot.circles.rules import questions_of, schedule_of, stuck_question
+from bot.circles.rules import known_zones, questions_of, schedule_of, stuck_question
 from bot.kit import (
     MAX_BUTTON_TEXT,
     Block,
@@ -54,7 +54,9 @@ def next_round_text(circle: Circle, next_at: datetime | None) -> str:
 
 
 def round_header(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
-    title = f"{circle.name} check-in — {format_local(round_.due_at, circle.zone)[:10]}"
+    # A header is plain text (no <!date> token): the day written out as Slack shows dates elsewhere.
+    day = round_.due_at.astimezone(ZoneInfo(circle.zone)) if circle.zone in known_zones() else round_.due_at
+    title = f"{circle.name} check-in — {day.strftime('%a, %b')} {day.day}, {day.year}"
     closes = local_time(round_.closes_at, circle.zone)
     blocks = [
         header(title),
@@ -178,9 +180,9 @@ def circle_info(
     lines = []
     for membership in members:
         answered = last.get(membership.user_id)
-        shown = slack_date(answered, "{date_short_pretty}") if answered else "not yet"
+        shown = f"last answer {slack_date(answered, '{date_short_pretty}')}" if answered else "no answer yet"
         paused = f" · sitting out {plural(membership.skip_rounds, 'round')}" if membership.skip_rounds else ""
-        lines.append(f"<@{membership.user_id}> — streak {membership.streak} · last answer {shown}{paused}")
+        lines.append(f"<@{membership.user_id}> — streak {membership.streak} · {shown}{paused}")
     top = mrkdwn_section(f"{facts}{about}")
     top["text"]["verbatim"] = True
     blocks: list[Block] = [header(circle.name), top]

@@ -152,8 +152,11 @@ def live_named(session: Session, team_id: str, name: str) -> Circle | None:
 
 
 def closest_names(name: str, names: list[str]) -> list[str]:
-    """Up to three of `names` that look like `name` (a typo, another case)."""
-    close = difflib.get_close_matches(name.strip(), names, n=3, cutoff=0.5)
+    """Up to three of `names` that look like `name` (a typo, another case, or a part of it: "Rust"
+    for "Rust beginners")."""
+    typed = name.strip().lower()
+    close = [n for n in names if len(typed) >= 3 and typed in n.lower()]
+    close += difflib.get_close_matches(name.strip(), names, n=3, cutoff=0.5)
     lowered = {n.lower(): n for n in names}
     close += [lowered[n] for n in difflib.get_close_matches(name.strip().lower(), list(lowered), n=3, cutoff=0.5)]
     return list(dict.fromkeys(close))[:3]

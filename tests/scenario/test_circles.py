@@ -144,6 +144,7 @@ def test_unknown_names_suggest_the_closest(sender: SlackSender, weekly_circle: N
     said = circle_cmd(sender, "join Rust lerners", user="U4")
 
     assert "There is no circle called “Rust lerners”" in said and "Did you mean “Rust learners”?" in said
+    assert "Did you mean “Rust learners”?" in circle_cmd(sender, "info rust", user="U4")  # a part of the name
 
 
 def test_a_whole_round(
@@ -158,7 +159,7 @@ def test_a_whole_round(
     assert circle_runner.run_due().opened == 1
     assert circle_runner.run_due().opened == 0  # exactly once
     [round_] = rounds(db)
-    header = [m for m in slack.channels["C1"].messages if "check-in — 2026-11-30" in m["text"]]
+    header = [m for m in slack.channels["C1"].messages if "check-in — Mon, Nov 30, 2026" in m["text"]]
     assert len(header) == 1 and round_.thread_ts == header[0]["ts"]
     assert [len(checkin_dms(slack, user)) for user in ("U1", "U2", "U3")] == [1, 1, 1]
 
@@ -300,7 +301,7 @@ def test_info_shows_members_streaks_and_last_answers(
     info = circle_cmd(sender, "info rust learners", user="U4")
 
     assert "<@U2> — streak 0 · last answer <!date^1796025600^{date_short_pretty}|2026-11-30>" in info
-    assert "<@U3> — streak 0 · last answer not yet" in info
+    assert "<@U3> — streak 0 · no answer yet" in info
     assert "every Monday at 09:00 Europe/Berlin" in info
 
 
