@@ -52,7 +52,7 @@ def groups() -> tuple[HelpGroup, ...]:
             ":raising_hand: *Ask the workspace* — `/ask`",
             (
                 *(line.removeprefix("• ") for line in QUESTION_USAGE.split("\n")[1:]),
-                QUESTIONS_ADMIN_USAGE.split(" · ")[0] + " (admins)",
+                *(line + " (admins)" for line in QUESTIONS_ADMIN_USAGE.split(" · ")),
             ),
         ),
         HelpGroup(

@@ -27,7 +27,7 @@ def test_peerlearn_help_lists_every_capability_with_an_example_each(sender: Slac
         "/mentor find postgres", "/mentor pause 2",
         "/peerlearn prompts #general mon 09:00 Europe/Berlin", "/peerlearn digest #general fri 16:00",
         "/peerlearn pairing #coffee mon 10:00 cross-team", "/peerlearn prompt add What did you automate",
-        "/peerlearn schedules", "Peerlearn* \\u2192 *Home",
+        "/peerlearn schedules", "Peerlearn* \\u2192 *Home", "/peerlearn stats [week|month|quarter|all]",
     ):  # fmt: skip
         assert example in said, example
     assert not sender.double.block_errors
