@@ -147,21 +147,9 @@ def add_ask(session: Session, values: dict[str, Any]) -> bool:
 
 def open_load(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, int]:
     """How many open questions each person is asked about (and did not decline)."""
-    ids = list(dict.fromkeys(user_ids))
-    found: dict[str, int] = {}
-    for start in range(0, len(ids), CHUNK):
-        query = (
-            select(QuestionAsk.user_id, func.count())
-            .where(
-                QuestionAsk.team_id == team_id,
-                QuestionAsk.user_id.in_(ids[start : start + CHUNK]),
-                QuestionAsk.open.is_(True),
-                QuestionAsk.state.in_(("pending", "asked", "helping")),
-            )
-            .group_by(QuestionAsk.user_id)
-        )
-        found.update((user_id, int(count)) for user_id, count in session.execute(query))
-    return found
+    return _asks_per_person(
+        session, team_id, user_ids, QuestionAsk.open.is_(True), QuestionAsk.state.in_(("pending", "asked", "helping"))
+    )
 
 
 def asks_since(
@@ -169,17 +157,19 @@ def asks_since(
 ) -> dict[str, int]:
     """How many questions each person was asked about since `since` (in `states`), open or closed:
     their daily cap counts every DM they got, not only the questions still open."""
+    return _asks_per_person(session, team_id, user_ids, QuestionAsk.created_at >= since, QuestionAsk.state.in_(states))
+
+
+def _asks_per_person(
+    session: Session, team_id: str, user_ids: Iterable[str], *where: ColumnElement[bool]
+) -> dict[str, int]:
+    """The asks of each of `user_ids` that meet `where`, counted per person, CHUNK people a query."""
     ids = list(dict.fromkeys(user_ids))
     found: dict[str, int] = {}
     for start in range(0, len(ids), CHUNK):
         query = (
             select(QuestionAsk.user_id, func.count())
-            .where(
-                QuestionAsk.team_id == team_id,
-                QuestionAsk.user_id.in_(ids[start : start + CHUNK]),
-                QuestionAsk.created_at >= since,
-                QuestionAsk.state.in_(states),
-            )
+            .where(QuestionAsk.team_id == team_id, QuestionAsk.user_id.in_(ids[start : start + CHUNK]), *where)
             .group_by(QuestionAsk.user_id)
         )
         found.update((user_id, int(count)) for user_id, count in session.execute(query))
