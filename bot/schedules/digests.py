@@ -12,10 +12,8 @@ from sqlalchemy.orm import Session
 from bot.circles import rules as circles
 from bot.questions.measures import QuestionsRecap, digest_recap
 from bot.schedules import prompts
-from bot.slack.conversations import is_private_conversation
+from bot.slack.conversations import ChannelReaders
 from bot.slack.gateway import SlackGateway
-from bot.slack.results import Failed
-from bot.tips.rules import looks_private
 from storage import circles as circle_queries
 from storage import digests as queries
 from storage import pairing_rounds, schedules
@@ -82,17 +80,8 @@ def public_circle_channels(db: Database, slack: SlackGateway, team_id: str, now:
     composed (not inside its transaction); a channel Slack can't describe counts as private."""
     with db.snapshot() as session:
         channels = circle_queries.round_channels_since(session, team_id, now - CIRCLE_CHANNELS_LOOKBACK)
-    public = set()
-    for channel_id in sorted(channels):
-        if looks_private(channel_id):
-            continue
-        info = slack.channel_info(channel_id)
-        if isinstance(info, Failed):
-            log.info("digest team=%s: channel %s not described (%s); its circles' answers left out", team_id,
-                     channel_id, info.error)  # fmt: skip
-        elif not is_private_conversation(info):
-            public.add(channel_id)
-    return frozenset(public)
+    readers = ChannelReaders(slack)  # G… ids private without asking; Slack couldn't say: not public
+    return frozenset(channel_id for channel_id in sorted(channels) if readers.is_private(channel_id) is False)
 
 
 def gather(
