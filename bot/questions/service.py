@@ -156,18 +156,7 @@ class QuestionDesk:
         post in) to post there in someone's name. Asking the person's own membership of a public
         channel would mean paging through every member of a #general of thousands, on each question;
         what a public channel shows, everyone can read anyway. Refused: the question is given back."""
-        slack = self.services.slack
-        reason = why_not_post_for(slack, user_id, channel_id)
-        if reason is None:
-            info = slack.channel_info(channel_id)
-            if not isinstance(info, Failed) and not info.get("is_private") and not info.get("is_member"):
-                log.info("form question refused: app not in channel team=%s user=%s channel=%s",
-                         team_id, user_id, channel_id)  # fmt: skip
-                reason = (
-                    f"I'm not in <#{channel_id}>, and I don't join channels to post a question there. "
-                    "Pick a channel I'm in, or ask there with `/ask`."
-                )
-        if reason is not None:
+        if (reason := why_not_post_for(self.services.slack, user_id, channel_id, joined_only=True)) is not None:
             return Refused(blocks.question_not_asked(reason, text))
         return self.ask_command(
             team_id=team_id, user_id=user_id, text=text, channel_id=channel_id, channel_name=None,

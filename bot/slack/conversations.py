@@ -30,19 +30,23 @@ def channel_members(slack: SlackGateway, channel: str) -> list[str] | Failed:
     return list(dict.fromkeys(members))
 
 
-def why_not_post_for(slack: SlackGateway, user_id: str, channel: str) -> str | None:
+def why_not_post_for(slack: SlackGateway, user_id: str, channel: str, *, joined_only: bool = False) -> str | None:
     """Why the app should not post in `channel` for `user_id` (a channel picked in a form), or None.
 
     A form's choice comes from the person's client, so it can name any conversation the app is in:
     a private one counts only when they are in it too (else their post would reach people they
     can't reach). One the app can't see is no risk (the post itself fails, and says so); when Slack
-    can't say, no."""
+    can't say, no. `joined_only`: a public channel only when the app is in it already (so a form
+    never makes it join a channel, an #announcements only some may post in, to post there)."""
     info = slack.channel_info(channel)
     if isinstance(info, Failed):
         if info.error == "channel_not_found":
             return None
         return f"I couldn't check that channel ({info.error}). Try again in a minute."
     if not is_private_conversation(info):
+        if joined_only and not info.get("is_member"):
+            log.info("post refused: the app is not in channel=%s (user=%s)", channel, user_id)
+            return f"I'm not in <#{channel}>, and I don't join channels to post there. Pick a channel I'm in."
         return None
     members = channel_members(slack, channel)
     if isinstance(members, Failed):
