@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import html
 import logging
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +39,8 @@ from storage.db import Database
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
+
+TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,31}")
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 STATE_SECONDS = 600  # an install begun on our page must be finished within 10 minutes
@@ -137,6 +140,14 @@ class PeerlearnOAuthFlow(OAuthFlow):
 
     def build_install_page_html(self, url: str, request: BoltRequest) -> str:
         return install_page(url)
+
+    def build_authorize_url(self, state: str, request: BoltRequest) -> str:
+        """`/slack/install?team=T…` preselects a workspace on Slack's consent page. Bolt pastes the
+        value into the URL as it came, so `team=T1%26scope%3Dadmin` would add parameters to the
+        consent request: only a well-formed team or organisation id is passed on."""
+        asked = request.query.get("team") or [""]
+        team = asked[0] if TEAM_ID.fullmatch(asked[0]) else None
+        return self.settings.authorize_url_generator.generate(state=state, team=team)
 
     def handle_callback(self, request: BoltRequest) -> BoltResponse:
         query = request.query

@@ -4,7 +4,7 @@ with that workspace's own token."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 from sqlalchemy import select
 
@@ -122,3 +122,23 @@ def test_a_reinstall_replaces_the_token(installed: World, db: Database) -> None:
 
     assert bots(db)[-1].bot_token != first
     assert len(installed.b.posts("C1")) == 1
+
+
+def consent_query(world: World, path: str) -> dict[str, list[str]]:
+    page = wsgi_get(world.wsgi, path)
+    assert page.status == 200
+    link = page.body.split('class="button" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    return parse_qs(urlparse(link).query)
+
+
+def test_an_install_link_for_one_workspace_preselects_it(world: World) -> None:
+    assert consent_query(world, f"/slack/install?team={TEAM_B.id}")["team"] == [TEAM_B.id]
+
+
+def test_a_crafted_team_cannot_add_parameters_to_slacks_consent_request(world: World) -> None:
+    injected = "T0BETA&scope=admin,channels:history&user_scope=admin&redirect_uri=https://evil.example/cb"
+    query = consent_query(world, "/slack/install?team=" + quote(injected, safe=""))
+
+    assert "team" not in query and "user_scope" not in query
+    assert query["scope"] == [",".join(bot_scopes())]
+    assert query["redirect_uri"] == [f"{PUBLIC_URL}/slack/oauth_redirect"]
