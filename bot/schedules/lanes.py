@@ -7,6 +7,10 @@ while another workspace's post could go, and a workspace with many posts never m
 wait (in one queue, its posts would hold every thread, each sleeping for its turn: one workspace
 after another). The claiming
 (bot/schedules/claims.py) feeds the lanes while they are being posted from.
+
+A post that met a 429 comes back `held` (bot/schedules/posting.py): its workspace's pacer is held
+until the Retry-After has passed, and the post goes back to the front of its lane, to be handed to a
+thread again then. Its thread is given back at once: no thread waits out a workspace's Retry-After.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from typing import Generic, TypeVar
 
 from bot.schedules.results import Delivered
@@ -33,6 +38,7 @@ class Lanes(Generic[Post]):
         self._threads_free = threading.Semaphore(threads)
         self._lanes: dict[str, deque[tuple[Post, str]]] = {}
         self._closed = False
+        self._in_flight = 0  # handed to a thread and not finished: may come back (held)
         self._changed = threading.Condition()
         self.futures: list[Future[Delivered]] = []
 
@@ -42,7 +48,8 @@ class Lanes(Generic[Post]):
             self._changed.notify()
 
     def close(self) -> None:
-        """Nothing more will be added: `dispatch` returns once every lane is empty."""
+        """Nothing more will be added: `dispatch` returns once every lane is empty and every post
+        handed out is finished (one that comes back held is handed out again)."""
         with self._changed:
             self._closed = True
             self._changed.notify()
@@ -66,19 +73,24 @@ class Lanes(Generic[Post]):
                             continue
                         post, channel_id = lane.popleft()
                         future = self._submit(post, team_id, self.pacer.reserve(channel_id, team_id))
-                        future.add_done_callback(self._thread_freed)
+                        self._in_flight += 1
+                        future.add_done_callback(partial(self._thread_freed, team_id, (post, channel_id)))
                         self.futures.append(future)
                     if lane:
                         free = self.pacer.free_at(team_id)
                         wake = free if wake is None else min(wake, free)
-                if self._closed and wake is None and not waiting:
+                if self._closed and wake is None and not waiting and not self._in_flight:
                     return
                 self._changed.wait(None if wake is None else max(wake - self.pacer.now(), 0.0))
 
     def _take_thread(self) -> bool:
         return self._threads_free.acquire(blocking=False)
 
-    def _thread_freed(self, _: Future[Delivered]) -> None:
-        self._threads_free.release()
+    def _thread_freed(self, team_id: str, post: tuple[Post, str], done: Future[Delivered]) -> None:
+        held = not done.cancelled() and done.exception() is None and done.result().held
         with self._changed:
+            if held:  # rate limited: first in its lane again, handed out once its workspace's hold ends
+                self._lanes[team_id].appendleft(post)
+            self._in_flight -= 1
+            self._threads_free.release()
             self._changed.notify()

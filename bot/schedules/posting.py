@@ -6,7 +6,10 @@ The protocol, per post:
    second scheduler process, a retried tick or a restart finds the row and moves on.
 2. *Compose*: choose the prompt or gather the digest and write the choice onto the ledger row, so
    a retry posts the same thing.
-3. *Post* with metadata naming the ledger row, paced under Slack's limits (429s are still retried).
+3. *Post* with metadata naming the ledger row, paced under Slack's limits. A 429 holds that
+   workspace's pacer until its Retry-After has passed and gives the thread back: the post, still
+   pending and still held, goes back to its workspace's lane (the attempt not counted: Slack did
+   not post), and the other workspaces' posts go on meanwhile (bot/slack/ratelimits.py).
 4. *Record*: posted (with ts), or failed. A channel that is gone, archived or closed to the bot
    pauses its schedule and its admin is told; a transient failure leaves the row pending, and the
    next tick retries it while the grace window lasts.
@@ -42,6 +45,7 @@ from bot.schedules.rules import pairing_options
 from bot.slack.acting import acting_for
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.ratelimits import RateLimited, deferring_rate_limits
 from bot.slack.results import Posted
 from bot.slack.workspaces import NOT_INSTALLED
 from storage import schedules as queries
@@ -56,6 +60,9 @@ LEASE_NAME = "scheduled-posts"
 # Which circle channels are public, as a digest asked Slack: trusted this long for the workspace's
 # next digests (a channel made private meanwhile is quoted from for at most this long).
 PUBLIC_CHANNELS_TTL = 60.0
+# A rate-limited post waits for its workspace's Retry-After in this run when that ends within this
+# many seconds (a tick's interval); a longer one leaves it to the first tick after it has passed.
+HOLD_IN_RUN_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,9 @@ class ScheduledPoster:
             # Each post with its kind, known at the claim: not read again.
             lanes: Lanes[tuple[int, str]] = Lanes(
                 self.pacer,
-                lambda post, team_id, slot: pool.submit(self._deliver_safely, post[0], slot, team_id, post[1]),
+                lambda post, team_id, slot: pool.submit(
+                    self._deliver_safely, post[0], slot, team_id, post[1], in_lane=True
+                ),
                 threads=self.settings.workers,
             )
             dispatcher = threading.Thread(target=lanes.dispatch, name="poster-lanes", daemon=True)
@@ -148,11 +157,13 @@ class ScheduledPoster:
             finally:
                 lanes.close()
                 dispatcher.join()
-            report.claimed = len(lanes.futures)
             if not lanes.futures:
                 return report
             for future in as_completed(lanes.futures):
-                match future.result().status:
+                if (delivered := future.result()).held:  # handed out again after its Retry-After
+                    continue
+                report.claimed += 1
+                match delivered.status:
                     case Delivery.POSTED:
                         report.posted += 1
                     case Delivery.RETRYING:
@@ -226,8 +237,17 @@ class ScheduledPoster:
     # -- delivering ----------------------------------------------------------------------------
 
     def _deliver_safely(
-        self, post_id: int, slot: float | None = None, team_id: str | None = None, kind: str | None = None
+        self,
+        post_id: int,
+        slot: float | None = None,
+        team_id: str | None = None,
+        kind: str | None = None,
+        *,
+        in_lane: bool = False,
     ) -> Delivered:
+        """Deliver one post, whatever happens. `in_lane`: handed out by the lanes, which hand a post
+        that comes back held out again (a 429); otherwise a 429 leaves it to a later tick."""
+        held = False
         # The one catch-all of the scheduler: one channel's surprise must not stop the others' posts.
         try:
             if team_id is None:
@@ -237,8 +257,13 @@ class ScheduledPoster:
             if team_id is not None and self.served is not None and not self.served(team_id):
                 # Uninstalled since it was claimed: kept for a reinstall within the grace window.
                 return self.record.retry_later(post_id, NOT_INSTALLED)
-            with acting_for(team_id):  # every Slack call of this post with its own workspace's token
+            # Every Slack call of this post with its own workspace's token; a 429 raises RateLimited.
+            with acting_for(team_id), deferring_rate_limits():
                 return self._deliver(post_id, slot, kind, team_id)
+        except RateLimited as limited:
+            delivered = self._rate_limited(post_id, team_id, limited, in_lane)
+            held = delivered.held
+            return delivered
         except Exception as error:
             log.exception("scheduled post %s failed unexpectedly; it will be retried", post_id)
             try:
@@ -248,7 +273,23 @@ class ScheduledPoster:
                 log.exception("scheduled post %s: its failure could not be recorded", post_id)
                 return Delivered(post_id, Delivery.RETRYING, "unrecorded")
         finally:
-            self.heartbeat.release(queries.renew_posts, post_id)
+            if not held:  # a held post stays ours (its lease renewed) until it is delivered
+                self.heartbeat.release(queries.renew_posts, post_id)
+
+    def _rate_limited(self, post_id: int, team_id: str | None, limited: RateLimited, in_lane: bool) -> Delivered:
+        """Slack answered 429: hold the workspace's pacer for the Retry-After (its other posts wait
+        in their lane, no thread waits) and put the post back, its attempt not counted."""
+        self.pacer.hold(team_id, limited.retry_after)
+        if in_lane and limited.retry_after <= HOLD_IN_RUN_SECONDS:
+            delivered = self.record.rate_limited(post_id, None)
+        else:  # the first tick after the Retry-After takes it over
+            delivered = self.record.rate_limited(post_id, self.clock() + timedelta(seconds=limited.retry_after))
+        log.info(
+            "post %s team=%s rate limited (%s): held %.1f s, %s",
+            post_id, team_id, limited.method, limited.retry_after,
+            "then posted in this run" if delivered.held else "then retried by a later tick",
+        )  # fmt: skip
+        return delivered
 
     def _deliver(
         self, post_id: int, slot: float | None = None, kind: str | None = None, team_id: str | None = None
@@ -276,6 +317,9 @@ class ScheduledPoster:
                 log.info("post %s had reached Slack before (ts=%s); recorded, not repeated", post_id, found.ts)
                 return self.record.record_posted(post_id, found.ts)
         if slot is None:
+            if (wait := self.pacer.held_for(team_id)) > 0:
+                # The workspace is held after a 429: not waited out in this (a job's) thread.
+                raise RateLimited("chat.postMessage", wait, team_id)
             self.pacer.wait(channel_id)
         else:
             self.pacer.sleep_until(slot)

@@ -1,7 +1,9 @@
 """Client-side pacing of posts, so bulk posting stays under Slack's limits instead of bouncing off
 them: chat.postMessage allows about one message per second per channel, with a workspace-wide
 ceiling on top. Each workspace has its own slots (the one acted for, bot/slack/acting.py), so one
-workspace's posts and 429s never hold up another's: workspaces post in parallel.
+workspace's posts and 429s never hold up another's: workspaces post in parallel. A 429 met by the
+scheduler's posts holds its workspace's slots until its `Retry-After` has passed (`hold`), and only
+that workspace's.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class PostPacer:
         self._clock, self._sleep = clock, sleep
         self._workspace_next: dict[str | None, float] = {}
         self._channel_next: dict[tuple[str | None, str], float] = {}
+        self._held_until: dict[str | None, float] = {}  # after a 429, by workspace
         self._lock = threading.Lock()
 
     def wait(self, channel_id: str) -> None:
@@ -49,6 +52,19 @@ class PostPacer:
             self._workspace_next[team_id] = slot + self._workspace_gap
             self._channel_next[channel] = slot + self._channel_gap
         return slot
+
+    def hold(self, team_id: str | None, seconds: float) -> float:
+        """Slack answered this workspace 429: none of its slots before `seconds` from now; when that is."""
+        with self._lock:
+            until = self._clock() + seconds
+            self._held_until[team_id] = max(self._held_until.get(team_id, until), until)
+            self._workspace_next[team_id] = max(self._workspace_next.get(team_id, until), until)
+            return self._workspace_next[team_id]
+
+    def held_for(self, team_id: str | None) -> float:
+        """Seconds this workspace is still held after a 429 (0: not held)."""
+        with self._lock:
+            return max(self._held_until.get(team_id, float("-inf")) - self._clock(), 0.0)
 
     def free_at(self, team_id: str | None) -> float:
         """When this workspace's next slot is free (now or earlier: free)."""

@@ -1,0 +1,91 @@
+"""Pacing and rate limits are per workspace: one workspace's 429s never slow another's posts.
+
+Workspace A is over Slack's limit (every chat.postMessage refused with 429 and its Retry-After for a
+few seconds, as Slack refuses a workspace until its window has passed). No thread sleeps on A's
+Retry-After: A is held, its posts and jobs go back with a not-before time (a retry that is not
+counted as a failure), and workspace B's scheduled posts and jobs go out at their own pace
+meanwhile. A's go out after the Retry-After, each once. (Before: every poster and worker thread
+slept on A's Retry-After and B's posts waited 4-10 s behind them.)
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from runtime.factory import build_schedulers
+from storage.db import Database
+from storage.models import Job, ScheduledPost
+from tests.conftest import FakeClock, beat_by_hand
+from tests.scenario.test_schedules import MONDAY_0730, peerlearn, prompt_posts
+from tests.scenario.workspaces import World, installed, world
+from tests.slack_double import TEAM_ID, SlackDouble
+
+__all__ = ["installed", "world"]  # fixtures
+
+A_CHANNELS = [f"CA{n:02d}" for n in range(16)]
+B_CHANNELS = [f"CB{n:02d}" for n in range(20)]
+A_HELD = 4  # seconds A's posts are refused
+
+
+def prompts_everywhere(world: World, clock: FakeClock) -> None:
+    clock.now = MONDAY_0730
+    for double, sender, channels in ((world.a, world.sender_a, A_CHANNELS), (world.b, world.sender_b, B_CHANNELS)):
+        for channel in channels:
+            double.add_channel(channel, channel.lower(), members=("U1", "U4"))
+            reply = peerlearn(
+                sender, f"prompts <#{channel}|{channel.lower()}> mon 09:00 Europe/Berlin", channel=channel
+            )
+            assert "every Monday" in reply
+
+
+def post_times(double: SlackDouble, since: float) -> list[float]:
+    """When each chat.postMessage since `since` reached Slack (refused ones too), in seconds after it."""
+    return [call.at - since for call in double.calls if call.method == "chat.postMessage" and call.at >= since]
+
+
+def test_a_workspaces_429s_do_not_delay_anothers_scheduled_posts(
+    installed: World, db: Database, clock: FakeClock
+) -> None:
+    prompts_everywhere(installed, clock)
+    # The scheduler's engines as deployed in OAuth mode: the real pacer (18/s a workspace), 8 threads.
+    poster, _ = build_schedulers(installed.settings, db=db, clock=clock, installations=installed.installations)
+    beat_by_hand(poster.heartbeat)
+    clock.now = MONDAY_0730 + timedelta(minutes=30, seconds=5)
+    installed.a.rate_limit("chat.postMessage", A_HELD)
+    start = time.monotonic()
+    try:
+        report = poster.run_due()
+    finally:
+        poster.release_leadership()
+
+    b_done = max(post_times(installed.b, start))
+    # B alone: 20 posts at 18/s take ~1.1 s; A's Retry-After is not added to them.
+    assert b_done < 2.5, f"B's last scheduled post went out {b_done:.2f} s after the tick began"
+    # A's posts: each once, all after the Retry-After (no thread retried them inside it), in this run.
+    assert (report.claimed, report.posted, report.retrying) == (36, 36, 0)
+    for double, channels in ((installed.a, A_CHANNELS), (installed.b, B_CHANNELS)):
+        assert [len(prompt_posts(double, channel)) for channel in channels] == [1] * len(channels)
+    refused = [t for t in post_times(installed.a, start) if t < A_HELD - 0.1]
+    assert len(refused) <= poster.settings.workers, "A was held after its first 429s, not asked again and again"
+    with db.snapshot() as session:
+        rows = session.scalars(select(ScheduledPost).where(ScheduledPost.team_id == TEAM_ID)).all()
+    assert [(row.status, row.attempts) for row in rows] == [("posted", 1)] * len(A_CHANNELS)  # 429s not counted
+
+
+def tip_posts(double: SlackDouble, channel: str = "C1") -> list[dict[str, Any]]:
+    messages = double.channels[channel].messages
+    return [m for m in messages if (m.get("metadata") or {}).get("event_type") == "peerlearn_tip"]
+
+
+def jobs_of(db: Database, team_id: str) -> list[Job]:
+    with db.queue.snapshot() as session:
+        return list(session.scalars(select(Job).where(Job.team_id == team_id)))
+
+
+def deferred_jobs(db: Database, team_id: str) -> list[Job]:
+    """The workspace's jobs put back for later (after a 429)."""
+    return [job for job in jobs_of(db, team_id) if job.state == "queued" and job.last_error]
