@@ -10,6 +10,7 @@ slept on A's Retry-After and B's posts waited 4-10 s behind them.)
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from storage.db import Database
 from storage.models import Job, ScheduledPost
 from tests.conftest import FakeClock, beat_by_hand
 from tests.scenario.test_schedules import MONDAY_0730, peerlearn, prompt_posts
-from tests.scenario.workspaces import World, installed, world
+from tests.scenario.workspaces import TEAM_B, World, installed, world
 from tests.slack_double import TEAM_ID, SlackDouble
 
 __all__ = ["installed", "world"]  # fixtures
@@ -74,6 +75,40 @@ def test_a_workspaces_429s_do_not_delay_anothers_scheduled_posts(
     with db.snapshot() as session:
         rows = session.scalars(select(ScheduledPost).where(ScheduledPost.team_id == TEAM_ID)).all()
     assert [(row.status, row.attempts) for row in rows] == [("posted", 1)] * len(A_CHANNELS)  # 429s not counted
+
+
+def test_a_workspaces_429s_do_not_delay_anothers_jobs(installed: World, db: Database, clock: FakeClock) -> None:
+    installed.sender_a.concurrent = installed.sender_b.concurrent = True  # queued, run by the worker below
+    for n in range(8):  # twice the worker's threads
+        installed.sender_a.command(f"A's tip number {n} about grep #shell", user="U1", channel="C1")
+    installed.sender_b.command("B's own tip about make #build", user="U1", channel="C1")
+    installed.a.rate_limit("chat.postMessage", 3)
+    stop = threading.Event()
+    runner = threading.Thread(target=installed.worker.run_until, args=(stop,))
+    start = time.monotonic()
+    runner.start()
+    try:
+        installed.b.wait_for(lambda: tip_posts(installed.b), timeout=10, message="B's tip post")
+        b_delay = time.monotonic() - start
+        assert b_delay < 1.5, f"B's tip was posted {b_delay:.2f} s after the worker started (A was rate limited)"
+        # A's jobs are back in the queue until A's Retry-After has passed (on the worker's clock), their
+        # 429 not counted as an attempt; those not yet run wait in the queue while A is held.
+        deferred = installed.a.wait_for(lambda: deferred_jobs(db, TEAM_ID), timeout=10, message="A's jobs put back")
+        time.sleep(0.5)
+        assert {(job.state, job.attempts) for job in jobs_of(db, TEAM_ID)} == {("queued", 0)}
+        assert len(jobs_of(db, TEAM_ID)) == 8 and not tip_posts(installed.a)
+        assert all(job.due_at == deferred[0].due_at for job in deferred_jobs(db, TEAM_ID))
+        time.sleep(max(start + 3 - time.monotonic(), 0))  # Slack's window has passed, and the worker's
+        clock.advance(seconds=3)
+        installed.a.wait_for(lambda: len(tip_posts(installed.a)) == 8, timeout=10, message="A's tips")
+        installed.a.wait_for(lambda: not jobs_of(db, TEAM_ID), timeout=10, message="A's jobs done")
+    finally:
+        stop.set()
+        runner.join(30)
+    assert sorted(int(m["metadata"]["event_payload"]["tip_id"]) for m in tip_posts(installed.a)) == sorted(
+        {int(m["metadata"]["event_payload"]["tip_id"]) for m in tip_posts(installed.a)}
+    )  # each tip posted once
+    assert len(tip_posts(installed.b)) == 1 and not jobs_of(db, TEAM_B.id)
 
 
 def tip_posts(double: SlackDouble, channel: str = "C1") -> list[dict[str, Any]]:
