@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
-from typing import assert_never
+from typing import Any, assert_never
 
 from bot.schedules import digests, setbacks
 from bot.schedules.claims import Claims
@@ -46,7 +46,7 @@ from bot.slack.acting import acting_for
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
 from bot.slack.ratelimits import RateLimited, deferring_rate_limits
-from bot.slack.results import Posted
+from bot.slack.results import Failed, Posted
 from bot.slack.workspaces import NOT_INSTALLED
 from storage import schedules as queries
 from storage.db import Database
@@ -257,11 +257,12 @@ class ScheduledPoster:
             if team_id is not None and self.served is not None and not self.served(team_id):
                 # Uninstalled since it was claimed: kept for a reinstall within the grace window.
                 return self.record.retry_later(post_id, NOT_INSTALLED)
-            # Every Slack call of this post with its own workspace's token; a 429 raises RateLimited.
-            with acting_for(team_id), deferring_rate_limits():
-                return self._deliver(post_id, slot, kind, team_id)
-        except RateLimited as limited:
-            delivered = self._rate_limited(post_id, team_id, limited, in_lane)
+            with acting_for(team_id):  # every Slack call of this post with its own workspace's token
+                delivered = self._deliver(post_id, slot, kind, team_id, in_lane)
+            held = delivered.held
+            return delivered
+        except RateLimited as limited:  # before its attempt (a pairing round's DMs, run by a job)
+            delivered = self._rate_limited(post_id, team_id, limited, in_lane, attempted=False)
             held = delivered.held
             return delivered
         except Exception as error:
@@ -276,14 +277,17 @@ class ScheduledPoster:
             if not held:  # a held post stays ours (its lease renewed) until it is delivered
                 self.heartbeat.release(queries.renew_posts, post_id)
 
-    def _rate_limited(self, post_id: int, team_id: str | None, limited: RateLimited, in_lane: bool) -> Delivered:
+    def _rate_limited(
+        self, post_id: int, team_id: str | None, limited: RateLimited, in_lane: bool, *, attempted: bool
+    ) -> Delivered:
         """Slack answered 429: hold the workspace's pacer for the Retry-After (its other posts wait
-        in their lane, no thread waits) and put the post back, its attempt not counted."""
+        in their lane, no thread waits) and put the post back, its attempt (if made) not counted."""
         self.pacer.hold(team_id, limited.retry_after)
         if in_lane and limited.retry_after <= HOLD_IN_RUN_SECONDS:
-            delivered = self.record.rate_limited(post_id, None)
+            delivered = self.record.rate_limited(post_id, None, attempted=attempted)
         else:  # the first tick after the Retry-After takes it over
-            delivered = self.record.rate_limited(post_id, self.clock() + timedelta(seconds=limited.retry_after))
+            until = self.clock() + timedelta(seconds=limited.retry_after)
+            delivered = self.record.rate_limited(post_id, until, attempted=attempted)
         log.info(
             "post %s team=%s rate limited (%s): held %.1f s, %s",
             post_id, team_id, limited.method, limited.retry_after,
@@ -292,11 +296,21 @@ class ScheduledPoster:
         return delivered
 
     def _deliver(
-        self, post_id: int, slot: float | None = None, kind: str | None = None, team_id: str | None = None
+        self,
+        post_id: int,
+        slot: float | None = None,
+        kind: str | None = None,
+        team_id: str | None = None,
+        in_lane: bool = False,
     ) -> Delivered:
         """Post at `slot` (taken by the lanes), or at the next free slot (a post asked for now).
         `kind`, when known, spares a pairing round's look-up for every other post, and a digest's
-        look-up of which circle channels are public for every other post."""
+        look-up of which circle channels are public for every other post.
+
+        The look-up and the post run `deferring_rate_limits()`: a 429 gives the thread back at once
+        (bot/slack/ratelimits.py). A pairing round's DMs before them (bot/pairing/) and a digest's
+        look-ups are still retried after Retry-After inside the client here: a few calls, once per
+        round or digest, whose own failure handling is not built to be put back mid-way."""
         if kind in (None, PostKind.PAIRING) and (problem := self._run_round(post_id)) is not None:
             return self.record.skip(post_id, problem)
         public_channels: frozenset[str] = frozenset()
@@ -311,6 +325,28 @@ class ScheduledPoster:
             text, blocks = compose(session, post, self.settings.tip_emoji, public_channels)
             post.attempts += 1  # (after composing: one UPDATE carries both)
             channel_id = post.channel_id
+        try:
+            with deferring_rate_limits():
+                outcome = self._post(post_id, channel_id, text, blocks, slot, team_id, retrying)
+        except RateLimited as limited:
+            return self._rate_limited(post_id, team_id, limited, in_lane, attempted=True)
+        if isinstance(outcome, Delivered):
+            return outcome
+        if isinstance(outcome, Posted):
+            return self.record.record_posted(post_id, outcome.ts)
+        return self.record.record_failure(post_id, outcome)
+
+    def _post(
+        self,
+        post_id: int,
+        channel_id: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        slot: float | None,
+        team_id: str | None,
+        retrying: bool,
+    ) -> Posted | Failed | Delivered:
+        """Look first (a retry: an earlier attempt may have posted), then post at the slot."""
         if retrying:
             found = self.slack.find_by_metadata(channel_id, METADATA_EVENT, "ledger_id", post_id)
             if isinstance(found, Posted):
@@ -324,10 +360,7 @@ class ScheduledPoster:
         else:
             self.pacer.sleep_until(slot)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"ledger_id": post_id}}
-        outcome = self.slack.post(channel_id, text, blocks, metadata=metadata)
-        if isinstance(outcome, Posted):
-            return self.record.record_posted(post_id, outcome.ts)
-        return self.record.record_failure(post_id, outcome)
+        return self.slack.post(channel_id, text, blocks, metadata=metadata)
 
     def _public_circle_channels(self, team_id: str) -> frozenset[str]:
         """digests.public_circle_channels, kept for a minute per workspace: a tick's digests for many
