@@ -7,9 +7,10 @@ The protocol, per post:
 2. *Compose*: choose the prompt or gather the digest and write the choice onto the ledger row, so
    a retry posts the same thing.
 3. *Post* with metadata naming the ledger row, paced under Slack's limits. A 429 holds that
-   workspace's pacer until its Retry-After has passed and gives the thread back: the post, still
-   pending and still held, goes back to its workspace's lane (the attempt not counted: Slack did
-   not post), and the other workspaces' posts go on meanwhile (bot/slack/ratelimits.py).
+   channel's slots (on a second 429 there, the workspace's) until its Retry-After has passed and
+   gives the thread back: the post, still pending and still held, goes back to its workspace's
+   lane, to be handed out again then (the attempt not counted: Slack did not post), and the other
+   posts go on meanwhile (bot/slack/ratelimits.py, bot/slack/pacing.py).
 4. *Record*: posted (with ts), or failed. A channel that is gone, archived or closed to the bot
    pauses its schedule and its admin is told; a transient failure leaves the row pending, and the
    next tick retries it while the grace window lasts.
@@ -278,11 +279,19 @@ class ScheduledPoster:
                 self.heartbeat.release(queries.renew_posts, post_id)
 
     def _rate_limited(
-        self, post_id: int, team_id: str | None, limited: RateLimited, in_lane: bool, *, attempted: bool
+        self,
+        post_id: int,
+        team_id: str | None,
+        limited: RateLimited,
+        in_lane: bool,
+        *,
+        channel_id: str | None = None,
+        attempted: bool,
     ) -> Delivered:
-        """Slack answered 429: hold the workspace's pacer for the Retry-After (its other posts wait
-        in their lane, no thread waits) and put the post back, its attempt (if made) not counted."""
-        self.pacer.hold(team_id, limited.retry_after)
+        """Slack answered 429: hold the channel's slots for the Retry-After, or the workspace's
+        (bot/slack/pacing.py), and put the post back, its attempt (if made) not counted. No thread
+        waits: the other posts go on in their lanes (the other workspaces' always)."""
+        self.pacer.rate_limited(team_id, channel_id, limited.retry_after)
         if in_lane and limited.retry_after <= HOLD_IN_RUN_SECONDS:
             delivered = self.record.rate_limited(post_id, None, attempted=attempted)
         else:  # the first tick after the Retry-After takes it over
@@ -329,10 +338,11 @@ class ScheduledPoster:
             with deferring_rate_limits():
                 outcome = self._post(post_id, channel_id, text, blocks, slot, team_id, retrying)
         except RateLimited as limited:
-            return self._rate_limited(post_id, team_id, limited, in_lane, attempted=True)
+            return self._rate_limited(post_id, team_id, limited, in_lane, channel_id=channel_id, attempted=True)
         if isinstance(outcome, Delivered):
             return outcome
         if isinstance(outcome, Posted):
+            self.pacer.accepted(team_id)
             return self.record.record_posted(post_id, outcome.ts)
         return self.record.record_failure(post_id, outcome)
 
@@ -353,8 +363,8 @@ class ScheduledPoster:
                 log.info("post %s had reached Slack before (ts=%s); recorded, not repeated", post_id, found.ts)
                 return self.record.record_posted(post_id, found.ts)
         if slot is None:
-            if (wait := self.pacer.held_for(team_id)) > 0:
-                # The workspace is held after a 429: not waited out in this (a job's) thread.
+            if (wait := self.pacer.held_for(team_id, channel_id)) > 0:
+                # Held after a 429: not waited out in this (a job's) thread.
                 raise RateLimited("chat.postMessage", wait, team_id)
             self.pacer.wait(channel_id)
         else:
