@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.schedules.kinds import Delivery
+from bot.schedules.lanes import Lanes
+from bot.schedules.results import Delivered
+from bot.slack.pacing import PostPacer
 from runtime.factory import build_schedulers
 from storage.db import Database
 from storage.models import Job, ScheduledPost
@@ -124,3 +129,34 @@ def jobs_of(db: Database, team_id: str) -> list[Job]:
 def deferred_jobs(db: Database, team_id: str) -> list[Job]:
     """The workspace's jobs put back for later (after a 429)."""
     return [job for job in jobs_of(db, team_id) if job.state == "queued" and job.last_error]
+
+
+def test_a_held_post_waits_beside_its_lane_while_the_lanes_other_channels_go_on() -> None:
+    """The lanes' side of a 429: the post comes back held, its channel's slots held for the
+    Retry-After (PostPacer.rate_limited); it is handed out again then, and the lane's other posts
+    and the other lanes are not held behind it. No thread waits meanwhile."""
+    pacer = PostPacer(50.0, 1.0)
+    handed: list[tuple[int, float]] = []
+
+    def submit(post_id: int, team_id: str, slot: float) -> Future[Delivered]:
+        handed.append((post_id, slot - started))
+        refused = post_id == 0 and [p for p, _ in handed].count(0) == 1
+        if refused:
+            pacer.rate_limited(team_id, "C0", 0.5)
+        done: Future[Delivered] = Future()
+        done.set_result(Delivered(post_id, Delivery.RETRYING if refused else Delivery.POSTED, held=refused))
+        return done
+
+    lanes = Lanes(pacer, submit, threads=1)
+    started = pacer.now()
+    for n in range(5):
+        lanes.add(n, "T0BUSY", f"C{n}")
+    lanes.add(100, "T0QUIET", "C0")
+    lanes.close()
+    lanes.dispatch()
+
+    order = [post_id for post_id, _ in handed]
+    assert order.count(0) == 2 and order[-1] == 0  # handed out again last, after the others
+    assert max(slot for post_id, slot in handed if post_id != 0) < 0.3  # nobody waited for C0's hold
+    assert handed[-1][1] >= 0.5  # and not before its Retry-After
+    assert sum(1 for future in lanes.futures if future.result().held) == 1
