@@ -281,11 +281,11 @@ class JobWorker:
                 raise
             log.warning("job worker %s cannot reach the queue: %r; trying again", self.holder, error)
             return None
-        for job in claimed:
-            self.heartbeat.hold(jobs.renew, job.id)
-        for outcome in finished:
+        for outcome in finished:  # (first: a job put back due now may be claimed again just now)
             self.heartbeat.release(jobs.renew, outcome.job.id)
             self._log(outcome, gone)
+        for job in claimed:
+            self.heartbeat.hold(jobs.renew, job.id)
         return claimed
 
     def _execute(self, job: ClaimedJob) -> Outcome:

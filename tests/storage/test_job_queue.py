@@ -429,3 +429,19 @@ def test_a_rate_limited_job_goes_back_uncounted_and_holds_only_its_workspace(db:
     clock.advance(seconds=20)
     assert worker.drain() == 3 and rows(db) == []
     assert sorted(ran[2:]) == [("T0BUSY", 1)] * 3  # the 429 used no attempt
+
+
+def test_a_job_put_back_due_at_once_and_claimed_again_in_the_same_write_runs(db: Database, clock: FakeClock) -> None:
+    """Retry-After: 0 puts the job back due now, and the transaction that settles it claims it again:
+    its new claim is held (renewed), not released with the old one's settling (which left it 'lost')."""
+    enqueue(db, clock)
+    ran: list[int] = []
+
+    def run(job: ClaimedJob, attempt: Attempt) -> None:
+        attempt.started = True
+        ran.append(job.attempts)
+        if len(ran) == 1:
+            attempt.will_retry(RateLimited("files.getUploadURLExternal", 0, job.team_id))
+
+    assert JobWorker(db, run, threads=1, clock=clock).drain() == 2
+    assert ran == [1, 1] and rows(db) == []
