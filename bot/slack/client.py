@@ -78,29 +78,9 @@ class PacedRateLimitsUnlessDeferring(_NotDeferring, PacedRateLimitRetryHandler):
 class PeerlearnClient(WebClient):
     """slack_sdk's WebClient; a 429 met while deferring raises RateLimited (not SlackApiError)."""
 
-    def api_call(
-        self,
-        api_method: str,
-        *,
-        http_verb: str = "POST",
-        files: dict[str, Any] | None = None,
-        data: dict[str, Any] | None = None,
-        params: dict[str, Any] | None = None,
-        json: dict[str, Any] | None = None,
-        headers: dict[str, Any] | None = None,
-        auth: dict[str, Any] | None = None,
-    ) -> SlackResponse:
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
         try:
-            return super().api_call(
-                api_method,
-                http_verb=http_verb,
-                files=files,
-                data=data,
-                params=params,
-                json=json,
-                headers=headers,
-                auth=auth,
-            )
+            return super().api_call(api_method, **kwargs)
         except SlackApiError as error:
             if (limited := as_rate_limited(error, api_method)) is not None:
                 raise limited from error
