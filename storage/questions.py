@@ -30,6 +30,9 @@ CHUNK = 500  # ids per IN (...): under every backend's bound-parameter limit
 
 def insert_question_once(session: Session, values: dict[str, Any]) -> tuple[Question, bool]:
     """The question made by `values["request_key"]`: inserted now (True), or found from an earlier run."""
+    # Looked for first: an insert that conflicts would still have taken the workspace's next number.
+    if (found := question_for_request(session, values["team_id"], values["request_key"])) is not None:
+        return found, False
     question_id = insert_if_absent(session, Question, values, ["team_id", "request_key"])
     if question_id is None:
         found = question_for_request(session, values["team_id"], values["request_key"])
@@ -49,6 +52,11 @@ def question(session: Session, team_id: str, question_id: int) -> Question | Non
     """The question of this team with this id (None for another team's: ids come from buttons)."""
     found = session.get(Question, question_id)
     return found if found is not None and found.team_id == team_id else None
+
+
+def question_by_number(session: Session, team_id: str, number: int) -> Question | None:
+    """The team's question with this number, as people see and type it (`/ask close 7`)."""
+    return session.scalars(select(Question).where(Question.team_id == team_id, Question.number == number)).first()
 
 
 def question_in_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> Question | None:
@@ -436,29 +444,32 @@ def questions_data_of(session: Session, team_id: str, user_id: str) -> dict[str,
     asked = session.scalars(
         select(Question).where(Question.team_id == team_id, Question.asker_id == user_id).order_by(Question.id)
     )
+    # Questions are named by their numbers, as people see them ("#7"), not by their database ids.
     asks = session.execute(
-        select(QuestionAsk.question_id, QuestionAsk.state, QuestionAsk.reasons, QuestionAsk.created_at)
+        select(Question.number, QuestionAsk.state, QuestionAsk.reasons, QuestionAsk.created_at)
+        .join(Question, Question.id == QuestionAsk.question_id)
         .where(QuestionAsk.team_id == team_id, QuestionAsk.user_id == user_id)
         .order_by(QuestionAsk.created_at)
     )
     replies = session.execute(
-        select(QuestionReply.question_id, QuestionReply.ts, QuestionReply.text, QuestionReply.created_at)
+        select(Question.number, QuestionReply.ts, QuestionReply.text, QuestionReply.created_at)
+        .join(Question, Question.id == QuestionReply.question_id)
         .where(QuestionReply.team_id == team_id, QuestionReply.user_id == user_id)
         .order_by(QuestionReply.created_at)
     )
     accepted = session.execute(
-        select(Question.id, Question.answer_ts, Question.answered_at)
+        select(Question.number, Question.answer_ts, Question.answered_at)
         .where(Question.team_id == team_id, Question.answered_by == user_id)
         .order_by(Question.id)
     )
     taken = session.execute(
-        select(Question.id, Question.channel_id, Question.asked_at)
+        select(Question.number, Question.channel_id, Question.asked_at)
         .where(Question.team_id == team_id, Question.requested_by == user_id, Question.asker_id != user_id)
         .order_by(Question.id)
     )
     return {
         "asked": [
-            {"id": q.id, "text": q.text, "topics": q.topics.split(), "state": q.state, "channel": q.channel_id,
+            {"number": q.number, "text": q.text, "topics": q.topics.split(), "state": q.state, "channel": q.channel_id,
              "asked_at": q.asked_at.isoformat(), "thread": q.permalink}
             for q in asked
         ],

@@ -67,7 +67,7 @@ def _period_title(digest: Digest) -> str:
 
 def _tip_entry(tip: Tip) -> list[Block]:
     votes = f"{plural(tip.helpful_count, 'person', 'people')} found it helpful"
-    facts = [f"#{tip.id}", author_mention(tip.author_id), votes]
+    facts = [f"#{tip.number}", author_mention(tip.author_id), votes]
     if view := link(tip.permalink, "view post"):
         facts.append(view)
     return [mrkdwn_section(user_text_excerpt(tip.text, DIGEST_EXCERPT)), context(" · ".join(facts))]

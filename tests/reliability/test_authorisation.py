@@ -70,7 +70,7 @@ class World:
     deps: Services
     poster: ScheduledPoster
     runner: CircleRunner
-    tip_id: int
+    tip_number: int  # as people see and type it
     circle_id: int
     round_id: int
     prompt_id: int
@@ -105,7 +105,17 @@ def world(
     deps = Services(db, SlackGateway(client), UserDirectory(client, frozenset()), clock, "bulb")
     [tip] = all_tips(db)
     return World(
-        sender, slack, db, deps, poster, circle_runner, tip.id, round_.circle_id, round_.id, prompt.id, settings_view
+        sender,
+        slack,
+        db,
+        deps,
+        poster,
+        circle_runner,
+        tip.number,
+        round_.circle_id,
+        round_.id,
+        prompt.id,
+        settings_view,
     )
 
 
@@ -195,10 +205,11 @@ assert C1 is not None
 Act = Callable[[World], Any]
 ROWS: list[tuple[str, str, Act, str | None]] = [
     # (action, actor, act, what the actor is told; None: nothing is due, e.g. a request from elsewhere)
-    ("/tip delete", "not the author", lambda w: command(w, "/tip", f"delete {w.tip_id}", "U2"), "Only"),
-    ("/tip delete", "other workspace", lambda w: command(w, "/tip", f"delete {w.tip_id}", "U1", OTHER), NOT_INSTALLED),
+    ("/tip delete", "not the author", lambda w: command(w, "/tip", f"delete {w.tip_number}", "U2"), "Only"),
+    ("/tip delete", "other workspace", lambda w: command(w, "/tip", f"delete {w.tip_number}", "U1", OTHER),
+     NOT_INSTALLED),
     ("/tip delete", "use case, other team", lambda w: refused(
-        lambda: tip_service.delete(w.deps, team_id=OTHER, tip_id=w.tip_id, actor_id="U1", request_key="k"),
+        lambda: tip_service.delete(w.deps, team_id=OTHER, number=w.tip_number, actor_id="U1", request_key="k"),
         tip_rules.TipNotFound, tip_rules.NotAllowed), "no tip"),
     ("circle settings form", "member, not owner", lambda w: settings_form(w, "U2"), NOT_OWNER),
     ("circle settings form", "other workspace", lambda w: settings_form(w, "U1", OTHER), None),

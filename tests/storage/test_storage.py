@@ -18,6 +18,7 @@ from storage import events
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade
 from storage.models import ProcessedEvent, Tip
+from tests.storage.old_rows import old_tip
 
 TEAM = "T0TEST"
 
@@ -164,8 +165,8 @@ def test_tips_stored_before_migration_0019_stay_searchable(db: Database) -> None
         config.attributes["connection"] = connection
         command.downgrade(config, "0013")
     try:
-        new_tip(db, "Pin the base image by digest #docker", helpful_count=3)
-        new_tip(db, "Docker layers cache what did not change")
+        old_tip(db, TEAM, "Pin the base image by digest #docker", helpful_count=3)
+        old_tip(db, TEAM, "Docker layers cache what did not change")
     finally:
         upgrade(db.engine)
     with db.snapshot() as session:
