@@ -174,7 +174,7 @@ def over_quota(limit: int, again: datetime, text: str) -> str:
 def tips_only_note(found: list[Tip]) -> str:
     """A private conversation's answer as one plain message (an ephemeral note in a channel): the
     tips that may answer it, each with its number to look up, and why nobody else was asked."""
-    lines = [f"• tip #{tip.id}: {user_text_excerpt(tip.text, 200)}" for tip in found]
+    lines = [f"• tip #{tip.number}: {user_text_excerpt(tip.text, 200)}" for tip in found]
     if not lines:
         return f"I found no tips that answer your question. {PRIVATE}"
     return ":bulb: These tips from colleagues may answer your question:\n" + "\n".join(lines) + f"\n{PRIVATE}"
@@ -208,6 +208,7 @@ class PostFacts:
 
     asked: int
     replied: bool
+    answered_tip: int | None = None  # the number of the tip that answered it (None: none, or deleted since)
 
 
 def question_post(question: Question, facts: PostFacts, *, parent: bool) -> tuple[str, list[Block]]:
@@ -231,7 +232,7 @@ def _status(question: Question, facts: PostFacts) -> str:
         answer = link(question.permalink and _reply_link(question.permalink, question.answer_ts), "the answer")
         return f":white_check_mark: Answered by <@{question.answered_by}>" + (f" ({answer})." if answer else ".")
     if question.state == ANSWERED_BY_TIP:
-        return f":bulb: Answered by tip #{question.answered_tip_id}."
+        return f":bulb: Answered by tip #{facts.answered_tip}." if facts.answered_tip else ":bulb: Answered by a tip."
     if question.state == CLOSED:
         return ":lock: Closed by the asker." if question.closed_reason == "asker" else ":lock: Closed."
     if facts.asked:
@@ -347,7 +348,7 @@ def question_line(question: Question, asked: int | None = None) -> str:
     if question.state == "waiting" and asked is not None:
         people = "colleague" if asked == 1 else "colleagues"
         state = f"{asked} {people} asked" if asked else "posted for anyone to answer"
-    facts = " · ".join(filter(None, [f"#{question.id}", slack_date(question.asked_at), state, where]))
+    facts = " · ".join(filter(None, [f"#{question.number}", slack_date(question.asked_at), state, where]))
     return f"• {user_text_excerpt(question.text, 150)} — {facts}"
 
 

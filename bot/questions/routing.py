@@ -23,6 +23,7 @@ from bot.services import Services
 from bot.slack.conversations import open_group
 from bot.slack.results import Failed, Posted
 from storage import questions as queries
+from storage import tips as tip_queries
 from storage.models import Question, QuestionAsk
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,10 @@ class Router:
             if question is None or question.post_ts is None:
                 return question
             asks = queries.asks_of(session, question_id)
-        facts = blocks.PostFacts(sum(a.state in ASKED_STATES for a in asks), question.first_reply_at is not None)
+            tip_id = question.answered_tip_id
+            tip = None if tip_id is None else tip_queries.get_tip(session, question.team_id, tip_id)
+        asked, replied = sum(a.state in ASKED_STATES for a in asks), question.first_reply_at is not None
+        facts = blocks.PostFacts(asked, replied, None if tip is None else tip.number)
         text, post_blocks = blocks.question_post(question, facts, parent=question.source == "command")
         if failed := self.services.slack.update(question.channel_id, question.post_ts, text, post_blocks):
             log.info("question post not updated question=%s error=%s", question_id, failed.error)
