@@ -44,7 +44,7 @@ from storage.upsert import insert_if_absent
 STREAM_BATCH = 1000  # rows fetched at a time by the streaming readers
 
 TIP_COLUMNS = (
-    Tip.id,
+    Tip.number,  # as people see it ("Tip #3"), not the database id
     Tip.author_id,
     Tip.text,
     Tip.tags,
@@ -72,7 +72,7 @@ def _rows(session: Session, query: Any) -> list[Values]:
 
 def workspace_tips(session: Session, team_id: str) -> Iterator[Values]:
     """Every tip of the workspace, oldest first, as TIP_COLUMNS rows, a batch at a time."""
-    return _stream(session, select(*TIP_COLUMNS).where(Tip.team_id == team_id).order_by(Tip.id))
+    return _stream(session, select(*TIP_COLUMNS).where(Tip.team_id == team_id).order_by(Tip.number))
 
 
 def tips_of(session: Session, team_id: str, user_id: str) -> Iterator[Values]:
@@ -86,25 +86,34 @@ def tips_of(session: Session, team_id: str, user_id: str) -> Iterator[Values]:
 
 
 def tips_saved_by(session: Session, team_id: str, user_id: str) -> list[int]:
-    """Tips made of someone else's message by this person (Save as tip, the tip emoji)."""
-    query = select(Tip.id).where(Tip.team_id == team_id, Tip.saved_by_id == user_id, Tip.author_id != user_id)
-    return list(session.scalars(query.order_by(Tip.id)))
+    """The numbers of tips made of someone else's message by this person (Save as tip, the tip emoji)."""
+    query = select(Tip.number).where(Tip.team_id == team_id, Tip.saved_by_id == user_id, Tip.author_id != user_id)
+    return list(session.scalars(query.order_by(Tip.number)))
 
 
 def votes_of(session: Session, team_id: str, user_id: str) -> list[Values]:
-    query = select(TipVote.tip_id, TipVote.created_at).where(TipVote.team_id == team_id, TipVote.user_id == user_id)
-    return _rows(session, query.order_by(TipVote.tip_id))
+    """(the tip's number, when) of each helpful vote the person gave."""
+    query = (
+        select(Tip.number, TipVote.created_at)
+        .join(Tip, Tip.id == TipVote.tip_id)
+        .where(TipVote.team_id == team_id, TipVote.user_id == user_id)
+    )
+    return _rows(session, query.order_by(Tip.number))
 
 
 def reactions_of(session: Session, team_id: str, user_id: str) -> list[Values]:
-    query = select(TipReaction.tip_id, TipReaction.reaction, TipReaction.created_at).where(
-        TipReaction.team_id == team_id, TipReaction.user_id == user_id
+    """(the tip's number, the emoji, when) of each reaction the person put on a tip."""
+    query = (
+        select(Tip.number, TipReaction.reaction, TipReaction.created_at)
+        .join(Tip, Tip.id == TipReaction.tip_id)
+        .where(TipReaction.team_id == team_id, TipReaction.user_id == user_id)
     )
-    return _rows(session, query.order_by(TipReaction.tip_id, TipReaction.reaction))
+    return _rows(session, query.order_by(Tip.number, TipReaction.reaction))
 
 
 def tip_deletions_by(session: Session, team_id: str, user_id: str) -> list[Values]:
-    query = select(TipDeletion.tip_id, TipDeletion.deleted_at).where(
+    """(the tip's number, when) of each tip the person deleted (no number: deleted before migration 0021)."""
+    query = select(TipDeletion.number, TipDeletion.deleted_at).where(
         TipDeletion.team_id == team_id, TipDeletion.deleted_by == user_id
     )
     return _rows(session, query.order_by(TipDeletion.deleted_at))

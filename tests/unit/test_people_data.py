@@ -40,7 +40,7 @@ def test_the_csv_keeps_text_whole_and_numbers_as_numbers() -> None:
 
     read = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
     assert read == [
-        ["id", "author", "text", "tags", "channel", "created", "helpful_votes", "permalink"],
+        ["number", "author", "text", "tags", "channel", "created", "helpful_votes", "permalink"],
         ["7", "U1", 'Line one\nline "two", =three', "git", "", "2026-12-01T12:00:00+00:00", "3", ""],
     ]
 
