@@ -140,9 +140,9 @@ def test_an_admin_of_another_workspace_of_the_organisation_deletes_no_tip_here(
     world, _ = grid
     command(world, TEAM_ID, "A tip written by U1 in A #perf", user="U1", channel="C1")
     with db.snapshot() as session:
-        tip_id = session.scalars(select(Tip.id)).one()
+        tip_id, number = session.execute(select(Tip.id, Tip.number)).one()
 
-    command(world, TEAM_ID, f"delete {tip_id}", user="WE4", channel="C1")  # Eva: East's admin, in A's #general
+    command(world, TEAM_ID, f"delete {number}", user="WE4", channel="C1")  # Eva: East's admin, in A's #general
 
     with db.snapshot() as session:
         assert session.scalars(select(Tip.id)).all() == [tip_id]

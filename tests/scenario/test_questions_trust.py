@@ -109,7 +109,7 @@ def test_ask_and_close_in_a_loop_stops_at_the_hourly_quota(
         if "ask again at" in answer:
             refusals.append(answer)
         else:
-            ask(workspace, f"close {questions(db)[-1].id}")
+            ask(workspace, f"close {questions(db)[-1].number}")
     assert len(questions(db)) == 5 and len(refusals) == 3
     assert "case 5?" in refusals[0] and "<!date^" in refusals[0]  # the question back, and when
     assert len(dms_about(slack)) <= 15
@@ -124,7 +124,7 @@ def test_nobody_is_dmed_about_more_questions_a_day_than_the_cap_closed_or_not(
 ) -> None:
     for number in range(7):
         ask(workspace, f"How do I tune postgres vacuum, case {number}?")
-        ask(workspace, f"close {questions(db)[-1].id}")
+        ask(workspace, f"close {questions(db)[-1].number}")
         clock.advance(minutes=61)  # past the asker's own hourly quota
     dmed = [dm["channel"] for dm in dms_about(slack)]
     assert dmed.count("U5") == 6  # the best-known expert: six in the day, then the next ones

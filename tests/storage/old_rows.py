@@ -3,12 +3,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from alembic import command
 from sqlalchemy import text
 
 from bot.tips import rules as tips
 from storage.db import Database
+from storage.migrate import alembic_config, upgrade
+
+
+@contextmanager
+def downgraded(db: Database, revision: str) -> Iterator[None]:
+    """The schema as migration `revision` left it, for the block's writes; brought back to head after."""
+    with db.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    try:
+        yield
+    finally:
+        upgrade(db.engine)
 
 
 def old_tip(db: Database, team_id: str, tip_text: str, helpful_count: int = 0) -> int:

@@ -8,15 +8,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from alembic import command
 from sqlalchemy import delete, select
 
 from bot.tips import rules as tips
 from storage import questions as question_queries
 from storage.db import Database
-from storage.migrate import alembic_config, upgrade
 from storage.models import Question, Tip, WorkspaceCounter
-from tests.storage.old_rows import old_question, old_tip
+from tests.storage.old_rows import downgraded, old_question, old_tip
 
 A, B = "T0ALPHA", "T0BETA"
 
@@ -35,19 +33,13 @@ def share(db: Database, team_id: str, text: str) -> Tip:
 
 
 def test_the_migration_numbers_each_workspaces_rows_in_id_order(db: Database) -> None:
-    with db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0020")
-    try:
+    with downgraded(db, "0020"):
         for text in ("A one", "B one", "A two", "B two", "A three"):
             old_tip(db, A if text.startswith("A") else B, text)
         for n, team in enumerate((B, A, B)):
             old_question(db, team, f"Question {n} of {team}?", f"key{n}")
         with db.transaction() as session:  # deleted before the migration: its id is a gap, not a number
             session.execute(delete(Tip).where(Tip.text == "A two"))
-    finally:
-        upgrade(db.engine)
 
     assert numbered(db, Tip, A) == [(1, "A one"), (2, "A three")]
     assert numbered(db, Tip, B) == [(1, "B one"), (2, "B two")]
