@@ -95,6 +95,21 @@ class SandboxServer(ThreadingHTTPServer):
                 return self.teams[grant.team_id].web_api
         return self.web_api
 
+    def receive_upload(self, token: str, content: bytes) -> tuple[int, str]:
+        """A file's bytes to the workspace that issued its upload URL (the tokens are random)."""
+        for team in self.teams.values():
+            status, answer = team.web_api.receive_upload(token, content)
+            if status != 404:
+                return status, answer
+        return 404, "Not Found"
+
+    def download(self, file_id: str) -> tuple[str, bytes] | None:
+        """A shared file from whichever workspace holds it (file ids are random)."""
+        for team in self.teams.values():
+            if (found := team.web_api.download(file_id)) is not None:
+                return found
+        return None
+
     def respond(self, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         for team in self.teams.values():
             if team.client.response_urls.knows(token):
@@ -213,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
             alive = self.server.app_alive()
             self._json(200 if alive else 503, {"ok": alive})
         elif url.path.startswith("/files/") and len(parts := url.path.split("/")) == 4:
-            found = self.server.web_api.download(parts[2])
+            found = self.server.download(parts[2])
             if found is None:
                 self._json(404, {"ok": False, "error": "file_not_found"})
             else:
@@ -234,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if url.path.startswith("/upload/v1/"):
-            status, answer = self.server.web_api.receive_upload(url.path.removeprefix("/upload/v1/"), data)
+            status, answer = self.server.receive_upload(url.path.removeprefix("/upload/v1/"), data)
             self._send(status, answer.encode(), "text/plain; charset=utf-8")
             return
         raw = data.decode()

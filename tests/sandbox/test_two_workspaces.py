@@ -123,3 +123,19 @@ def test_the_switcher_beside_acting_as_shows_each_workspace(page: Page, two: tup
     switcher.select_option("T0SANDBOX")
     expect(page.get_by_label("Acting as")).to_have_value("U0ANA")
     expect(page.get_by_role("button", name="support")).to_have_count(0)  # no such channel here
+
+
+def test_a_file_sent_in_the_second_workspace_arrives_and_downloads(two: tuple[Sandbox, Path]) -> None:
+    """/peerlearn my-data in Beta: the file's bytes go to Beta's upload URL and download from the page."""
+    sandbox, _ = two
+    answer = sandbox.act("send", team="T0BETA", user="U0GUS", channel="C0GENERAL", text="/peerlearn my-data")
+    assert answer["ok"], answer
+
+    dm = state(sandbox, "T0BETA", "U0GUS")["app_dm"]
+    deadline = time.monotonic() + 20
+    while not (files := [f for m in state(sandbox, "T0BETA", "U0GUS", dm)["messages"] for f in m.get("files", [])]):
+        assert time.monotonic() < deadline, texts(sandbox, "T0BETA", "U0GUS", "C0GENERAL")[-2:]
+        time.sleep(0.2)
+    with urllib.request.urlopen(sandbox.url + files[-1]["url"].lstrip("/"), timeout=30) as response:
+        exported = json.loads(response.read())
+    assert "U0GUS" in json.dumps(exported)
