@@ -159,7 +159,10 @@ class SandboxServer(ThreadingHTTPServer):
             clock=clock,
         )
         state["team"] = team.workspace.team.id
-        state["workspaces"] = [{"id": key, "name": value.workspace.team.name} for key, value in self.teams.items()]
+        state["workspaces"] = [
+            {"id": key, "name": value.workspace.team.name, "url": value.workspace.team.url}
+            for key, value in self.teams.items()
+        ]
         return state
 
     def act(self, action: str, args: dict[str, Any]) -> dict[str, Any]:

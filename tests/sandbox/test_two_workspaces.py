@@ -139,3 +139,24 @@ def test_a_file_sent_in_the_second_workspace_arrives_and_downloads(two: tuple[Sa
     with urllib.request.urlopen(sandbox.url + files[-1]["url"].lstrip("/"), timeout=30) as response:
         exported = json.loads(response.read())
     assert "U0GUS" in json.dumps(exported)
+
+
+def test_a_link_opens_in_its_own_workspace_after_another_tab_switched(page: Page, two: tuple[Sandbox, Path]) -> None:
+    """Tabs share what the page stores (the last workspace and person): a link clicked in the first
+    tab must still open the first workspace, as its own person, after a second tab chose Beta."""
+    sandbox, _ = two
+    question = "/ask How do we rotate the staging database password safely? #postgres"
+    answer = sandbox.act("send", team="T0SANDBOX", user="U0DANA", channel="C0GENERAL", text=question)
+    assert answer["ok"], answer
+    page.goto(f"{sandbox.url}#team=T0SANDBOX&user=U0DANA&channel=C0GENERAL")
+    expect(page.get_by_role("link", name="your question").last).to_be_visible(timeout=15_000)
+
+    other = page.context.new_page()
+    other.goto(f"{sandbox.url}#team=T0BETA&user=U0FAY&channel=C0GENERAL")
+    expect(other.get_by_label("Acting as")).to_have_value("U0FAY")
+    other.close()
+
+    page.get_by_role("link", name="your question").last.click()
+    expect(page.get_by_label("Workspace")).to_have_value("T0SANDBOX")
+    expect(page.get_by_label("Acting as")).to_have_value("U0DANA")
+    expect(page.locator("#messages li.message").filter(has_text="rotate the staging database")).to_be_visible()
