@@ -198,11 +198,30 @@ class SandboxServer(ThreadingHTTPServer):
             jobs = self.jobs()
             if jobs is None:
                 raise ActionError("The scheduler is still starting; try again in a moment.")
+            before = self._app_messages()
             run = jobs.run_now()
-            return {"ok": True, "summary": run.describe(), "now": run.now.isoformat(timespec="seconds")}
+            summary = run.describe()
+            if len(self.teams) > 1:  # one clock and one scheduler serve both: say where the posts went
+                after = self._app_messages()
+                summary += (
+                    " New from the app: "
+                    + "; ".join(
+                        f"{team.workspace.team.name} {_count(after[key] - before[key], 'message')}"
+                        for key, team in self.teams.items()
+                    )
+                    + "."
+                )
+            return {"ok": True, "summary": summary, "now": run.now.isoformat(timespec="seconds")}
         else:
             raise LookupError(action)
         return {"ok": True}
+
+    def _app_messages(self) -> dict[str, int]:
+        return {key: team.workspace.messages_from(team.workspace.team.bot_user_id) for key, team in self.teams.items()}
+
+
+def _count(number: int, noun: str) -> str:
+    return "none" if number <= 0 else f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -88,10 +88,15 @@ def test_scheduled_jobs_post_in_each_workspace_with_its_own_schedules(two: tuple
     """The first workspace has Monday prompts and a Friday digest in #general; Beta, Tuesday prompts
     in its own #general. A week of jobs: each workspace's posts land in its own channel only."""
     sandbox, _ = two
+    summaries = []
     for _ in range(6):
         answer = sandbox.act("jobs", user="U0ANA")
         assert answer["ok"], answer
+        summaries.append(answer["summary"])
 
+    # Each run says where its posts went: the two workspaces share the clock and the scheduler.
+    assert all("New from the app: Peerlearn Sandbox " in s and "; Beta Sandbox " in s for s in summaries)
+    assert any("Beta Sandbox 1 message" in s or "Beta Sandbox 2 messages" in s for s in summaries), summaries
     beta = [t for t in texts(sandbox, "T0BETA", "U0FAY", "C0GENERAL") if "Learning prompt" in t]
     first = [t for t in texts(sandbox, "T0SANDBOX", "U0ANA", "C0GENERAL") if "Learning prompt" in t]
     assert beta and first
