@@ -216,6 +216,7 @@ function context() {
   return {
     names: names(),
     channels: state.channels.filter((c) => c.is_member || !c.is_private),
+    users: state.users.filter((u) => !u.is_bot),
     currentChannel: view.channel,
   };
 }
