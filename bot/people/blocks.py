@@ -106,8 +106,16 @@ def forgotten_text(done: Forgotten) -> str:
 
 
 CANCELLED = "Nothing was deleted. `/peerlearn forget-me` asks again whenever you like."
-EXPORT_STARTED = "Exporting the workspace's tips… I'll send the CSV file to our DM (*Peerlearn → Messages*)."
-REPORT_STARTED = "Drawing the weekly figures… I'll send the CSV file and the chart to our DM (*Peerlearn → Messages*)."
+# Admins only, and whether the person is one is asked of Slack after the ack: the first answer
+# must not promise a file that a refusal then takes back.
+EXPORT_STARTED = (
+    "Checking that you're an admin, then exporting the workspace's tips: "
+    "the CSV file comes to our DM (*Peerlearn → Messages*)."
+)
+REPORT_STARTED = (
+    "Checking that you're an admin, then drawing the weekly figures: "
+    "the CSV file and the chart come to our DM (*Peerlearn → Messages*)."
+)
 MY_DATA_STARTED = "Gathering everything Peerlearn holds about you… I'll send it to our DM (*Peerlearn → Messages*)."
 
 
