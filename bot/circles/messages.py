@@ -50,7 +50,7 @@ def schedule_text(circle: Circle) -> str:
 def next_round_text(circle: Circle, next_at: datetime | None) -> str:
     if circle.paused_reason:
         return f"paused ({escape_mrkdwn(circle.paused_reason)})"
-    return "not scheduled" if next_at is None else f"next {local_time(next_at, circle.zone)}"
+    return "not scheduled" if next_at is None else f"next {local_time(next_at, circle.zone, mark_yours=True)}"
 
 
 def round_header(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
