@@ -78,6 +78,7 @@ def forget(services: Services, *, team_id: str, user_id: str, choice: TipsChoice
         if queries.claim_receipt(session, team_id, key, services.clock()):
             posts = queries.tip_posts_of(session, team_id, user_id)
             asked = question_queries.question_posts_of(session, team_id, user_id)
+            asked += question_queries.question_dms_of(session, team_id, user_id)
             if choice is TipsChoice.DELETE:
                 counts = [("tips deleted", queries.delete_tips(session, team_id, user_id))]
             else:
@@ -102,8 +103,9 @@ def forget(services: Services, *, team_id: str, user_id: str, choice: TipsChoice
 
 
 def _delete_question_posts(services: Services, posts: list[tuple[str, str]]) -> int:
-    """Take away the app's posts of the person's questions ("<@them> asks: …"): the questions are
-    gone, and their words and name with them. Each on its own; how many Slack refused."""
+    """Take away the app's posts of the person's questions ("<@them> asks: …") and its DMs that took
+    them to colleagues ("<@them> asked a question…"): the questions are gone, and their words and name
+    with them. Each on its own; how many Slack refused."""
     left = 0
     for channel_id, ts in posts:
         failed = services.slack.delete_message(channel_id, ts)
