@@ -7,6 +7,12 @@ All of them run in one transaction with the tips (deleted or anonymised, the per
 the counts are kept a day under the request (a receipt naming nobody), so a rerun of the job
 answers the same counts, and finishes the Slack side, instead of finding nothing left to delete.
 
+The Slack side: the app's own messages that carry what was erased, located in that transaction
+(before the rows that knew them go) and kept in the receipt, then taken away after the commit, each
+on its own (one Slack refuses is counted in the answer; a message already gone is done): tips'
+posts (or redrawn, anonymised), question posts and the DMs that took the questions to colleagues,
+check-in replies, and the person's lines in closed rounds' summaries (edited: they quote others too).
+
 Stays, and why: schedules, custom prompts and circles the person set up belong to the workspace
 (they still name them as who set them up; an admin can change them); their partners' pairing
 history and others' choice not to be paired with them are the partners' own data; messages in
@@ -23,8 +29,10 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from bot.circles.closing import forget_in_summary
+from bot.circles.messages import ANSWERED_EVENT
 from bot.services import Services
-from bot.slack.results import Failed
+from bot.slack.results import Failed, Posted
 from bot.tips.blocks import tip_post
 from storage import home as home_queries
 from storage import people_data as queries
@@ -65,7 +73,7 @@ ERASERS: tuple[Eraser, ...] = (
 class Forgotten:
     choice: TipsChoice
     counts: tuple[tuple[str, int], ...]  # (what, how many), tips first
-    slack_left: int = 0  # tip and question posts Slack would not let the app take away or redraw
+    slack_left: int = 0  # posts Slack would not let the app take away or redraw (tips, questions, check-ins)
 
     @property
     def total(self) -> int:
@@ -73,12 +81,14 @@ class Forgotten:
 
 
 def forget(services: Services, *, team_id: str, user_id: str, choice: TipsChoice, key: str) -> Forgotten:
-    """Erase the person's data in one transaction, once per request; then their tips' trace in Slack."""
+    """Erase the person's data in one transaction, once per request; then the app's posts of it in
+    Slack (their locations read in that transaction, kept in the receipt for reruns)."""
     with services.db.transaction() as session:
         if queries.claim_receipt(session, team_id, key, services.clock()):
             posts = queries.tip_posts_of(session, team_id, user_id)
             asked = question_queries.question_posts_of(session, team_id, user_id)
             asked += question_queries.question_dms_of(session, team_id, user_id)
+            checkins = queries.checkin_posts_of(session, team_id, user_id)
             if choice is TipsChoice.DELETE:
                 counts = [("tips deleted", queries.delete_tips(session, team_id, user_id))]
             else:
@@ -87,18 +97,22 @@ def forget(services: Services, *, team_id: str, user_id: str, choice: TipsChoice
             work = [vars(post) for post in posts if choice is TipsChoice.DELETE or post.source in POSTED_BY_THE_APP]
             stored = queries.receipt(session, team_id, key)
             assert stored is not None
-            stored.counts, stored.slack_work = json.dumps(counts), json.dumps({"tips": work, "questions": asked})
+            stored.counts = json.dumps(counts)
+            stored.slack_work = json.dumps({"tips": work, "questions": asked, "checkins": [vars(c) for c in checkins]})
             log.info("forgot team=%s user=%s choice=%s counts=%s", team_id, user_id, choice.value, dict(counts))
         else:
             stored = queries.receipt(session, team_id, key)
             assert stored is not None
             counts = [tuple(pair) for pair in json.loads(stored.counts)]
             saved = json.loads(stored.slack_work)
-            # A receipt written before question posts were kept holds the tips' list alone.
-            work, asked = (saved, []) if isinstance(saved, list) else (saved["tips"], saved["questions"])
+            if isinstance(saved, list):  # a receipt written before question posts were kept: the tips' alone
+                saved = {"tips": saved, "questions": []}
+            work, asked = saved["tips"], saved["questions"]
+            checkins = [queries.CheckinPost(**post) for post in saved.get("checkins", [])]  # none in older receipts
             log.info("forget-me ran again team=%s: the same counts, the Slack side finished", team_id)
     left = _clean_slack(services, team_id, choice, [queries.TipPost(**post) for post in work])
     left += _delete_question_posts(services, [(str(channel), str(ts)) for channel, ts in asked])
+    left += _clean_checkin_posts(services, user_id, checkins)
     return Forgotten(choice, tuple((str(what), int(count)) for what, count in counts), left)
 
 
@@ -113,6 +127,41 @@ def _delete_question_posts(services: Services, posts: list[tuple[str, str]]) -> 
             left += 1
             log.warning("a question's post stays in Slack: %s", failed.error)
     return left
+
+
+def _clean_checkin_posts(services: Services, user_id: str, posts: list[queries.CheckinPost]) -> int:
+    """Take away the app's replies that showed the person's check-in answers in round threads, and
+    take them out of the closed rounds' summaries (quoted, or their streak); each on its own, so one
+    that fails never stops the others. How many Slack refused (or could not be read)."""
+    left = 0
+    for post in posts:
+        outcomes = [_delete_checkin_reply(services, user_id, post)]
+        if post.summarised:
+            outcomes.append(
+                forget_in_summary(
+                    services.slack, post.channel_id, post.thread_ts, post.round_id, user_id, oldest=post.reply_ts
+                )
+            )
+        for failed in outcomes:
+            if _refused(failed):
+                left += 1
+                log.warning("round %s: a check-in post still shows the person: %s", post.round_id, failed)
+    return left
+
+
+def _delete_checkin_reply(services: Services, user_id: str, post: queries.CheckinPost) -> Failed | None:
+    reply_ts = post.reply_ts
+    if reply_ts is None and post.answered:  # an earlier run may have posted it and died before keeping it
+        payload = {"round_id": post.round_id, "user_id": user_id}
+        found = services.slack.find_reply_by_metadata(post.channel_id, post.thread_ts, ANSWERED_EVENT, payload)
+        if not isinstance(found, Posted):
+            return found
+        reply_ts = found.ts
+    return None if reply_ts is None else services.slack.delete_message(post.channel_id, reply_ts)
+
+
+def _refused(failed: Failed | None) -> bool:
+    return isinstance(failed, Failed) and failed.error not in ("message_not_found", "channel_not_found")
 
 
 def _clean_slack(services: Services, team_id: str, choice: TipsChoice, posts: list[queries.TipPost]) -> int:

@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
+from bot.circles.rounds import CircleRunner
 from bot.people import erasure
 from bot.people.blocks import FORGET_ANONYMISE, FORGET_DELETE
 from runtime.jobs import JobWorker
 from storage.db import Database
-from storage.models import MentorProfile, ProfileSkill
+from storage.models import CircleRound, MentorProfile, ProfileSkill
 from tests.conftest import FakeClock
 from tests.scenario.people_seed import Seeded, seed
+from tests.scenario.test_circles import BEFORE, DUE, answer, circle_cmd, create_circle, rounds
 from tests.scenario.test_forget_me import confirmation, press
 from tests.scenario.test_tips_once import Killed, Killer, rerun
 from tests.slack_double import TEAM_ID, SlackDouble
@@ -97,3 +99,105 @@ def test_a_rerun_after_the_erasure_committed_still_takes_the_dms_away(
     rerun(clock, job_worker)
 
     assert dms_quoting(slack, "vacuum") == []
+
+
+# -- check-ins --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rust_circle(sender: SlackSender, slack: SlackDouble, clock: FakeClock) -> None:
+    """Rust learners in C1, Mondays 09:00 Berlin: U1 (its owner), U2 and U3."""
+    clock.now = BEFORE
+    assert create_circle(sender, slack, zone="Europe/Berlin", time="09:00") == {}
+    circle_cmd(sender, "join Rust learners", user="U2")
+    circle_cmd(sender, "join Rust learners", user="U3")
+
+
+def in_channel(slack: SlackDouble, words: str) -> list[dict[str, Any]]:
+    return [message for message in slack.channels["C1"].messages if words in str(message)]
+
+
+def summary_of(slack: SlackDouble, round_: CircleRound) -> dict[str, Any]:
+    (summary,) = [
+        m for m in slack.channels["C1"].messages if m.get("thread_ts") == round_.thread_ts and "closed" in m["text"]
+    ]
+    return summary
+
+
+def test_their_checkin_reply_in_an_open_round_goes(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner,
+    rust_circle: None,
+) -> None:  # fmt: skip
+    clock.now = DUE
+    assert circle_runner.run_due().opened == 1
+    [round_] = rounds(db)
+    answer(sender, slack, "U2", round_.id, "My secret struggle with lifetimes", "", "")
+    answer(sender, slack, "U3", round_.id, "Macros by example", "", "")
+    assert len(in_channel(slack, "My secret struggle")) == 1
+
+    told = press(sender, "U2", confirmation(sender, user="U2")[FORGET_DELETE])
+
+    assert "Check-in answers: 1" in told and "Slack didn't let me" not in told
+    assert in_channel(slack, "My secret struggle") == [] and in_channel(slack, "<@U2>") == []
+    assert len(in_channel(slack, "Macros by example")) == 1  # U3's reply stays
+
+
+def closed_round_answered_by_u2_and_u3(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner
+) -> CircleRound:
+    clock.now = DUE
+    assert circle_runner.run_due().opened == 1
+    [round_] = rounds(db)
+    answer(sender, slack, "U2", round_.id, "", "My secret struggle\nwith lifetimes", "")  # two lines, both quoted
+    answer(sender, slack, "U3", round_.id, "", "Macros by example", "")
+    clock.advance(hours=24)
+    assert circle_runner.run_due().closed == 1
+    shown = str(summary_of(slack, round_)["blocks"])
+    assert "<@U2>: My secret struggle" in shown and "<@U3>: Macros" in shown
+    return round_
+
+
+def test_after_the_round_closed_their_line_leaves_the_summary_and_the_others_stay(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner,
+    rust_circle: None,
+) -> None:  # fmt: skip
+    round_ = closed_round_answered_by_u2_and_u3(sender, slack, clock, db, circle_runner)
+
+    told = press(sender, "U2", confirmation(sender, user="U2")[FORGET_DELETE])
+
+    assert "Slack didn't let me" not in told
+    assert in_channel(slack, "secret struggle") == [] and in_channel(slack, "with lifetimes") == []
+    assert in_channel(slack, "<@U2>") == []
+    summary = str(summary_of(slack, round_)["blocks"])  # edited, not deleted: it quotes U3 too
+    assert "*Can you help?*\\n• <@U3>: Macros by example" in summary and "*2 of 3* checked in" in summary
+    assert len(in_channel(slack, "Macros by example")) == 2  # U3's reply and U3's quote
+
+
+def test_a_summary_slack_will_not_edit_is_counted_and_their_reply_still_goes(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner,
+    rust_circle: None,
+) -> None:  # fmt: skip
+    round_ = closed_round_answered_by_u2_and_u3(sender, slack, clock, db, circle_runner)
+    slack.fail_next("chat.update", error="internal_error")
+
+    told = press(sender, "U2", confirmation(sender, user="U2")[FORGET_DELETE])
+
+    assert "Slack didn't let me take away or change 1 post(s)" in told
+    assert in_channel(slack, "secret struggle") == [summary_of(slack, round_)]  # the reply went all the same
+
+
+def test_a_rerun_after_the_erasure_committed_still_cleans_the_round_thread(
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner,
+    job_worker: JobWorker, kill: Killer, rust_circle: None,
+) -> None:  # fmt: skip
+    closed_round_answered_by_u2_and_u3(sender, slack, clock, db, circle_runner)
+    kill(erasure, "_clean_checkin_posts")  # the worker dies after the erasure committed (the rows gone)
+    button = confirmation(sender, user="U2")[FORGET_DELETE]
+
+    with pytest.raises(Killed):
+        sender.button(user="U2", action_id=button["action_id"], value=button["value"], channel="C1")
+    assert len(in_channel(slack, "secret struggle")) == 2
+    rerun(clock, job_worker)  # the rerun finds the posts' places in its receipt
+
+    assert in_channel(slack, "secret struggle") == [] and in_channel(slack, "<@U2>") == []
+    assert len(in_channel(slack, "Macros by example")) == 2
