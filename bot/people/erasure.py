@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import parse_qs
 
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ from bot.services import Services
 from bot.slack.results import Failed, Posted
 from bot.tips.blocks import tip_post
 from storage import home as home_queries
+from storage import jobs as job_queries
 from storage import people_data as queries
 from storage import questions as question_queries
 from storage import tips as tip_queries
@@ -113,7 +115,54 @@ def forget(services: Services, *, team_id: str, user_id: str, choice: TipsChoice
     left = _clean_slack(services, team_id, choice, [queries.TipPost(**post) for post in work])
     left += _delete_question_posts(services, [(str(channel), str(ts)) for channel, ts in asked])
     left += _clean_checkin_posts(services, user_id, checkins)
+    _forget_failed_requests(services, team_id, user_id)
     return Forgotten(choice, tuple((str(what), int(count)) for what, count in counts), left)
+
+
+def _forget_failed_requests(services: Services, team_id: str, user_id: str) -> int:
+    """Delete the workspace's jobs that failed for good whose request names the person: a /tip or
+    /ask that failed keeps its text, a shortcut the message it was used on, otherwise for 14 days
+    (runtime/maintenance.py). Queued and running jobs are left to run. In the job queue's own database
+    (its own file on SQLite), so after the erasure's transaction, on every run: a rerun finds none."""
+    queue = services.db.queue
+    with queue.snapshot() as session:
+        failed = job_queries.failed_jobs_of(session, team_id)
+        ids = [job.id for job in failed if request_names(job.body, job.mode, user_id)]
+    if not ids:
+        return 0
+    with queue.transaction() as session:
+        forgotten = job_queries.forget_failed(session, team_id, ids)
+    log.info("forgot failed requests team=%s count=%s", team_id, forgotten)
+    return forgotten
+
+
+def request_names(body: str, mode: str, user_id: str) -> bool:
+    """Whether a kept Slack request names the person: a value in it is their id, exactly (who acted,
+    whose message a shortcut was used on or got a reaction). A body that can't be read: whether their
+    id appears in it at all (a failed job, deleted when in doubt)."""
+    try:
+        if mode == "socket_mode" or body.lstrip().startswith("{"):  # Events API and Socket Mode: JSON
+            found: object = json.loads(body)
+        else:  # a slash command's form, or an interaction's form with its JSON `payload`
+            form: dict[str, object] = {key: values[-1] for key, values in parse_qs(body).items()}
+            if isinstance(payload := form.get("payload"), str):
+                form["payload"] = json.loads(payload)
+            found = form
+    except ValueError:
+        return user_id in body
+    return any(value == user_id for value in _values(found))
+
+
+def _values(found: object) -> Iterator[object]:
+    stack = [found]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        else:
+            yield value
 
 
 def _delete_question_posts(services: Services, posts: list[tuple[str, str]]) -> int:
