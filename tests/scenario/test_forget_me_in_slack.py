@@ -16,24 +16,13 @@ from runtime.jobs import JobWorker
 from storage.db import Database
 from storage.models import CircleRound, MentorProfile, ProfileSkill
 from tests.conftest import FakeClock
-from tests.scenario.people_seed import Seeded, seed
-from tests.scenario.test_circles import BEFORE, DUE, answer, circle_cmd, create_circle, rounds
-from tests.scenario.test_forget_me import confirmation, press
+from tests.scenario.test_circles import DUE, answer, rounds, weekly_circle  # noqa: F401 (a fixture)
+from tests.scenario.test_forget_me import confirmation, press, seeded  # noqa: F401 (a fixture)
 from tests.scenario.test_tips_once import Killed, Killer, rerun
 from tests.slack_double import TEAM_ID, SlackDouble
 from tests.slack_sender import SlackSender
 
 QUESTION = "How do I make #postgres vacuum faster on big tables?"
-
-
-@pytest.fixture
-def kill(monkeypatch: pytest.MonkeyPatch) -> Killer:
-    return Killer(monkeypatch)
-
-
-@pytest.fixture
-def seeded(sender: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock) -> Seeded:
-    return seed(sender, slack, db, clock.now)
 
 
 def add_teachers(db: Database, *users: str) -> None:
@@ -55,9 +44,10 @@ def dms_quoting(slack: SlackDouble, words: str) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.usefixtures("seeded")
 @pytest.mark.parametrize("choice", [FORGET_DELETE, FORGET_ANONYMISE])
 def test_the_apps_dms_of_their_question_to_colleagues_go(
-    sender: SlackSender, slack: SlackDouble, db: Database, seeded: Seeded, choice: str
+    sender: SlackSender, slack: SlackDouble, db: Database, choice: str
 ) -> None:
     add_teachers(db, "U2", "U3")
     sender.command(QUESTION, user="U1", command="/ask")
@@ -70,8 +60,9 @@ def test_the_apps_dms_of_their_question_to_colleagues_go(
     assert "Slack didn't let me" not in told
 
 
+@pytest.mark.usefixtures("seeded")
 def test_a_question_dm_slack_refuses_to_delete_is_counted_and_the_others_go(
-    sender: SlackSender, slack: SlackDouble, db: Database, seeded: Seeded
+    sender: SlackSender, slack: SlackDouble, db: Database
 ) -> None:
     add_teachers(db, "U2", "U3")
     sender.command(QUESTION, user="U1", command="/ask")
@@ -84,13 +75,20 @@ def test_a_question_dm_slack_refuses_to_delete_is_counted_and_the_others_go(
     assert len([m for m in slack.channels["C1"].messages if "vacuum" in str(m)]) == 1
 
 
+@pytest.mark.usefixtures("seeded")
 def test_a_rerun_after_the_erasure_committed_still_takes_the_dms_away(
-    sender: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock, job_worker: JobWorker, kill: Killer,
-    seeded: Seeded,
-) -> None:  # fmt: skip
+    sender: SlackSender,
+    slack: SlackDouble,
+    db: Database,
+    clock: FakeClock,
+    job_worker: JobWorker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     add_teachers(db, "U2")
     sender.command(QUESTION, user="U1", command="/ask")
-    kill(erasure, "_delete_question_posts")  # the worker dies after the erasure committed (the asks gone)
+    Killer(monkeypatch)(
+        erasure, "_delete_question_posts"
+    )  # the worker dies after the erasure committed (the asks gone)
     button = confirmation(sender)[FORGET_DELETE]
 
     with pytest.raises(Killed):
@@ -104,15 +102,6 @@ def test_a_rerun_after_the_erasure_committed_still_takes_the_dms_away(
 # -- check-ins --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def rust_circle(sender: SlackSender, slack: SlackDouble, clock: FakeClock) -> None:
-    """Rust learners in C1, Mondays 09:00 Berlin: U1 (its owner), U2 and U3."""
-    clock.now = BEFORE
-    assert create_circle(sender, slack, zone="Europe/Berlin", time="09:00") == {}
-    circle_cmd(sender, "join Rust learners", user="U2")
-    circle_cmd(sender, "join Rust learners", user="U3")
-
-
 def in_channel(slack: SlackDouble, words: str) -> list[dict[str, Any]]:
     return [message for message in slack.channels["C1"].messages if words in str(message)]
 
@@ -124,10 +113,10 @@ def summary_of(slack: SlackDouble, round_: CircleRound) -> dict[str, Any]:
     return summary
 
 
+@pytest.mark.usefixtures("weekly_circle")
 def test_their_checkin_reply_in_an_open_round_goes(
-    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner,
-    rust_circle: None,
-) -> None:  # fmt: skip
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner
+) -> None:
     clock.now = DUE
     assert circle_runner.run_due().opened == 1
     [round_] = rounds(db)
@@ -157,10 +146,10 @@ def closed_round_answered_by_u2_and_u3(
     return round_
 
 
+@pytest.mark.usefixtures("weekly_circle")
 def test_after_the_round_closed_their_line_leaves_the_summary_and_the_others_stay(
-    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner,
-    rust_circle: None,
-) -> None:  # fmt: skip
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner
+) -> None:
     round_ = closed_round_answered_by_u2_and_u3(sender, slack, clock, db, circle_runner)
 
     told = press(sender, "U2", confirmation(sender, user="U2")[FORGET_DELETE])
@@ -173,10 +162,10 @@ def test_after_the_round_closed_their_line_leaves_the_summary_and_the_others_sta
     assert len(in_channel(slack, "Macros by example")) == 2  # U3's reply and U3's quote
 
 
+@pytest.mark.usefixtures("weekly_circle")
 def test_a_summary_slack_will_not_edit_is_counted_and_their_reply_still_goes(
-    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner,
-    rust_circle: None,
-) -> None:  # fmt: skip
+    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner
+) -> None:
     round_ = closed_round_answered_by_u2_and_u3(sender, slack, clock, db, circle_runner)
     slack.fail_next("chat.update", error="internal_error")
 
@@ -186,12 +175,18 @@ def test_a_summary_slack_will_not_edit_is_counted_and_their_reply_still_goes(
     assert in_channel(slack, "secret struggle") == [summary_of(slack, round_)]  # the reply went all the same
 
 
+@pytest.mark.usefixtures("weekly_circle")
 def test_a_rerun_after_the_erasure_committed_still_cleans_the_round_thread(
-    sender: SlackSender, slack: SlackDouble, clock: FakeClock, db: Database, circle_runner: CircleRunner,
-    job_worker: JobWorker, kill: Killer, rust_circle: None,
-) -> None:  # fmt: skip
+    sender: SlackSender,
+    slack: SlackDouble,
+    clock: FakeClock,
+    db: Database,
+    circle_runner: CircleRunner,
+    job_worker: JobWorker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     closed_round_answered_by_u2_and_u3(sender, slack, clock, db, circle_runner)
-    kill(erasure, "_clean_checkin_posts")  # the worker dies after the erasure committed (the rows gone)
+    Killer(monkeypatch)(erasure, "_clean_checkin_posts")  # the worker dies after the erasure committed (the rows gone)
     button = confirmation(sender, user="U2")[FORGET_DELETE]
 
     with pytest.raises(Killed):
