@@ -483,6 +483,22 @@ def question_posts_of(session: Session, team_id: str, user_id: str) -> list[tupl
     return [(str(channel), str(ts)) for channel, ts in session.execute(query.order_by(Question.id))]
 
 
+def question_dms_of(session: Session, team_id: str, user_id: str) -> list[tuple[str, str]]:
+    """(channel, ts) of the app's DMs that took the person's questions to colleagues ("<@them> asked a
+    question…", its words quoted); read before erasing, which deletes the asks that kept them. A DM
+    still being sent (ts "sending") has no ts to go by yet."""
+    mine = select(Question.id).where(Question.team_id == team_id, Question.asker_id == user_id)
+    query = select(QuestionAsk.dm_channel_id, QuestionAsk.dm_ts).where(
+        QuestionAsk.team_id == team_id,
+        QuestionAsk.question_id.in_(mine),
+        QuestionAsk.dm_channel_id.is_not(None),
+        QuestionAsk.dm_ts.is_not(None),
+        QuestionAsk.dm_ts != "sending",
+    )
+    rows = session.execute(query.order_by(QuestionAsk.question_id, QuestionAsk.user_id))
+    return [(str(channel), str(ts)) for channel, ts in rows]
+
+
 def erase_questions_of(session: Session, team_id: str, user_id: str) -> int:
     """Forget one person in questions: the questions they asked (with everyone's asks and replies on
     them), their being asked and their replies on others' questions; answers of theirs that were

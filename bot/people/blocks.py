@@ -56,8 +56,9 @@ def forget_me_confirmation(team_id: str, user_id: str, now: datetime) -> list[Bl
     return [
         mrkdwn_section(
             ":warning: *Forget me.* This deletes what Peerlearn holds about you in this workspace: your "
-            "mentoring profile, the helpful votes you gave, your check-in answers, your circle memberships, "
-            "your pairing history and your questions (with their posts) and replies. It can't be undone; "
+            "mentoring profile, the helpful votes you gave, your check-in answers (with the app's posts of "
+            "them), your circle memberships, your pairing history and your questions (with their posts and "
+            "the DMs that asked colleagues) and replies. It can't be undone; "
             "`/peerlearn my-data` first gives you a copy."
         ),
         mrkdwn_section(
