@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from bot.notices import post_failure
 from bot.questions import blocks
-from bot.questions.experts import choose
+from bot.questions.experts import add_ask_within_caps, choose
 from bot.questions.rules import add_working_hours
 from bot.services import Services
 from bot.slack.conversations import open_group
@@ -150,7 +150,7 @@ class Router:
                 "created_at": self.services.clock(),
             }
             with self.services.db.transaction() as session:
-                added = queries.add_ask(session, values)
+                added = add_ask_within_caps(session, values)  # their load counted again, under their lock
                 recorded = queries.ask_of(session, question.id, expert.user_id)
             if added and recorded is not None and self.deliver(question, recorded) == "asked":
                 reached += 1

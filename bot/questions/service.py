@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -183,8 +184,6 @@ class QuestionDesk:
         found = self._matching_tips(team_id, text)
         if private:
             return TipsOnly(found)
-        if (refused := self._over_quota(team_id, requester, text, request_key)) is not None:
-            return refused
         with self.services.db.snapshot() as session:
             known = queries.known_topics(session, team_id, questions.topic_candidates(text))
         topics = questions.choose_topics(text, known)
@@ -202,11 +201,10 @@ class QuestionDesk:
             "request_key": request_key,
             "asked_at": self.services.clock(),
         }
-        with self.services.db.transaction() as session:
-            question, created = queries.insert_question_once(session, values)
-            if created:
-                queries.set_topics(session, question, topics)
-                log.info("question asked team=%s user=%s question=%s source=%s", team_id, asker_id, question.id, source)
+        stored = self._store_within_quota(values, topics, requester)
+        if isinstance(stored, Refused):
+            return stored
+        question, created = stored
         if question.state == "new" and found:
             with self.services.db.transaction() as session:
                 queries.move(session, question.id, ("new",), state="suggested")
@@ -218,16 +216,29 @@ class QuestionDesk:
         routed = self.router.route(question.id, ("new",)) or self._load(question.id)
         return Routed(routed, self.router.asked(question.id))
 
-    def _over_quota(self, team_id: str, requester: str, text: str, request_key: str) -> Refused | None:
-        """Refused when the person took QUESTIONS_PER_HOUR questions to colleagues in the last hour,
-        saying when they can ask again; never for a rerun of a question already stored."""
+    def _store_within_quota(
+        self, values: dict[str, Any], topics: tuple[str, ...], requester: str
+    ) -> tuple[Question, bool] | Refused:
+        """The question stored (True) or found from an earlier run of its request (False); Refused,
+        nothing stored, when the person took QUESTIONS_PER_HOUR questions to colleagues in the last
+        hour, saying when they can ask again. Counted and inserted in one transaction under the
+        person's lock: their concurrent asks (two job threads, two workers) take turns, so the
+        quota holds exactly (a count read before the insert let each of them through)."""
+        team_id, request_key, text = str(values["team_id"]), str(values["request_key"]), str(values["text"])
         now = self.services.clock()
-        with self.services.db.snapshot() as session:
-            if queries.question_for_request(session, team_id, request_key) is not None:
-                return None
+        with self.services.db.transaction() as session:
+            queries.hold_requester(session, team_id, requester)
+            found = queries.question_for_request(session, team_id, request_key)
+            if found is not None:  # a rerun: never refused
+                return found, False
             recent = queries.questions_asked_since(session, team_id, requester, now - QUOTA_WINDOW)
-        if len(recent) < QUESTIONS_PER_HOUR:
-            return None
+            if len(recent) < QUESTIONS_PER_HOUR:
+                question, created = queries.insert_question_once(session, values)
+                if created:
+                    queries.set_topics(session, question, topics)
+                    log.info("question asked team=%s user=%s question=%s source=%s",
+                             team_id, question.asker_id, question.id, question.source)  # fmt: skip
+                return question, created
         again = recent[-QUESTIONS_PER_HOUR] + QUOTA_WINDOW  # when one fewer is within the hour
         log.info("question quota reached team=%s user=%s", team_id, requester)
         return Refused(blocks.over_quota(QUESTIONS_PER_HOUR, again, text))

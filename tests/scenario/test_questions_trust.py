@@ -4,8 +4,11 @@ and what the post and `/ask mine` say about who was asked."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import select
 
+from bot.questions.experts import MAX_ASKS_PER_DAY, MAX_OPEN
 from storage import questions as question_queries
 from storage.db import Database
 from storage.models import QuestionsChannel
@@ -180,3 +183,57 @@ def test_ask_peerlearn_on_others_messages_counts_against_the_person_using_it(
     with db.snapshot() as session:  # theirs to see in my-data, and forgotten with them
         assert len(question_queries.questions_data_of(session, "T0TEST", "U3")["others_messages_asked"]) == 5
         assert question_queries.erase_questions_of(session, "T0TEST", "U3") == 5
+
+
+# -- 7. quotas under concurrent jobs -------------------------------------------------------------
+
+
+def _racing(sender: SlackSender, asks: list[tuple[str, str]]) -> None:
+    """Every `/ask` acknowledged first, then their jobs run together on the worker's 8 threads (two
+    workers, or two processes, as deployed): each job's quota check meets the others' inserts."""
+    sender.concurrent = True
+    for user, text in asks:
+        assert sender.command(text, user=user, channel="C1", command="/ask").status == 200
+    sender.concurrent = False
+    assert sender.settle is not None
+    sender.settle()
+
+
+def test_racing_asks_stop_exactly_at_the_hourly_quota(workspace: SlackSender, slack: SlackDouble, db: Database) -> None:
+    _racing(workspace, [("U1", f"How do I tune postgres vacuum, race {n}?") for n in range(8)])
+
+    assert len(questions(db)) == 5  # the quota's 5, however the jobs interleaved
+    refused = [r for r in slack.responses if "ask again at" in str(r)]
+    assert len(refused) == 3
+
+
+def test_racing_askers_never_put_more_open_questions_on_an_expert_than_the_cap(
+    workspace: SlackSender, slack: SlackDouble, db: Database
+) -> None:
+    askers = [f"UA{n}" for n in range(8)]
+    for user in askers:
+        slack.add_user(user, f"asker{user.lower()}")
+
+    _racing(workspace, [(user, f"How do I tune postgres vacuum for {user}?") for user in askers])
+
+    assert len(questions(db)) == 8
+    per_expert = Counter(ask.user_id for ask in test_questions.asks(db) if ask.state == "asked")
+    assert per_expert["U5"] == MAX_OPEN  # the best-known expert: full, never over
+    assert max(per_expert.values()) == MAX_OPEN
+
+
+def test_racing_askers_never_dm_an_expert_past_the_daily_cap(
+    workspace: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock
+) -> None:
+    for number in range(MAX_ASKS_PER_DAY - 1):  # U5 was asked (and closed) all but one of today's
+        ask(workspace, f"How do I tune postgres vacuum, case {number}?")
+        ask(workspace, f"close {questions(db)[-1].id}")
+        clock.advance(minutes=61)
+    askers = [f"UA{n}" for n in range(6)]
+    for user in askers:
+        slack.add_user(user, f"asker{user.lower()}")
+
+    _racing(workspace, [(user, f"How do I tune postgres vacuum for {user}?") for user in askers])
+
+    dmed = [dm["channel"] for dm in dms_about(slack)]
+    assert dmed.count("U5") == MAX_ASKS_PER_DAY
