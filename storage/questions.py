@@ -434,11 +434,22 @@ def asked_between(
     return list(session.scalars(query))
 
 
-def unanswered(session: Session, team_id: str, channel_id: str | None, limit: int) -> list[Question]:
+def unanswered(
+    session: Session, team_id: str, channel_id: str | None, limit: int, in_channels: Collection[str] | None = None
+) -> list[Question]:
+    """The oldest questions left unanswered (asked in `channel_id`, or in any of `in_channels`)."""
     query = select(Question).where(Question.team_id == team_id, Question.state == "unanswered")
     if channel_id is not None:
         query = query.where(Question.channel_id == channel_id)
+    if in_channels is not None:
+        query = query.where(Question.channel_id.in_(sorted(in_channels)))
     return list(session.scalars(query.order_by(Question.asked_at).limit(limit)))
+
+
+def unanswered_channels(session: Session, team_id: str, limit: int = 100) -> set[str]:
+    """The channels the workspace's unanswered questions were asked in (up to `limit` of them)."""
+    query = select(Question.channel_id).where(Question.team_id == team_id, Question.state == "unanswered")
+    return set(session.scalars(query.distinct().limit(limit)))
 
 
 # -- people's data (/peerlearn my-data and forget-me: bot/people's sections and erasers) ---------

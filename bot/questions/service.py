@@ -20,6 +20,7 @@ from bot.questions import blocks
 from bot.questions import rules as questions
 from bot.questions.answers import Answers
 from bot.questions.deadlines import QuestionKeeper
+from bot.questions.privacy import turn_off_private_channel
 from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
 from bot.questions.routing import ASKED_STATES, POST_EVENT, Router
 from bot.services import Services
@@ -127,28 +128,11 @@ class QuestionDesk:
             log.warning("questions channel of unknown privacy team=%s channel=%s: tips only", team_id, channel_id)
             return TipsOnly(self._matching_tips(team_id, checked))  # fail closed: nobody outside is asked
         if private:
-            self._turn_off_private_channel(team_id, channel_id)
+            turn_off_private_channel(self.services, team_id, channel_id)
             return TipsOnly(self._matching_tips(team_id, checked))
         return self._ask(
             team_id, user_id, checked, channel_id, "channel", request_key, private=False, thread_ts=ts, in_thread=True
         )
-
-    def _turn_off_private_channel(self, team_id: str, channel_id: str) -> None:
-        """A questions channel that became private is one no longer (questions must be public to go
-        to colleagues outside it); the admin who turned it on is told, once, by whoever removes it."""
-        with self.services.db.transaction() as session:
-            enabled_by = queries.questions_channel_enabled_by(session, team_id, channel_id)
-            removed = queries.disable_channel(session, team_id, channel_id)
-        if not removed:
-            return
-        log.warning("questions channel turned off: it is private now team=%s channel=%s", team_id, channel_id)
-        if enabled_by is not None:
-            self.services.slack.tell(
-                enabled_by,
-                f":lock: <#{channel_id}> is private now, so it is no longer a questions channel: questions asked "
-                "there stay there (I only suggest tips). To answer questions from the workspace again, turn on "
-                "a public channel with `/peerlearn questions #channel on`.",
-            )
 
     def ask_from_form(self, *, team_id: str, user_id: str, text: str, channel_id: str, request_key: str) -> Asked:
         """The Home's *Ask a question*: the form's channel is the client's word. A private channel
@@ -213,7 +197,7 @@ class QuestionDesk:
             if in_thread and question.post_ts is None:
                 self._post_suggestions(question, found, resuming=not created)
             return Suggested(question, found, in_thread)
-        routed = self.router.route(question.id, ("new",)) or self._load(question.id)
+        routed = self.router.route(question.id, ("new",), checked=True) or self._load(question.id)
         return Routed(routed, self.router.asked(question.id))
 
     def _store_within_quota(
