@@ -211,6 +211,12 @@ def fail(connection: Connection, job: ClaimedJob, error: str) -> bool:
     return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
 
 
+def forget_request_key(connection: Connection, key: str) -> bool:
+    """Let `key` queue a job again (its job failed for good, and the request is one a person may
+    repeat: see JobWorker's `given_back`)."""
+    return bool(connection.execute(delete(_keys).where(RequestKey.key == key)).rowcount)
+
+
 def release(connection: Connection, job: ClaimedJob, now: datetime) -> bool:
     """Give back a job claimed but not run (the worker is stopping): due now, this claim not counted."""
     values = {"state": "queued", "due_at": now, "holder": None, "attempts": Job.attempts - 1}
