@@ -14,12 +14,14 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select, update
 
+from bot.schedules.posting import ScheduledPoster
 from bot.slack.installations import Installations, Refreshed, TokenRefresher
 from bot.uninstalled import UNINSTALLED
+from runtime.factory import build_schedulers
 from storage.db import Database
 from storage.installations import naive
 from storage.models import Schedule, SlackBot, SlackInstallation
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, beat_by_hand
 from tests.scenario.test_schedules import MONDAY_0730, peerlearn, prompt_posts
 from tests.scenario.workspaces import CLIENT_ID, CLIENT_SECRET, TEAM_B, World, build_world
 from tests.slack_double import SlackDouble
@@ -303,3 +305,47 @@ def test_a_refresh_whose_answer_is_lost_is_not_sent_again_and_the_workspace_last
     assert paused_reason(db) == UNINSTALLED
     assert rotating.install(rotating.b).status == 200
     assert paused_reason(db) is None
+
+
+def test_two_schedulers_ticking_at_once_on_an_expiring_token_make_one_refresh_and_one_post(
+    rotating: World, db: Database, clock: FakeClock, database_url: str
+) -> None:
+    """Two scheduler processes (own engines, own installation caches) tick at once while B's token
+    is about to expire and Slack answers the refresh slowly."""
+    clock.now = MONDAY_0730
+    assert "every Monday" in peerlearn(rotating.sender_b, "prompts <#C1|general> mon 09:00 Europe/Berlin")
+    clock.advance(minutes=30, seconds=5)
+    expiring_in(db, clock, minutes=20)
+    rotating.a.slow_next("oauth.v2.access", 0.5)
+    databases = [Database.connect(database_url) for _ in range(2)]
+    posters = []
+    for own in databases:
+        refresher = TokenRefresher(CLIENT_ID, CLIENT_SECRET, rotating.a.api_url)
+        cache = Installations(own, CLIENT_ID, refresher=refresher, clock=clock)
+        poster, _ = build_schedulers(rotating.settings, db=own, clock=clock, installations=cache)
+        beat_by_hand(poster.heartbeat)
+        posters.append(poster)
+    start, errors = threading.Barrier(2), []
+
+    def tick(poster: ScheduledPoster) -> None:
+        start.wait()
+        try:
+            poster.run_due()
+        except Exception as error:  # the test's own report of either tick's failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=tick, args=(poster,)) for poster in posters]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for poster in posters:
+        poster.release_leadership()
+    for own in databases:
+        own.dispose()
+
+    assert errors == []
+    oauth = rotating.a.oauth
+    assert oauth is not None and (oauth.refreshes, oauth.refused_refreshes) == (1, 0)
+    assert len(prompt_posts(rotating.b)) == 1
+    assert accepted(rotating.a, stored(db).bot_token or "")
