@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import html
 import logging
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -32,12 +33,14 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.slack.installations import Installations, TokenRefresher
-from bot.uninstalled import installed
+from bot.uninstalled import follow
 from runtime.settings import Settings
 from storage.db import Database
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
+
+TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,31}")
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 STATE_SECONDS = 600  # an install begun on our page must be finished within 10 minutes
@@ -137,6 +140,14 @@ class PeerlearnOAuthFlow(OAuthFlow):
 
     def build_install_page_html(self, url: str, request: BoltRequest) -> str:
         return install_page(url)
+
+    def build_authorize_url(self, state: str, request: BoltRequest) -> str:
+        """`/slack/install?team=T…` preselects a workspace on Slack's consent page. Bolt pastes the
+        value into the URL as it came, so `team=T1%26scope%3Dadmin` would add parameters to the
+        consent request: only a well-formed team or organisation id is passed on."""
+        asked = request.query.get("team") or [""]
+        team = asked[0] if TEAM_ID.fullmatch(asked[0]) else None
+        return self.settings.authorize_url_generator.generate(state=state, team=team)
 
     def handle_callback(self, request: BoltRequest) -> BoltResponse:
         query = request.query
@@ -278,11 +289,12 @@ def _page_response(settings: BoltOAuthSettings, status: int, page: str) -> BoltR
 
 def installations_for(settings: Settings, db: Database) -> Installations | None:
     """OAuth mode's installation cache for one process (None for a single-workspace deployment):
-    tokens refreshed with the app's credentials, and a reinstall resuming what an uninstall paused."""
+    tokens refreshed with the app's credentials, and the schedules following the installations (a
+    reinstall, or a refresh that works, resumes what an uninstall or a refused refresh paused)."""
     oauth = settings.oauth
     if oauth is None:
         return None
     refresher = TokenRefresher(oauth.client_id, oauth.client_secret, settings.slack_api_url)
     installations = Installations(db, oauth.client_id, refresher=refresher)
-    installations.on_saved.append(lambda team_id, enterprise_id: installed(db, team_id, enterprise_id, utcnow()))
+    follow(installations, db, utcnow)
     return installations

@@ -73,13 +73,16 @@ class Answers:
         counted = " It counts as your helpful vote on it." if voted else ""
         return Reply(f":bulb: Glad tip #{tip.number} answered it!{counted}", replace=True)
 
-    def still_need_help(self, team_id: str, user_id: str, question_id: int) -> Reply:
+    def still_need_help(self, team_id: str, user_id: str, question_id: int) -> Reply | None:
+        """*Still need help*: to the people who know. None: the asker was told another way (its channel
+        refused the post, or turned private since: routing.py DMs them)."""
         with self.services.db.snapshot() as session:
             question = self._asker_question(session, team_id, user_id, question_id)
         if isinstance(question, str):
             return Reply(question)
         routed = self.router.route(question.id, ("suggested",)) or question
-        return Reply(blocks.routed_text(routed, self.router.asked(question_id)) or "", replace=True)
+        text = blocks.routed_text(routed, self.router.asked(question_id))
+        return None if text is None else Reply(text, replace=True)
 
     def mark_answered(self, team_id: str, user_id: str, question_id: int) -> Reply:
         """*Answered*: the one reply is accepted; with several, the asker picks which."""

@@ -161,6 +161,17 @@ def question_not_asked(reason: str, text: str) -> str:
     return f":warning: Your question wasn't asked: {reason} Here it is, to ask again:\n{_given_back(text)}"
 
 
+def went_private(question: Question) -> str:
+    """The asker's DM when their question's channel turned private while it waited (routing.py)."""
+    channel = f"<#{question.channel_id}>"
+    quoted = "\n".join(f">{line}" for line in user_text_excerpt(question.text, EXCERPT).splitlines())
+    return (
+        f":lock: {channel} is private now, so I won't take your question to colleagues outside it any more, "
+        f"and I closed it:\n{quoted}\nPeople in {channel} can still answer in its thread. To reach the "
+        "people who know, ask in a public channel."
+    )
+
+
 def over_quota(limit: int, again: datetime, text: str) -> str:
     """A person past their questions per hour: when they can ask again, and their question back."""
     when = slack_date(again, "{time}", f"{again:%H:%M} UTC")
@@ -182,7 +193,7 @@ def tips_only_note(found: list[Tip]) -> str:
 
 def routed_text(question: Question, asked: int) -> str | None:
     """What the asker hears once the question went to people (None: they were told another way)."""
-    if question.state == CLOSED and question.closed_reason == "unpostable":
+    if question.state == CLOSED and question.closed_reason in ("unpostable", "private"):
         return None
     if question.state not in ("routing", "waiting", "unanswered"):
         return DONE.get(question.state, DONE[CLOSED])
@@ -234,6 +245,8 @@ def _status(question: Question, facts: PostFacts) -> str:
     if question.state == ANSWERED_BY_TIP:
         return f":bulb: Answered by tip #{facts.answered_tip}." if facts.answered_tip else ":bulb: Answered by a tip."
     if question.state == CLOSED:
+        if question.closed_reason == "private":
+            return ":lock: Closed: this channel is private now, so I don't ask colleagues outside it."
         return ":lock: Closed by the asker." if question.closed_reason == "asker" else ":lock: Closed."
     if facts.asked:
         people = f"1 {who_know(1)}" if facts.asked == 1 else who_know(facts.asked)

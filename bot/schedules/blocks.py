@@ -161,7 +161,7 @@ def schedule_line(entry: ScheduleEntry) -> str:
         state = f"paused ({user_text_excerpt(entry.paused_reason, 120)})"
     else:
         assert entry.next_at is not None
-        state = f"next {local_time(entry.next_at, entry.cadence.zone)}"
+        state = f"next {local_time(entry.next_at, entry.cadence.zone, mark_yours=True)}"
     scope = " · channel tips only" if entry.kind == PostKind.DIGEST and entry.channel_only else ""
     return f"{where} — {kind}, {entry.cadence.describe()} · {state}{scope}"
 
@@ -194,7 +194,7 @@ def change_message(changed: Changed) -> str:
             scope = " It counts only tips shared in that channel." if changed.channel_only else ""
             return (
                 f":calendar: {describe_kind(kind).capitalize()} for <#{channel_id}>: {cadence.describe()}. "
-                f"Next post: *{local_time(next_at, cadence.zone)}*.{scope}"
+                f"Next post: *{local_time(next_at, cadence.zone, mark_yours=True)}*.{scope}"
             )
         case TurnedOff(kind=kind, channel_id=channel_id):
             return f":white_check_mark: No more {describe_kind(kind)} in <#{channel_id}>."

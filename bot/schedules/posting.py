@@ -255,12 +255,12 @@ class ScheduledPoster:
     ) -> Delivered:
         """Post at `slot` (taken by the lanes), or at the next free slot (a post asked for now).
         `kind`, when known, spares a pairing round's look-up for every other post, and a digest's
-        look-up of which circle channels are public for every other post."""
+        look-up of which circle and question channels are public for every other post."""
         if kind in (None, PostKind.PAIRING) and (problem := self._run_round(post_id)) is not None:
             return self.record.skip(post_id, problem)
         public_channels: frozenset[str] = frozenset()
         if kind in (None, PostKind.DIGEST) and team_id is not None:
-            public_channels = self._public_circle_channels(team_id)
+            public_channels = self._public_channels_of(team_id)
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
             assert post is not None
@@ -285,13 +285,13 @@ class ScheduledPoster:
             return self.record.record_posted(post_id, outcome.ts)
         return self.record.record_failure(post_id, outcome)
 
-    def _public_circle_channels(self, team_id: str) -> frozenset[str]:
-        """digests.public_circle_channels, kept for a minute per workspace: a tick's digests for many
+    def _public_channels_of(self, team_id: str) -> frozenset[str]:
+        """digests.public_channels, kept for a minute per workspace: a tick's digests for many
         channels ask Slack once, not once each (nor again on a retry)."""
         cached = self._public_channels.get(team_id)
         if cached is not None and time.monotonic() - cached[0] < PUBLIC_CHANNELS_TTL:
             return cached[1]
-        found = digests.public_circle_channels(self.db, self.slack, team_id, self.clock())
+        found = digests.public_channels(self.db, self.slack, team_id, self.clock())
         self._public_channels[team_id] = (time.monotonic(), found)
         return found
 

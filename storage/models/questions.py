@@ -53,7 +53,7 @@ class Question(Base):
     answered_tip_id: Mapped[int | None]  # the tip that answered it ("This answered it")
     saved_tip_id: Mapped[int | None]  # the tip the accepted answer became
     notice_ts: Mapped[str | None] = mapped_column(String(32))  # the asker's "still unanswered" DM
-    closed_reason: Mapped[str | None] = mapped_column(String(16))  # asker | deleted | unpostable
+    closed_reason: Mapped[str | None] = mapped_column(String(16))  # asker | deleted | unpostable | private
 
     __table_args__ = (
         UniqueConstraint("team_id", "request_key", name="uq_questions_request"),

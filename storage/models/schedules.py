@@ -85,7 +85,9 @@ class CustomPrompt(Base):
 
 
 class SchedulerLease(Base):
-    """Which scheduler process may post right now. Infrastructure, not workspace data: no team id."""
+    """A named lease, held by one process at a time: which scheduler process may post right now
+    ("scheduled-posts"), and which process refreshes an installation's token ("token-refresh:<bot row>").
+    Infrastructure, not workspace data: no team id."""
 
     __tablename__ = "scheduler_leases"
 

@@ -62,7 +62,7 @@ def test_an_admin_gets_every_tip_as_a_csv_in_their_dm(
 ) -> None:
     acked, told = peerlearn(sender, "export", ADMIN_ID)
 
-    assert "Exporting" in acked and "our DM" in acked
+    assert "then exporting the workspace's tips" in acked and "our DM" in acked
     assert "is ready" in told[0]
     (file,) = dm_files(slack, ADMIN_ID)
     assert file.name.startswith("peerlearn-tips-") and file.name.endswith(".csv")

@@ -32,8 +32,9 @@ def peerlearn(sender: SlackSender, text: str, user: str = "U4", channel: str = "
 
 
 def slack_time(moment: datetime, fallback: str) -> str:
-    """How a moment is shown: in each reader's own zone by Slack, the schedule's zone as fallback."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+    """How a moment is shown: in each reader's own zone by Slack, marked so beside the schedule's own
+    zone; the schedule's zone as fallback."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}} (your time)|{fallback}>"
 
 
 def schedules_in(db: Database) -> list[Schedule]:
