@@ -156,7 +156,7 @@ def _settings(session: Session, team_id: str, user_id: str) -> dict[str, Any]:
             for s in queries.schedules_set_by(session, team_id, user_id)
         ],
         "prompts_you_added": [
-            {"id": p.id, "text": p.text, "created": _iso(p.created_at), "removed": _iso(p.removed_at)}
+            {"number": p.number, "text": p.text, "created": _iso(p.created_at), "removed": _iso(p.removed_at)}
             for p in queries.prompts_added_by(session, team_id, user_id)
         ],
         "posts_you_asked_for": [

@@ -18,16 +18,17 @@ from storage.upsert import increment
 
 TIP = "tip"
 QUESTION = "question"
+PROMPT = "prompt"  # an admin's custom prompt (`/peerlearn prompt remove 3`)
 
 
 class WorkspaceCounter(Base):
-    """The last number a workspace gave a tip or a question: numbers are never given twice, even
-    after the highest one's row is deleted (an old post still says "Tip #9")."""
+    """The last number a workspace gave a tip, a question or a custom prompt: numbers are never given
+    twice, even after the highest one's row is deleted (an old post still says "Tip #9")."""
 
     __tablename__ = "workspace_counters"
 
     team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # tip | question
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # tip | question | prompt
     last: Mapped[int]
 
 

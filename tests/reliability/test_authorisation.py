@@ -73,7 +73,7 @@ class World:
     tip_number: int  # as people see and type it
     circle_id: int
     round_id: int
-    prompt_id: int
+    prompt_number: int  # as admins see and type it
     settings_view: dict[str, Any]
 
 
@@ -114,7 +114,7 @@ def world(
         tip.number,
         round_.circle_id,
         round_.id,
-        prompt.id,
+        prompt.number,
         settings_view,
     )
 
@@ -253,9 +253,9 @@ ROWS: list[tuple[str, str, Act, str | None]] = [
     ("/peerlearn prompt add", "not an admin", lambda w: command(w, "/peerlearn", "prompt add Who are you?", "U2"),
      NOT_ADMIN),
     ("/peerlearn prompt remove", "not an admin", lambda w: command(
-        w, "/peerlearn", f"prompt remove {w.prompt_id}", "U2"), NOT_ADMIN),
+        w, "/peerlearn", f"prompt remove {w.prompt_number}", "U2"), NOT_ADMIN),
     ("/peerlearn prompt remove", "use case, other team", lambda w: refused(lambda: schedule_change(
-        w, RemovePrompt(w.prompt_id), OTHER), schedule_service.NotAdmin), NOT_ADMIN),
+        w, RemovePrompt(w.prompt_number), OTHER), schedule_service.NotAdmin), NOT_ADMIN),
     ("/peerlearn prompt now", "not an admin", lambda w: command(w, "/peerlearn", "prompt now", "U2"), NOT_ADMIN),
     ("/peerlearn digest now", "not an admin", lambda w: command(w, "/peerlearn", "digest now", "U2"), NOT_ADMIN),
     ("/peerlearn digest now", "other workspace", lambda w: command(w, "/peerlearn", "digest now", "U4", OTHER),

@@ -217,8 +217,8 @@ def test_peerlearn_command_parser() -> None:
         command = parse_peerlearn_command(text)
         in_union(command, PeerlearnCommand)
         match command:
-            case RemovePrompt(prompt_id=prompt_id):
-                assert 1 <= prompt_id <= MAX_ID
+            case RemovePrompt(number=number):
+                assert 1 <= number <= MAX_ID
             case SetSchedule():
                 assert command.weekday is None or 0 <= command.weekday <= 6
                 assert command.zone is None or command.zone in known_zones()

@@ -1,6 +1,7 @@
-"""Tips and questions are numbered per workspace (migration 0021): one deployment serves A and B,
-and B's first tip is "Tip #1" and its first question "#1" however many A has, so the numbers B
-sees tell it nothing of A; what B's people type (`/tip delete 1`, `/ask close 1`) reaches B's own.
+"""Tips, questions (migration 0021) and custom prompts (0022) are numbered per workspace: one
+deployment serves A and B, and B's first tip is "Tip #1", its first question "#1" and its first
+prompt `1` however many A has, so the numbers B sees tell it nothing of A; what B's people type
+(`/tip delete 1`, `/ask close 1`, `/peerlearn prompt remove 1`) reaches B's own.
 
 B's people carry the same ids as A's (U1, C1), so nothing but the workspace tells them apart."""
 
@@ -9,8 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.db import Database
-from storage.models import Question, Tip
+from storage.models import CustomPrompt, Question, Tip
 from tests.scenario.test_questions import ask
+from tests.scenario.test_schedules import peerlearn
 from tests.scenario.workspaces import TEAM_B, World, installed, world
 from tests.slack_double import TEAM_ID, SlackDouble
 from tests.slack_sender import SlackSender
@@ -90,3 +92,26 @@ def test_numbers_are_never_given_twice_even_after_the_highest_is_deleted(install
     }
     assert "Tip #2 was already deleted" in tip_cmd(b, "delete 2")
     assert "There is no tip #4 in this workspace" in tip_cmd(b, "delete 4")
+
+
+def prompts(db: Database, team_id: str) -> dict[int, tuple[str, bool]]:
+    """The workspace's custom prompts: number → (text, still in the rotation)."""
+    with db.snapshot() as session:
+        rows = session.scalars(select(CustomPrompt).where(CustomPrompt.team_id == team_id).order_by(CustomPrompt.id))
+        return {row.number: (row.text, row.removed_at is None) for row in rows}
+
+
+def test_bs_first_prompt_is_number_one_and_remove_1_removes_bs_own(installed: World, db: Database) -> None:
+    a, b = installed.sender_a, installed.sender_b
+    for n in range(1, 4):
+        assert f"Added prompt `{n}`" in peerlearn(a, f"prompt add Alpha's question {n}: what did you automate?")
+
+    assert "Added prompt `1`" in peerlearn(b, "prompt add What did Beta learn this week?")
+    listing = peerlearn(b, "prompt list")
+    assert "`1` What did Beta learn this week?" in listing and "Alpha" not in listing and "`4`" not in listing
+
+    assert "Removed prompt `1`" in peerlearn(b, "prompt remove 1")
+    assert prompts(db, TEAM_B.id) == {1: ("What did Beta learn this week?", False)}
+    assert all(kept for _, kept in prompts(db, TEAM_ID).values()) and list(prompts(db, TEAM_ID)) == [1, 2, 3]
+    assert "There is no custom prompt `2`" in peerlearn(b, "prompt remove 2")  # A's #2 is not B's
+    assert "Added prompt `2`" in peerlearn(b, "prompt add Which test caught a bug for you?")  # never given twice

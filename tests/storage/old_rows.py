@@ -66,3 +66,19 @@ def old_question(db: Database, team_id: str, question_text: str, request_key: st
                 values,
             ).scalar_one()
         )
+
+
+def old_prompt(db: Database, team_id: str, prompt_text: str, removed: bool = False) -> int:
+    """A custom prompt as `/peerlearn prompt add` stored it before migration 0022; returns its id."""
+    now = datetime.now(UTC)
+    values = {"team_id": team_id, "text": prompt_text, "created_at": now, "removed_at": now if removed else None}
+    with db.transaction() as session:
+        return int(
+            session.execute(
+                text(
+                    "INSERT INTO custom_prompts (team_id, text, created_by, created_at, removed_at)"
+                    " VALUES (:team_id, :text, 'UADMIN', :created_at, :removed_at) RETURNING id"
+                ),
+                values,
+            ).scalar_one()
+        )

@@ -1,4 +1,5 @@
-"""Tips and questions numbered per workspace (migration 0021), on SQLite and PostgreSQL: existing
+"""Tips and questions (migration 0021) and custom prompts (0022) numbered per workspace, on SQLite
+and PostgreSQL: existing
 rows numbered by the migration in id order, and two processes inserting at once never given the
 same number."""
 
@@ -10,11 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import delete, select
 
+from bot.schedules import prompts
 from bot.tips import rules as tips
 from storage import questions as question_queries
 from storage.db import Database
-from storage.models import Question, Tip, WorkspaceCounter
-from tests.storage.old_rows import downgraded, old_question, old_tip
+from storage.models import CustomPrompt, Question, Tip, WorkspaceCounter
+from tests.storage.old_rows import downgraded, old_prompt, old_question, old_tip
 
 A, B = "T0ALPHA", "T0BETA"
 
@@ -51,6 +53,28 @@ def test_the_migration_numbers_each_workspaces_rows_in_id_order(db: Database) ->
     # New rows go on from there, per workspace.
     assert share(db, A, "A four, after the migration").number == 3
     assert share(db, "T0NEW", "A new workspace's first tip").number == 1
+
+
+def test_the_migration_numbers_each_workspaces_custom_prompts_in_id_order(db: Database) -> None:
+    with downgraded(db, "0021"):
+        for text, team, removed in (("A one", A, False), ("B one", B, False), ("A two", A, True),
+                                    ("B two", B, False), ("A three", A, False)):  # fmt: skip
+            old_prompt(db, team, text, removed)
+
+    with db.snapshot() as session:
+        query = select(CustomPrompt.team_id, CustomPrompt.number, CustomPrompt.text).order_by(CustomPrompt.id)
+        rows = [tuple(row) for row in session.execute(query)]
+        counters = {c.team_id: c.last for c in session.scalars(select(WorkspaceCounter).filter_by(kind="prompt"))}
+    # A removed prompt keeps its number: an old listing named it, and the number is not given again.
+    assert rows == [(A, 1, "A one"), (B, 1, "B one"), (A, 2, "A two"), (B, 2, "B two"), (A, 3, "A three")]
+    assert counters == {A: 3, B: 2}
+    with db.transaction() as session:  # new prompts go on from there, per workspace
+        assert prompts.add(session, A, "A four, after the migration", "U1").number == 4
+        assert prompts.add(session, "T0NEW", "A new workspace's first prompt", "U1").number == 1
+        assert prompts.remove(session, B, 1) and not prompts.remove(session, B, 1)
+    with db.snapshot() as session:
+        assert [p.text for p in prompts.custom(session, B)] == ["B two"]
+        assert [p.number for p in prompts.custom(session, A)] == [1, 3, 4]
 
 
 def test_numbers_are_never_given_twice_even_after_the_highest_is_deleted(db: Database) -> None:

@@ -108,9 +108,11 @@ def test_open_rounds_are_not_counted_as_unanswered(recap: CirclesRecap, expected
 
 
 def test_one_custom_prompt_is_not_these_one() -> None:
-    one = CustomPrompt(id=3, text="Why?", team_id="T", created_by="U1")
+    one = CustomPrompt(id=3, number=1, text="Why?", team_id="T", created_by="U1")
 
-    assert "plus this one of your own:" in str(custom_prompt_list([one], 47))
+    listing = str(custom_prompt_list([one], 47))
+    assert "plus this one of your own:" in listing
+    assert "`1` Why?" in listing and "`3`" not in listing  # its number in the workspace, not its id
 
 
 def test_a_full_listing_of_paused_schedules_keeps_every_section_whole() -> None:
