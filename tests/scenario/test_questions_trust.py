@@ -231,7 +231,7 @@ def test_racing_askers_never_dm_an_expert_past_the_daily_cap(
 ) -> None:
     for number in range(MAX_ASKS_PER_DAY - 1):  # U5 was asked (and closed) all but one of today's
         ask(workspace, f"How do I tune postgres vacuum, case {number}?")
-        ask(workspace, f"close {questions(db)[-1].id}")
+        ask(workspace, f"close {questions(db)[-1].number}")
         clock.advance(minutes=61)
     askers = [f"UA{n}" for n in range(6)]
     for user in askers:
