@@ -339,18 +339,29 @@ class SeedReport:
 
 
 def seed_tips(engine: Any, rows: Iterator[dict[str, Any]], batch: int = 5000) -> SeedReport:
-    """Bulk-insert rows with SQLAlchemy Core executemany (FTS triggers / generated columns apply)."""
-    from sqlalchemy import insert
+    """Bulk-insert rows with SQLAlchemy Core executemany (FTS triggers / generated columns apply).
 
-    from storage.models import Tip
+    Each tip is numbered in its workspace here (the model's default would take the workspace's
+    counter once per row), and the counters are set to match at the end."""
+    from sqlalchemy import delete, func, insert, select
+
+    from storage.models import Tip, WorkspaceCounter
 
     statement = insert(Tip)
     started = time.perf_counter()
     total = 0
     with engine.begin() as connection:
+        last = dict(connection.execute(select(Tip.team_id, func.max(Tip.number)).group_by(Tip.team_id)).all())
         while chunk := list(itertools.islice(rows, batch)):
+            for row in chunk:
+                last[row["team_id"]] = row["number"] = last.get(row["team_id"], 0) + 1
             connection.execute(statement, chunk)
             total += len(chunk)
+        connection.execute(delete(WorkspaceCounter).where(WorkspaceCounter.kind == "tip"))
+        if last:
+            connection.execute(
+                insert(WorkspaceCounter), [{"team_id": t, "kind": "tip", "last": n} for t, n in last.items()]
+            )
     return SeedReport(total, time.perf_counter() - started)
 
 

@@ -203,8 +203,12 @@ def build_workspaces(shape: Shape) -> list[Workspace]:
 
 
 TIP_COLUMNS = (
-    "id, team_id, author_id, saved_by_id, text, tags, source, origin_channel_id, channel_id, message_ts,"
+    "id, team_id, number, author_id, saved_by_id, text, tags, source, origin_channel_id, channel_id, message_ts,"
     " permalink, helpful_count, created_at"
+)
+# After the load: each workspace's tip counter at its last number (as migration 0021 sets it).
+COUNTERS = (
+    "INSERT INTO workspace_counters (team_id, kind, last) SELECT team_id, 'tip', max(number) FROM tips GROUP BY team_id"
 )
 VOTE_COLUMNS = "tip_id, user_id, team_id, author_id, created_at"
 
@@ -215,7 +219,9 @@ def tip_rows(workspaces: list[Workspace], shape: Shape, when: Callable[[int], st
     merged = sorted(
         (tip_id, space, index) for space in workspaces for index, tip_id in enumerate(space.ids)
     )  # ids are unique across workspaces
+    numbers: dict[str, int] = {}
     for tip_id, space, index in merged:
+        numbers[space.team_id] = number = numbers.get(space.team_id, 0) + 1
         created_us = space.created_us[index]
         channel = space.channels[index]
         source = "command" if rng.random() < 0.7 else "reaction"
@@ -223,6 +229,7 @@ def tip_rows(workspaces: list[Workspace], shape: Shape, when: Callable[[int], st
         yield (
             tip_id,
             space.team_id,
+            number,
             f"U{space.authors[index]:05d}",
             None if source == "command" else f"U{rng.randrange(shape.users):05d}",
             " ".join(rng.choices(WORDS, k=rng.randint(8, 16))).capitalize() + ".",
@@ -323,13 +330,15 @@ def seed_sqlite(engine: Engine, tips: Iterator[tuple[Any, ...]], votes: Iterator
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute("PRAGMA cache_size=-262144")  # 256 MB, for the index inserts
         for sql, rows in (
-            (f"INSERT INTO tips ({TIP_COLUMNS}) VALUES ({', '.join('?' * 13)})", tips),  # noqa: S608
+            (f"INSERT INTO tips ({TIP_COLUMNS}) VALUES ({', '.join('?' * 14)})", tips),  # noqa: S608
             (f"INSERT INTO tip_votes ({VOTE_COLUMNS}) VALUES (?, ?, ?, ?, ?)", votes),  # noqa: S608
         ):
             for chunk in batches(rows, 200_000):  # a transaction per chunk keeps the WAL from growing huge
                 connection.execute("BEGIN")
                 connection.executemany(sql, chunk)
                 connection.execute("COMMIT")
+        connection.execute(COUNTERS)
+        connection.commit()
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -348,6 +357,7 @@ def seed_postgres(engine: Engine, tips: Iterator[tuple[Any, ...]], votes: Iterat
                     for row in rows:
                         copy.write_row(row)
             cursor.execute("SELECT setval(pg_get_serial_sequence('tips', 'id'), (SELECT max(id) FROM tips))")
+            cursor.execute(COUNTERS)
         connection.commit()
     finally:
         raw.close()

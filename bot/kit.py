@@ -112,14 +112,17 @@ def slack_date(moment: datetime, shown: str = "{date_short}", fallback: str | No
     return f"<!date^{int(moment.timestamp())}^{shown}|{text}>"
 
 
-def local_time(moment: datetime, zone: str) -> str:
+def local_time(moment: datetime, zone: str, *, mark_yours: bool = False) -> str:
     """A moment as each reader's own day and time, e.g. "Monday, Nov 30 9:00 AM"; the fallback is
-    the time in `zone` (a circle's or a schedule's own), or UTC for a zone no longer known."""
+    the time in `zone` (a circle's or a schedule's own), or UTC for a zone no longer known.
+    `mark_yours`: "(your time)" after it, where the same line also gives a time in another zone
+    ("every Monday at 09:00 America/Sao_Paulo · next Dec 7 1:00 PM (your time)")."""
     try:
         fallback = format_local(moment, zone)
     except (ValueError, KeyError):  # an unknown zone in a row written before the bounds
         fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return slack_date(moment, "{date_short_pretty} {time}", fallback)
+    shown = "{date_short_pretty} {time} (your time)" if mark_yours else "{date_short_pretty} {time}"
+    return slack_date(moment, shown, fallback)
 
 
 def author_mention(user_id: str) -> str:

@@ -26,9 +26,10 @@ def post_failure(error: str, channel_id: str | None = None) -> str:
     return f"Slack refused the post ({error})."
 
 
-def tip_saved_not_posted(tip_id: int, error: str, channel_id: str | None = None) -> str:
+def tip_saved_not_posted(number: int, error: str, channel_id: str | None = None) -> str:
+    """`number`: the tip's number in the workspace, as people see it."""
     return (
-        f":white_check_mark: Tip #{tip_id} is saved — it shows up in `/tip search` and `/tip top`. "
+        f":white_check_mark: Tip #{number} is saved — it shows up in `/tip search` and `/tip top`. "
         f"{post_failure(error, channel_id)}"
     )
 

@@ -25,10 +25,10 @@ def _saved_note(emoji: str, saved: tip_service.Saved, user_id: str) -> str:
     tip = saved.tip
     whose = "your" if tip.author_id == user_id else f"<@{tip.author_id}>'s"
     if not saved.private:
-        return f":{emoji}: Saved {whose} message as tip #{tip.id}."
+        return f":{emoji}: Saved {whose} message as tip #{tip.number}."
     return (
-        f":{emoji}: Saved {whose} message as tip #{tip.id}. It comes from a private conversation, and tips are "
-        f"searchable by everyone in the workspace: `/tip delete {tip.id}` takes it back."
+        f":{emoji}: Saved {whose} message as tip #{tip.number}. It comes from a private conversation, and tips are "
+        f"searchable by everyone in the workspace: `/tip delete {tip.number}` takes it back."
     )
 
 
@@ -61,7 +61,7 @@ def register(app: App, deps: Deps) -> None:
             return
         assert saved is not None  # no event id, so never a repeat delivery
         if not saved.created:
-            respond(f"That message is already tip #{saved.tip.id}.")
+            respond(f"That message is already tip #{saved.tip.number}.")
             return
         marked = deps.slack.add_reaction(channel_id, message["ts"], emoji)
         note = ""

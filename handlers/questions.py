@@ -119,8 +119,8 @@ def register(app: App, deps: Deps) -> None:
                 said, shown = blocks.asked_message(asked)
                 if said or shown:
                     respond(text=said, blocks=shown, response_type="ephemeral")
-            case CloseQuestion(question_id=question_id):
-                answer(desk.answers.close(team_id, user_id, question_id), body, context, respond)
+            case CloseQuestion(number=number):
+                answer(desk.answers.close_numbered(team_id, user_id, number), body, context, respond)
             case MyQuestions() | AskHelp():
                 pass  # answered in the ack
             case unknown:

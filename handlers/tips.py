@@ -63,12 +63,12 @@ def _request(command: dict[str, Any]) -> TipCommand:
 def _share_answer(shared: tip_service.Shared, private: bool, channel_id: str) -> str | None:
     """What the author hears after a share: nothing when a public channel shows the post; for a
     private conversation, that the tip is searchable by the whole workspace, and how to take it back."""
-    tip_id = shared.tip.id
-    consent = f"This conversation is private, but {EVERYONE_SEES_HERE} `/tip delete {tip_id}` takes it back."
+    number = shared.tip.number
+    consent = f"This conversation is private, but {EVERYONE_SEES_HERE} `/tip delete {number}` takes it back."
     if isinstance(shared.post, Failed):
-        failed = tip_saved_not_posted(tip_id, shared.post.error, channel_id)
+        failed = tip_saved_not_posted(number, shared.post.error, channel_id)
         return f"{failed} {consent}" if private else failed
-    return f":bulb: Shared as tip #{tip_id}. {consent}" if private else None
+    return f":bulb: Shared as tip #{number}. {consent}" if private else None
 
 
 def _open_form(deps: Deps, command: dict[str, Any], view: dict[str, Any]) -> Failed | None:
@@ -143,15 +143,15 @@ def register(app: App, deps: Deps) -> None:
                     shared, tips.looks_private(channel_id, body.get("channel_name")), channel_id
                 ):
                     respond(answer)
-            case DeleteTip(tip_id=tip_id):
+            case DeleteTip(number=number):
                 try:
                     tip_service.delete(
-                        deps, team_id=team_id, tip_id=tip_id, actor_id=user_id, request_key=request_key(body)
+                        deps, team_id=team_id, number=number, actor_id=user_id, request_key=request_key(body)
                     )
                 except (tips.TipNotFound, tips.NotAllowed) as refused:
                     respond(str(refused))
                     return
-                respond(f":wastebasket: Tip #{tip_id} is deleted.")
+                respond(f":wastebasket: Tip #{number} is deleted.")
             case MyTips() | OpenComposer() | ShowHelp() | Suggest() | TooShort():
                 pass  # answered in the ack
             case _:
@@ -184,7 +184,7 @@ def register(app: App, deps: Deps) -> None:
         answer = _share_answer(
             shared, tips.looks_private(channel_id, (body.get("channel") or {}).get("name")), channel_id
         )
-        respond(answer or f":bulb: Shared as tip #{shared.tip.id}.", replace_original=True)
+        respond(answer or f":bulb: Shared as tip #{shared.tip.number}.", replace_original=True)
 
     app.action(SHARE_ANYWAY)(ack=acknowledge, lazy=[after_ack(deps, share_anyway)])
 
@@ -218,7 +218,7 @@ def register(app: App, deps: Deps) -> None:
                 request_key=key,
             )
             if isinstance(shared.post, Failed):
-                note = tip_saved_not_posted(shared.tip.id, shared.post.error, read.channel_id)
+                note = tip_saved_not_posted(shared.tip.number, shared.post.error, read.channel_id)
         else:
             note = tip_not_shared(note, read.draft.text)
         if opened_from_home(view):  # the Home shows the new tip (and any note) at once

@@ -1,5 +1,6 @@
-"""The app uninstalled from the workspace, or its tokens revoked: one listener per event type (Bolt
-runs only the first listener an event matches), both calling the one use case after the ack."""
+"""The app uninstalled from the workspace (or, installed organisation-wide, from an Enterprise Grid
+organisation), or its tokens revoked: one listener per event type (Bolt runs only the first listener
+an event matches), both calling the one use case (bot/uninstalled.py) after the ack."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot.people.lifecycle import event_time, workspace_uninstalled
+from bot.people.lifecycle import event_time
+from bot.uninstalled import uninstalled
 from handlers.deps import Deps
 from handlers.errors import acknowledge, after_ack
 
@@ -33,10 +35,15 @@ def register(app: App, deps: Deps) -> None:
             log.info("team=%s tokens_revoked for user tokens only: the app holds none", context.team_id)
             return
         at = event_time(body.get("event_time")) or deps.clock()
-        workspace_uninstalled(deps.db, str(context.team_id), at, reason)
-        if deps.installations is not None:  # OAuth mode: its token goes too (a reinstall made since stays)
-            team_id = None if context.is_enterprise_install else str(context.team_id)
-            deps.installations.delete(team_id, context.enterprise_id, installed_before=at)
+        uninstalled(
+            deps.db,
+            deps.installations,  # OAuth mode: the installation goes too
+            context.team_id or None,  # an organisation-wide install's envelope may name no workspace
+            context.enterprise_id or None,
+            organisation_wide=bool(context.is_enterprise_install),
+            at=at,
+            reason=reason,
+        )
 
     app.event("app_uninstalled")(ack=acknowledge, lazy=[after_ack(deps, stop_workspace)])
     app.event("tokens_revoked")(ack=acknowledge, lazy=[after_ack(deps, stop_workspace)])

@@ -212,12 +212,14 @@ def build_job_worker(
         installations=installations,
         request_verification_enabled=False,
     )
+    runner = job_runner(worker_app, acting_for_request)
     return JobWorker(
         db.queue,
-        job_runner(worker_app, acting_for_request),
+        runner,
         threads=threads or settings.listener_threads,
         clock=clock,
         lease=timedelta(seconds=settings.job_lease_seconds),
+        given_back=runner.key_given_back,
     )
 
 

@@ -4,10 +4,12 @@ A worker claims due jobs under a short lease that its heartbeat renews while the
 per beat for all the jobs in hand; storage/leases.py), runs each through `run` (which rebuilds the
 Slack request and hands it to the same listeners; see runtime/serving.py), then settles it: done
 (deleted), retried later with backoff when the failure looks transient, or failed for good (logged,
-row kept for a while). A worker that dies stops renewing: its jobs are claimed again by another
-within JOB_LEASE. Work therefore runs at least once; a retried or re-claimed job repeats only what
-its listener did before failing, and event deliveries are deduplicated by event_id in the same
-transaction as their effect (storage/events.py).
+row kept for a while; the request key `given_back` names for it forgotten in the same transaction,
+so the person's next click is queued again instead of taken for a double click). A worker that
+dies stops renewing: its jobs are claimed again by another within JOB_LEASE. Work therefore runs
+at least once; a retried or re-claimed job repeats only what its listener did before failing, and
+event deliveries are deduplicated by event_id in the same transaction as their effect
+(storage/events.py).
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ class JobQueue:
 # Runs one claimed job; returns a problem when no listener ran it (the listener's own failure is
 # recorded on the Attempt instead).
 RunJob = Callable[[ClaimedJob, Attempt], str | None]
+# The request key a job gives back when it fails for good (None: its key keeps deduplicating).
+GivenBack = Callable[[ClaimedJob], str | None]
 
 
 @dataclass(frozen=True)
@@ -142,9 +146,11 @@ class JobWorker:
         lease: timedelta = JOB_LEASE,
         policy: RetryPolicy | None = None,
         holder: str | None = None,
+        given_back: GivenBack | None = None,
     ) -> None:
         self.db = db
         self._run = run
+        self._given_back = given_back
         self.threads = threads
         self.batch = max(1, threads // 4)
         # While the queue is deep: a batch twice that, claimed ahead (see run_until).
@@ -261,6 +267,7 @@ class JobWorker:
         database could not be reached (`quiet`; the finished jobs stay in hand for the next try)."""
         if not finished and not limit:
             return []
+        keys = self._keys_given_back(finished)
         try:
             with self.db.writing() as connection:
                 gone = jobs.finish_many(connection, [outcome.job for outcome in finished if outcome.error is None])
@@ -272,7 +279,9 @@ class JobWorker:
                     elif outcome.error is not None and outcome.retry_at is not None:
                         jobs.retry_at(connection, outcome.job, outcome.retry_at, outcome.error)
                     elif outcome.error is not None:
-                        jobs.fail(connection, outcome.job, outcome.error)
+                        failed = jobs.fail(connection, outcome.job, outcome.error)
+                        if failed and (key := keys.get(outcome.job.id)) is not None:
+                            jobs.forget_request_key(connection, key)
                 now = self.clock()
                 held = self._held_now()
                 claimed = jobs.claim(connection, self.holder, now, self.heartbeat.lease, limit, held) if limit else []
@@ -287,6 +296,21 @@ class JobWorker:
         for job in claimed:
             self.heartbeat.hold(jobs.renew, job.id)
         return claimed
+
+    def _keys_given_back(self, finished: list[Outcome]) -> dict[int, str]:
+        """{job id: the request key it gives back} for the jobs among `finished` that failed for good."""
+        found: dict[int, str] = {}
+        for outcome in finished:
+            if self._given_back is None or outcome.lost or outcome.error is None or outcome.retry_at is not None:
+                continue
+            try:
+                key = self._given_back(outcome.job)
+            except Exception:  # an unreadable body: its key stays, as any key does for its minutes
+                log.exception("job %s (%s): its request key could not be read", outcome.job.id, outcome.job.listener)
+                continue
+            if key is not None:
+                found[outcome.job.id] = key
+        return found
 
     def _execute(self, job: ClaimedJob) -> Outcome:
         """Run one job; what to write about it (no write here: see `_settle_and_claim`)."""

@@ -33,7 +33,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.slack.installations import Installations, TokenRefresher
-from bot.uninstalled import installed
+from bot.uninstalled import follow
 from runtime.settings import Settings
 from storage.db import Database
 from storage.models import utcnow
@@ -289,11 +289,12 @@ def _page_response(settings: BoltOAuthSettings, status: int, page: str) -> BoltR
 
 def installations_for(settings: Settings, db: Database) -> Installations | None:
     """OAuth mode's installation cache for one process (None for a single-workspace deployment):
-    tokens refreshed with the app's credentials, and a reinstall resuming what an uninstall paused."""
+    tokens refreshed with the app's credentials, and the schedules following the installations (a
+    reinstall, or a refresh that works, resumes what an uninstall or a refused refresh paused)."""
     oauth = settings.oauth
     if oauth is None:
         return None
     refresher = TokenRefresher(oauth.client_id, oauth.client_secret, settings.slack_api_url)
     installations = Installations(db, oauth.client_id, refresher=refresher)
-    installations.on_saved.append(lambda team_id, enterprise_id: installed(db, team_id, enterprise_id, utcnow()))
+    follow(installations, db, utcnow)
     return installations

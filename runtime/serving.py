@@ -27,10 +27,10 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.retry import JOB_ATTEMPT, Attempt
-from bot.slack.requests import request_key
+from bot.slack.requests import given_back_on_failure, request_key
 from handlers.errors import ACK_FAILED
 from runtime.edge import SlackEdge
-from runtime.jobs import JobQueue, RunJob
+from runtime.jobs import JobQueue
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
 
@@ -128,9 +128,14 @@ class QueueingLazyRunner(LazyListenerRunner):
                 body=json.dumps(request.body) if socket_mode else request.raw_body,
                 # The same on a replay of the signed request (within Slack's 5 minutes) and on an
                 # event Slack delivers again: queued once, each later copy acknowledged, not queued.
-                key=f"{request_key(request.body)}:{listener}",
+                key=job_key(request.body, listener),
             )
         )
+
+
+def job_key(body: dict[str, Any], listener: str) -> str:
+    """The key a request's job for `listener` is queued under (once per key: storage/jobs.py)."""
+    return f"{request_key(body)}:{listener}"
 
 
 class _QueueingListenerRunner(ThreadListenerRunner):
@@ -190,18 +195,7 @@ class ListenerJobs:
         self._clients_lock = threading.Lock()
 
     def __call__(self, job: ClaimedJob, attempt: Attempt) -> str | None:
-        headers: dict[str, str | Sequence[str]] = {
-            "x-slack-bolt-lazy-only": "1",
-            "x-slack-bolt-lazy-function-name": job.listener,
-        }
-        if job.content_type:
-            headers["content-type"] = job.content_type
-        request = BoltRequest(
-            body=json.loads(job.body) if job.mode == "socket_mode" else job.body,
-            headers=headers,
-            context={JOB_ATTEMPT: attempt},
-            mode=job.mode,
-        )
+        request = self._request(job, {JOB_ATTEMPT: attempt})
         with self.acting_for(request):  # as the app's dispatch does for a request from Slack
             status, refused = self._run(request, job.listener)
         if refused:  # its workspace was uninstalled (or its installation deleted) while it waited
@@ -209,6 +203,27 @@ class ListenerJobs:
         if not attempt.started:  # e.g. a deploy renamed the listener while its jobs were queued
             return f"no listener named {job.listener} took it (status {status})"
         return None
+
+    def key_given_back(self, job: ClaimedJob) -> str | None:
+        """The key `job` was queued under, when it is one to release once the job failed for good
+        (a once-per-message click: bot/slack/requests.py `given_back_on_failure`); else None."""
+        body = self._request(job, {}).body
+        return job_key(body, job.listener) if given_back_on_failure(body) else None
+
+    def _request(self, job: ClaimedJob, context: dict[str, Any]) -> BoltRequest:
+        """The Slack request `job` was queued for, as Bolt reads it (for the listener it names alone)."""
+        headers: dict[str, str | Sequence[str]] = {
+            "x-slack-bolt-lazy-only": "1",
+            "x-slack-bolt-lazy-function-name": job.listener,
+        }
+        if job.content_type:
+            headers["content-type"] = job.content_type
+        return BoltRequest(
+            body=json.loads(job.body) if job.mode == "socket_mode" else job.body,
+            headers=headers,
+            context=context,
+            mode=job.mode,
+        )
 
     def _run(self, request: BoltRequest, name: str) -> tuple[int, bool]:
         """The status, and whether a middleware answered instead of letting any listener run."""
@@ -295,7 +310,7 @@ class ListenerJobs:
         return self._lazy
 
 
-def job_runner(worker_app: App, acting_for: ActingFor = _acting_for_nobody) -> RunJob:
+def job_runner(worker_app: App, acting_for: ActingFor = _acting_for_nobody) -> ListenerJobs:
     """Run a queued job: its Slack request again, to the lazy listener it names (ListenerJobs)."""
     return ListenerJobs(worker_app, acting_for)
 

@@ -32,6 +32,9 @@ def element_value(element: dict[str, Any], chosen: str | None) -> dict[str, Any]
         return {"type": kind, "selected_channel": chosen or element.get("initial_channel")}
     if kind == "users_select":
         return {"type": kind, "selected_user": chosen or element.get("initial_user")}
+    if kind == "multi_users_select":  # `chosen`: the picked user ids, comma-separated
+        picked = element.get("initial_users") or [] if chosen is None else [u for u in chosen.split(",") if u]
+        return {"type": kind, "selected_users": picked}
     if kind == "timepicker":
         return {"type": kind, "selected_time": chosen or element.get("initial_time")}
     if kind == "datepicker":

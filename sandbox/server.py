@@ -95,6 +95,21 @@ class SandboxServer(ThreadingHTTPServer):
                 return self.teams[grant.team_id].web_api
         return self.web_api
 
+    def receive_upload(self, token: str, content: bytes) -> tuple[int, str]:
+        """A file's bytes to the workspace that issued its upload URL (the tokens are random)."""
+        for team in self.teams.values():
+            status, answer = team.web_api.receive_upload(token, content)
+            if status != 404:
+                return status, answer
+        return 404, "Not Found"
+
+    def download(self, file_id: str) -> tuple[str, bytes] | None:
+        """A shared file from whichever workspace holds it (file ids are random)."""
+        for team in self.teams.values():
+            if (found := team.web_api.download(file_id)) is not None:
+                return found
+        return None
+
     def respond(self, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         for team in self.teams.values():
             if team.client.response_urls.knows(token):
@@ -144,7 +159,10 @@ class SandboxServer(ThreadingHTTPServer):
             clock=clock,
         )
         state["team"] = team.workspace.team.id
-        state["workspaces"] = [{"id": key, "name": value.workspace.team.name} for key, value in self.teams.items()]
+        state["workspaces"] = [
+            {"id": key, "name": value.workspace.team.name, "url": value.workspace.team.url}
+            for key, value in self.teams.items()
+        ]
         return state
 
     def act(self, action: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -180,11 +198,30 @@ class SandboxServer(ThreadingHTTPServer):
             jobs = self.jobs()
             if jobs is None:
                 raise ActionError("The scheduler is still starting; try again in a moment.")
+            before = self._app_messages()
             run = jobs.run_now()
-            return {"ok": True, "summary": run.describe(), "now": run.now.isoformat(timespec="seconds")}
+            summary = run.describe()
+            if len(self.teams) > 1:  # one clock and one scheduler serve both: say where the posts went
+                after = self._app_messages()
+                summary += (
+                    " New from the app: "
+                    + "; ".join(
+                        f"{team.workspace.team.name} {_count(after[key] - before[key], 'message')}"
+                        for key, team in self.teams.items()
+                    )
+                    + "."
+                )
+            return {"ok": True, "summary": summary, "now": run.now.isoformat(timespec="seconds")}
         else:
             raise LookupError(action)
         return {"ok": True}
+
+    def _app_messages(self) -> dict[str, int]:
+        return {key: team.workspace.messages_from(team.workspace.team.bot_user_id) for key, team in self.teams.items()}
+
+
+def _count(number: int, noun: str) -> str:
+    return "none" if number <= 0 else f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -213,7 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
             alive = self.server.app_alive()
             self._json(200 if alive else 503, {"ok": alive})
         elif url.path.startswith("/files/") and len(parts := url.path.split("/")) == 4:
-            found = self.server.web_api.download(parts[2])
+            found = self.server.download(parts[2])
             if found is None:
                 self._json(404, {"ok": False, "error": "file_not_found"})
             else:
@@ -234,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if url.path.startswith("/upload/v1/"):
-            status, answer = self.server.web_api.receive_upload(url.path.removeprefix("/upload/v1/"), data)
+            status, answer = self.server.receive_upload(url.path.removeprefix("/upload/v1/"), data)
             self._send(status, answer.encode(), "text/plain; charset=utf-8")
             return
         raw = data.decode()

@@ -35,6 +35,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -325,6 +326,12 @@ class Workspace:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def messages_from(self, user_id: str) -> int:
+        """How many messages (ephemeral ones aside) a user or the app has posted, DMs included."""
+        with self.session() as session:
+            query = select(func.count()).select_from(Message).where(Message.user_id == user_id)
+            return int(session.scalar(query.where(Message.visible_to.is_(None))) or 0)
 
     # -- change notification ----------------------------------------------------------------------
 

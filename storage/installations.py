@@ -1,5 +1,6 @@
-"""Where the app is installed: the bot token a workspace's calls are made with, its rotation under a
-row lock, deletion on uninstall, and which Enterprise Grid organisation a workspace is of.
+"""Where the app is installed: the bot token a workspace's calls are made with, its rotation (a short
+refresh lease per bot row, then a compare-and-set store: no lock is held while Slack is asked),
+deletion on uninstall, and which Enterprise Grid organisation a workspace is of.
 
 The tables are slack_sdk's (storage/models/installations.py): its store writes a new installation
 through Bolt's OAuth flow; these are the reads and changes Peerlearn makes itself. Their datetimes
@@ -15,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import EnterpriseWorkspace, SlackBot, SlackInstallation
+from storage.schedules import acquire_lease, release_lease
 from storage.upsert import insert_if_absent
 
 
@@ -89,21 +91,43 @@ def latest_bot(session: Session, client_id: str, team_id: str | None, enterprise
     return None if row is None else _as_bot(row)
 
 
-def lock_bot(session: Session, row_id: int) -> Bot | None:
-    """The bot row, locked until the transaction ends (PostgreSQL: FOR UPDATE; SQLite's write
-    transaction already holds the database's one write lock), so one process refreshes it at a time."""
-    row = session.scalars(select(SlackBot).where(SlackBot.id == row_id).with_for_update()).first()
+def bot_by_id(session: Session, row_id: int) -> Bot | None:
+    """The bot row as stored now (None when it is gone, or holds no token)."""
+    row = session.get(SlackBot, row_id, populate_existing=True)
     return None if row is None or row.bot_token is None else _as_bot(row)
 
 
-def store_rotated(session: Session, bot: Bot, *, token: str, refresh_token: str, expires_at: datetime) -> None:
-    """A refreshed token, on the bot row and on its installation's rows (slack_sdk reads both)."""
+def _refresh_lease(row_id: int) -> str:
+    return f"token-refresh:{row_id}"  # a named lease (scheduler_leases), beside the scheduler's own
+
+
+def take_refresh_lease(session: Session, row_id: int, holder: str, now: datetime, until: datetime) -> bool:
+    """Take the right to refresh this bot row's token until `until` (free, run out, or ours already):
+    whoever holds it is the one process asking Slack; True when that is `holder`."""
+    return acquire_lease(session, _refresh_lease(row_id), holder, now, until)
+
+
+def release_refresh_lease(session: Session, row_id: int, holder: str) -> None:
+    release_lease(session, _refresh_lease(row_id), holder)
+
+
+def store_rotated(session: Session, bot: Bot, *, token: str, refresh_token: str, expires_at: datetime) -> bool:
+    """A refreshed token, on the bot row and on its installation's rows (slack_sdk reads both), if
+    the row still holds the refresh token `bot` was refreshed with (compare-and-set): False when
+    another refresh (or a reinstall) changed it meanwhile, and nothing is stored."""
     values = {
         "bot_token": token,
         "bot_refresh_token": refresh_token,
         "bot_token_expires_at": naive(expires_at),
     }
-    session.execute(update(SlackBot).where(SlackBot.id == bot.row_id).values(**values))
+    changed = session.execute(
+        update(SlackBot)
+        .where(SlackBot.id == bot.row_id, SlackBot.bot_refresh_token == bot.refresh_token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not changed:
+        return False
     session.execute(
         update(SlackInstallation)
         .where(
@@ -115,6 +139,7 @@ def store_rotated(session: Session, bot: Bot, *, token: str, refresh_token: str,
         )
         .values(**values)
     )
+    return True
 
 
 def delete_installations(
@@ -155,6 +180,24 @@ def installed_teams(session: Session, client_id: str) -> list[tuple[str | None, 
         .distinct()
     )
     return [(team, enterprise) for team, enterprise in rows]
+
+
+def has_installation(session: Session, team_id: str) -> bool:
+    """Whether an installation with a bot token serves the workspace (its own, or its organisation's),
+    whatever that token's state: a workspace whose token can't be had for now is still installed."""
+    own = select(SlackBot.id).where(SlackBot.team_id == team_id, SlackBot.bot_token.is_not(None)).limit(1)
+    if session.scalar(own) is not None:
+        return True
+    organisation = enterprise_of(session, team_id)
+    if organisation is None:
+        return False
+    organisations = select(SlackBot.id).where(
+        SlackBot.enterprise_id == organisation,
+        SlackBot.team_id.is_(None),
+        SlackBot.is_enterprise_install.is_(True),
+        SlackBot.bot_token.is_not(None),
+    )
+    return session.scalar(organisations.limit(1)) is not None
 
 
 def enterprise_of(session: Session, team_id: str) -> str | None:

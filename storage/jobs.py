@@ -11,7 +11,7 @@ whose job was claimed again can no longer settle it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Hashable
+from collections.abc import Collection, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -244,6 +244,12 @@ def fail(connection: Connection, job: ClaimedJob, error: str) -> bool:
     return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
 
 
+def forget_request_key(connection: Connection, key: str) -> bool:
+    """Let `key` queue a job again (its job failed for good, and the request is one a person may
+    repeat: see JobWorker's `given_back`)."""
+    return bool(connection.execute(delete(_keys).where(RequestKey.key == key)).rowcount)
+
+
 def release(connection: Connection, job: ClaimedJob, now: datetime) -> bool:
     """Give back a job claimed but not run (the worker is stopping): due now, this claim not counted."""
     values = {"state": "queued", "due_at": now, "holder": None, "attempts": Job.attempts - 1}
@@ -254,6 +260,36 @@ def backlog(connection: Connection) -> dict[str, int]:
     """Jobs by state (queued, running, failed)."""
     rows = connection.execute(select(Job.state, func.count()).group_by(Job.state))
     return {str(state): int(count) for state, count in rows}
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    id: int
+    mode: str
+    content_type: str | None
+    body: str
+
+
+def failed_jobs_of(session: Session, team_id: str) -> Iterator[FailedJob]:
+    """A workspace's jobs that failed for good (kept for operators), a batch at a time."""
+    query = (
+        select(Job.id, Job.mode, Job.content_type, Job.body)
+        .where(Job.team_id == team_id, Job.state == "failed")
+        .order_by(Job.id)
+        .execution_options(yield_per=100)
+    )
+    for job_id, mode, content_type, body in session.execute(query):
+        yield FailedJob(int(job_id), str(mode), content_type, str(body))
+
+
+def forget_failed(session: Session, team_id: str, ids: list[int]) -> int:
+    """Delete these failed jobs of the workspace (never a queued or running one)."""
+    forgotten = 0
+    for start in range(0, len(ids), 500):  # under every backend's bound-parameter limit
+        chunk = ids[start : start + 500]
+        result = session.execute(delete(_jobs).where(Job.team_id == team_id, Job.state == "failed", Job.id.in_(chunk)))
+        forgotten += int(result.rowcount)  # type: ignore[attr-defined]
+    return forgotten
 
 
 def forget_failed_before(session: Session, cutoff: datetime) -> int:

@@ -29,8 +29,10 @@ from storage.models import (
     PairingLeftOut,
     PairingMember,
     PairingRound,
+    ParticipantStatus,
     ProfileSkill,
     RoundParticipant,
+    RoundState,
     Schedule,
     ScheduledPost,
     Tip,
@@ -44,7 +46,7 @@ from storage.upsert import insert_if_absent
 STREAM_BATCH = 1000  # rows fetched at a time by the streaming readers
 
 TIP_COLUMNS = (
-    Tip.id,
+    Tip.number,  # as people see it ("Tip #3"), not the database id
     Tip.author_id,
     Tip.text,
     Tip.tags,
@@ -72,7 +74,7 @@ def _rows(session: Session, query: Any) -> list[Values]:
 
 def workspace_tips(session: Session, team_id: str) -> Iterator[Values]:
     """Every tip of the workspace, oldest first, as TIP_COLUMNS rows, a batch at a time."""
-    return _stream(session, select(*TIP_COLUMNS).where(Tip.team_id == team_id).order_by(Tip.id))
+    return _stream(session, select(*TIP_COLUMNS).where(Tip.team_id == team_id).order_by(Tip.number))
 
 
 def tips_of(session: Session, team_id: str, user_id: str) -> Iterator[Values]:
@@ -86,25 +88,34 @@ def tips_of(session: Session, team_id: str, user_id: str) -> Iterator[Values]:
 
 
 def tips_saved_by(session: Session, team_id: str, user_id: str) -> list[int]:
-    """Tips made of someone else's message by this person (Save as tip, the tip emoji)."""
-    query = select(Tip.id).where(Tip.team_id == team_id, Tip.saved_by_id == user_id, Tip.author_id != user_id)
-    return list(session.scalars(query.order_by(Tip.id)))
+    """The numbers of tips made of someone else's message by this person (Save as tip, the tip emoji)."""
+    query = select(Tip.number).where(Tip.team_id == team_id, Tip.saved_by_id == user_id, Tip.author_id != user_id)
+    return list(session.scalars(query.order_by(Tip.number)))
 
 
 def votes_of(session: Session, team_id: str, user_id: str) -> list[Values]:
-    query = select(TipVote.tip_id, TipVote.created_at).where(TipVote.team_id == team_id, TipVote.user_id == user_id)
-    return _rows(session, query.order_by(TipVote.tip_id))
+    """(the tip's number, when) of each helpful vote the person gave."""
+    query = (
+        select(Tip.number, TipVote.created_at)
+        .join(Tip, Tip.id == TipVote.tip_id)
+        .where(TipVote.team_id == team_id, TipVote.user_id == user_id)
+    )
+    return _rows(session, query.order_by(Tip.number))
 
 
 def reactions_of(session: Session, team_id: str, user_id: str) -> list[Values]:
-    query = select(TipReaction.tip_id, TipReaction.reaction, TipReaction.created_at).where(
-        TipReaction.team_id == team_id, TipReaction.user_id == user_id
+    """(the tip's number, the emoji, when) of each reaction the person put on a tip."""
+    query = (
+        select(Tip.number, TipReaction.reaction, TipReaction.created_at)
+        .join(Tip, Tip.id == TipReaction.tip_id)
+        .where(TipReaction.team_id == team_id, TipReaction.user_id == user_id)
     )
-    return _rows(session, query.order_by(TipReaction.tip_id, TipReaction.reaction))
+    return _rows(session, query.order_by(Tip.number, TipReaction.reaction))
 
 
 def tip_deletions_by(session: Session, team_id: str, user_id: str) -> list[Values]:
-    query = select(TipDeletion.tip_id, TipDeletion.deleted_at).where(
+    """(the tip's number, when) of each tip the person deleted (no number: deleted before migration 0021)."""
+    query = select(TipDeletion.number, TipDeletion.deleted_at).where(
         TipDeletion.team_id == team_id, TipDeletion.deleted_by == user_id
     )
     return _rows(session, query.order_by(TipDeletion.deleted_at))
@@ -230,6 +241,47 @@ def tip_posts_of(session: Session, team_id: str, user_id: str) -> list[TipPost]:
     return [TipPost(i, s, str(c), str(ts)) for i, s, c, ts in session.execute(query.order_by(Tip.id))]
 
 
+@dataclass(frozen=True)
+class CheckinPost:
+    """A round the person took part in, whose thread is in its channel: the app's reply there with
+    their answers (`reply_ts`, None when never kept: withheld, failed, or its run died first), and
+    whether the round's summary may name them (closed, and they answered or sat it out keeping a
+    streak: quoted under *Can you help?*, or celebrated under *Streaks*)."""
+
+    round_id: int
+    channel_id: str
+    thread_ts: str
+    reply_ts: str | None
+    answered: bool
+    summarised: bool
+
+
+def checkin_posts_of(session: Session, team_id: str, user_id: str) -> list[CheckinPost]:
+    """The app's posts in round threads that may carry the person's answers or name (read before erasing)."""
+    query = (
+        select(
+            RoundParticipant.round_id,
+            CircleRound.channel_id,
+            CircleRound.thread_ts,
+            RoundParticipant.reply_ts,
+            RoundParticipant.answers.is_not(None),
+            RoundParticipant.status,
+            CircleRound.status,
+        )
+        .join(CircleRound, CircleRound.id == RoundParticipant.round_id)
+        .where(RoundParticipant.team_id == team_id, RoundParticipant.user_id == user_id)
+        .where(CircleRound.thread_ts.is_not(None))
+        .order_by(RoundParticipant.round_id)
+    )
+    posts = []
+    for round_id, channel_id, thread_ts, reply_ts, answered, taking_part, round_state in session.execute(query):
+        closed = round_state in (RoundState.CLOSING, RoundState.CLOSED)
+        summarised = closed and taking_part != ParticipantStatus.INVITED  # a missed round: no quote, streak 0
+        if reply_ts or answered or summarised:
+            posts.append(CheckinPost(round_id, str(channel_id), str(thread_ts), reply_ts, bool(answered), summarised))
+    return posts
+
+
 def erase_votes(session: Session, team_id: str, user_id: str) -> int:
     """The person's helpful votes (each tip's count goes down by theirs) and the reactions behind them."""
     voted = select(TipVote.tip_id).where(TipVote.team_id == team_id, TipVote.user_id == user_id)
@@ -289,7 +341,8 @@ def erase_profile(session: Session, team_id: str, user_id: str) -> int:
 
 
 def erase_checkins(session: Session, team_id: str, user_id: str) -> int:
-    """The person's place in every circle round, answers included; counted: the answers."""
+    """The person's place in every circle round, answers included; counted: the answers. (The app's
+    posts of them in Slack: `checkin_posts_of` first.)"""
     mine = (RoundParticipant.team_id == team_id, RoundParticipant.user_id == user_id)
     answered = session.scalar(select(func.count()).where(*mine, RoundParticipant.answers.is_not(None))) or 0
     session.execute(delete(RoundParticipant).where(*mine))

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, exists, func, litera
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage.locks import hold_count_of
 from storage.models import (
     MentorProfile,
     ProfileSkill,
@@ -30,6 +31,9 @@ CHUNK = 500  # ids per IN (...): under every backend's bound-parameter limit
 
 def insert_question_once(session: Session, values: dict[str, Any]) -> tuple[Question, bool]:
     """The question made by `values["request_key"]`: inserted now (True), or found from an earlier run."""
+    # Looked for first: an insert that conflicts would still have taken the workspace's next number.
+    if (found := question_for_request(session, values["team_id"], values["request_key"])) is not None:
+        return found, False
     question_id = insert_if_absent(session, Question, values, ["team_id", "request_key"])
     if question_id is None:
         found = question_for_request(session, values["team_id"], values["request_key"])
@@ -49,6 +53,11 @@ def question(session: Session, team_id: str, question_id: int) -> Question | Non
     """The question of this team with this id (None for another team's: ids come from buttons)."""
     found = session.get(Question, question_id)
     return found if found is not None and found.team_id == team_id else None
+
+
+def question_by_number(session: Session, team_id: str, number: int) -> Question | None:
+    """The team's question with this number, as people see and type it (`/ask close 7`)."""
+    return session.scalars(select(Question).where(Question.team_id == team_id, Question.number == number)).first()
 
 
 def question_in_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> Question | None:
@@ -94,9 +103,16 @@ def asked_counts(session: Session, question_ids: Collection[int], states: Collec
     return found
 
 
+def hold_requester(session: Session, team_id: str, requester_id: str) -> None:
+    """Lock the person's questions to the end of the transaction: concurrent asks of theirs count
+    `questions_asked_since` and insert one at a time (their hourly quota holds exactly)."""
+    hold_count_of(session, "questions_requested", team_id, requester_id)
+
+
 def questions_asked_since(session: Session, team_id: str, requester_id: str, since: datetime) -> list[datetime]:
     """When the person took each question stored since `since` to colleagues, oldest first (their
-    quota): their own, and others' messages they used *Ask Peerlearn* on."""
+    quota): their own, and others' messages they used *Ask Peerlearn* on. Counted for a new one:
+    under `hold_requester`, in the transaction that inserts it."""
     query = select(Question.asked_at).where(
         Question.team_id == team_id, Question.requested_by == requester_id, Question.asked_at >= since
     )
@@ -138,6 +154,12 @@ def asks_of(session: Session, question_id: int) -> list[QuestionAsk]:
 
 def ask_of(session: Session, question_id: int, user_id: str) -> QuestionAsk | None:
     return session.get(QuestionAsk, (question_id, user_id))
+
+
+def hold_asked(session: Session, team_id: str, user_id: str) -> None:
+    """Lock the asks of one person to the end of the transaction: concurrent routings count
+    `open_load` and `asks_since` for them and `add_ask` one at a time (their caps hold exactly)."""
+    hold_count_of(session, "questions_asked", team_id, user_id)
 
 
 def add_ask(session: Session, values: dict[str, Any]) -> bool:
@@ -420,11 +442,22 @@ def asked_between(
     return list(session.scalars(query))
 
 
-def unanswered(session: Session, team_id: str, channel_id: str | None, limit: int) -> list[Question]:
+def unanswered(
+    session: Session, team_id: str, channel_id: str | None, limit: int, in_channels: Collection[str] | None = None
+) -> list[Question]:
+    """The oldest questions left unanswered (asked in `channel_id`, or in any of `in_channels`)."""
     query = select(Question).where(Question.team_id == team_id, Question.state == "unanswered")
     if channel_id is not None:
         query = query.where(Question.channel_id == channel_id)
+    if in_channels is not None:
+        query = query.where(Question.channel_id.in_(sorted(in_channels)))
     return list(session.scalars(query.order_by(Question.asked_at).limit(limit)))
+
+
+def unanswered_channels(session: Session, team_id: str, limit: int = 100) -> set[str]:
+    """The channels the workspace's unanswered questions were asked in (up to `limit` of them)."""
+    query = select(Question.channel_id).where(Question.team_id == team_id, Question.state == "unanswered")
+    return set(session.scalars(query.distinct().limit(limit)))
 
 
 # -- people's data (/peerlearn my-data and forget-me: bot/people's sections and erasers) ---------
@@ -436,29 +469,32 @@ def questions_data_of(session: Session, team_id: str, user_id: str) -> dict[str,
     asked = session.scalars(
         select(Question).where(Question.team_id == team_id, Question.asker_id == user_id).order_by(Question.id)
     )
+    # Questions are named by their numbers, as people see them ("#7"), not by their database ids.
     asks = session.execute(
-        select(QuestionAsk.question_id, QuestionAsk.state, QuestionAsk.reasons, QuestionAsk.created_at)
+        select(Question.number, QuestionAsk.state, QuestionAsk.reasons, QuestionAsk.created_at)
+        .join(Question, Question.id == QuestionAsk.question_id)
         .where(QuestionAsk.team_id == team_id, QuestionAsk.user_id == user_id)
         .order_by(QuestionAsk.created_at)
     )
     replies = session.execute(
-        select(QuestionReply.question_id, QuestionReply.ts, QuestionReply.text, QuestionReply.created_at)
+        select(Question.number, QuestionReply.ts, QuestionReply.text, QuestionReply.created_at)
+        .join(Question, Question.id == QuestionReply.question_id)
         .where(QuestionReply.team_id == team_id, QuestionReply.user_id == user_id)
         .order_by(QuestionReply.created_at)
     )
     accepted = session.execute(
-        select(Question.id, Question.answer_ts, Question.answered_at)
+        select(Question.number, Question.answer_ts, Question.answered_at)
         .where(Question.team_id == team_id, Question.answered_by == user_id)
         .order_by(Question.id)
     )
     taken = session.execute(
-        select(Question.id, Question.channel_id, Question.asked_at)
+        select(Question.number, Question.channel_id, Question.asked_at)
         .where(Question.team_id == team_id, Question.requested_by == user_id, Question.asker_id != user_id)
         .order_by(Question.id)
     )
     return {
         "asked": [
-            {"id": q.id, "text": q.text, "topics": q.topics.split(), "state": q.state, "channel": q.channel_id,
+            {"number": q.number, "text": q.text, "topics": q.topics.split(), "state": q.state, "channel": q.channel_id,
              "asked_at": q.asked_at.isoformat(), "thread": q.permalink}
             for q in asked
         ],
@@ -481,6 +517,22 @@ def question_posts_of(session: Session, team_id: str, user_id: str) -> list[tupl
         Question.team_id == team_id, Question.asker_id == user_id, Question.post_ts.is_not(None)
     )
     return [(str(channel), str(ts)) for channel, ts in session.execute(query.order_by(Question.id))]
+
+
+def question_dms_of(session: Session, team_id: str, user_id: str) -> list[tuple[str, str]]:
+    """(channel, ts) of the app's DMs that took the person's questions to colleagues ("<@them> asked a
+    question…", its words quoted); read before erasing, which deletes the asks that kept them. A DM
+    still being sent (ts "sending") has no ts to go by yet."""
+    mine = select(Question.id).where(Question.team_id == team_id, Question.asker_id == user_id)
+    query = select(QuestionAsk.dm_channel_id, QuestionAsk.dm_ts).where(
+        QuestionAsk.team_id == team_id,
+        QuestionAsk.question_id.in_(mine),
+        QuestionAsk.dm_channel_id.is_not(None),
+        QuestionAsk.dm_ts.is_not(None),
+        QuestionAsk.dm_ts != "sending",
+    )
+    rows = session.execute(query.order_by(QuestionAsk.question_id, QuestionAsk.user_id))
+    return [(str(channel), str(ts)) for channel, ts in rows]
 
 
 def erase_questions_of(session: Session, team_id: str, user_id: str) -> int:

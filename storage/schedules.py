@@ -330,10 +330,11 @@ def custom_prompts(session: Session, team_id: str) -> list[CustomPrompt]:
     return list(session.scalars(_CUSTOM_PROMPTS, {"team_id": team_id}))
 
 
-def remove_custom_prompt(session: Session, team_id: str, prompt_id: int) -> bool:
+def remove_custom_prompt(session: Session, team_id: str, number: int) -> bool:
+    """Remove the workspace's prompt numbered `number` (as admins see and type it); False if none is."""
     result = session.execute(
         update(CustomPrompt)
-        .where(CustomPrompt.team_id == team_id, CustomPrompt.id == prompt_id, CustomPrompt.removed_at.is_(None))
+        .where(CustomPrompt.team_id == team_id, CustomPrompt.number == number, CustomPrompt.removed_at.is_(None))
         .values(removed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -341,6 +342,7 @@ def remove_custom_prompt(session: Session, team_id: str, prompt_id: int) -> bool
 
 
 def custom_prompt(session: Session, team_id: str, prompt_id: int) -> CustomPrompt | None:
+    """The workspace's prompt by its database id (`custom:<id>` in the post ledger)."""
     query = select(CustomPrompt).where(CustomPrompt.team_id == team_id, CustomPrompt.id == prompt_id)
     return session.scalars(query).first()
 

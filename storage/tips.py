@@ -14,6 +14,9 @@ from storage.upsert import insert_if_absent
 
 def insert_tip_once(session: Session, **values: Any) -> tuple[Tip, bool]:
     """The tip made by `values["request_key"]`: inserted now (True), or found from an earlier run (False)."""
+    # Looked for first: an insert that conflicts would still have taken the workspace's next number.
+    if (existing := tip_for_request(session, values["team_id"], values["request_key"])) is not None:
+        return existing, False
     values = {"helpful_count": 0, "created_at": utcnow(), **values}
     tip_id = insert_if_absent(session, Tip, values, ["team_id", "request_key"])
     if tip_id is not None:
@@ -27,6 +30,8 @@ def insert_tip_once(session: Session, **values: Any) -> tuple[Tip, bool]:
 
 def insert_tip_for_message(session: Session, **values: Any) -> Tip | None:
     """Insert a tip standing for an existing message; None if that message is a tip already."""
+    if tip_for_message(session, values["team_id"], values["channel_id"], values["message_ts"]) is not None:
+        return None  # looked for first, as above: no number taken for nothing
     values = {"helpful_count": 0, "created_at": utcnow(), **values}
     tip_id = insert_if_absent(session, Tip, values, ["team_id", "channel_id", "message_ts"])
     return None if tip_id is None else session.get(Tip, tip_id)
@@ -41,9 +46,9 @@ def deletion_for_request(session: Session, team_id: str, request_key: str) -> Ti
     return session.get(TipDeletion, (team_id, request_key))
 
 
-def was_deleted(session: Session, team_id: str, tip_id: int) -> bool:
-    """Whether this workspace's tip `tip_id` was deleted (asked only when it is not found: no index)."""
-    query = select(TipDeletion.tip_id).where(TipDeletion.team_id == team_id, TipDeletion.tip_id == tip_id)
+def was_deleted(session: Session, team_id: str, number: int) -> bool:
+    """Whether this workspace's tip number `number` was deleted (asked only when it is not found: no index)."""
+    query = select(TipDeletion.tip_id).where(TipDeletion.team_id == team_id, TipDeletion.number == number)
     return session.scalars(query.limit(1)).first() is not None
 
 
@@ -53,6 +58,7 @@ def record_deletion(session: Session, tip: Tip, request_key: str, deleted_by: st
         "team_id": tip.team_id,
         "request_key": request_key,
         "tip_id": tip.id,
+        "number": tip.number,
         "source": tip.source,
         "channel_id": tip.channel_id,
         "message_ts": tip.message_ts,
@@ -66,6 +72,11 @@ def record_deletion(session: Session, tip: Tip, request_key: str, deleted_by: st
 
 def get_tip(session: Session, team_id: str, tip_id: int) -> Tip | None:
     return session.scalars(select(Tip).where(Tip.team_id == team_id, Tip.id == tip_id)).first()
+
+
+def tip_by_number(session: Session, team_id: str, number: int) -> Tip | None:
+    """The workspace's tip with this number, as people see and type it."""
+    return session.scalars(select(Tip).where(Tip.team_id == team_id, Tip.number == number)).first()
 
 
 def tip_for_message(session: Session, team_id: str, channel_id: str, message_ts: str) -> Tip | None:

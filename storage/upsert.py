@@ -33,3 +33,25 @@ def _statement(dialect: str, table: Table, columns: tuple[str, ...], conflict_co
     key_column = next(iter(table.primary_key.columns))
     statement = insert(table).values({name: bindparam(name) for name in columns})
     return statement.on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(key_column)
+
+
+def increment(session: Session | Connection, model: type[DeclarativeBase], key: dict[str, Any], column: str) -> int:
+    """Add one to `column` of the row named by `key` (made at 1 when absent) and return its new value.
+
+    One statement, INSERT … ON CONFLICT DO UPDATE … RETURNING: on PostgreSQL the row stays locked
+    until the caller's transaction ends, so concurrent callers each get a value of their own, in
+    turn (read committed re-reads the row a waiting caller then updates); SQLite has one writer at a time.
+    """
+    table = model.__table__
+    assert isinstance(table, Table)
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    statement = _increment(dialect.name, table, tuple(sorted(key)), column)
+    return int(session.execute(statement, key).scalar_one())
+
+
+@cache
+def _increment(dialect: str, table: Table, key_columns: tuple[str, ...], column: str) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values({name: bindparam(name) for name in key_columns} | {column: 1})
+    counted = statement.on_conflict_do_update(index_elements=list(key_columns), set_={column: table.c[column] + 1})
+    return counted.returning(table.c[column])

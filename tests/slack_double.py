@@ -454,13 +454,11 @@ class SlackDouble:
             return 200, headers, {"ok": False, "error": fault.error}
         if self._faults.revoked and token:
             return 200, {}, {"ok": False, "error": self._faults.revoked}
-        if answer is not None:
-            return 200, {}, answer()
         if method == "apps.connections.open":  # the one method called with the app-level token
             if not token or not token.startswith("xapp-"):
                 return 200, {}, {"ok": False, "error": "not_allowed_token_type"}
             return 200, {}, {"ok": True, "url": self.socket_mode_url}
-        body = self.web_api.handle(method, args, token)
+        body = answer() if answer is not None else self.web_api.handle(method, args, token)
         if fault is not None and fault.after_effect == "drop":
             return DROP, {}, body
         if fault is not None and fault.after_effect == "late":

@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from bot.circles import rules as circles
-from bot.circles.messages import reminder_dm, round_summary
+from bot.circles.messages import CLOSED_EVENT, CLOSED_TEXT, reminder_dm, round_summary, summary_without
 from bot.slack.acting import carrying_team
 from bot.slack.conversations import ChannelReaders
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.results import Failed, Message
 from storage import circles as queries
 from storage.db import Database
 from storage.models import Circle, CircleRound, ParticipantStatus, RoundState
@@ -77,7 +78,8 @@ def close(db: Database, slack: SlackGateway, round_id: int, now: datetime) -> in
     quotable = {user for user in answers if round_.thread_ts and readers.may_read(user, round_.channel_id) is True}
     text, blocks = round_summary(circle, invited, answers, streaks, quotable)
     if round_.thread_ts:
-        slack.post(round_.channel_id, text, blocks, thread_ts=round_.thread_ts)
+        metadata = {"event_type": CLOSED_EVENT, "event_payload": {"round_id": round_id}}  # found by forget-me
+        slack.post(round_.channel_id, text, blocks, thread_ts=round_.thread_ts, metadata=metadata)
     with db.transaction() as session:
         queries.advance_round(session, round_id, RoundState.CLOSING, RoundState.CLOSED, closed_at=now)
     log.info(
@@ -89,3 +91,27 @@ def close(db: Database, slack: SlackGateway, round_id: int, now: datetime) -> in
         len(invited),
     )
     return 1
+
+
+def forget_in_summary(
+    slack: SlackGateway, channel_id: str, thread_ts: str, round_id: int, user_id: str, *, oldest: str | None = None
+) -> Failed | None:
+    """Take `user_id` out of a closed round's summary (forget-me): the summary quotes several people,
+    so it is edited (messages.summary_without), not deleted. Found in the round's thread by its
+    metadata, or, posted before it carried any, as the app's reply that reads "Check-in closed";
+    `oldest`: a ts the summary came after (their own answer's reply). Done when it is gone or no
+    longer names them; a rerun finds nothing left to change."""
+
+    def is_summary(message: Message) -> bool:
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == CLOSED_EVENT:
+            return (metadata.get("event_payload") or {}).get("round_id") == round_id
+        return bool(message.get("bot_id")) and str(message.get("text") or "").startswith(CLOSED_TEXT)
+
+    summary = slack.find_in_thread(channel_id, thread_ts, is_summary, oldest=oldest)
+    if summary is None or isinstance(summary, Failed):
+        return summary
+    blocks = summary_without(list(summary.get("blocks") or []), user_id)
+    if blocks is None:
+        return None
+    return slack.update(channel_id, str(summary["ts"]), str(summary.get("text") or CLOSED_TEXT), blocks)

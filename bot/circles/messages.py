@@ -6,6 +6,7 @@ fallback (old clients, notifications) is the circle's own local time.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +33,11 @@ JOIN_ACTION = "circle_join"
 CELEBRATED_STREAK = 3
 ANNOUNCED_EVENT = "peerlearn_circle_announced"
 ANSWERED_EVENT = "peerlearn_checkin_answered"
+CLOSED_EVENT = "peerlearn_checkin_closed"  # the round's summary
+CLOSED_TEXT = "Check-in closed"  # how every summary's text begins (also those posted before CLOSED_EVENT)
+HELP_HEADING = "*Can you help?*"
+STREAKS_HEADING = ":fire: *Streaks*: "
+_QUOTE_START = re.compile(r"• <@[A-Z0-9]+>: ")  # user text is escaped: "<@" in it reads "&lt;@"
 
 
 def plural(count: int, noun: str) -> str:
@@ -50,7 +56,7 @@ def schedule_text(circle: Circle) -> str:
 def next_round_text(circle: Circle, next_at: datetime | None) -> str:
     if circle.paused_reason:
         return f"paused ({escape_mrkdwn(circle.paused_reason)})"
-    return "not scheduled" if next_at is None else f"next {local_time(next_at, circle.zone)}"
+    return "not scheduled" if next_at is None else f"next {local_time(next_at, circle.zone, mark_yours=True)}"
 
 
 def round_header(circle: Circle, round_: CircleRound) -> tuple[str, list[Block]]:
@@ -118,10 +124,10 @@ def round_summary(
     """The summary posted in the round's thread; what someone is stuck on is quoted only for the
     `quotable` answerers (those who can read the channel: the others' answers are counted only)."""
     if not answers:
-        line = f"Check-in closed: nobody checked in this time ({len(invited)} invited). See you next round!"
+        line = f"{CLOSED_TEXT}: nobody checked in this time ({len(invited)} invited). See you next round!"
         return line, [mrkdwn_section(line)]
     blocks: list[Block] = [
-        mrkdwn_section(f":white_check_mark: Check-in closed: *{len(answers)} of {len(invited)}* checked in.")
+        mrkdwn_section(f":white_check_mark: {CLOSED_TEXT}: *{len(answers)} of {len(invited)}* checked in.")
     ]
     stuck_index = stuck_question(questions_of(circle))
     if stuck_index is not None:
@@ -131,11 +137,52 @@ def round_summary(
             if user in quotable and stuck_index < len(given) and given[stuck_index]
         ]
         if asks:
-            blocks.append(mrkdwn_section("*Can you help?*\n" + "\n".join(asks[:8])))
+            blocks.append(mrkdwn_section(f"{HELP_HEADING}\n" + "\n".join(asks[:8])))
     celebrated = [f"<@{user}> {streak} in a row" for user, streak in streaks.items() if streak >= CELEBRATED_STREAK]
     if celebrated:
-        blocks.append(mrkdwn_section(":fire: *Streaks*: " + ", ".join(celebrated[:20])))
-    return fallback_text(f"Check-in closed: {len(answers)} of {len(invited)} checked in"), blocks
+        blocks.append(mrkdwn_section(STREAKS_HEADING + ", ".join(celebrated[:20])))
+    return fallback_text(f"{CLOSED_TEXT}: {len(answers)} of {len(invited)} checked in"), blocks
+
+
+def summary_without(blocks: list[Block], user_id: str) -> list[Block] | None:
+    """A posted round summary's blocks without `user_id` (forget-me): their quoted answer and their
+    streak taken out, a section left empty dropped; None when it does not name them.
+
+    The posted summary is edited rather than drawn anew with `round_summary`: it says what was true at
+    the close (the streaks then, who could read the channel then), which the tables no longer hold
+    once later rounds have run. Its counts ("3 of 5 checked in") name nobody and stay: an edit that
+    lowered them would lower them again on every rerun of the erasure, which must be idempotent."""
+    mention = f"<@{user_id}>"
+    kept: list[Block] = []
+    for block in blocks:
+        text = (block.get("text") or {}).get("text") if block.get("type") == "section" else None
+        if not isinstance(text, str) or mention not in text:
+            kept.append(block)
+            continue
+        if text.startswith(HELP_HEADING + "\n"):
+            quotes = [
+                quote for quote in _quotes(text[len(HELP_HEADING) + 1 :]) if not quote.startswith(f"• {mention}:")
+            ]
+            left = f"{HELP_HEADING}\n" + "\n".join(quotes) if quotes else None
+        elif text.startswith(STREAKS_HEADING):
+            streaks = [s for s in text[len(STREAKS_HEADING) :].split(", ") if not s.startswith(f"{mention} ")]
+            left = STREAKS_HEADING + ", ".join(streaks) if streaks else None
+        else:
+            left = None  # naming them in a way this code did not write: the whole section goes
+        if left is not None:
+            kept.append({**block, "text": {**block["text"], "text": left}})
+    return None if kept == blocks else kept
+
+
+def _quotes(lines: str) -> list[str]:
+    """The "• <@someone>: their answer" entries of *Can you help?*, an answer's own line breaks kept."""
+    quotes: list[str] = []
+    for line in lines.split("\n"):
+        if _QUOTE_START.match(line) or not quotes:
+            quotes.append(line)
+        else:
+            quotes[-1] += "\n" + line
+    return quotes
 
 
 def announcement(circle: Circle, next_at: datetime | None) -> tuple[str, list[Block]]:

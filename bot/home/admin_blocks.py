@@ -109,7 +109,7 @@ def _scheduled(item: Scheduled, zone: str | None) -> list[Block]:
     elif item.paused_reason is not None:
         state = f":pause_button: paused ({user_text_excerpt(item.paused_reason, 160)})"
     elif item.next_at is not None:
-        state = f"next {local_time(item.next_at, zone or 'UTC')}"
+        state = f"next {local_time(item.next_at, zone or 'UTC', mark_yours=True)}"
     else:
         state = "not scheduled"
     line.append(state)

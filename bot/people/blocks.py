@@ -56,8 +56,9 @@ def forget_me_confirmation(team_id: str, user_id: str, now: datetime) -> list[Bl
     return [
         mrkdwn_section(
             ":warning: *Forget me.* This deletes what Peerlearn holds about you in this workspace: your "
-            "mentoring profile, the helpful votes you gave, your check-in answers, your circle memberships, "
-            "your pairing history and your questions (with their posts) and replies. It can't be undone; "
+            "mentoring profile, the helpful votes you gave, your check-in answers (with the app's posts of "
+            "them), your circle memberships, your pairing history and your questions (with their posts and "
+            "the DMs that asked colleagues) and replies. It can't be undone; "
             "`/peerlearn my-data` first gives you a copy."
         ),
         mrkdwn_section(
@@ -106,8 +107,16 @@ def forgotten_text(done: Forgotten) -> str:
 
 
 CANCELLED = "Nothing was deleted. `/peerlearn forget-me` asks again whenever you like."
-EXPORT_STARTED = "Exporting the workspace's tips… I'll send the CSV file to our DM (*Peerlearn → Messages*)."
-REPORT_STARTED = "Drawing the weekly figures… I'll send the CSV file and the chart to our DM (*Peerlearn → Messages*)."
+# Admins only, and whether the person is one is asked of Slack after the ack: the first answer
+# must not promise a file that a refusal then takes back.
+EXPORT_STARTED = (
+    "Checking that you're an admin, then exporting the workspace's tips: "
+    "the CSV file comes to our DM (*Peerlearn → Messages*)."
+)
+REPORT_STARTED = (
+    "Checking that you're an admin, then drawing the weekly figures: "
+    "the CSV file and the chart come to our DM (*Peerlearn → Messages*)."
+)
 MY_DATA_STARTED = "Gathering everything Peerlearn holds about you… I'll send it to our DM (*Peerlearn → Messages*)."
 
 

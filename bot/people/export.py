@@ -23,7 +23,7 @@ from storage import people_data as queries
 
 log = logging.getLogger(__name__)
 
-HEADER = ("id", "author", "text", "tags", "channel", "created", "helpful_votes", "permalink")
+HEADER = ("number", "author", "text", "tags", "channel", "created", "helpful_votes", "permalink")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ADMINS_ONLY = "Only workspace admins and owners, and Peerlearn's own admins, can export the workspace's tips."
 
@@ -48,8 +48,8 @@ def write_tips_csv(rows: Iterable[Sequence[Any]], out: BinaryIO) -> int:
     writer = csv.writer(text)
     writer.writerow(HEADER)
     count = 0
-    for tip_id, author, body, tags, channel, created, helpful, permalink in rows:
-        writer.writerow(csv_row((tip_id, author, body, tags, channel or "", _iso(created), helpful, permalink or "")))
+    for number, author, body, tags, channel, created, helpful, permalink in rows:
+        writer.writerow(csv_row((number, author, body, tags, channel or "", _iso(created), helpful, permalink or "")))
         count += 1
     text.flush()
     text.detach()  # the caller's file stays open

@@ -43,9 +43,9 @@ class Section:
 
 def _tips(session: Session, team_id: str, user_id: str) -> Iterator[dict[str, Any]]:
     for row in queries.tips_of(session, team_id, user_id):
-        tip_id, _author, text, tags, channel, created, helpful, permalink, source, posted_in, ts = row
+        number, _author, text, tags, channel, created, helpful, permalink, source, posted_in, ts = row
         yield {
-            "id": tip_id,
+            "number": number,  # as the workspace sees it ("Tip #3")
             "text": text,
             "tags": tags.split(),
             "shared_in": channel,
@@ -156,7 +156,7 @@ def _settings(session: Session, team_id: str, user_id: str) -> dict[str, Any]:
             for s in queries.schedules_set_by(session, team_id, user_id)
         ],
         "prompts_you_added": [
-            {"id": p.id, "text": p.text, "created": _iso(p.created_at), "removed": _iso(p.removed_at)}
+            {"number": p.number, "text": p.text, "created": _iso(p.created_at), "removed": _iso(p.removed_at)}
             for p in queries.prompts_added_by(session, team_id, user_id)
         ],
         "posts_you_asked_for": [

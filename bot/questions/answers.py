@@ -71,15 +71,18 @@ class Answers:
         log.info("question answered by tip team=%s question=%s tip=%s", team_id, question_id, tip_id)
         self.router.refresh_post(question_id)
         counted = " It counts as your helpful vote on it." if voted else ""
-        return Reply(f":bulb: Glad tip #{tip_id} answered it!{counted}", replace=True)
+        return Reply(f":bulb: Glad tip #{tip.number} answered it!{counted}", replace=True)
 
-    def still_need_help(self, team_id: str, user_id: str, question_id: int) -> Reply:
+    def still_need_help(self, team_id: str, user_id: str, question_id: int) -> Reply | None:
+        """*Still need help*: to the people who know. None: the asker was told another way (its channel
+        refused the post, or turned private since: routing.py DMs them)."""
         with self.services.db.snapshot() as session:
             question = self._asker_question(session, team_id, user_id, question_id)
         if isinstance(question, str):
             return Reply(question)
         routed = self.router.route(question.id, ("suggested",)) or question
-        return Reply(blocks.routed_text(routed, self.router.asked(question_id)) or "", replace=True)
+        text = blocks.routed_text(routed, self.router.asked(question_id))
+        return None if text is None else Reply(text, replace=True)
 
     def mark_answered(self, team_id: str, user_id: str, question_id: int) -> Reply:
         """*Answered*: the one reply is accepted; with several, the asker picks which."""
@@ -127,18 +130,25 @@ class Answers:
         metadata = {"event_type": ANSWER_EVENT, "event_payload": {"question_id": question.id}}
         self.services.slack.post(answerer, text, offer, metadata=metadata)
 
+    def close_numbered(self, team_id: str, user_id: str, number: int) -> Reply:
+        """`/ask close N`: N is the question's number in the workspace, as people see it ("#7")."""
+        with self.services.db.snapshot() as session:
+            question = queries.question_by_number(session, team_id, number)
+        return Reply(UNKNOWN) if question is None else self.close(team_id, user_id, question.id)
+
     def close(self, team_id: str, user_id: str, question_id: int) -> Reply:
         with self.services.db.transaction() as session:
             question = self._asker_question(session, team_id, user_id, question_id)
             if isinstance(question, str):
                 return Reply(question)
+            number = question.number
             queries.move(
                 session, question_id, OPEN_STATES, state=CLOSED, closed_reason="asker", due_at=None, lease_until=None
             )
             queries.close_asks(session, question_id)
         log.info("question closed team=%s user=%s question=%s", team_id, user_id, question_id)
         self.router.refresh_post(question_id)
-        return Reply(f":lock: Question #{question_id} is closed; nobody will be asked about it any more.")
+        return Reply(f":lock: Question #{number} is closed; nobody will be asked about it any more.")
 
     def save_as_tip(self, team_id: str, user_id: str, question_id: int) -> Reply:
         """The accepted answer as a tip: authored by the answerer, tagged with the question's topics;
@@ -171,7 +181,7 @@ class Answers:
         self.services.slack.add_reaction(question.channel_id, reply.ts, self.services.tip_emoji)
         log.info("answer saved as tip team=%s question=%s tip=%s", team_id, question_id, saved.tip.id)
         return Reply(
-            f":{self.services.tip_emoji}: <@{reply.user_id}>'s answer is tip #{saved.tip.id}: "
+            f":{self.services.tip_emoji}: <@{reply.user_id}>'s answer is tip #{saved.tip.number}: "
             "`/tip search` finds it from now on.",
             replace=True,
         )

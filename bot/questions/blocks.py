@@ -161,6 +161,17 @@ def question_not_asked(reason: str, text: str) -> str:
     return f":warning: Your question wasn't asked: {reason} Here it is, to ask again:\n{_given_back(text)}"
 
 
+def went_private(question: Question) -> str:
+    """The asker's DM when their question's channel turned private while it waited (routing.py)."""
+    channel = f"<#{question.channel_id}>"
+    quoted = "\n".join(f">{line}" for line in user_text_excerpt(question.text, EXCERPT).splitlines())
+    return (
+        f":lock: {channel} is private now, so I won't take your question to colleagues outside it any more, "
+        f"and I closed it:\n{quoted}\nPeople in {channel} can still answer in its thread. To reach the "
+        "people who know, ask in a public channel."
+    )
+
+
 def over_quota(limit: int, again: datetime, text: str) -> str:
     """A person past their questions per hour: when they can ask again, and their question back."""
     when = slack_date(again, "{time}", f"{again:%H:%M} UTC")
@@ -174,7 +185,7 @@ def over_quota(limit: int, again: datetime, text: str) -> str:
 def tips_only_note(found: list[Tip]) -> str:
     """A private conversation's answer as one plain message (an ephemeral note in a channel): the
     tips that may answer it, each with its number to look up, and why nobody else was asked."""
-    lines = [f"• tip #{tip.id}: {user_text_excerpt(tip.text, 200)}" for tip in found]
+    lines = [f"• tip #{tip.number}: {user_text_excerpt(tip.text, 200)}" for tip in found]
     if not lines:
         return f"I found no tips that answer your question. {PRIVATE}"
     return ":bulb: These tips from colleagues may answer your question:\n" + "\n".join(lines) + f"\n{PRIVATE}"
@@ -182,7 +193,7 @@ def tips_only_note(found: list[Tip]) -> str:
 
 def routed_text(question: Question, asked: int) -> str | None:
     """What the asker hears once the question went to people (None: they were told another way)."""
-    if question.state == CLOSED and question.closed_reason == "unpostable":
+    if question.state == CLOSED and question.closed_reason in ("unpostable", "private"):
         return None
     if question.state not in ("routing", "waiting", "unanswered"):
         return DONE.get(question.state, DONE[CLOSED])
@@ -208,6 +219,7 @@ class PostFacts:
 
     asked: int
     replied: bool
+    answered_tip: int | None = None  # the number of the tip that answered it (None: none, or deleted since)
 
 
 def question_post(question: Question, facts: PostFacts, *, parent: bool) -> tuple[str, list[Block]]:
@@ -231,8 +243,10 @@ def _status(question: Question, facts: PostFacts) -> str:
         answer = link(question.permalink and _reply_link(question.permalink, question.answer_ts), "the answer")
         return f":white_check_mark: Answered by <@{question.answered_by}>" + (f" ({answer})." if answer else ".")
     if question.state == ANSWERED_BY_TIP:
-        return f":bulb: Answered by tip #{question.answered_tip_id}."
+        return f":bulb: Answered by tip #{facts.answered_tip}." if facts.answered_tip else ":bulb: Answered by a tip."
     if question.state == CLOSED:
+        if question.closed_reason == "private":
+            return ":lock: Closed: this channel is private now, so I don't ask colleagues outside it."
         return ":lock: Closed by the asker." if question.closed_reason == "asker" else ":lock: Closed."
     if facts.asked:
         people = f"1 {who_know(1)}" if facts.asked == 1 else who_know(facts.asked)
@@ -347,7 +361,7 @@ def question_line(question: Question, asked: int | None = None) -> str:
     if question.state == "waiting" and asked is not None:
         people = "colleague" if asked == 1 else "colleagues"
         state = f"{asked} {people} asked" if asked else "posted for anyone to answer"
-    facts = " · ".join(filter(None, [f"#{question.id}", slack_date(question.asked_at), state, where]))
+    facts = " · ".join(filter(None, [f"#{question.number}", slack_date(question.asked_at), state, where]))
     return f"• {user_text_excerpt(question.text, 150)} — {facts}"
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.questions.rules import EXAMPLE, QuestionRejected, check_question
 from bot.schedules.commands import ChannelRef, parse_channel, shown
 
-MAX_ID = 2**31 - 1  # questions.id is a 32-bit integer on PostgreSQL
+MAX_ID = 2**31 - 1  # questions.number is a 32-bit integer on PostgreSQL
 _ID = re.compile(r"^#?([0-9]+)$")
 
 USAGE = "\n".join(
@@ -42,7 +42,7 @@ class MyQuestions:
 
 @dataclass(frozen=True)
 class CloseQuestion:
-    question_id: int
+    number: int  # the question's number in the workspace, as people see it ("#7"); not its database id
 
 
 @dataclass(frozen=True)

@@ -128,5 +128,5 @@ class QuestionKeeper:
 
     def _straggler(self, ask: QuestionAsk) -> None:
         question = self.router.load(ask.question_id)
-        if question is not None and question.state == "waiting":
+        if question is not None and question.state == "waiting" and self.router.may_reach_more(question):
             self.router.deliver(question, ask)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -142,3 +143,19 @@ def choose(
     zones = {u: p.timezone for u, p in people.items()}
     ranked = rank(evidence, now=now, zones=zones, load=load, exclude={*exclude, *gone}, among=shortlist)
     return [replace(e, reasons=evidence.reasons(e.user_id)) for e in ranked]
+
+
+def add_ask_within_caps(session: Session, values: dict[str, Any]) -> bool:
+    """Record that `values["user_id"]` is asked about a question, if they still have room: fewer
+    than MAX_OPEN open questions and MAX_ASKS_PER_DAY asks in the last day, counted now, under their
+    lock, in the transaction that adds the ask. `choose` read their load beforehand, outside it:
+    concurrent routings (two job threads, two workers) could each see room and all add. False: no
+    room (ask the next person), or they were asked about this question before."""
+    team_id, user_id = str(values["team_id"]), str(values["user_id"])
+    since = values["created_at"] - DAY
+    queries.hold_asked(session, team_id, user_id)
+    if queries.open_load(session, team_id, [user_id]).get(user_id, 0) >= MAX_OPEN:
+        return False
+    if queries.asks_since(session, team_id, [user_id], since, DM_STATES).get(user_id, 0) >= MAX_ASKS_PER_DAY:
+        return False
+    return queries.add_ask(session, values)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,11 +38,18 @@ class QuestionsRecap:
 
 
 def digest_recap(
-    session: Session, team_id: str, channel_id: str | None, start: datetime, end: datetime
+    session: Session,
+    team_id: str,
+    channel_id: str | None,
+    start: datetime,
+    end: datetime,
+    quotable: Collection[str],
 ) -> QuestionsRecap | None:
-    """The period's questions (asked in [start, end)) and the ones still unanswered; None if neither."""
+    """The period's questions (asked in [start, end)) and the ones still unanswered; None if neither.
+    *Can you help?* quotes only questions asked in `quotable` channels (the digest's own, and those
+    found public just now: one turned private since its question was asked keeps it to its members)."""
     measures = measure(queries.asked_between(session, team_id, start, end, channel_id))
-    still_open = queries.unanswered(session, team_id, channel_id, CAN_YOU_HELP)
+    still_open = queries.unanswered(session, team_id, channel_id, CAN_YOU_HELP, in_channels=quotable)
     if measures.asked == 0 and not still_open:
         return None
     return QuestionsRecap(measures, still_open)

@@ -7,6 +7,9 @@
   and carries metadata naming the question: a run that takes over a stalled routing (its holder died;
   the lease ran out) looks for the post and for each DM marked as being sent before sending again.
   A DM that can't be opened skips that person and asks the next.
+- Before each wave but the ask's own (checked just then), and each *Not me*'s next person, its
+  channel is asked about again (privacy.py): one that turned private closes the question, the asker
+  told once; one Slack can't describe now asks nobody until it can.
 - Its deadlines (escalating, telling the asker) are deadlines.py's, on the scheduler's tick.
 """
 
@@ -17,12 +20,14 @@ from datetime import timedelta
 
 from bot.notices import post_failure
 from bot.questions import blocks
-from bot.questions.experts import choose
-from bot.questions.rules import add_working_hours
+from bot.questions.experts import add_ask_within_caps, choose
+from bot.questions.privacy import Reach, reach_of, turn_off_private_channel
+from bot.questions.rules import CLOSED, OPEN_STATES, add_working_hours
 from bot.services import Services
 from bot.slack.conversations import open_group
 from bot.slack.results import Failed, Posted
 from storage import questions as queries
+from storage import tips as tip_queries
 from storage.models import Question, QuestionAsk
 
 log = logging.getLogger(__name__)
@@ -42,19 +47,26 @@ class Router:
 
     # -- routing ---------------------------------------------------------------------------------
 
-    def route(self, question_id: int, from_states: tuple[str, ...] = ("new", "suggested")) -> Question | None:
+    def route(
+        self, question_id: int, from_states: tuple[str, ...] = ("new", "suggested"), *, checked: bool = False
+    ) -> Question | None:
         """Wave 1: post the question and ask the first people. None when another run has it in hand
-        (or it was never in `from_states`)."""
+        (or it was never in `from_states`). `checked`: its channel was found public just now (the
+        ask's own check); otherwise Slack is asked again (*Still need help* comes any time later)."""
         now = self.services.clock()
         with self.services.db.transaction() as session:
             taken = queries.move(session, question_id, from_states, state="routing", wave=1, lease_until=now + LEASE)
-        return self.continue_routing(question_id, resuming=False) if taken else None
+        return self.continue_routing(question_id, resuming=False, checked=checked) if taken else None
 
-    def continue_routing(self, question_id: int, *, resuming: bool) -> Question | None:
-        """The rest of a routing held by this run: the post, the wave's DMs, then waiting."""
+    def continue_routing(self, question_id: int, *, resuming: bool, checked: bool = False) -> Question | None:
+        """The rest of a routing held by this run: the post, the wave's DMs, then waiting. Its
+        channel asked about first (unless `checked`): private now, the question is closed; Slack
+        couldn't say, the routing waits for its lease to run out and the keeper to resume it."""
         question = self.load(question_id)
         if question is None or question.state != "routing":
             return question
+        if not checked and not self.may_reach_more(question):
+            return self.load(question_id)
         question = self._ensure_post(question, resuming=resuming)
         if question.state != "routing":  # the channel refused the post: closed, the asker told
             return question
@@ -150,7 +162,7 @@ class Router:
                 "created_at": self.services.clock(),
             }
             with self.services.db.transaction() as session:
-                added = queries.add_ask(session, values)
+                added = add_ask_within_caps(session, values)  # their load counted again, under their lock
                 recorded = queries.ask_of(session, question.id, expert.user_id)
             if added and recorded is not None and self.deliver(question, recorded) == "asked":
                 reached += 1
@@ -196,11 +208,35 @@ class Router:
         if not taken:
             return  # routing in hand elsewhere, or the question is past asking
         question = self.load(question_id)
-        if question is not None:
+        if question is not None and self.may_reach_more(question):
             self._fill_wave(question, question.wave)
-        with self.services.db.transaction() as session:
+        with self.services.db.transaction() as session:  # (closed meanwhile if its channel is private now)
             queries.move(session, question_id, ("routing",), state="waiting", lease_until=None)
         self.refresh_post(question_id)
+
+    def may_reach_more(self, question: Question) -> bool:
+        """Whether the question may go to more people now: its channel is still public, asked of Slack
+        now (privacy.py). Private now: the question is closed and the asker told (once: the close is
+        a compare-and-set), a questions channel turned off. Slack couldn't say: not now."""
+        reach = reach_of(self.services, question.team_id, question.channel_id)
+        if reach is Reach.PRIVATE:
+            self._close_private(question)
+        return reach is Reach.PUBLIC
+
+    def _close_private(self, question: Question) -> None:
+        with self.services.db.transaction() as session:
+            closed = queries.move(
+                session, question.id, OPEN_STATES, state=CLOSED, closed_reason="private", due_at=None, lease_until=None
+            )
+            if closed:
+                queries.close_asks(session, question.id)
+        if not closed:
+            return
+        log.warning("question closed: its channel is private now team=%s question=%s channel=%s",
+                    question.team_id, question.id, question.channel_id)  # fmt: skip
+        self.services.slack.tell(question.asker_id, blocks.went_private(question))
+        turn_off_private_channel(self.services, question.team_id, question.channel_id)
+        self.refresh_post(question.id)
 
     def asked(self, question_id: int) -> int:
         """How many people got the question's DM."""
@@ -216,7 +252,10 @@ class Router:
             if question is None or question.post_ts is None:
                 return question
             asks = queries.asks_of(session, question_id)
-        facts = blocks.PostFacts(sum(a.state in ASKED_STATES for a in asks), question.first_reply_at is not None)
+            tip_id = question.answered_tip_id
+            tip = None if tip_id is None else tip_queries.get_tip(session, question.team_id, tip_id)
+        asked, replied = sum(a.state in ASKED_STATES for a in asks), question.first_reply_at is not None
+        facts = blocks.PostFacts(asked, replied, None if tip is None else tip.number)
         text, post_blocks = blocks.question_post(question, facts, parent=question.source == "command")
         if failed := self.services.slack.update(question.channel_id, question.post_ts, text, post_blocks):
             log.info("question post not updated question=%s error=%s", question_id, failed.error)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from bot.questions import blocks
 from bot.questions import rules as questions
 from bot.questions.answers import Answers
 from bot.questions.deadlines import QuestionKeeper
+from bot.questions.privacy import turn_off_private_channel
 from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
 from bot.questions.routing import ASKED_STATES, POST_EVENT, Router
 from bot.services import Services
@@ -129,28 +131,11 @@ class QuestionDesk:
             log.warning("questions channel of unknown privacy team=%s channel=%s: tips only", team_id, channel_id)
             return TipsOnly(self._matching_tips(team_id, checked))  # fail closed: nobody outside is asked
         if private:
-            self._turn_off_private_channel(team_id, channel_id)
+            turn_off_private_channel(self.services, team_id, channel_id)
             return TipsOnly(self._matching_tips(team_id, checked))
         return self._ask(
             team_id, user_id, checked, channel_id, "channel", request_key, private=False, thread_ts=ts, in_thread=True
         )
-
-    def _turn_off_private_channel(self, team_id: str, channel_id: str) -> None:
-        """A questions channel that became private is one no longer (questions must be public to go
-        to colleagues outside it); the admin who turned it on is told, once, by whoever removes it."""
-        with self.services.db.transaction() as session:
-            enabled_by = queries.questions_channel_enabled_by(session, team_id, channel_id)
-            removed = queries.disable_channel(session, team_id, channel_id)
-        if not removed:
-            return
-        log.warning("questions channel turned off: it is private now team=%s channel=%s", team_id, channel_id)
-        if enabled_by is not None:
-            self.services.slack.tell(
-                enabled_by,
-                f":lock: <#{channel_id}> is private now, so it is no longer a questions channel: questions asked "
-                "there stay there (I only suggest tips). To answer questions from the workspace again, turn on "
-                "a public channel with `/peerlearn questions #channel on`.",
-            )
 
     def ask_from_form(self, *, team_id: str, user_id: str, text: str, channel_id: str, request_key: str) -> Asked:
         """The Home's *Ask a question*: the form's channel is the client's word. A private channel
@@ -186,8 +171,6 @@ class QuestionDesk:
         found = self._matching_tips(team_id, text)
         if private:
             return TipsOnly(found)
-        if (refused := self._over_quota(team_id, requester, text, request_key)) is not None:
-            return refused
         with self.services.db.snapshot() as session:
             known = queries.known_topics(session, team_id, questions.topic_candidates(text))
         topics = questions.choose_topics(text, known)
@@ -205,11 +188,10 @@ class QuestionDesk:
             "request_key": request_key,
             "asked_at": self.services.clock(),
         }
-        with self.services.db.transaction() as session:
-            question, created = queries.insert_question_once(session, values)
-            if created:
-                queries.set_topics(session, question, topics)
-                log.info("question asked team=%s user=%s question=%s source=%s", team_id, asker_id, question.id, source)
+        stored = self._store_within_quota(values, topics, requester)
+        if isinstance(stored, Refused):
+            return stored
+        question, created = stored
         if question.state == "new" and found:
             with self.services.db.transaction() as session:
                 queries.move(session, question.id, ("new",), state="suggested")
@@ -218,19 +200,32 @@ class QuestionDesk:
             if in_thread and question.post_ts is None:
                 self._post_suggestions(question, found, resuming=not created)
             return Suggested(question, found, in_thread)
-        routed = self.router.route(question.id, ("new",)) or self._load(question.id)
+        routed = self.router.route(question.id, ("new",), checked=True) or self._load(question.id)
         return Routed(routed, self.router.asked(question.id))
 
-    def _over_quota(self, team_id: str, requester: str, text: str, request_key: str) -> Refused | None:
-        """Refused when the person took QUESTIONS_PER_HOUR questions to colleagues in the last hour,
-        saying when they can ask again; never for a rerun of a question already stored."""
+    def _store_within_quota(
+        self, values: dict[str, Any], topics: tuple[str, ...], requester: str
+    ) -> tuple[Question, bool] | Refused:
+        """The question stored (True) or found from an earlier run of its request (False); Refused,
+        nothing stored, when the person took QUESTIONS_PER_HOUR questions to colleagues in the last
+        hour, saying when they can ask again. Counted and inserted in one transaction under the
+        person's lock: their concurrent asks (two job threads, two workers) take turns, so the
+        quota holds exactly (a count read before the insert let each of them through)."""
+        team_id, request_key, text = str(values["team_id"]), str(values["request_key"]), str(values["text"])
         now = self.services.clock()
-        with self.services.db.snapshot() as session:
-            if queries.question_for_request(session, team_id, request_key) is not None:
-                return None
+        with self.services.db.transaction() as session:
+            queries.hold_requester(session, team_id, requester)
+            found = queries.question_for_request(session, team_id, request_key)
+            if found is not None:  # a rerun: never refused
+                return found, False
             recent = queries.questions_asked_since(session, team_id, requester, now - QUOTA_WINDOW)
-        if len(recent) < QUESTIONS_PER_HOUR:
-            return None
+            if len(recent) < QUESTIONS_PER_HOUR:
+                question, created = queries.insert_question_once(session, values)
+                if created:
+                    queries.set_topics(session, question, topics)
+                    log.info("question asked team=%s user=%s question=%s source=%s",
+                             team_id, question.asker_id, question.id, question.source)  # fmt: skip
+                return question, created
         again = recent[-QUESTIONS_PER_HOUR] + QUOTA_WINDOW  # when one fewer is within the hour
         log.info("question quota reached team=%s user=%s", team_id, requester)
         return Refused(blocks.over_quota(QUESTIONS_PER_HOUR, again, text))

@@ -67,7 +67,7 @@ def _period_title(digest: Digest) -> str:
 
 def _tip_entry(tip: Tip) -> list[Block]:
     votes = f"{plural(tip.helpful_count, 'person', 'people')} found it helpful"
-    facts = [f"#{tip.id}", author_mention(tip.author_id), votes]
+    facts = [f"#{tip.number}", author_mention(tip.author_id), votes]
     if view := link(tip.permalink, "view post"):
         facts.append(view)
     return [mrkdwn_section(user_text_excerpt(tip.text, DIGEST_EXCERPT)), context(" · ".join(facts))]
@@ -161,7 +161,7 @@ def schedule_line(entry: ScheduleEntry) -> str:
         state = f"paused ({user_text_excerpt(entry.paused_reason, 120)})"
     else:
         assert entry.next_at is not None
-        state = f"next {local_time(entry.next_at, entry.cadence.zone)}"
+        state = f"next {local_time(entry.next_at, entry.cadence.zone, mark_yours=True)}"
     scope = " · channel tips only" if entry.kind == PostKind.DIGEST and entry.channel_only else ""
     return f"{where} — {kind}, {entry.cadence.describe()} · {state}{scope}"
 
@@ -194,7 +194,7 @@ def change_message(changed: Changed) -> str:
             scope = " It counts only tips shared in that channel." if changed.channel_only else ""
             return (
                 f":calendar: {describe_kind(kind).capitalize()} for <#{channel_id}>: {cadence.describe()}. "
-                f"Next post: *{local_time(next_at, cadence.zone)}*.{scope}"
+                f"Next post: *{local_time(next_at, cadence.zone, mark_yours=True)}*.{scope}"
             )
         case TurnedOff(kind=kind, channel_id=channel_id):
             return f":white_check_mark: No more {describe_kind(kind)} in <#{channel_id}>."
@@ -202,12 +202,12 @@ def change_message(changed: Changed) -> str:
             return f"There is no {describe_kind(kind)} schedule for {channel.mention()}; nothing changed."
         case PostedNow(kind=kind, channel_id=channel_id, delivered=delivered):
             return _posted_now(one_post(kind), channel_id, delivered)
-        case PromptAdded(prompt_id=prompt_id, text=text):
-            return f":seedling: Added prompt `{prompt_id}`: {escape_mrkdwn(text)} It joins every channel's rotation."
-        case PromptRemoved(prompt_id=prompt_id):
-            return f":wastebasket: Removed prompt `{prompt_id}`."
-        case NoSuchPrompt(prompt_id=prompt_id):
-            return f"There is no custom prompt `{prompt_id}`; see `/peerlearn prompt list`."
+        case PromptAdded(number=number, text=text):
+            return f":seedling: Added prompt `{number}`: {escape_mrkdwn(text)} It joins every channel's rotation."
+        case PromptRemoved(number=number):
+            return f":wastebasket: Removed prompt `{number}`."
+        case NoSuchPrompt(number=number):
+            return f"There is no custom prompt `{number}`; see `/peerlearn prompt list`."
         case _:
             assert_never(changed)
 
@@ -230,7 +230,7 @@ def custom_prompt_list(prompts: list[CustomPrompt], builtin_count: int) -> list[
     intro = f"{builtin_count} built-in prompts rotate in every channel"
     if not prompts:
         return [mrkdwn_section(f"{intro}. No custom prompts yet: `/peerlearn prompt add &lt;text&gt;` (admins).")]
-    lines = [f"`{p.id}` {user_text_excerpt(p.text, 200)}" for p in prompts]
+    lines = [f"`{p.number}` {user_text_excerpt(p.text, 200)}" for p in prompts]
     own = "this one" if len(prompts) == 1 else f"these {len(prompts)}"
     blocks = [mrkdwn_section(f"{intro}, plus {own} of your own:")]
     shown = lines[: LISTED_SECTIONS * LINES_PER_SECTION]  # ten lines of at most ~215 characters each

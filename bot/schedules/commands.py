@@ -21,7 +21,7 @@ from bot.schedules.kinds import PostKind
 from bot.text import slack_to_plain, truncate_escaped
 from bot.usage import unknown_word
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; anything larger names no row
+MAX_ID = 2**31 - 1  # ids and numbers are 32-bit integers on PostgreSQL; anything larger names no row
 MAX_WORD = 64  # no channel name, time, zone or keyword is longer
 _KINDS = {
     "prompts": PostKind.PROMPT,
@@ -150,7 +150,7 @@ class ListPrompts:
 
 @dataclass(frozen=True)
 class RemovePrompt:
-    prompt_id: int
+    number: int  # the prompt's number in the workspace, as `/peerlearn prompt list` shows it; not its id
 
 
 @dataclass(frozen=True)
@@ -306,7 +306,7 @@ def _prompt_command(action: str, argument: str) -> PeerlearnCommand:
         )
         return InvalidCommand(problem, REMOVE_USAGE)
     digits = number.group(1).lstrip("0")
-    # Compared as text first: a thousand digits never become an int, and no id has more than ten.
+    # Compared as text first: a thousand digits never become an int, and no number has more than ten.
     if not digits or len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
         return InvalidCommand(f"There is no prompt `{shown(number.group(1))}`.", REMOVE_USAGE)
     return RemovePrompt(int(digits))

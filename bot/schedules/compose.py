@@ -23,7 +23,8 @@ def compose(
     session: Session, post: ScheduledPost, tip_emoji: str, public_channels: frozenset[str] = frozenset()
 ) -> tuple[str, list[dict[str, Any]]]:
     """The message of a claimed post, its choices written onto the ledger row so a retry posts the same.
-    A digest quotes circles' check-in answers from its own channel and `public_channels` only."""
+    A digest quotes circles' check-in answers and unanswered questions from its own channel and
+    `public_channels` only."""
     kind = PostKind(post.kind)
     match kind:
         case PostKind.PROMPT:

@@ -17,6 +17,7 @@ from bot.slack.gateway import SlackGateway
 from storage import circles as circle_queries
 from storage import digests as queries
 from storage import pairing_rounds, schedules
+from storage import questions as question_queries
 from storage.db import Database
 from storage.models import Circle, CircleRound, Tip
 
@@ -74,12 +75,14 @@ class Digest:
         return self.tips_shared == 0 and not self.teachers
 
 
-def public_circle_channels(db: Database, slack: SlackGateway, team_id: str, now: datetime) -> frozenset[str]:
-    """The channels of the workspace's recent circle rounds that anyone in the workspace can read:
-    a digest posted elsewhere quotes only their check-in answers. Asked of Slack before the digest is
-    composed (not inside its transaction); a channel Slack can't describe counts as private."""
+def public_channels(db: Database, slack: SlackGateway, team_id: str, now: datetime) -> frozenset[str]:
+    """The channels of the workspace's recent circle rounds and unanswered questions that anyone in
+    the workspace can read: a digest posted elsewhere quotes only their check-in answers and
+    questions. Asked of Slack before the digest is composed (not inside its transaction); a channel
+    Slack can't describe counts as private."""
     with db.snapshot() as session:
         channels = circle_queries.round_channels_since(session, team_id, now - CIRCLE_CHANNELS_LOOKBACK)
+        channels |= question_queries.unanswered_channels(session, team_id)
     readers = ChannelReaders(slack)  # G… ids private without asking; Slack couldn't say: not public
     return frozenset(channel_id for channel_id in sorted(channels) if readers.is_private(channel_id) is False)
 
@@ -94,9 +97,10 @@ def gather(
     end: datetime,
     public_channels: frozenset[str] = frozenset(),
 ) -> Digest:
-    """What the digest posted in `channel_id` says. Check-in answers of circles are quoted only from
-    that channel and from `public_channels` (public_circle_channels): a private circle's answers stay
-    in its channel."""
+    """What the digest posted in `channel_id` says. Check-in answers of circles and unanswered
+    questions are quoted only from that channel and from `public_channels` (found public just now,
+    see the function of that name): a private circle's answers, and the question of a channel turned
+    private since it was asked, stay in their channel."""
     scope = channel_id if channel_only else None
     tips_shared, sharers = queries.sharing_counts(session, team_id, start, end, scope)
     prompt_post = next(iter(schedules.posts_between(session, team_id, channel_id, "prompt", start, end)), None)
@@ -121,7 +125,9 @@ def gather(
             session, team_id, channel_id if channel_only else None, start, end, public_channels | {channel_id}
         ),
         connections=_connections(session, team_id, channel_id if channel_only else None, start, end),
-        questions=digest_recap(session, team_id, channel_id if channel_only else None, start, end),
+        questions=digest_recap(
+            session, team_id, channel_id if channel_only else None, start, end, public_channels | {channel_id}
+        ),
     )
 
 

@@ -314,7 +314,7 @@ class ScheduledPoster:
     ) -> Delivered:
         """Post at `slot` (taken by the lanes), or at the next free slot (a post asked for now).
         `kind`, when known, spares a pairing round's look-up for every other post, and a digest's
-        look-up of which circle channels are public for every other post.
+        look-up of which circle and question channels are public for every other post.
 
         The look-up and the post run `deferring_rate_limits()`: a 429 gives the thread back at once
         (bot/slack/ratelimits.py). A pairing round's DMs before them (bot/pairing/) and a digest's
@@ -324,7 +324,7 @@ class ScheduledPoster:
             return self.record.skip(post_id, problem)
         public_channels: frozenset[str] = frozenset()
         if kind in (None, PostKind.DIGEST) and team_id is not None:
-            public_channels = self._public_circle_channels(team_id)
+            public_channels = self._public_channels_of(team_id)
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)
             assert post is not None
@@ -372,13 +372,13 @@ class ScheduledPoster:
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"ledger_id": post_id}}
         return self.slack.post(channel_id, text, blocks, metadata=metadata)
 
-    def _public_circle_channels(self, team_id: str) -> frozenset[str]:
-        """digests.public_circle_channels, kept for a minute per workspace: a tick's digests for many
+    def _public_channels_of(self, team_id: str) -> frozenset[str]:
+        """digests.public_channels, kept for a minute per workspace: a tick's digests for many
         channels ask Slack once, not once each (nor again on a retry)."""
         cached = self._public_channels.get(team_id)
         if cached is not None and time.monotonic() - cached[0] < PUBLIC_CHANNELS_TTL:
             return cached[1]
-        found = digests.public_circle_channels(self.db, self.slack, team_id, self.clock())
+        found = digests.public_channels(self.db, self.slack, team_id, self.clock())
         self._public_channels[team_id] = (time.monotonic(), found)
         return found
 

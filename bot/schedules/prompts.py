@@ -84,8 +84,9 @@ def add(session: Session, team_id: str, text: str, user_id: str) -> CustomPrompt
     return queries.add_custom_prompt(session, team_id, prompt_text(text), user_id)
 
 
-def remove(session: Session, team_id: str, prompt_id: int) -> bool:
-    return queries.remove_custom_prompt(session, team_id, prompt_id)
+def remove(session: Session, team_id: str, number: int) -> bool:
+    """Remove the workspace's prompt numbered `number`, as `/peerlearn prompt list` shows it."""
+    return queries.remove_custom_prompt(session, team_id, number)
 
 
 def custom(session: Session, team_id: str) -> list[CustomPrompt]:

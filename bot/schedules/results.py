@@ -61,18 +61,18 @@ class PostedNow:
 
 @dataclass(frozen=True)
 class PromptAdded:
-    prompt_id: int
+    number: int  # the prompt's number in the workspace
     text: str
 
 
 @dataclass(frozen=True)
 class PromptRemoved:
-    prompt_id: int
+    number: int  # the prompt's number in the workspace
 
 
 @dataclass(frozen=True)
 class NoSuchPrompt:
-    prompt_id: int
+    number: int  # the prompt's number in the workspace
 
 
 Changed = Configured | TurnedOff | NothingToTurnOff | PostedNow | PromptAdded | PromptRemoved | NoSuchPrompt

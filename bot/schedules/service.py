@@ -108,13 +108,13 @@ def change(
         case AddPrompt(text=text):
             with services.db.transaction() as session:
                 prompt = prompts.add(session, team_id, text, user_id)
-            log.info("prompt added team=%s user=%s prompt=%s", team_id, user_id, prompt.id)
-            return PromptAdded(prompt.id, prompt.text)
-        case RemovePrompt(prompt_id=prompt_id):
+            log.info("prompt added team=%s user=%s prompt=%s number=%s", team_id, user_id, prompt.id, prompt.number)
+            return PromptAdded(prompt.number, prompt.text)
+        case RemovePrompt(number=number):
             with services.db.transaction() as session:
-                removed = prompts.remove(session, team_id, prompt_id)
-            log.info("prompt removed team=%s user=%s prompt=%s removed=%s", team_id, user_id, prompt_id, removed)
-            return PromptRemoved(prompt_id) if removed else NoSuchPrompt(prompt_id)
+                removed = prompts.remove(session, team_id, number)
+            log.info("prompt removed team=%s user=%s number=%s removed=%s", team_id, user_id, number, removed)
+            return PromptRemoved(number) if removed else NoSuchPrompt(number)
         case _:
             assert_never(command)
 

@@ -226,6 +226,25 @@ class SlackGateway:
                 return Posted(channel, str(message["ts"]))
         return None
 
+    def find_in_thread(
+        self, channel: str, thread_ts: str, wanted: Callable[[Message], bool], *, oldest: str | None = None
+    ) -> Message | Failed | None:
+        """The first reply of a thread (from `oldest` on) that `wanted` accepts, with its blocks and
+        metadata; None when none does. Pages through a long thread; conversations.replies may be Tier 1
+        for some apps: call it only when needed."""
+        try:
+            pages = self.client.conversations_replies(
+                channel=channel, ts=thread_ts, oldest=oldest, inclusive=True, limit=200, include_all_metadata=True
+            )
+            for page in pages:
+                for message in page.get("messages") or []:
+                    if message.get("ts") != thread_ts and wanted(message):
+                        return dict(message)
+        except CALL_ERRORS as error:
+            log.warning("thread read failed channel=%s error=%s", channel, error_code(error))
+            return Failed(error_code(error))
+        return None
+
     def channel_info(self, channel: str) -> Message | Failed:
         try:
             return dict(self.client.conversations_info(channel=channel)["channel"])

@@ -7,8 +7,23 @@ bot token, cached, refreshed before it expires, forgotten when the app is uninst
   process's uninstall shows here within FOUND_SECONDS at most, and meanwhile only that workspace's
   own, now refused, token is tried: a lookup never falls back to another workspace's.
 - *Rotation* (`token_rotation_enabled`): a token with less than `refresh_before` left is refreshed
-  with `oauth.v2.access` under the bot row's lock, re-read inside it: of two processes refreshing at
-  once, the second finds the first's fresh token and uses it. A refresh Slack refuses stores nothing.
+  with `oauth.v2.access`. One process at a time asks Slack: it takes the bot row's refresh lease
+  (a short transaction), asks Slack outside any transaction (no database lock is held while Slack
+  answers, however slowly), then stores the new tokens compare-and-set on the refresh token it
+  spent. The others meanwhile keep reading the row until the new token is there (at most
+  WAIT_SECONDS; WAIT_IF_USABLE_SECONDS when their current token still works, which they then use).
+  The call is never retried by the client: Slack's refresh tokens are single-use ("the refresh token
+  is then revoked", docs.slack.dev/authentication/using-token-rotation), so a retried request that
+  had reached Slack would spend it twice and be refused.
+- *Refresh failures*: a refresh Slack refuses stores nothing, and is tried again RETRY_REFRESH_SECONDS
+  later; meanwhile the current token serves until it expires. A failure that says nothing about the
+  installation (network, timeout, 5xx, 429, any other error) only makes the workspace unserved while
+  its token is expired: nothing is paused. Slack's definite answers (REFUSED: the refresh token or
+  the installation is gone) for an expired token also tell `on_refused` (bot/uninstalled.py pauses
+  the workspace's schedules and circles, "installing it again resumes this"); a later refresh that
+  works tells `on_refreshed` (which resumes them: the refusal has cleared). A refresh answer lost on
+  the way back (Slack refreshed, we timed out) leaves a spent refresh token stored: Slack refuses it
+  from then on, so the workspace stops when its token expires, until it is installed again.
 - *Enterprise Grid*: a workspace of an organisation-wide install has no row of its own; the
   organisation's token serves it. Requests say which organisation a workspace is of; that is kept
   (`enterprise_workspaces`) for the scheduler and the job worker, which have no request.
@@ -22,14 +37,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from bot.slack.results import CALL_ERRORS, error_code
 from storage import installations as queries
 from storage.db import Database
 from storage.installations import Bot
+from storage.leases import process_name
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -39,7 +55,16 @@ MISSING_SECONDS = 5.0
 # Slack's bot tokens last 12 hours with rotation on; Bolt refreshes 2 hours before. So do we: a
 # scheduler tick or a job always finds hours of validity left, whatever the clocks' drift.
 REFRESH_BEFORE = timedelta(hours=2)
-RETRY_REFRESH_SECONDS = 60.0  # after Slack refused a refresh, the current token serves this long before the next try
+RETRY_REFRESH_SECONDS = 60.0  # after a refresh failed, the current token serves this long before the next try
+# The refresh call's own timeout is 10 s, never retried: a lease of 30 s outlives it, and a dead
+# holder's lease runs out for the next process to take.
+REFRESH_LEASE = timedelta(seconds=30)
+WAIT_SECONDS = 12.0  # how long a process whose token has expired waits for another's refresh
+WAIT_IF_USABLE_SECONDS = 1.0  # ... and one whose token still works, before it goes on with that
+POLL_SECONDS = 0.05
+# Slack's answers to a refresh that say the installation's tokens are gone for good: reinstalling
+# is the only way back (an uninstalled app's refresh token is refused with one of these too).
+REFUSED = frozenset({"invalid_refresh_token", "token_revoked", "invalid_auth", "account_inactive"})
 
 
 @dataclass(frozen=True)
@@ -55,7 +80,9 @@ class TokenRefresher:
     def __init__(self, client_id: str, client_secret: str, api_url: str, clock: Callable[[], datetime] = utcnow):
         self.client_id = client_id
         self._secret = client_secret
-        self._slack = WebClient(base_url=api_url, timeout=10)  # as the app: no token
+        # As the app (no token), and never retried: a refresh token is good for one refresh, and a
+        # request retried after its connection failed may have been the one Slack acted on.
+        self._slack = WebClient(base_url=api_url, timeout=10, retry_handlers=[])
         self.clock = clock
 
     def refresh(self, refresh_token: str) -> Refreshed:
@@ -72,7 +99,8 @@ class TokenRefresher:
         )
 
 
-InstallationSaved = Callable[[str | None, str | None], None]  # (team_id, enterprise_id)
+InstallationHook = Callable[[str | None, str | None], None]  # (team_id, enterprise_id)
+InstallationSaved = InstallationHook
 
 
 class Installations:
@@ -100,9 +128,14 @@ class Installations:
         self.missing_seconds = missing_seconds
         # Called after an installation is saved (a first install or a reinstall), in this process.
         self.on_saved: list[InstallationSaved] = []
+        # Called (team None: an organisation-wide install) when Slack refuses for good to refresh an
+        # expired token, and when a refresh works: see the module's doc.
+        self.on_refused: list[InstallationHook] = []
+        self.on_refreshed: list[InstallationHook] = []
+        self.wait_seconds = WAIT_SECONDS
+        self._holder = process_name()
         self._cache: dict[str, tuple[float, Bot | None]] = {}
         self._lock = threading.Lock()
-        self._rotating = threading.Lock()
         self._enterprises_noted: set[str] = set()
         self._refresh_paused_until: dict[str, float] = {}
 
@@ -171,45 +204,102 @@ class Installations:
             bot.expires_at is None or bot.expires_at - self.clock() < self.refresh_before
         )
 
+    def _usable(self, bot: Bot) -> bool:
+        return bot.expires_at is None or bot.expires_at > self.clock()
+
     def _rotate(self, key: str, bot: Bot) -> Bot | None:
         """Refresh an expiring token once, whoever else tries at the same time (see the module's doc)."""
         if self.refresher is None:
             log.error("team=%s: its token rotates, but no client secret is set to refresh it", bot.team_id)
-            return bot if bot.expires_at is not None and bot.expires_at > self.clock() else None
-        with self._rotating:
-            with self.db.transaction() as session:
-                current = queries.lock_bot(session, bot.row_id)
-                if current is not None and self._expiring(current):
-                    refreshed = self._refresh_locked(session, current)
-                    if refreshed is None or refreshed.token == current.token:  # Slack refused: not again at once
-                        self._refresh_paused_until[key] = self.monotonic() + RETRY_REFRESH_SECONDS
-                    current = refreshed
-            with self._lock:
-                self._cache[key] = (self.monotonic() + self.found_seconds, current)
+            return bot if self._usable(bot) else None
+        holder = f"{self._holder}:{threading.get_ident()}"  # each thread its own: one of them asks Slack
+        started = time.monotonic()
+        current: Bot | None = bot
+        while True:
+            with self.db.snapshot() as session:
+                current = queries.bot_by_id(session, bot.row_id)
+            if current is None or not self._expiring(current):
+                break  # gone (uninstalled), or refreshed by another process meanwhile
+            if (leased := self._take_lease(current.row_id, holder)) is not False:
+                current = leased
+                try:
+                    if current is not None and self._expiring(current):  # read again under the lease
+                        current = self._refresh(key, current)
+                finally:
+                    self._release_lease(bot.row_id, holder)
+                break
+            waited = time.monotonic() - started
+            if waited > self.wait_seconds or (self._usable(current) and waited > WAIT_IF_USABLE_SECONDS):
+                log.warning("team=%s: another process's token refresh took over %.0f s", bot.team_id, waited)
+                current = current if self._usable(current) else None
+                break
+            time.sleep(POLL_SECONDS)
+        with self._lock:
+            lasts = self.found_seconds if current is not None else self.missing_seconds
+            self._cache[key] = (self.monotonic() + lasts, current)
         return current
 
-    def _refresh_locked(self, session: Session, bot: Bot) -> Bot | None:
+    def _take_lease(self, row_id: int, holder: str) -> Bot | Literal[False] | None:
+        """The bot row as stored once its refresh lease is ours (read after taking it: a refresh
+        finished just before is seen); False when another process holds the lease."""
+        now = utcnow()  # leases run on the real clock: they are about processes, not schedules
+        with self.db.transaction() as session:
+            if not queries.take_refresh_lease(session, row_id, holder, now, now + REFRESH_LEASE):
+                return False
+            return queries.bot_by_id(session, row_id)
+
+    def _release_lease(self, row_id: int, holder: str) -> None:
+        with self.db.transaction() as session:
+            queries.release_refresh_lease(session, row_id, holder)
+
+    def _refresh(self, key: str, bot: Bot) -> Bot | None:
+        """Ask Slack for a new token (holding the refresh lease, in no transaction) and store it."""
         assert self.refresher is not None
         assert bot.refresh_token is not None
         try:
             fresh = self.refresher.refresh(bot.refresh_token)
         except CALL_ERRORS as error:
-            still_good = bot.expires_at is not None and bot.expires_at > self.clock()
-            log.error(
-                "team=%s enterprise=%s: token refresh failed (%s); %s",
-                bot.team_id, bot.enterprise_id, error_code(error),
-                "using the current token until it expires" if still_good else "its calls fail until it is reinstalled",
-            )  # fmt: skip
-            return bot if still_good else None
-        queries.store_rotated(
-            session,
-            bot,
-            token=fresh.token,
-            refresh_token=fresh.refresh_token,
-            expires_at=fresh.expires_at,
-        )
+            return self._refresh_failed(key, bot, error_code(error))
+        with self.db.transaction() as session:
+            stored = queries.store_rotated(
+                session, bot, token=fresh.token, refresh_token=fresh.refresh_token, expires_at=fresh.expires_at
+            )
+        if not stored:  # our lease ran out and another process refreshed (or a reinstall came): theirs stands
+            log.warning("team=%s enterprise=%s: refreshed token not stored, the row changed", bot.team_id,
+                        bot.enterprise_id)  # fmt: skip
+            with self.db.snapshot() as session:
+                return queries.bot_by_id(session, bot.row_id)
         log.info("team=%s enterprise=%s: bot token refreshed", bot.team_id, bot.enterprise_id)
+        self._refresh_paused_until.pop(key, None)
+        self._tell(self.on_refreshed, bot)
         return replace(bot, token=fresh.token, refresh_token=fresh.refresh_token, expires_at=fresh.expires_at)
+
+    def _refresh_failed(self, key: str, bot: Bot, code: str) -> Bot | None:
+        self._refresh_paused_until[key] = self.monotonic() + RETRY_REFRESH_SECONDS  # not again at once
+        refused = code in REFUSED
+        if refused:  # spent meanwhile by another process (whose lease ran out before ours began)?
+            with self.db.snapshot() as session:
+                stored = queries.bot_by_id(session, bot.row_id)
+            if stored is not None and stored.refresh_token != bot.refresh_token:
+                return stored
+        usable = self._usable(bot)
+        log.error(
+            "team=%s enterprise=%s: token refresh failed (%s); %s",
+            bot.team_id, bot.enterprise_id, code,
+            "using the current token until it expires" if usable
+            else "its calls fail until it is installed again" if refused
+            else "its calls wait for the next try",
+        )  # fmt: skip
+        if refused and not usable:
+            self._tell(self.on_refused, bot)
+        return bot if usable else None
+
+    def _tell(self, hooks: list[InstallationHook], bot: Bot) -> None:
+        for hook in hooks:
+            try:
+                hook(bot.team_id, bot.enterprise_id)
+            except Exception:  # the token's state stands; a hook's trouble is only logged
+                log.exception("team=%s enterprise=%s: a token hook failed", bot.team_id, bot.enterprise_id)
 
     # -- changes -------------------------------------------------------------------------------
 

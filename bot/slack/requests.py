@@ -5,7 +5,9 @@ replayed within Slack's 5-minute window; both carry the same identity, so an eff
 this key in its own transaction is made once. Events are named by Slack's `event_id`; a slash
 command, shortcut, button or form submission by its `trigger_id`, which Slack issues once per
 person's action. A button declared `once_per_message` is named by the message it is on instead: a
-double click (two trigger_ids) is then one request, queued once (runtime/jobs.py).
+double click (two trigger_ids) is then one request, queued once (runtime/jobs.py). Its key alone is
+given back when its job fails for good (`given_back_on_failure`): the person's next click is trying
+again, not a double click. A replay or Slack's redelivery of an event stays what it was, seen.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ def request_key(body: dict[str, Any]) -> str:
             return f"{field[0]}:{_digest(value)}"
     # Nothing Slack names it by (never seen in practice): the whole payload is its identity.
     return "b:" + _digest(json.dumps(body, sort_keys=True, default=str))
+
+
+def given_back_on_failure(body: dict[str, Any]) -> bool:
+    """Whether the request's key is released when its job fails for good: a once-per-message click's
+    (its message's next click would otherwise do nothing for the key's minutes), never an event's
+    or a trigger's (those keys stand for one delivery of the same request)."""
+    return _message_scoped(body) is not None
 
 
 def _message_scoped(body: dict[str, Any]) -> str | None:

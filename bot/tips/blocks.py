@@ -64,7 +64,7 @@ def _helpful(count: int) -> str:
 
 def tip_post(tip: Tip, emoji: str) -> tuple[str, list[Block]]:
     """The channel message for a shared tip: who, what, tags, and how to vote."""
-    byline = f":{emoji}: *Tip #{tip.id}* from {author_mention(tip.author_id)}"
+    byline = f":{emoji}: *Tip #{tip.number}* from {author_mention(tip.author_id)}"
     footer = f"React to this message if it helped you · {_tags(tip)}".rstrip(" ·")
     blocks = [context(byline), *user_text_sections(tip.text), context(footer)]
     return fallback_text(f"Tip from a colleague: {tip.text}"), blocks
@@ -73,7 +73,7 @@ def tip_post(tip: Tip, emoji: str) -> tuple[str, list[Block]]:
 def tip_line(tip: Tip) -> list[Block]:
     """One tip in a list: an excerpt and its facts, two blocks."""
     date = slack_date(tip.created_at)
-    facts = [f"#{tip.id}", author_mention(tip.author_id), date, _helpful(tip.helpful_count)]
+    facts = [f"#{tip.number}", author_mention(tip.author_id), date, _helpful(tip.helpful_count)]
     if tip.tags:
         facts.append(_tags(tip))
     if view := link(tip.permalink, "view post"):

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.text import escape_mrkdwn, truncate
-from bot.tips.rules import MAX_TIP_ID, MAX_TIP_LENGTH, WINDOWS, clean_text
+from bot.tips.rules import MAX_TIP_LENGTH, MAX_TIP_NUMBER, WINDOWS, clean_text
 
 MIN_TIP_LENGTH = 15  # shorter ("Private wisdom", "frobnicate 12") teaches nobody much
 MAX_BUTTON_VALUE = 2000  # Slack's limit for a button's value
@@ -59,7 +59,7 @@ class MyTips:
 
 @dataclass(frozen=True)
 class DeleteTip:
-    tip_id: int
+    number: int  # the tip's number in the workspace, as people see it ("Tip #3"); not its database id
 
 
 @dataclass(frozen=True)
@@ -120,23 +120,23 @@ def _command(keyword: str, rest: str) -> TipCommand | None:
     if keyword == "mine" and not sentence:
         return MyTips() if not rest else ShowHelp("`/tip mine` takes nothing after it.", USAGE["mine"])
     if keyword == "delete" and not sentence:
-        tip_id = parse_tip_id(rest)
-        if tip_id is not None:
-            return DeleteTip(tip_id)
+        number = parse_tip_number(rest)
+        if number is not None:
+            return DeleteTip(number)
         if re.fullmatch(r"#?[0-9]+", rest):
-            number = truncate(rest.removeprefix("#"), 24)
-            return ShowHelp(f"There is no tip #{number}: tip numbers are shown on every tip.", USAGE["delete"])
+            shown = truncate(rest.removeprefix("#"), 24)
+            return ShowHelp(f"There is no tip #{shown}: tip numbers are shown on every tip.", USAGE["delete"])
         return ShowHelp("Give the tip's number, e.g. `/tip delete 42` (it is shown on every tip).", USAGE["delete"])
     return None
 
 
-def parse_tip_id(text: str) -> int | None:
-    """A tip number as typed (`42`, `#42`): ASCII digits within the range of tip ids, else None."""
+def parse_tip_number(text: str) -> int | None:
+    """A tip number as typed (`42`, `#42`): ASCII digits within the range of tip numbers, else None."""
     number = text.strip().removeprefix("#")
     if not re.fullmatch(r"[0-9]{1,10}", number):
         return None
     value = int(number)
-    return value if 1 <= value <= MAX_TIP_ID else None
+    return value if 1 <= value <= MAX_TIP_NUMBER else None
 
 
 def _near_miss(word: str, rest: str) -> str | None:

@@ -16,7 +16,7 @@ from storage.search import search_tip_ids
 
 MAX_TIP_LENGTH = 3000  # a modal's text input holds no more, and a tip post's sections stay under 50 blocks
 MAX_TAGS = 10
-MAX_TIP_ID = 2**31 - 1  # tips.id is a 32-bit integer on PostgreSQL
+MAX_TIP_NUMBER = 2**31 - 1  # tips.number is a 32-bit integer on PostgreSQL
 RESULTS_LIMIT = 10
 MINE_LIMIT = 20
 WINDOWS = {"week": timedelta(days=7), "month": timedelta(days=30), "all": None}
@@ -208,7 +208,13 @@ def tip_for_message(session: Session, team_id: str, channel_id: str, message_ts:
 
 
 def tip_for_id(session: Session, team_id: str, tip_id: int) -> Tip | None:
+    """The team's tip by its database id (from a button or metadata; people see its number)."""
     return queries.get_tip(session, team_id, tip_id)
+
+
+def tip_by_number(session: Session, team_id: str, number: int) -> Tip | None:
+    """The team's tip by the number people see and type."""
+    return queries.tip_by_number(session, team_id, number)
 
 
 def first_delivery(session: Session, team_id: str, event_id: str | None) -> bool:
@@ -260,20 +266,21 @@ def may_delete(tip: Tip, actor_id: str, actor_is_admin: bool) -> bool:
 def delete(
     session: Session,
     team_id: str,
-    tip_id: int,
+    number: int,
     actor_id: str,
     actor_is_admin: bool,
     request_key: str | None = None,
 ) -> Tip:
-    """Delete a tip of this team if the actor wrote it or is an admin, checked here, in the deleting
-    transaction; with `request_key` the deletion is noted under it. Returns the tip's last state."""
-    tip = queries.get_tip(session, team_id, tip_id)
+    """Delete the team's tip numbered `number` (as people see it) if the actor wrote it or is an admin,
+    checked here, in the deleting transaction; with `request_key` the deletion is noted under it.
+    Returns the tip's last state."""
+    tip = queries.tip_by_number(session, team_id, number)
     if tip is None:
-        if queries.was_deleted(session, team_id, tip_id):
-            raise TipNotFound(f"Tip #{tip_id} was already deleted.")
-        raise TipNotFound(f"There is no tip #{tip_id} in this workspace.")
+        if queries.was_deleted(session, team_id, number):
+            raise TipNotFound(f"Tip #{number} was already deleted.")
+        raise TipNotFound(f"There is no tip #{number} in this workspace.")
     if not may_delete(tip, actor_id, actor_is_admin):
-        raise NotAllowed(f"Only the author of tip #{tip_id} or a Peerlearn admin can delete it.")
+        raise NotAllowed(f"Only the author of tip #{number} or a Peerlearn admin can delete it.")
     if request_key is not None:
         queries.record_deletion(session, tip, request_key, actor_id)
     queries.delete_tip(session, tip)

@@ -256,23 +256,24 @@ def unreact(
     log.info("reaction removed team=%s user=%s tip=%s vote_withdrawn=%s", team_id, user_id, tip.id, withdrawn)
 
 
-def delete(deps: Services, *, team_id: str, tip_id: int, actor_id: str, request_key: str) -> TipDeletion:
-    """Delete a tip (author or admin, checked in the deleting transaction) and its trace in Slack.
+def delete(deps: Services, *, team_id: str, number: int, actor_id: str, request_key: str) -> TipDeletion:
+    """Delete the workspace's tip #`number` (author or admin, checked in the deleting transaction)
+    and its trace in Slack.
 
     Raises tips.TipNotFound / tips.NotAllowed. A rerun of the same request finds its deletion and
     finishes the Slack side rather than answering that the tip is gone.
     """
     with deps.db.snapshot() as session:
         done = tips.deletion_for_request(session, team_id, request_key)
-        tip = None if done is not None else tips.tip_for_id(session, team_id, tip_id)
+        tip = None if done is not None else tips.tip_by_number(session, team_id, number)
     if done is None:
         # Only a non-author needs users.info; the rights themselves are checked at the change below.
         is_admin = tip is not None and tip.author_id != actor_id and deps.users.is_admin(actor_id, team_id)
         with deps.db.transaction() as session:
-            tips.delete(session, team_id, tip_id, actor_id, is_admin, request_key)
+            tips.delete(session, team_id, number, actor_id, is_admin, request_key)
             done = tips.deletion_for_request(session, team_id, request_key)
         assert done is not None
-        log.info("tip deleted team=%s user=%s tip=%s", team_id, actor_id, tip_id)
+        log.info("tip deleted team=%s user=%s tip=%s number=%s", team_id, actor_id, done.tip_id, number)
     if done.channel_id and done.message_ts:
         if done.source in ("command", "modal"):
             failed = deps.slack.delete_message(done.channel_id, done.message_ts)

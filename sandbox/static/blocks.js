@@ -142,6 +142,18 @@ function renderInput(block, ctx) {
       control.value = initial || "";
       break;
     }
+    case "users_select":
+    case "multi_users_select": {
+      // A list of the workspace's people (Ctrl- or Cmd-click for several), as Slack's people picker.
+      const multiple = element.type === "multi_users_select";
+      const initial = new Set(multiple ? element.initial_users || [] : [element.initial_user].filter(Boolean));
+      control = el("select", { ...common, multiple, size: multiple ? Math.min(6, ctx.users.length) : null },
+        multiple ? null : el("option", { value: "" }, element.placeholder ? element.placeholder.text : "Choose a person…"));
+      for (const user of ctx.users) {
+        control.append(el("option", { value: user.id, selected: initial.has(user.id) }, user.real_name || user.name));
+      }
+      break;
+    }
     case "timepicker":
       control = el("input", { ...common, type: "time" });
       control.value = element.initial_time || "";
@@ -173,6 +185,7 @@ function renderInput(block, ctx) {
 // Whether a required input is left empty (no box ticked, for checkboxes).
 function isEmptyInput(control) {
   if (control.dataset.type === "checkboxes") return !control.querySelector("input:checked");
+  if (control.dataset.type === "multi_users_select") return control.selectedOptions.length === 0;
   return !control.value.trim();
 }
 
@@ -190,6 +203,8 @@ function formValues(form) {
     else if (type === "channels_select") state.selected_channel = raw || null;
     else if (type === "timepicker") state.selected_time = raw || null;
     else if (type === "datepicker") state.selected_date = raw || null;
+    else if (type === "users_select") state.selected_user = raw || null;
+    else if (type === "multi_users_select") state.selected_users = [...control.selectedOptions].map((option) => option.value);
     else if (type === "checkboxes") {
       state.selected_options = [...control.querySelectorAll("input:checked")].map((box) => JSON.parse(box.dataset.option));
     }

@@ -73,11 +73,16 @@ function safeUrl(url) {
 
 // A link to a message of this workspace (a permalink, .../archives/C1/p1700000000123456, with
 // ?thread_ts= for a reply) opens it in the page, as Slack's client does; null for any other URL.
+// With two workspaces the link names its own (by the permalink's domain), so it opens there even
+// when another tab has switched workspace since.
 function inPageLink(url) {
-  const permalink = String(url).match(/^https:\/\/[^/]+\.slack\.com\/archives\/([A-Z0-9]+)(?:\/p(\d{10})(\d{6}))?\/?(\?[^#]*)?$/);
+  const permalink = String(url).match(/^(https:\/\/[^/]+\.slack\.com\/)archives\/([A-Z0-9]+)(?:\/p(\d{10})(\d{6}))?\/?(\?[^#]*)?$/);
   if (!permalink) return null;
-  const [, channel, seconds, micros, query] = permalink;
-  const params = new URLSearchParams({ channel });
+  const [, home, channel, seconds, micros, query] = permalink;
+  const params = new URLSearchParams();
+  const workspace = ((typeof state !== "undefined" && state && state.workspaces) || []).find((w) => w.url === home);
+  if (workspace) params.set("team", workspace.id);
+  params.set("channel", channel);
   const thread = new URLSearchParams(query || "").get("thread_ts");
   if (thread && /^\d+\.\d+$/.test(thread)) params.set("thread", thread);
   if (seconds) params.set("ts", `${seconds}.${micros}`);

@@ -216,6 +216,7 @@ function context() {
   return {
     names: names(),
     channels: state.channels.filter((c) => c.is_member || !c.is_private),
+    users: state.users.filter((u) => !u.is_bot),
     currentChannel: view.channel,
   };
 }
@@ -468,9 +469,13 @@ function composerKeys(event, threadTs) {
 document.addEventListener("DOMContentLoaded", async () => {
   readLocation();
   window.addEventListener("hashchange", () => {
-    const user = view.user;
+    // A link names a channel (and, with two workspaces, its workspace), not a person: this tab stays
+    // who it is, in its own workspace, rather than taking what another tab last stored.
+    const { team, user } = view;
     readLocation();
-    view.user = view.user || user;
+    const named = new URLSearchParams(location.hash.slice(1));
+    if (!named.get("team")) view.team = team;
+    if (!named.get("user")) view.user = view.team === team ? user : "";
     refresh();
   });
   $("user-select").addEventListener("change", (event) => { view.user = event.target.value; view.thread = ""; writeLocation(); refresh(); });

@@ -4,6 +4,7 @@ from storage.models.base import Base, SlackId, StrEnumColumn, UTCDateTime, utcno
 from storage.models.circles import Circle, CircleMember, CircleRound, ParticipantStatus, RoundParticipant, RoundState
 from storage.models.home import ChannelIntro, HomeVisit
 from storage.models.installations import EnterpriseWorkspace, SlackBot, SlackInstallation, SlackOAuthState
+from storage.models.numbers import WorkspaceCounter
 from storage.models.pairing import (
     MentorProfile,
     PairingGroup,
@@ -68,6 +69,7 @@ __all__ = [
     "TipReaction",
     "TipVote",
     "UTCDateTime",
+    "WorkspaceCounter",
     "WorkspaceLifecycle",
     "utcnow",
 ]

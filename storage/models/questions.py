@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SlackId, utcnow
+from storage.models.numbers import QUESTION, next_number
 
 
 class Question(Base):
@@ -24,6 +25,8 @@ class Question(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId)
+    # What people see and type ("#7", `/ask close 7`): 1, 2, 3 … within the workspace (migration 0021).
+    number: Mapped[int] = mapped_column(default=next_number(QUESTION), server_default="0")
     asker_id: Mapped[str] = mapped_column(SlackId)
     # Who took it to colleagues: the asker, or whoever used *Ask Peerlearn* on the asker's message
     # (their hourly quota counts it). None on questions asked before migration 0020.
@@ -50,10 +53,11 @@ class Question(Base):
     answered_tip_id: Mapped[int | None]  # the tip that answered it ("This answered it")
     saved_tip_id: Mapped[int | None]  # the tip the accepted answer became
     notice_ts: Mapped[str | None] = mapped_column(String(32))  # the asker's "still unanswered" DM
-    closed_reason: Mapped[str | None] = mapped_column(String(16))  # asker | deleted | unpostable
+    closed_reason: Mapped[str | None] = mapped_column(String(16))  # asker | deleted | unpostable | private
 
     __table_args__ = (
         UniqueConstraint("team_id", "request_key", name="uq_questions_request"),
+        Index("uq_questions_number", "team_id", "number", unique=True),
         Index("ix_questions_thread", "team_id", "channel_id", "thread_ts"),
         Index("ix_questions_post", "team_id", "channel_id", "post_ts"),
         Index("ix_questions_asker", "team_id", "asker_id", "asked_at"),

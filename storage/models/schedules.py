@@ -8,6 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SlackId, utcnow
+from storage.models.numbers import PROMPT, next_number
 
 
 class Schedule(Base):
@@ -76,16 +77,22 @@ class ScheduledPost(Base):
 class CustomPrompt(Base):
     __tablename__ = "custom_prompts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)  # the internal key: `custom:<id>` in the post ledger
     team_id: Mapped[str] = mapped_column(SlackId, index=True)
+    # What admins see and type (`/peerlearn prompt remove 3`): 1, 2, 3 … within the workspace (migration 0022).
+    number: Mapped[int] = mapped_column(default=next_number(PROMPT), server_default="0")
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(SlackId)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None]
 
+    __table_args__ = (Index("uq_custom_prompts_number", "team_id", "number", unique=True),)
+
 
 class SchedulerLease(Base):
-    """Which scheduler process may post right now. Infrastructure, not workspace data: no team id."""
+    """A named lease, held by one process at a time: which scheduler process may post right now
+    ("scheduled-posts"), and which process refreshes an installation's token ("token-refresh:<bot row>").
+    Infrastructure, not workspace data: no team id."""
 
     __tablename__ = "scheduler_leases"
 

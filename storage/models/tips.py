@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SlackId, utcnow
+from storage.models.numbers import TIP, next_number
 
 # The author of a tip whose author asked Peerlearn to forget them and keep their tips: no Slack id is
 # empty, so it names nobody (shown as "a former member", never counted as a teacher).
@@ -19,6 +20,9 @@ class Tip(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId)
+    # What people see and type ("Tip #3", `/tip delete 3`): 1, 2, 3 … within the workspace (migration
+    # 0021). The server default only lets SQLite add the column; every insert takes a number here.
+    number: Mapped[int] = mapped_column(default=next_number(TIP), server_default="0")
     author_id: Mapped[str] = mapped_column(SlackId)
     # Who turned someone else's message into a tip (shortcut or reaction); None for /tip.
     saved_by_id: Mapped[str | None] = mapped_column(SlackId)
@@ -42,6 +46,7 @@ class Tip(Base):
         UniqueConstraint("team_id", "channel_id", "message_ts", name="uq_tips_message"),
         # A unique index, not a constraint: SQLite adds it without rebuilding the table (and its FTS triggers).
         Index("uq_tips_request", "team_id", "request_key", unique=True),
+        Index("uq_tips_number", "team_id", "number", unique=True),
         Index("ix_tips_team_created", "team_id", "created_at"),
         # created_at last: /tip top week walks the most helpful first and skips older tips in the
         # index itself, without reading their rows (migration 0019).
@@ -63,6 +68,8 @@ class TipDeletion(Base):
     team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
     request_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     tip_id: Mapped[int]
+    # The tip's number, so `/tip delete 3` again says it was deleted (None: deleted before migration 0021).
+    number: Mapped[int | None]
     source: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[str | None] = mapped_column(SlackId)
     message_ts: Mapped[str | None] = mapped_column(String(32))

@@ -70,10 +70,10 @@ class World:
     deps: Services
     poster: ScheduledPoster
     runner: CircleRunner
-    tip_id: int
+    tip_number: int  # as people see and type it
     circle_id: int
     round_id: int
-    prompt_id: int
+    prompt_number: int  # as admins see and type it
     settings_view: dict[str, Any]
 
 
@@ -105,7 +105,17 @@ def world(
     deps = Services(db, SlackGateway(client), UserDirectory(client, frozenset()), clock, "bulb")
     [tip] = all_tips(db)
     return World(
-        sender, slack, db, deps, poster, circle_runner, tip.id, round_.circle_id, round_.id, prompt.id, settings_view
+        sender,
+        slack,
+        db,
+        deps,
+        poster,
+        circle_runner,
+        tip.number,
+        round_.circle_id,
+        round_.id,
+        prompt.number,
+        settings_view,
     )
 
 
@@ -195,10 +205,11 @@ assert C1 is not None
 Act = Callable[[World], Any]
 ROWS: list[tuple[str, str, Act, str | None]] = [
     # (action, actor, act, what the actor is told; None: nothing is due, e.g. a request from elsewhere)
-    ("/tip delete", "not the author", lambda w: command(w, "/tip", f"delete {w.tip_id}", "U2"), "Only"),
-    ("/tip delete", "other workspace", lambda w: command(w, "/tip", f"delete {w.tip_id}", "U1", OTHER), NOT_INSTALLED),
+    ("/tip delete", "not the author", lambda w: command(w, "/tip", f"delete {w.tip_number}", "U2"), "Only"),
+    ("/tip delete", "other workspace", lambda w: command(w, "/tip", f"delete {w.tip_number}", "U1", OTHER),
+     NOT_INSTALLED),
     ("/tip delete", "use case, other team", lambda w: refused(
-        lambda: tip_service.delete(w.deps, team_id=OTHER, tip_id=w.tip_id, actor_id="U1", request_key="k"),
+        lambda: tip_service.delete(w.deps, team_id=OTHER, number=w.tip_number, actor_id="U1", request_key="k"),
         tip_rules.TipNotFound, tip_rules.NotAllowed), "no tip"),
     ("circle settings form", "member, not owner", lambda w: settings_form(w, "U2"), NOT_OWNER),
     ("circle settings form", "other workspace", lambda w: settings_form(w, "U1", OTHER), None),
@@ -242,9 +253,9 @@ ROWS: list[tuple[str, str, Act, str | None]] = [
     ("/peerlearn prompt add", "not an admin", lambda w: command(w, "/peerlearn", "prompt add Who are you?", "U2"),
      NOT_ADMIN),
     ("/peerlearn prompt remove", "not an admin", lambda w: command(
-        w, "/peerlearn", f"prompt remove {w.prompt_id}", "U2"), NOT_ADMIN),
+        w, "/peerlearn", f"prompt remove {w.prompt_number}", "U2"), NOT_ADMIN),
     ("/peerlearn prompt remove", "use case, other team", lambda w: refused(lambda: schedule_change(
-        w, RemovePrompt(w.prompt_id), OTHER), schedule_service.NotAdmin), NOT_ADMIN),
+        w, RemovePrompt(w.prompt_number), OTHER), schedule_service.NotAdmin), NOT_ADMIN),
     ("/peerlearn prompt now", "not an admin", lambda w: command(w, "/peerlearn", "prompt now", "U2"), NOT_ADMIN),
     ("/peerlearn digest now", "not an admin", lambda w: command(w, "/peerlearn", "digest now", "U2"), NOT_ADMIN),
     ("/peerlearn digest now", "other workspace", lambda w: command(w, "/peerlearn", "digest now", "U4", OTHER),

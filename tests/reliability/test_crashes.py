@@ -75,7 +75,8 @@ def check_effects(
         votes = [(v.tip_id, v.user_id) for v in session.scalars(select(TipVote))]
     effects("capture votes", {(t.id, "U3") for t in captured}, votes)
     notes = [c["text"] for c in slack.calls_to("chat.postEphemeral") if c.get("user") == "U3"]
-    effects("capture notes", {t.id for t in captured}, [int(m) for n in notes for m in re.findall(r"tip #(\d+)", n)])
+    told = [int(m) for n in notes for m in re.findall(r"tip #(\d+)", n)]
+    effects("capture notes", {t.number for t in captured}, told)
 
 
 def test_web_process_killed_mid_stream(tmp_path: Path, database_url: str, db: Database, slack: SlackDouble) -> None:

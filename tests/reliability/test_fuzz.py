@@ -49,7 +49,7 @@ from bot.tips.commands import (
     parse_tip_command,
     share_anyway_text,
 )
-from bot.tips.rules import MAX_TAGS, MAX_TIP_ID, MAX_TIP_LENGTH, WINDOWS, TipDraft, TipRejected, draft_tip
+from bot.tips.rules import MAX_TAGS, MAX_TIP_LENGTH, MAX_TIP_NUMBER, WINDOWS, TipDraft, TipRejected, draft_tip
 from tests.reliability.figures import answered, tried
 from tests.reliability.fuzz import Fuzz
 from tests.scenario.test_browse_and_delete import compose_values
@@ -93,8 +93,8 @@ def test_tip_command_parser() -> None:
         match command:
             case ShareTip(text=shared):
                 assert 0 < len(shared) <= MAX_TIP_LENGTH and clean(shared)
-            case DeleteTip(tip_id=tip_id):
-                assert 1 <= tip_id <= MAX_TIP_ID
+            case DeleteTip(number=number):
+                assert 1 <= number <= MAX_TIP_NUMBER
             case TopTips(window=window):
                 assert window in WINDOWS
             case SearchTips(query=query):
@@ -217,8 +217,8 @@ def test_peerlearn_command_parser() -> None:
         command = parse_peerlearn_command(text)
         in_union(command, PeerlearnCommand)
         match command:
-            case RemovePrompt(prompt_id=prompt_id):
-                assert 1 <= prompt_id <= MAX_ID
+            case RemovePrompt(number=number):
+                assert 1 <= number <= MAX_ID
             case SetSchedule():
                 assert command.weekday is None or 0 <= command.weekday <= 6
                 assert command.zone is None or command.zone in known_zones()

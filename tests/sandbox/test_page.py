@@ -434,6 +434,8 @@ def test_the_profile_forms_checkboxes_are_drawn_and_sent(page: Page, sandbox: Sa
     form.get_by_label("Skills I want to learn").fill("rust")
     expect(group.get_by_role("checkbox", name="Being mentored")).to_be_checked()  # a new profile is open to all
     group.get_by_role("checkbox", name="Being mentored").uncheck()
+    expect(form).not_to_contain_text("the sandbox does not draw this")  # the people picker too
+    form.get_by_label("Rather not be paired with").select_option(["U0ELI"])
     form.get_by_role("button", name="Save").click()
     expect(form).to_be_hidden()
 
@@ -442,4 +444,6 @@ def test_the_profile_forms_checkboxes_are_drawn_and_sent(page: Page, sandbox: Sa
     expect(group.get_by_role("checkbox", name="Mentoring others")).to_be_checked()
     expect(group.get_by_role("checkbox", name="Being mentored")).not_to_be_checked()
     expect(group.get_by_role("checkbox", name="Cross-team coffee")).to_be_checked()
-    page.get_by_role("dialog", name="Mentoring profile").get_by_role("button", name="Cancel").click()
+    reopened = page.get_by_role("dialog", name="Mentoring profile")
+    expect(reopened.get_by_label("Rather not be paired with")).to_have_values(["U0ELI"])
+    reopened.get_by_role("button", name="Cancel").click()

@@ -88,10 +88,15 @@ def test_scheduled_jobs_post_in_each_workspace_with_its_own_schedules(two: tuple
     """The first workspace has Monday prompts and a Friday digest in #general; Beta, Tuesday prompts
     in its own #general. A week of jobs: each workspace's posts land in its own channel only."""
     sandbox, _ = two
+    summaries = []
     for _ in range(6):
         answer = sandbox.act("jobs", user="U0ANA")
         assert answer["ok"], answer
+        summaries.append(answer["summary"])
 
+    # Each run says where its posts went: the two workspaces share the clock and the scheduler.
+    assert all("New from the app: Peerlearn Sandbox " in s and "; Beta Sandbox " in s for s in summaries)
+    assert any("Beta Sandbox 1 message" in s or "Beta Sandbox 2 messages" in s for s in summaries), summaries
     beta = [t for t in texts(sandbox, "T0BETA", "U0FAY", "C0GENERAL") if "Learning prompt" in t]
     first = [t for t in texts(sandbox, "T0SANDBOX", "U0ANA", "C0GENERAL") if "Learning prompt" in t]
     assert beta and first
@@ -123,3 +128,40 @@ def test_the_switcher_beside_acting_as_shows_each_workspace(page: Page, two: tup
     switcher.select_option("T0SANDBOX")
     expect(page.get_by_label("Acting as")).to_have_value("U0ANA")
     expect(page.get_by_role("button", name="support")).to_have_count(0)  # no such channel here
+
+
+def test_a_file_sent_in_the_second_workspace_arrives_and_downloads(two: tuple[Sandbox, Path]) -> None:
+    """/peerlearn my-data in Beta: the file's bytes go to Beta's upload URL and download from the page."""
+    sandbox, _ = two
+    answer = sandbox.act("send", team="T0BETA", user="U0GUS", channel="C0GENERAL", text="/peerlearn my-data")
+    assert answer["ok"], answer
+
+    dm = state(sandbox, "T0BETA", "U0GUS")["app_dm"]
+    deadline = time.monotonic() + 20
+    while not (files := [f for m in state(sandbox, "T0BETA", "U0GUS", dm)["messages"] for f in m.get("files", [])]):
+        assert time.monotonic() < deadline, texts(sandbox, "T0BETA", "U0GUS", "C0GENERAL")[-2:]
+        time.sleep(0.2)
+    with urllib.request.urlopen(sandbox.url + files[-1]["url"].lstrip("/"), timeout=30) as response:
+        exported = json.loads(response.read())
+    assert "U0GUS" in json.dumps(exported)
+
+
+def test_a_link_opens_in_its_own_workspace_after_another_tab_switched(page: Page, two: tuple[Sandbox, Path]) -> None:
+    """Tabs share what the page stores (the last workspace and person): a link clicked in the first
+    tab must still open the first workspace, as its own person, after a second tab chose Beta."""
+    sandbox, _ = two
+    question = "/ask How do we rotate the staging database password safely? #postgres"
+    answer = sandbox.act("send", team="T0SANDBOX", user="U0DANA", channel="C0GENERAL", text=question)
+    assert answer["ok"], answer
+    page.goto(f"{sandbox.url}#team=T0SANDBOX&user=U0DANA&channel=C0GENERAL")
+    expect(page.get_by_role("link", name="your question").last).to_be_visible(timeout=15_000)
+
+    other = page.context.new_page()
+    other.goto(f"{sandbox.url}#team=T0BETA&user=U0FAY&channel=C0GENERAL")
+    expect(other.get_by_label("Acting as")).to_have_value("U0FAY")
+    other.close()
+
+    page.get_by_role("link", name="your question").last.click()
+    expect(page.get_by_label("Workspace")).to_have_value("T0SANDBOX")
+    expect(page.get_by_label("Acting as")).to_have_value("U0DANA")
+    expect(page.locator("#messages li.message").filter(has_text="rotate the staging database")).to_be_visible()

@@ -41,6 +41,12 @@ def add_tip(
         return tip.id
 
 
+def number(db: Database, tip_id: int) -> int:
+    """The tip's number in its workspace: what people see and type (`/tip delete 3`)."""
+    with db.snapshot() as session:
+        return session.get_one(Tip, tip_id).number
+
+
 def answer(sender: SlackSender, text: str) -> dict[str, Any]:
     """/tip search and top: an empty ack, then the answer through response_url from the job worker."""
     before = len(sender.double.responses)
@@ -137,14 +143,14 @@ def test_author_deletes_a_tip_and_its_post(sender: SlackSender, slack: SlackDoub
     sender.command("Delete me later")
     [tip] = all_tips(db)
 
-    sender.command(f"delete {tip.id}")
+    sender.command(f"delete {tip.number}")
 
-    assert slack.responses[-1]["text"] == f":wastebasket: Tip #{tip.id} is deleted."
+    assert slack.responses[-1]["text"] == f":wastebasket: Tip #{tip.number} is deleted."
     assert all_tips(db) == []
     assert slack.calls_to("chat.delete") == [{"channel": "C1", "ts": tip.message_ts}]
     assert slack.channels["C1"].messages == []
-    sender.command(f"delete {tip.id}")  # again: said plainly, not "there is no tip"
-    assert slack.responses[-1]["text"] == f"Tip #{tip.id} was already deleted."
+    sender.command(f"delete {tip.number}")  # again: said plainly, not "there is no tip"
+    assert slack.responses[-1]["text"] == f"Tip #{tip.number} was already deleted."
 
 
 def test_only_the_author_or_an_admin_may_delete(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
@@ -152,10 +158,10 @@ def test_only_the_author_or_an_admin_may_delete(sender: SlackSender, slack: Slac
     second = add_tip(db, "also U1's")
     third = add_tip(db, "and another")
 
-    sender.command(f"delete {first}", user="U2")
+    sender.command(f"delete {number(db, first)}", user="U2")
     assert "Only the author" in slack.responses[-1]["text"]
-    sender.command(f"delete {second}", user="U4")  # workspace admin (users.info)
-    sender.command(f"delete #{third}", user=ADMIN_ID)  # PEERLEARN_ADMINS
+    sender.command(f"delete {number(db, second)}", user="U4")  # workspace admin (users.info)
+    sender.command(f"delete #{number(db, third)}", user=ADMIN_ID)  # PEERLEARN_ADMINS
 
     assert [t.id for t in all_tips(db)] == [first]
 
@@ -167,7 +173,7 @@ def test_deleting_a_captured_tip_leaves_the_message_and_removes_the_mark(
     sender.message_shortcut(user="U1", channel="C1", message=slack.message("C1", ts))
     [tip] = all_tips(db)
 
-    sender.command(f"delete {tip.id}", user="U2")
+    sender.command(f"delete {tip.number}", user="U2")
 
     assert slack.message("C1", ts) is not None
     assert "reactions" not in slack.message("C1", ts)  # Slack drops a reaction nobody holds any more
@@ -179,8 +185,8 @@ def test_no_tip_leaks_across_workspaces(sender: SlackSender, slack: SlackDouble,
 
     assert "secret" not in str(answer(sender, "search roadmap"))
     assert "secret" not in str(answer(sender, "top all"))
-    sender.command(f"delete {foreign}", user=ADMIN_ID)
-    assert f"no tip #{foreign}" in slack.responses[-1]["text"]
+    sender.command(f"delete {number(db, foreign)}", user=ADMIN_ID)  # its number there, #1: none here
+    assert f"no tip #{number(db, foreign)}" in slack.responses[-1]["text"]
     assert len(all_tips(db)) == 1
 
 

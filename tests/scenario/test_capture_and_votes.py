@@ -32,7 +32,7 @@ def test_save_as_tip_records_the_authors_message_and_marks_it(
     assert response.status == 200
     reply = slack.wait_for(lambda: slack.responses, message="confirmation")[0]
     [tip] = all_tips(db)
-    assert f"tip #{tip.id}" in reply["text"] and "<@U2>" in reply["text"]
+    assert f"tip #{tip.number}" in reply["text"] and "<@U2>" in reply["text"]
     assert (tip.author_id, tip.saved_by_id, tip.source) == ("U2", "U1", "shortcut")
     assert tip.text == "Use @carol as reviewer for SQL & migrations #sql"
     assert tip.tags == "sql" and tip.channel_id == "C1" and tip.message_ts == ts

@@ -114,7 +114,8 @@ def test_creating_a_circle_by_modal(sender: SlackSender, slack: SlackDouble, db:
     [created] = [c for c in slack.calls_to("chat.postEphemeral") if c["user"] == "U1" and "created" in c["text"]]
     assert created["channel"] == "C1"
     assert "every Monday at 09:00 Europe/Berlin" in created["text"]
-    assert "next <!date^1796025600^{date_short_pretty} {time}|2026-11-30 09:00 Europe/Berlin>" in created["text"]
+    next_time = "<!date^1796025600^{date_short_pretty} {time} (your time)|2026-11-30 09:00 Europe/Berlin>"
+    assert f"next {next_time}" in created["text"]
     listing = circle_cmd(sender, "list", user="U4")
     assert "Rust learners" in listing and "3 members" in listing
 

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.people.lifecycle import UNINSTALLED as LIFECYCLE_UNINSTALLED
 from bot.uninstalled import UNINSTALLED
 from runtime.workspace import NOT_INSTALLED
 from sandbox.oauth import Enterprise
 from sandbox.workspace import Team
 from storage.db import Database
-from storage.models import Circle, EnterpriseWorkspace, Schedule, SlackBot, Tip, TipVote
+from storage.models import Circle, EnterpriseWorkspace, Schedule, SlackBot, Tip, TipVote, WorkspaceLifecycle
 from tests.conftest import FakeClock
 from tests.scenario.test_schedules import MONDAY_0730, prompt_posts
 from tests.scenario.workspaces import World, build_world
@@ -57,21 +58,31 @@ def command(world: World, team: str, text: str, *, user: str, channel: str, name
                           is_enterprise_install="true")  # fmt: skip
 
 
-def org_event(world: World, team: str, event: dict[str, Any]) -> Response:
-    """An event as Slack sends it under an organisation-wide install: its authorization names no workspace."""
+def a_second_on() -> int:
+    """The next whole second (an envelope's event_time is whole seconds), once it has come: an event
+    of that time is later than everything the test did before it, the install included."""
+    at = int(time.time()) + 1
+    time.sleep(max(at - time.time(), 0) + 0.01)
+    return at
+
+
+def org_event(world: World, team: str | None, event: dict[str, Any], *, event_time: int | None = None) -> Response:
+    """An event as Slack sends it under an organisation-wide install: its authorization names no
+    workspace, and an organisation's own event (an uninstall) no `team_id` at all (`team` None). Its
+    time is after everything before it (`a_second_on`) unless given."""
     envelope = {
-        "team_id": team,
+        **({"team_id": team} if team is not None else {"is_enterprise_install": True}),
         "enterprise_id": GRID.id,
         "api_app_id": "A0TEST",
         "type": "event_callback",
         "event_id": f"Ev{time.monotonic_ns()}",
-        "event_time": int(time.time()),
+        "event_time": a_second_on() if event_time is None else event_time,
         "event": {"event_ts": f"{time.time():.6f}", **event},
         "authorizations": [{"enterprise_id": GRID.id, "team_id": None, "user_id": "UBOT", "is_bot": True,
                             "is_enterprise_install": True}],
         "is_ext_shared_channel": False,
     }  # fmt: skip
-    sender = SlackSender(world.wsgi, world.a, settle=world.worker.drain, team_id=team)
+    sender = SlackSender(world.wsgi, world.a, settle=world.worker.drain, team_id=team or TEAM_ID)
     return sender.post(json.dumps(envelope), "application/json")
 
 
@@ -140,9 +151,9 @@ def test_an_admin_of_another_workspace_of_the_organisation_deletes_no_tip_here(
     world, _ = grid
     command(world, TEAM_ID, "A tip written by U1 in A #perf", user="U1", channel="C1")
     with db.snapshot() as session:
-        tip_id = session.scalars(select(Tip.id)).one()
+        tip_id, number = session.execute(select(Tip.id, Tip.number)).one()
 
-    command(world, TEAM_ID, f"delete {tip_id}", user="WE4", channel="C1")  # Eva: East's admin, in A's #general
+    command(world, TEAM_ID, f"delete {number}", user="WE4", channel="C1")  # Eva: East's admin, in A's #general
 
     with db.snapshot() as session:
         assert session.scalars(select(Tip.id)).all() == [tip_id]
@@ -194,3 +205,47 @@ def test_uninstalling_the_organisation_stops_every_workspace_of_it(
         assert session.scalar(select(Schedule.paused_reason)) == UNINSTALLED
     answer = command(world, TEAM_ID, "After the uninstall", user="U1", channel="C1")
     assert answer.json() == {"response_type": "ephemeral", "text": NOT_INSTALLED}
+
+
+def paused_by_team(db: Database) -> dict[str, str | None]:
+    with db.snapshot() as session:
+        return {schedule.team_id: schedule.paused_reason for schedule in session.scalars(select(Schedule))}
+
+
+@pytest.mark.parametrize("kind", ["app_uninstalled", "tokens_revoked"])
+@pytest.mark.parametrize("team", [TEAM_ID, None], ids=["envelope-names-a-workspace", "envelope-names-none"])
+def test_the_organisations_uninstall_event_stops_every_workspace_of_it_and_a_reinstall_resumes_them(
+    grid: tuple[World, SlackDouble], db: Database, clock: FakeClock, team: str | None, kind: str
+) -> None:
+    """Slack's app_uninstalled (or tokens_revoked) for an organisation-wide install: the one
+    installation that served every workspace of the organisation goes, so every one of them stops,
+    not only the workspace the envelope names (if it names one). Installing again resumes them all;
+    the same event delivered again after that changes nothing."""
+    world, east = grid
+    clock.now = MONDAY_0730
+    for workspace, user, channel in ((EAST.id, "WE4", "CE1"), (TEAM_ID, "U4", "C1")):
+        command(world, workspace, f"prompts <#{channel}|general> mon 09:00 Europe/Berlin", user=user,
+                channel=channel, name="/peerlearn")  # fmt: skip
+    assert paused_by_team(db) == {EAST.id: None, TEAM_ID: None}
+    event = {"type": kind, **({"tokens": {"oauth": [], "bot": ["UBOT"]}} if kind == "tokens_revoked" else {})}
+
+    at = a_second_on()
+    assert org_event(world, team, event, event_time=at).status == 200
+
+    assert paused_by_team(db) == {EAST.id: LIFECYCLE_UNINSTALLED, TEAM_ID: LIFECYCLE_UNINSTALLED}
+    with db.snapshot() as session:
+        assert session.scalars(select(SlackBot)).all() == []
+        lifecycles = {row.team_id: row.uninstalled_at for row in session.scalars(select(WorkspaceLifecycle))}
+    assert set(lifecycles) == {EAST.id, TEAM_ID}  # no row for a team called "None"
+    clock.now = MONDAY_0900_BERLIN + timedelta(seconds=5)
+    world.poster.run_due()
+    assert prompt_posts(east, "CE1") == [] and prompt_posts(world.a) == []
+
+    time.sleep(max(at + 0.1 - time.time(), 0))  # the reinstall comes after the uninstall
+    assert world.install(world.a).status == 200  # organisation-wide again (slack.org_wide)
+    assert paused_by_team(db) == {EAST.id: None, TEAM_ID: None}
+
+    org_event(world, team, event, event_time=at)  # Slack delivers the uninstall again, late
+    assert paused_by_team(db) == {EAST.id: None, TEAM_ID: None}
+    with db.snapshot() as session:
+        assert len(session.scalars(select(SlackBot)).all()) == 1

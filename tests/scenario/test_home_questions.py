@@ -45,10 +45,10 @@ def test_my_open_questions_are_on_my_home_with_a_link_each(
 
     text = home_text(slack, "U1")
     assert "Your open questions" in text and "How do I tune autovacuum for postgres tables?" in text
-    assert f"<{question.permalink}|thread>" in text and f"#{question.id}" in text
+    assert f"<{question.permalink}|thread>" in text and f"#{question.number}" in text
     open_home(workspace, "U2")
     assert "No open questions" in home_text(slack, "U2")  # only the asker's own
-    workspace.command(f"close {question.id}", user="U1", command="/ask")
+    workspace.command(f"close {question.number}", user="U1", command="/ask")
     open_home(workspace, "U1")
     assert "No open questions" in home_text(slack, "U1")  # closed: no longer open
     assert not slack.block_errors

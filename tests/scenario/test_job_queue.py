@@ -183,3 +183,50 @@ def test_the_worker_runs_any_lazy_listener_registered_as_usual_by_the_name_its_j
     # Another workspace's job (or one uninstalled while its jobs waited) is refused by the workspace
     # check, and says so rather than blaming a listener.
     assert "not run: workspace T0OTHER is no longer served here" in str(failed["from+elsewhere"])
+
+
+def _fail_for_good(sender: SlackSender, clock: FakeClock) -> None:
+    """Run the queued work through its retries (the tips table refusing each time): 3.5 minutes,
+    well within the 10 minutes a request key is kept."""
+    for wait in (0, 10, 40, 160):  # RetryPolicy's backoff
+        clock.advance(seconds=wait)
+        sender.settle()  # type: ignore[misc]
+
+
+def test_a_share_anyway_click_whose_job_failed_for_good_can_be_clicked_again(
+    sender: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock
+) -> None:
+    """A once-per-message button dedupes a double click by its message; but when that click's job
+    failed for good, the next click is the person trying again, not a double click: it runs."""
+    [actions] = [b for b in sender.command("frobnicate 12").json()["blocks"] if b["type"] == "actions"]
+    value = actions["elements"][0]["value"]
+
+    def click() -> None:
+        sender.button(user="U1", action_id="tip_share_anyway", value=value, channel="C1", message_ts="1.5")
+
+    with tips_table_fails(db, times=99):
+        click()
+        _fail_for_good(sender, clock)
+    assert [job.state for job in jobs(db)] == ["failed"] and all_tips(db) == []
+    assert [response["text"] for response in slack.responses] == [something_went_wrong()]
+
+    click()  # within the key's 10 minutes: the try again works
+    assert len(all_tips(db)) == 1 and len(slack.posts("C1")) == 1
+    click()  # a click after it succeeded is still the same request: nothing more
+    assert len(all_tips(db)) == 1 and len(slack.posts("C1")) == 1
+
+
+def test_an_event_slack_delivers_again_stays_deduplicated_after_its_job_failed_for_good(
+    sender: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock
+) -> None:
+    """Only a person's new click gets a failed job's key back: Slack's own redelivery of an event
+    (the same event_id) is never queued again, failed or not."""
+    ts = slack.add_message("C1", "U2", "Pin your dependencies with a lock file, always")
+    with tips_table_fails(db, times=99):
+        sender.reaction("reaction_added", "U1", "C1", ts, "bulb", item_user="U2", event_id="EvFAILED")
+        _fail_for_good(sender, clock)
+    assert [job.state for job in jobs(db)] == ["failed"] and all_tips(db) == []
+
+    sender.reaction("reaction_added", "U1", "C1", ts, "bulb", item_user="U2", event_id="EvFAILED", retry_num=1)
+
+    assert [job.state for job in jobs(db)] == ["failed"] and all_tips(db) == []

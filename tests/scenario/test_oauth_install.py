@@ -8,12 +8,23 @@ from urllib.parse import parse_qs, quote, urlparse
 
 from sqlalchemy import select
 
-from runtime.oauth import bot_scopes
+from runtime.oauth import SignedStateStore, bot_scopes
 from runtime.workspace import NOT_INSTALLED
 from storage.db import Database
 from storage.models import SlackBot, SlackInstallation, SlackOAuthState, Tip
-from tests.scenario.workspaces import CLIENT_ID, PUBLIC_URL, TEAM_B, World, consent, installed, world, wsgi_get
-from tests.slack_double import TEAM_ID
+from tests.conftest import FakeClock
+from tests.scenario.workspaces import (
+    CLIENT_ID,
+    PUBLIC_URL,
+    TEAM_B,
+    World,
+    build_world,
+    consent,
+    installed,
+    world,
+    wsgi_get,
+)
+from tests.slack_double import TEAM_ID, SlackDouble
 
 __all__ = ["installed", "world"]  # fixtures
 
@@ -142,3 +153,28 @@ def test_a_crafted_team_cannot_add_parameters_to_slacks_consent_request(world: W
     assert "team" not in query and "user_scope" not in query
     assert query["scope"] == [",".join(bot_scopes())]
     assert query["redirect_uri"] == [f"{PUBLIC_URL}/slack/oauth_redirect"]
+
+
+def test_with_a_state_secret_the_flow_installs_and_a_state_not_signed_by_us_is_refused(
+    slack: SlackDouble, db: Database, clock: FakeClock, database_url: str
+) -> None:
+    """SLACK_STATE_SECRET set: each state carries its HMAC; the flow works as without it."""
+    world = build_world(slack, db, clock, database_url, state_secret="s" * 32)
+    try:
+        assert world.install(world.b).status == 200
+        with db.snapshot() as session:
+            assert session.scalars(select(SlackBot.team_id)).all() == [TEAM_B.id]
+        assert world.install(world.a, state="abc.0123456789abcdef0123456789abcdef").status != 200
+        world.sender_b.command("Signed states work #oauth", channel="C1")
+        assert len(world.b.posts("C1")) == 1
+    finally:
+        world.poster.release_leadership()
+
+    store = SignedStateStore(db, "s" * 32)
+    state = store.issue()
+    issued, _, signature = state.rpartition(".")
+    assert issued and len(signature) == 32
+    assert not store.consume(issued)  # issued, in the table, but without our signature
+    assert not store.consume(f"{issued}.{'0' * 32}")
+    assert store.consume(state)
+    assert not store.consume(state)  # once

@@ -14,7 +14,7 @@ import pytest
 from bot.people import files as people_files
 from runtime.jobs import JobWorker
 from storage.db import Database
-from storage.models import FileDelivery
+from storage.models import FileDelivery, Tip
 from tests.conftest import ADMIN_ID, FakeClock
 from tests.scenario.people_seed import Seeded, count, seed
 from tests.scenario.test_tips_once import Killed, Killer, rerun
@@ -44,6 +44,12 @@ def dm_files(slack: SlackDouble, user: str) -> list[SharedFile]:
     return slack.shared_files("D" + user[1:])
 
 
+def numbers_of(db: Database, tip_ids: list[int]) -> list[int]:
+    """The tips' numbers in their workspace, as people see them ("Tip #3"), in the order of `tip_ids`."""
+    with db.snapshot() as session:
+        return [session.get_one(Tip, tip_id).number for tip_id in tip_ids]
+
+
 def read_csv(file: SharedFile) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(file.content.decode("utf-8-sig"))))
 
@@ -56,16 +62,17 @@ def test_an_admin_gets_every_tip_as_a_csv_in_their_dm(
 ) -> None:
     acked, told = peerlearn(sender, "export", ADMIN_ID)
 
-    assert "Exporting" in acked and "our DM" in acked
+    assert "then exporting the workspace's tips" in acked and "our DM" in acked
     assert "is ready" in told[0]
     (file,) = dm_files(slack, ADMIN_ID)
     assert file.name.startswith("peerlearn-tips-") and file.name.endswith(".csv")
     assert file.content.startswith("\ufeff".encode())  # a BOM: spreadsheets read it as UTF-8
     rows = read_csv(file)
-    assert list(rows[0]) == ["id", "author", "text", "tags", "channel", "created", "helpful_votes", "permalink"]
-    by_id = {int(row["id"]): row for row in rows}
-    assert sorted(by_id) == sorted([*seeded.own_tips, seeded.others_tip])
-    formula = by_id[seeded.own_tips[0]]
+    assert list(rows[0]) == ["number", "author", "text", "tags", "channel", "created", "helpful_votes", "permalink"]
+    by_number = {int(row["number"]): row for row in rows}
+    own, (other,) = numbers_of(db, seeded.own_tips), numbers_of(db, [seeded.others_tip])
+    assert sorted(by_number) == sorted([*own, other])
+    formula = by_number[own[0]]
     assert formula["text"].startswith("'=HYPERLINK(")  # never a formula in the admin's spreadsheet
     assert (formula["author"], formula["tags"], formula["channel"], formula["helpful_votes"]) == (
         "U1",
@@ -75,7 +82,7 @@ def test_an_admin_gets_every_tip_as_a_csv_in_their_dm(
     )
     assert formula["permalink"].startswith("https://peerlearn-test.slack.com/archives/C1/p")
     assert formula["created"].endswith("+00:00")
-    assert by_id[seeded.others_tip]["helpful_votes"] == "1"
+    assert by_number[other]["helpful_votes"] == "1"
     (message,) = slack.channels["D" + ADMIN_ID[1:]].messages
     assert "workspace's tips" in message["text"] and message["files"][0]["id"] == file.id
 
@@ -92,8 +99,6 @@ def test_export_is_for_admins_only_and_refused_at_the_change(
 def test_an_export_is_the_workspaces_own_tips_only(
     sender: SlackSender, slack: SlackDouble, db: Database, seeded: Seeded
 ) -> None:
-    from storage.models import Tip
-
     with db.transaction() as session:
         session.add(Tip(team_id="T0OTHER", author_id="UX", text="Another workspace's secret", source="command"))
 
@@ -152,10 +157,10 @@ def test_anyone_gets_everything_held_about_them_as_json(
     assert file.name.endswith(".json")
     data = json.loads(file.content)
     assert data["about"]["user"] == "U1"
-    assert [tip["id"] for tip in data["tips"]] == seeded.own_tips
+    assert [tip["number"] for tip in data["tips"]] == numbers_of(db, seeded.own_tips)
     assert data["tips"][0]["helpful_votes"] == 2 and data["tips"][0]["tags"] == ["excel"]
     assert [t["shared_as"] for t in data["tips"]] == ["command", "command", "reaction"]
-    assert [v["tip"] for v in data["tip_activity"]["helpful_votes_given"]] == [seeded.others_tip]
+    assert [v["tip"] for v in data["tip_activity"]["helpful_votes_given"]] == numbers_of(db, [seeded.others_tip])
     assert data["mentoring_profile"]["teaches"] == ["rust"] and data["mentoring_profile"]["rather_not_paired_with"] == [
         "U4"
     ]

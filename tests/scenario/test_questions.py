@@ -106,7 +106,7 @@ def test_a_tip_answers_the_question_and_counts_as_the_askers_vote(
     assert "Only <@U1>" in refused and _voters(db, tip.id) == set()
 
     said = click(workspace, "U1", "question_tip_answered", f"{question.id}:{tip.id}")
-    assert f"tip #{tip.id} answered it" in said and "helpful vote" in said
+    assert f"tip #{tip.number} answered it" in said and "helpful vote" in said
     assert questions(db)[0].state == "answered_by_tip" and questions(db)[0].answered_tip_id == tip.id
     assert _voters(db, tip.id) == {"U1"}
     click(workspace, "U1", "question_tip_answered", f"{question.id}:{tip.id}")  # again: nothing more
@@ -177,7 +177,7 @@ def test_i_can_help_a_reply_answered_and_saved_as_a_tip_once(
     saved = click(workspace, "U5", "question_save_tip", str(question.id))
     again = click(workspace, "U1", "question_save_tip", str(question.id), channel="C1")
     tip = _tips(db)[-1]
-    assert len(_tips(db)) == 2 and f"tip #{tip.id}" in saved and f"tip #{tip.id}" in again
+    assert len(_tips(db)) == 2 and f"tip #{tip.number}" in saved and f"tip #{tip.number}" in again
     assert tip.author_id == "U5" and tip.source == "question" and "postgres" in tip.tags.split()
     assert tip.message_ts is not None and tip.text.startswith("Lower autovacuum") and "@channel" in tip.text
     assert questions(db)[0].saved_tip_id == tip.id
@@ -457,8 +457,8 @@ def test_ask_mine_and_close(workspace: SlackSender, slack: SlackDouble, db: Data
     listed = ask(workspace, "mine")
     assert "tune autovacuum" in listed and "colleagues asked" in listed and "tips suggested" in listed
     first = questions(db)[0]
-    assert "is closed" in ask(workspace, f"close {first.id}")
-    assert "Only <@U1>" in ask(workspace, f"close {questions(db)[1].id}", user="U2")
+    assert "is closed" in ask(workspace, f"close {first.number}")
+    assert "Only <@U1>" in ask(workspace, f"close {questions(db)[1].number}", user="U2")
     assert [q.state for q in questions(db)] == ["closed", "suggested"]
     with db.snapshot() as session:  # what the App Home will show
         assert [q.id for q in open_questions(session, TEAM_ID, "U1")] == [questions(db)[1].id]

@@ -83,7 +83,7 @@ def test_report_sends_an_admin_the_csv_and_the_chart_in_their_dm(
 
     acked, told = _peerlearn(sender, "report 3 weeks", ADMIN_ID)
 
-    assert "Drawing the weekly figures" in acked
+    assert "Checking that you're an admin, then drawing the weekly figures" in acked
     assert "The report (a CSV file and a chart) is ready" in told[0]
     csv_file, png_file = slack.shared_files("D" + ADMIN_ID[1:])
     assert csv_file.name.endswith(".csv") and png_file.name.endswith(".png")

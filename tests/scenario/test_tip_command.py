@@ -36,7 +36,7 @@ def test_tip_is_saved_posted_and_linked(sender: SlackSender, slack: SlackDouble,
     assert tip.message_ts == slack.channels["C1"].messages[-1]["ts"]
     assert tip.permalink.startswith("https://peerlearn-test.slack.com/archives/C1/p")
     rendered = str(post["blocks"])
-    assert f"Tip #{tip.id}" in rendered and "<@U1>" in rendered
+    assert f"Tip #{tip.number}" in rendered and "<@U1>" in rendered
     assert "`#git`" in rendered and "React to this message if it helped you" in rendered
 
 

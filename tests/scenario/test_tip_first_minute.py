@@ -53,7 +53,7 @@ def test_share_it_anyway_shares_the_text_as_typed(sender: SlackSender, slack: Sl
 
     [tip] = all_tips(db)
     assert tip.text == "serach docker" and tip.author_id == "U1" and tip.message_ts
-    assert slack.responses[-1] == {"text": f":bulb: Shared as tip #{tip.id}.", "replace_original": True}
+    assert slack.responses[-1] == {"text": f":bulb: Shared as tip #{tip.number}.", "replace_original": True}
 
 
 def test_a_double_click_on_share_it_anyway_shares_once(sender: SlackSender, slack: SlackDouble, db: Database) -> None:

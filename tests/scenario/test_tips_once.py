@@ -217,7 +217,7 @@ def test_save_as_tip_killed_before_marking_the_message_finishes_on_the_rerun(
 
     [tip] = all_tips(db)
     [reply] = slack.responses
-    assert f"as tip #{tip.id}" in reply["text"] and "already" not in reply["text"]
+    assert f"as tip #{tip.number}" in reply["text"] and "already" not in reply["text"]
     assert slack.message("C1", ts)["reactions"][0]["users"] == ["UBOT"]
 
 
@@ -234,7 +234,7 @@ def test_a_capture_by_emoji_killed_before_telling_tells_on_the_rerun(
     [tip] = all_tips(db)
     assert tip.helpful_count == 1
     [note] = slack.calls_to("chat.postEphemeral")
-    assert f"tip #{tip.id}" in note["text"]
+    assert f"tip #{tip.number}" in note["text"]
 
 
 def test_a_delete_killed_before_slack_heard_of_it_finishes_on_the_rerun(
@@ -245,12 +245,12 @@ def test_a_delete_killed_before_slack_heard_of_it_finishes_on_the_rerun(
     kill(SlackGateway, "delete_message")
 
     with pytest.raises(Killed):
-        sender.command(f"delete {tip.id}")
+        sender.command(f"delete {tip.number}")
     assert all_tips(db) == [] and len(slack.channels["C1"].messages) == 1
     rerun(clock, job_worker)
 
     assert slack.channels["C1"].messages == []
-    assert slack.responses[-1]["text"] == f":wastebasket: Tip #{tip.id} is deleted."
+    assert slack.responses[-1]["text"] == f":wastebasket: Tip #{tip.number} is deleted."
 
 
 def test_request_keys_are_unique_per_team(db: Database) -> None:

@@ -56,8 +56,8 @@ def test_save_as_tip_by_the_author_of_a_private_message_is_saved_and_says_who_ca
 
     [tip] = all_tips(db)
     [reply] = private_places.responses
-    assert f"Saved your message as tip #{tip.id}" in reply["text"]
-    assert WORKSPACE in reply["text"] and f"/tip delete {tip.id}" in reply["text"]
+    assert f"Saved your message as tip #{tip.number}" in reply["text"]
+    assert WORKSPACE in reply["text"] and f"/tip delete {tip.number}" in reply["text"]
     assert (tip.author_id, tip.saved_by_id, tip.channel_id) == ("U2", "U2", channel)
 
 
@@ -105,7 +105,7 @@ def test_the_tip_emoji_by_the_author_of_a_private_message_makes_it_a_tip(
 
     [tip] = all_tips(db)
     [note] = private_places.calls_to("chat.postEphemeral")
-    assert note["user"] == "U2" and f"tip #{tip.id}" in note["text"] and WORKSPACE in note["text"]
+    assert note["user"] == "U2" and f"tip #{tip.number}" in note["text"] and WORKSPACE in note["text"]
     assert tip.helpful_count == 0  # the author's own reaction is not a vote
 
 
@@ -117,7 +117,7 @@ def test_tip_typed_in_a_private_channel_is_shared_and_says_the_workspace_can_fin
     [tip] = all_tips(db)
     assert tip.message_ts and private_places.posts("CSECRET")
     [reply] = private_places.responses
-    assert f"Shared as tip #{tip.id}" in reply["text"] and WORKSPACE in reply["text"]
+    assert f"Shared as tip #{tip.number}" in reply["text"] and WORKSPACE in reply["text"]
 
 
 def test_tip_typed_in_a_dm_is_saved_and_says_the_workspace_can_find_it(
@@ -127,7 +127,7 @@ def test_tip_typed_in_a_dm_is_saved_and_says_the_workspace_can_find_it(
 
     [tip] = all_tips(db)
     [reply] = private_places.responses
-    assert "is saved" in reply["text"] and WORKSPACE in reply["text"] and f"/tip delete {tip.id}" in reply["text"]
+    assert "is saved" in reply["text"] and WORKSPACE in reply["text"] and f"/tip delete {tip.number}" in reply["text"]
 
 
 def test_tip_in_a_public_channel_needs_no_note(sender: SlackSender, private_places: SlackDouble) -> None:

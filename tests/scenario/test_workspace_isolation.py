@@ -47,7 +47,7 @@ class Alpha:
     tip_ts: str
     circle_id: int
     round_id: int
-    prompt_id: int
+    prompt_number: int  # as A's admins see and type it
     settings_view: dict[str, Any]
 
 
@@ -72,7 +72,7 @@ def alpha(installed: World, db: Database, clock: FakeClock) -> Alpha:
     with db.snapshot() as session:
         round_ = session.scalars(select(CircleRound)).one()
         prompt = session.scalars(select(CustomPrompt)).one()
-    return Alpha(installed, tip.id, tip_ts, round_.circle_id, round_.id, prompt.id, settings_view)
+    return Alpha(installed, tip.id, tip_ts, round_.circle_id, round_.id, prompt.number, settings_view)
 
 
 def rows_of(db: Database, team_id: str) -> dict[str, list[str]]:
@@ -172,8 +172,8 @@ ROWS: list[tuple[str, Act]] = [
     ("answers form for A's round", a_answers_form),
     ("A's circle settings form", a_settings_form),
     ("/peerlearn prompts off in C1", lambda al: command(al, "/peerlearn", "prompts <#C1|general> off", "U4")),
-    ("/peerlearn prompt remove A's prompt id", lambda al: command(
-        al, "/peerlearn", f"prompt remove {al.prompt_id}", "U4")),
+    ("/peerlearn prompt remove A's prompt number", lambda al: command(
+        al, "/peerlearn", f"prompt remove {al.prompt_number}", "U4")),
     ("/peerlearn prompt list", lambda al: command(al, "/peerlearn", "prompt list", "U4")),
     ("/peerlearn schedules", lambda al: command(al, "/peerlearn", "schedules", "U4")),
     ("/peerlearn digest now", lambda al: command(al, "/peerlearn", "digest now", "U4")),

@@ -210,6 +210,22 @@ def test_app_uninstalled_deletes_the_installation_and_a_reinstall_through_oauth_
     assert schedules(db)[TEAM_B.id].paused_reason is None
 
 
+def test_tokens_revoked_for_the_bot_deletes_the_installation_and_stops_the_workspace(
+    installed: World, clock: FakeClock, db: Database
+) -> None:
+    prompts_in_both(installed, clock)
+    at = int(time.time()) + 1  # whole seconds, after the install
+    time.sleep(max(at + 0.05 - time.time(), 0))
+
+    installed.sender_b.event({"type": "tokens_revoked", "tokens": {"bot": [TEAM_B.bot_user_id]}}, event_time=at)
+
+    assert not installed.installations.serves_team(TEAM_B.id)
+    with db.snapshot() as session:
+        assert session.scalar(select(SlackBot.id).where(SlackBot.team_id == TEAM_B.id)) is None
+    assert schedules(db)[TEAM_B.id].paused_reason is not None
+    assert schedules(db)[TEAM_ID].paused_reason is None
+
+
 def test_an_uninstalled_workspaces_many_due_rounds_hold_up_nobody_elses(
     installed: World, clock: FakeClock, db: Database
 ) -> None:

@@ -156,7 +156,7 @@ def build_world(slack: SlackDouble, db: Database, clock: FakeClock, database_url
     b = second_workspace(slack)
     installations = Installations(db, CLIENT_ID, refresher=TokenRefresher(CLIENT_ID, CLIENT_SECRET, slack.api_url))
     # When it was installed: Slack's time, as uninstall events are (not the test's clock for schedules).
-    installations.on_saved.append(lambda team, enterprise: uninstalled.installed(db, team, enterprise, utcnow()))
+    uninstalled.follow(installations, db, utcnow)  # as runtime/oauth.py wires it
     client = build_client(None, slack.api_url, max_retries=2)
     # The scheduler's engines as build_schedulers makes them in OAuth mode (the pairing rounds' and the
     # questions' keepers too), unpaced, on the test clock.

@@ -62,9 +62,10 @@ def test_my_data_and_forget_me(db: Database) -> None:
 
     with db.snapshot() as session:
         data = queries.questions_data_of(session, TEAM, "UME")
-    assert [q["id"] for q in data["asked"]] == [own] and data["asked"][0]["text"] == "How do I tune vacuum?"
-    assert [a["question"] for a in data["asked_to_help"]] == [others]
-    assert [r["question"] for r in data["replies"]] == [others] and data["answers_accepted"][0]["question"] == others
+    # Named by their numbers in the workspace, as people see them: own is #1, others' #2 (T0ELSE has its own #1).
+    assert [q["number"] for q in data["asked"]] == [1] and data["asked"][0]["text"] == "How do I tune vacuum?"
+    assert [a["question"] for a in data["asked_to_help"]] == [2]
+    assert [r["question"] for r in data["replies"]] == [2] and data["answers_accepted"][0]["question"] == 2
 
     with db.transaction() as session:
         changed = queries.erase_questions_of(session, TEAM, "UME")

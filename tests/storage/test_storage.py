@@ -18,6 +18,7 @@ from storage import events
 from storage.db import Database
 from storage.migrate import alembic_config, upgrade
 from storage.models import ProcessedEvent, Tip
+from tests.storage.old_rows import downgraded, old_tip
 
 TEAM = "T0TEST"
 
@@ -105,7 +106,7 @@ def test_search_index_follows_edits_and_deletes(db: Database) -> None:
         assert tips.search(session, TEAM, "original") == []
         assert len(tips.search(session, TEAM, "rewritten")) == 1
     with db.transaction() as session:
-        tips.delete(session, TEAM, tip.id, actor_id="UAUTHOR", actor_is_admin=False)
+        tips.delete(session, TEAM, tip.number, actor_id="UAUTHOR", actor_is_admin=False)
     with db.snapshot() as session:
         assert tips.search(session, TEAM, "rewritten") == []
 
@@ -157,17 +158,9 @@ def test_migrations_run_down_and_up_again(database_url: str) -> None:
 
 
 def test_tips_stored_before_migration_0019_stay_searchable(db: Database) -> None:
-    from alembic import command
-
-    with db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0013")
-    try:
-        new_tip(db, "Pin the base image by digest #docker", helpful_count=3)
-        new_tip(db, "Docker layers cache what did not change")
-    finally:
-        upgrade(db.engine)
+    with downgraded(db, "0013"):
+        old_tip(db, TEAM, "Pin the base image by digest #docker", helpful_count=3)
+        old_tip(db, TEAM, "Docker layers cache what did not change")
     with db.snapshot() as session:
         assert [t.text for t in tips.search(session, TEAM, "docker")] == [
             "Pin the base image by digest #docker",

@@ -72,6 +72,7 @@ SPARSE_SPACES = {
 
 def make_tip(
     tip_id: int = 42,
+    number: int = 3,  # the workspace's own count, shown to people; the id stays internal
     text: str = "Use git bisect to find the commit that broke a test #git",
     tags: str = "git",
     helpful_count: int = 3,
@@ -79,6 +80,7 @@ def make_tip(
 ) -> Tip:
     return Tip(
         id=tip_id,
+        number=number,
         team_id="T1",
         author_id="U123ABC",
         text=text,
@@ -267,7 +269,7 @@ def test_tip_post_shows_author_text_tags_and_how_to_vote() -> None:
     assert blocks == [
         {
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": ":bulb: *Tip #42* from <@U123ABC>", "verbatim": True}],
+            "elements": [{"type": "mrkdwn", "text": ":bulb: *Tip #3* from <@U123ABC>", "verbatim": True}],
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": "Use &lt;b&gt; tags &amp; #git", "verbatim": True}},
         {
@@ -308,7 +310,7 @@ def test_tip_line_is_an_excerpt_and_its_facts() -> None:
     section, facts = tip_line(make_tip(text="short & sweet", tags="git sql", helpful_count=1))
     assert section == {"type": "section", "text": {"type": "mrkdwn", "text": "short &amp; sweet", "verbatim": True}}
     assert facts["elements"][0]["text"] == (
-        "#42 · <@U123ABC> · <!date^1715938200^{date_short}|2024-05-17> · 1 found it helpful"
+        "#3 · <@U123ABC> · <!date^1715938200^{date_short}|2024-05-17> · 1 found it helpful"
         " · `#git` `#sql` · <https://acme.slack.com/archives/C1/p1700000000000100|view post>"
     )
 

@@ -22,3 +22,8 @@ def test_a_local_time_falls_back_to_its_own_zone() -> None:
 
 def test_a_zone_no_longer_known_falls_back_to_utc() -> None:
     assert local_time(MOMENT, "Mars/Olympus") == f"<!date^{STAMP}^{{date_short_pretty}} {{time}}|2026-11-30 08:00 UTC>"
+
+
+def test_a_reader_time_beside_another_zone_says_it_is_theirs_but_not_in_its_fallback() -> None:
+    expected = f"<!date^{STAMP}^{{date_short_pretty}} {{time}} (your time)|2026-11-30 09:00 Europe/Berlin>"
+    assert local_time(MOMENT, "Europe/Berlin", mark_yours=True) == expected

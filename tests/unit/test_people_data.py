@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 
 from bot.people.blocks import NOT_YOURS, confirmation_value, read_confirmation, refusal
 from bot.people.commands import ExportTips, ForgetMe, PeopleUsage, SendMyData, parse_people_command
+from bot.people.erasure import request_names
 from bot.people.export import safe_cell, write_tips_csv
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -40,7 +43,7 @@ def test_the_csv_keeps_text_whole_and_numbers_as_numbers() -> None:
 
     read = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
     assert read == [
-        ["id", "author", "text", "tags", "channel", "created", "helpful_votes", "permalink"],
+        ["number", "author", "text", "tags", "channel", "created", "helpful_votes", "permalink"],
         ["7", "U1", 'Line one\nline "two", =three', "git", "", "2026-12-01T12:00:00+00:00", "3", ""],
     ]
 
@@ -78,3 +81,36 @@ def test_a_confirmation_is_its_own_persons_in_its_own_workspace_and_recent() -> 
     assert "expired" in str(refusal(mine, "T1", "U1", NOW.replace(hour=14)))
     for forged in ("T1:U1", "T1:U1:12:3", "t1:U1:1", "T1:U1:-1", None, 5, "T1:U1:" + "9" * 40):
         assert read_confirmation(forged) is None
+
+
+def _form(**fields: str) -> str:
+    return urlencode(fields)
+
+
+@pytest.mark.parametrize(
+    ("body", "mode", "named"),
+    [
+        (_form(command="/tip", user_id="U1", text="my words"), "http", True),
+        (_form(command="/tip", user_id="U2", text="thanks <@U1>"), "http", False),  # a mention is not them
+        (_form(payload=json.dumps({"type": "view_submission", "user": {"id": "U1"}})), "http", True),
+        # someone else's shortcut on their message: the request carries the message, and its author
+        (
+            _form(
+                payload=json.dumps(
+                    {"type": "message_action", "user": {"id": "U2"}, "message": {"user": "U1", "text": "my words"}}
+                )
+            ),
+            "http",
+            True,
+        ),
+        (json.dumps({"type": "event_callback", "event": {"type": "message", "user": "U1"}}), "http", True),
+        (json.dumps({"type": "event_callback", "event": {"type": "reaction_added", "item_user": "U1"}}), "http", True),
+        (json.dumps({"command": "/ask", "user_id": "U1", "text": "words"}), "socket_mode", True),
+        (json.dumps({"command": "/ask", "user_id": "U10", "text": "U1"}), "socket_mode", True),  # their id, as text
+        (json.dumps({"command": "/ask", "user_id": "U10", "text": "words"}), "socket_mode", False),
+        ("{not json, U1", "socket_mode", True),  # unreadable: deleted when it holds their id at all
+        ("{not json", "socket_mode", False),
+    ],
+)
+def test_a_kept_request_names_the_person_by_their_id_exactly(body: str, mode: str, named: bool) -> None:
+    assert request_names(body, mode, "U1") is named

@@ -144,6 +144,16 @@ def test_form_values_are_shaped_as_slack_sends_them() -> None:
     }
 
 
+def test_a_people_picker_sends_the_picked_ids_or_keeps_its_initial_ones() -> None:
+    picker = {"type": "multi_users_select", "action_id": "v", "initial_users": ["U0ELI"]}
+    view = {"blocks": [{"type": "input", "block_id": "avoids", "element": picker}]}
+
+    assert form_values(view)["avoids"]["v"] == {"type": "multi_users_select", "selected_users": ["U0ELI"]}
+    picked = form_values(view, {"avoids": "U0BEN,U0CHEN"})["avoids"]["v"]
+    assert picked == {"type": "multi_users_select", "selected_users": ["U0BEN", "U0CHEN"]}
+    assert form_values(view, {"avoids": ""})["avoids"]["v"]["selected_users"] == []  # everyone unpicked
+
+
 def _select(**changes: Any) -> dict[str, Any]:
     option = {"text": {"type": "plain_text", "text": "Weekly"}, "value": "weekly"}
     return {"type": "static_select", "action_id": "v", "options": [option], **changes}

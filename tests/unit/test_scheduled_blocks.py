@@ -77,7 +77,7 @@ def test_quiet_digest_encourages_and_names_the_tip_emoji() -> None:
 
 def test_digest_wording_counts_in_the_singular_too() -> None:
     now = datetime(2026, 11, 30, tzinfo=UTC)
-    tip = Tip(id=7, author_id="U1", text="Pin your versions", helpful_count=1, permalink=None)
+    tip = Tip(id=7, number=1, author_id="U1", text="Pin your versions", helpful_count=1, permalink=None)
     single = Digest(
         now - timedelta(days=7), now, False, [tip], 1, 1, [("U1", 1)], PromptRecap("What did you learn?", 1, None), None
     )
@@ -89,6 +89,7 @@ def test_digest_wording_counts_in_the_singular_too() -> None:
     assert "1 person found it helpful" in shown
     assert "1 reply in its thread." in shown
     assert text == "This week in peer learning: 1 tip shared by 1 person"
+    assert "#1 ·" in shown  # the tip by its number in the workspace
 
 
 @pytest.mark.parametrize(
@@ -107,9 +108,11 @@ def test_open_rounds_are_not_counted_as_unanswered(recap: CirclesRecap, expected
 
 
 def test_one_custom_prompt_is_not_these_one() -> None:
-    one = CustomPrompt(id=3, text="Why?", team_id="T", created_by="U1")
+    one = CustomPrompt(id=3, number=1, text="Why?", team_id="T", created_by="U1")
 
-    assert "plus this one of your own:" in str(custom_prompt_list([one], 47))
+    listing = str(custom_prompt_list([one], 47))
+    assert "plus this one of your own:" in listing
+    assert "`1` Why?" in listing and "`3`" not in listing  # its number in the workspace, not its id
 
 
 def test_a_full_listing_of_paused_schedules_keeps_every_section_whole() -> None:

@@ -135,9 +135,9 @@ def test_delete_takes_only_ascii_tip_numbers_within_range(number: str) -> None:
     assert not isinstance(command, DeleteTip)
 
 
-@pytest.mark.parametrize(("text", "tip_id"), [("delete 1", 1), ("delete 2147483647", 2**31 - 1)])
-def test_delete_accepts_the_whole_range(text: str, tip_id: int) -> None:
-    assert parse_tip_command(text) == DeleteTip(tip_id)
+@pytest.mark.parametrize(("text", "number"), [("delete 1", 1), ("delete 2147483647", 2**31 - 1)])
+def test_delete_accepts_the_whole_range(text: str, number: int) -> None:
+    assert parse_tip_command(text) == DeleteTip(number)
 
 
 def test_command_errors_carry_their_one_usage_line() -> None:
