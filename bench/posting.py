@@ -140,7 +140,8 @@ def busiest_second(times: list[float]) -> int:
 
 
 def poster_client(url: str, args: argparse.Namespace, pacer: PostPacer) -> WebClient:
-    """The client the app's scheduler uses: 429 retries take a pacer slot (bot.slack.pacing)."""
+    """The client the app's scheduler uses. The posts' own 429s are not retried in it: the poster
+    defers them (bot/slack/ratelimits.py), holding the channel or the workspace in the pacer."""
     return build_client(BOT_TOKEN, url, max_retries=args.max_retries, pacer=None if args.unpaced_retries else pacer)
 
 
@@ -309,7 +310,8 @@ def main() -> int:
     parser.add_argument(
         "--unpaced-retries",
         action="store_true",
-        help="retry 429s outside the pacer, as the app did before bot.slack.pacing.PacedRateLimitRetryHandler",
+        help="retry 429s outside the pacer, as the app did before bot.slack.pacing.PacedRateLimitRetryHandler"
+        " (no effect on the posts since the poster defers their 429s: bot/slack/ratelimits.py)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the injected 429s (default 1)")
     parser.add_argument(

@@ -13,6 +13,8 @@ from urllib.error import URLError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot.slack.ratelimits import RateLimited, retry_after
+
 # Where a listener finds its Attempt in the Bolt context (set by the worker's dispatch).
 JOB_ATTEMPT = "peerlearn_job_attempt"
 
@@ -32,7 +34,7 @@ def is_transient(error: BaseException) -> bool:
 
     Anything else (a bug, a refused call) would fail the same way again, so it is reported at once.
     """
-    if isinstance(error, OperationalError | InterfaceError | URLError | ConnectionError | TimeoutError):
+    if isinstance(error, OperationalError | InterfaceError | URLError | ConnectionError | TimeoutError | RateLimited):
         return True
     if isinstance(error, SlackApiError):
         status = int(error.response.status_code)
@@ -48,8 +50,18 @@ class Attempt:
     final: bool
     started: bool = False  # a listener took the job
     error: BaseException | None = field(default=None)
+    # Slack's 429 puts the job back for its Retry-After, not counted as an attempt (even the final
+    # one): while the job is young enough (runtime/jobs.py); after that a 429 is a passing failure.
+    may_defer: bool = False
 
     def will_retry(self, error: BaseException) -> bool:
         """Record the listener's failure; True when the worker will run the job again later."""
         self.error = error
+        if self.deferred:
+            return True
         return not self.final and is_transient(error)
+
+    @property
+    def deferred(self) -> bool:
+        """The job was turned away by a 429 and goes back to the queue for its Retry-After."""
+        return self.may_defer and self.error is not None and retry_after(self.error) is not None

@@ -89,8 +89,8 @@ def build_schedulers(
     clock: Callable[[], datetime],
     installations: Installations | None = None,
 ) -> tuple[ScheduledPoster, CircleRunner]:
-    """The scheduler's engines: one pacer (each workspace's posting limits) and a client whose
-    retried 429s are paced too."""
+    """The scheduler's engines: one pacer (each workspace's posting limits, and the holds its posts'
+    429s put on a channel or a workspace) and a client whose other retried 429s are paced too."""
     pacer = PostPacer(per_workspace_per_second=settings.posts_per_second)
     client, served = scheduler_client(settings, pacer, installations)
     gateway = SlackGateway(client)

@@ -23,16 +23,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.retry import Attempt, RetryPolicy, is_transient
+from bot.slack.ratelimits import deferring_rate_limits, retry_after
 from runtime.maintenance import forget_request_keys
 from storage import jobs
 from storage.db import Database
 from storage.jobs import ClaimedJob, NewJob
 from storage.leases import JOB_LEASE, Heartbeat
-from storage.models import Job, utcnow
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,10 @@ POLL_SECONDS = 0.1  # idle workers look for due jobs this often (a read; claimin
 DRAIN_CLAIM = 8  # `drain` claims at least this many at a time, as `run_until` does with 32 threads
 SETTLE_SECONDS = 0.05  # a finished job's row waits at most this long to be written with others'
 PRUNE_SECONDS = 60.0  # running workers forget old request keys this often (runtime/maintenance.py)
+# A job Slack answers 429 goes back to the queue for the Retry-After, not counted as an attempt,
+# while it is younger than this; past it a 429 counts like any passing failure (a job whose own
+# calls keep running into the limit ends).
+DEFER_RATE_LIMITED_FOR = timedelta(minutes=15)
 
 
 class _Batch:
@@ -114,6 +118,7 @@ class Outcome:
     job: ClaimedJob
     error: str | None = None  # None: done
     retry_at: datetime | None = None  # with an error: tried again then; without: failed for good
+    counted: bool = True  # False: turned away by a 429 (retry_at: after its Retry-After), no attempt used
     lost: bool = False  # not started: its lease was lost while it waited in hand (not ours to settle)
 
 
@@ -155,6 +160,10 @@ class JobWorker:
         # Renews the lease of every job in hand; a job claimed is held until it is settled.
         self.heartbeat = Heartbeat(db, holder, lease=lease, clock=clock)
         self.holder = self.heartbeat.holder
+        # Workspaces Slack answered 429, until their Retry-After has passed: none of their jobs is
+        # claimed meanwhile, the other workspaces' are (the threads are everyone's).
+        self._held: dict[str, datetime] = {}
+        self._held_lock = threading.Lock()
 
     def run_until(self, stop: threading.Event) -> None:
         """Claim and run jobs, `threads` at a time, until `stop` is set; jobs in hand are finished."""
@@ -248,7 +257,7 @@ class JobWorker:
     def _anything_due(self) -> bool:
         try:
             with self.db.snapshot() as session:
-                return session.scalar(select(Job.id).where(Job.due_at <= self.clock()).limit(1)) is not None
+                return jobs.any_due(session, self.clock(), self._held_now())
         except (OperationalError, InterfaceError) as error:
             log.warning("job worker %s cannot read the queue: %r", self.holder, error)
             return False
@@ -265,25 +274,27 @@ class JobWorker:
                 for outcome in finished:
                     if outcome.lost:
                         continue
-                    if outcome.error is not None and outcome.retry_at is not None:
+                    if outcome.error is not None and outcome.retry_at is not None and not outcome.counted:
+                        jobs.defer(connection, outcome.job, outcome.retry_at, outcome.error)
+                    elif outcome.error is not None and outcome.retry_at is not None:
                         jobs.retry_at(connection, outcome.job, outcome.retry_at, outcome.error)
                     elif outcome.error is not None:
                         failed = jobs.fail(connection, outcome.job, outcome.error)
                         if failed and (key := keys.get(outcome.job.id)) is not None:
                             jobs.forget_request_key(connection, key)
-                claimed = (
-                    jobs.claim(connection, self.holder, self.clock(), self.heartbeat.lease, limit) if limit else []
-                )
+                now = self.clock()
+                held = self._held_now()
+                claimed = jobs.claim(connection, self.holder, now, self.heartbeat.lease, limit, held) if limit else []
         except (OperationalError, InterfaceError) as error:
             if not quiet:
                 raise
             log.warning("job worker %s cannot reach the queue: %r; trying again", self.holder, error)
             return None
-        for job in claimed:
-            self.heartbeat.hold(jobs.renew, job.id)
-        for outcome in finished:
+        for outcome in finished:  # (first: a job put back due now may be claimed again just now)
             self.heartbeat.release(jobs.renew, outcome.job.id)
             self._log(outcome, gone)
+        for job in claimed:
+            self.heartbeat.hold(jobs.renew, job.id)
         return claimed
 
     def _keys_given_back(self, finished: list[Outcome]) -> dict[int, str]:
@@ -309,23 +320,60 @@ class JobWorker:
             return Outcome(job, "its lease ran out before it started", lost=True)
         if job.attempts > self.policy.max_attempts:  # claimed again after workers died running it
             return Outcome(job, f"its worker stopped while running it {job.attempts - 1} times")
-        attempt = Attempt(number=job.attempts, final=job.attempts >= self.policy.max_attempts)
+        if (held_until := self._held_until(job.team_id)) is not None:
+            # Claimed before Slack turned its workspace away: not run before the Retry-After has passed.
+            return Outcome(job, "its workspace is rate limited by Slack", held_until, counted=False)
+        attempt = Attempt(
+            number=job.attempts,
+            final=job.attempts >= self.policy.max_attempts,
+            may_defer=self.clock() - job.created_at < DEFER_RATE_LIMITED_FOR,
+        )
         try:
-            problem = self._run(job, attempt)
+            # A 429 raises instead of sleeping in this thread, which every workspace's jobs share.
+            with deferring_rate_limits():
+                problem = self._run(job, attempt)
         except Exception as error:  # the dispatch machinery itself (listeners' errors land on `attempt`)
-            log.exception("job %s (%s) could not be dispatched", job.id, job.listener)
+            if retry_after(error) is None:
+                log.exception("job %s (%s) could not be dispatched", job.id, job.listener)
             attempt.will_retry(error)
             problem = None
         if problem is not None:
             return Outcome(job, problem)
         if attempt.error is None:
             return Outcome(job)
+        if attempt.deferred and (wait := retry_after(attempt.error)) is not None:
+            until = self.clock() + timedelta(seconds=wait)
+            self._hold(job.team_id, until)
+            return Outcome(job, repr(attempt.error), until, counted=False)
         if attempt.final or not is_transient(attempt.error):
             return Outcome(job, repr(attempt.error))
         return Outcome(job, repr(attempt.error), self.clock() + self.policy.delay(attempt.number))
 
+    def _hold(self, team_id: str, until: datetime) -> None:
+        with self._held_lock:
+            self._held[team_id] = max(self._held.get(team_id, until), until)
+
+    def _held_until(self, team_id: str) -> datetime | None:
+        with self._held_lock:
+            until = self._held.get(team_id)
+        return until if until is not None and until > self.clock() else None
+
+    def _held_now(self) -> list[str]:
+        """The workspaces still held (their Retry-After not passed); the others forgotten."""
+        now = self.clock()
+        with self._held_lock:
+            for team_id in [team for team, until in self._held.items() if until <= now]:
+                del self._held[team_id]
+            return list(self._held)
+
     def _log(self, outcome: Outcome, finished: set[int]) -> None:
         job = outcome.job
+        if outcome.retry_at is not None and not outcome.counted:
+            log.info(
+                "job %s (%s) team=%s back in the queue until %s, not counted as an attempt: %s",
+                job.id, job.listener, job.team_id, outcome.retry_at.isoformat(), outcome.error,
+            )  # fmt: skip
+            return
         if outcome.lost:
             log.warning("job %s (%s) not started: %s; another worker has it", job.id, job.listener, outcome.error)
             return

@@ -66,7 +66,7 @@ class Settings:
     tip_emoji: str = "bulb"
     admin_user_ids: frozenset[str] = frozenset()
     # Threads of a job worker, running listener work after the ack: mostly waiting on Slack, so
-    # many, or a few posts waiting out a Retry-After hold up everything queued behind them.
+    # many. (A 429 does not hold one: its job goes back to the queue for the Retry-After.)
     listener_threads: int = 32
     role: str = "all"  # all | web | scheduler | worker
     grace_hours: float = 12.0  # a post missed while down is still made this long after its time

@@ -11,7 +11,7 @@ whose job was claimed again can no longer settle it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable, Iterator
+from collections.abc import Collection, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -142,22 +142,30 @@ class DriverEnqueuer:
 # building them and their cache keys anew for each batch was more than half of the CPU the queue
 # takes per job (claim and settle in batches of 8: 175-225 -> 81-90 us a job on SQLite, 302-366 ->
 # 159-203 us on PostgreSQL).
-_CLAIM = (
-    update(_jobs)
-    .where(
-        Job.id.in_(
-            select(Job.id)
-            .where(Job.due_at <= bindparam("now"))
-            .order_by(Job.due_at, Job.id)
-            .limit(bindparam("limit"))
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        ),
-        Job.due_at <= bindparam("now"),
+def _claim_statement(holding: bool) -> Any:
+    due = select(Job.id).where(Job.due_at <= bindparam("now"))
+    if holding:  # workspaces the worker holds back for a while (Slack asked it to wait)
+        due = due.where(Job.team_id.not_in(bindparam("held", expanding=True)))
+    return (
+        update(_jobs)
+        .where(
+            Job.id.in_(
+                due.order_by(Job.due_at, Job.id)
+                .limit(bindparam("limit"))
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            ),
+            Job.due_at <= bindparam("now"),
+        )
+        .values(state="running", attempts=Job.attempts + 1, due_at=bindparam("until"), holder=bindparam("claimant"))
+        .returning(
+            Job.id, Job.team_id, Job.listener, Job.mode, Job.content_type, Job.body, Job.attempts, Job.created_at
+        )
     )
-    .values(state="running", attempts=Job.attempts + 1, due_at=bindparam("until"), holder=bindparam("claimant"))
-    .returning(Job.id, Job.team_id, Job.listener, Job.mode, Job.content_type, Job.body, Job.attempts, Job.created_at)
-)
+
+
+_CLAIM = _claim_statement(holding=False)
+_CLAIM_HOLDING = _claim_statement(holding=True)
 _FINISH = (
     delete(_jobs)
     .where(tuple_(Job.id, Job.attempts).in_(bindparam("claims", expanding=True)), Job.state == "running")
@@ -165,9 +173,20 @@ _FINISH = (
 )
 
 
-def claim(connection: Connection, holder: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedJob]:
-    """Take up to `limit` due jobs (queued ones whose time has come, running ones whose lease ran out)."""
-    rows = connection.execute(_CLAIM, {"now": now, "limit": limit, "until": now + lease, "claimant": holder})
+def claim(
+    connection: Connection,
+    holder: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    held: Collection[str] = (),
+) -> list[ClaimedJob]:
+    """Take up to `limit` due jobs (queued ones whose time has come, running ones whose lease ran
+    out), none of the workspaces `held`."""
+    values: dict[str, Any] = {"now": now, "limit": limit, "until": now + lease, "claimant": holder}
+    if held:
+        values["held"] = sorted(held)
+    rows = connection.execute(_CLAIM_HOLDING if held else _CLAIM, values)
     claimed = [ClaimedJob(**row._asdict()) for row in rows]
     return sorted(claimed, key=lambda job: job.id)
 
@@ -204,6 +223,20 @@ def finish_many(connection: Connection, done: list[ClaimedJob]) -> set[int]:
 def retry_at(connection: Connection, job: ClaimedJob, when: datetime, error: str) -> bool:
     values = {"state": "queued", "due_at": when, "holder": None, "last_error": error}
     return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
+
+
+def defer(connection: Connection, job: ClaimedJob, when: datetime, error: str) -> bool:
+    """Run it again at `when`, this claim not counted as an attempt (it was turned away, not failed)."""
+    values = {"state": "queued", "due_at": when, "holder": None, "last_error": error, "attempts": Job.attempts - 1}
+    return bool(connection.execute(update(_jobs).where(*_mine(job)).values(**values)).rowcount)
+
+
+def any_due(session: Session, now: datetime, held: Collection[str] = ()) -> bool:
+    """Whether a job of a workspace not `held` is due."""
+    due = select(Job.id).where(Job.due_at <= now)
+    if held:
+        due = due.where(Job.team_id.not_in(sorted(held)))
+    return session.scalar(due.limit(1)) is not None
 
 
 def fail(connection: Connection, job: ClaimedJob, error: str) -> bool:

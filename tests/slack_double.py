@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 import threading
 import time
@@ -91,6 +92,7 @@ class Fault:
 @dataclass
 class _Faults:
     queued: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
+    limited: dict[str, float] = field(default_factory=dict)  # method -> until (monotonic): every call 429
     revoked: str | None = None  # every call answers this error (token_revoked, invalid_auth, ...)
 
     def take(self, method: str) -> Fault | None:
@@ -382,6 +384,13 @@ class SlackDouble:
             for _ in range(times):
                 self._faults.queued[method].append(Fault(status=status, error=error, retry_after=retry_after))
 
+    def rate_limit(self, method: str, seconds: float) -> None:
+        """For the next `seconds`, every call of `method` is refused with 429, its Retry-After the
+        seconds left (rounded up), as Slack refuses a workspace over a method's limit until its
+        window has passed."""
+        with self._lock:
+            self._faults.limited[method] = time.monotonic() + seconds
+
     def slow_next(self, method: str, seconds: float, *, times: int = 1) -> None:
         """The next call(s) wait `seconds`, then take effect and answer."""
         with self._lock:
@@ -433,7 +442,8 @@ class SlackDouble:
         """Record the call, apply a queued fault, and answer as Slack."""
         with self._lock:
             self.calls.append(Call(method, args, time.monotonic()))
-            fault = self._faults.take(method)
+            left = self._faults.limited.get(method, 0.0) - time.monotonic()
+            fault = Fault(status=429, retry_after=math.ceil(left)) if left > 0 else self._faults.take(method)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         elif fault is not None and fault.after_effect is None:

@@ -30,6 +30,7 @@ from bot.slack.acting import acting_for, carrying_team
 from bot.slack.conversations import ChannelReaders, open_group
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
+from bot.slack.ratelimits import RateLimited
 from bot.slack.results import Failed, Posted
 from bot.slack.users import Person, UserDirectory
 from bot.uninstalled import pause_uninstalled
@@ -247,6 +248,8 @@ class CircleRunner:
             person = people.get(membership.user_id)
             try:
                 self._enrol_one(circle, round_, membership.user_id, person, membership.user_id in outside)
+            except RateLimited:  # (in a job) the enrolment again after the Retry-After
+                raise
             except Exception:  # this member is left out of the round, not the others
                 log.exception(
                     "check-in enrolment failed team=%s circle=%s round=%s user=%s",
@@ -281,6 +284,8 @@ class CircleRunner:
     def _invite(self, circle: Circle, round_: CircleRound, user_id: str) -> None:
         try:
             self._invite_one(circle, round_, user_id)
+        except RateLimited:  # (in a job) the DMs again after the Retry-After: those sent are found
+            raise
         except Exception:  # this member misses the DM; the others still get theirs
             log.exception(
                 "check-in DM failed team=%s circle=%s round=%s user=%s", circle.team_id, circle.id, round_.id, user_id

@@ -16,6 +16,7 @@ from bot.pairing import round_blocks
 from bot.pairing.service import profile_from_row
 from bot.slack.conversations import open_group
 from bot.slack.gateway import SlackGateway
+from bot.slack.ratelimits import RateLimited
 from bot.slack.results import Failed, Posted
 from storage import pairing as profile_queries
 from storage import pairing_rounds as queries
@@ -51,6 +52,8 @@ class Delivery:
             if group.message_ts is None and group.problem is None:
                 try:
                     self._message_group(round_, group, profiles, skills)
+                except RateLimited:  # (in a job) the whole delivery again after the Retry-After
+                    raise
                 except Exception:  # one group's trouble never stops the others; its ids are logged
                     log.exception("pairing group=%s round=%s could not be messaged", group.id, round_id)
         for row in left_out:

@@ -25,6 +25,7 @@ from bot.questions.results import Asked, Refused, Routed, Suggested, TipsOnly
 from bot.questions.routing import ASKED_STATES, POST_EVENT, Router
 from bot.services import Services
 from bot.slack.conversations import why_not_post_for
+from bot.slack.ratelimits import RateLimited
 from bot.slack.results import Failed, Posted
 from bot.text import slack_to_plain
 from bot.tips import service as tip_service
@@ -66,6 +67,8 @@ class QuestionDesk:
         for question_id in waiting:
             try:
                 self.router.top_up(question_id)
+            except RateLimited:  # (in a job) the job again after the Retry-After: done ones are skipped
+                raise
             except Exception:  # one question's trouble never stops the others; its deadline still moves it on
                 log.exception("question=%s: moving on from a leaver failed", question_id)
         return len(waiting)

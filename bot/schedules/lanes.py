@@ -7,6 +7,11 @@ while another workspace's post could go, and a workspace with many posts never m
 wait (in one queue, its posts would hold every thread, each sleeping for its turn: one workspace
 after another). The claiming
 (bot/schedules/claims.py) feeds the lanes while they are being posted from.
+
+A post that met a 429 comes back `held` (bot/schedules/posting.py): its channel's slots (or its
+workspace's) are held until the Retry-After has passed, and the post waits beside its lane until
+then, to be handed to a thread again before the lane's next. Its thread is given back at once: no
+thread waits out a Retry-After, and the lane's other channels go on meanwhile.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
+from heapq import heappop, heappush
+from itertools import count
 from typing import Generic, TypeVar
 
 from bot.schedules.results import Delivered
@@ -32,7 +40,11 @@ class Lanes(Generic[Post]):
         # would go out late and together, over Slack's limit.
         self._threads_free = threading.Semaphore(threads)
         self._lanes: dict[str, deque[tuple[Post, str]]] = {}
+        # Held posts (a 429) by workspace, first the one free first: (free at, order, post, channel).
+        self._held: dict[str, list[tuple[float, int, Post, str]]] = {}
+        self._order = count()
         self._closed = False
+        self._in_flight = 0  # handed to a thread and not finished: may come back (held)
         self._changed = threading.Condition()
         self.futures: list[Future[Delivered]] = []
 
@@ -42,7 +54,8 @@ class Lanes(Generic[Post]):
             self._changed.notify()
 
     def close(self) -> None:
-        """Nothing more will be added: `dispatch` returns once every lane is empty."""
+        """Nothing more will be added: `dispatch` returns once every lane is empty and every post
+        handed out is finished (one that comes back held is handed out again)."""
         with self._changed:
             self._closed = True
             self._changed.notify()
@@ -54,31 +67,46 @@ class Lanes(Generic[Post]):
             while True:
                 wake: float | None = None  # the next slot of a lane waiting on its pace
                 waiting = False  # a lane whose slot is free, waiting for a thread
-                for team_id, lane in self._lanes.items():
-                    if not lane:
+                for team_id, lane in self._lanes.items():  # (a held post came from its workspace's lane)
+                    held = self._held.get(team_id, [])
+                    if not lane and not held:
                         continue
                     now = self.pacer.now()
-                    if self.pacer.free_at(team_id) <= now:
+                    again = bool(held) and held[0][0] <= now
+                    if self.pacer.free_at(team_id) <= now and (again or lane):
                         if not self._take_thread():
                             # Woken when a thread is freed (not polled: spinning here took the
                             # CPU the poster threads needed).
                             waiting = True
                             continue
-                        post, channel_id = lane.popleft()
+                        if again:
+                            _, _, post, channel_id = heappop(held)
+                        else:
+                            post, channel_id = lane.popleft()
                         future = self._submit(post, team_id, self.pacer.reserve(channel_id, team_id))
-                        future.add_done_callback(self._thread_freed)
+                        self._in_flight += 1
+                        future.add_done_callback(partial(self._thread_freed, team_id, (post, channel_id)))
                         self.futures.append(future)
+                    free = self.pacer.free_at(team_id)
+                    held = self._held.get(team_id, [])  # (again: a post that came back at once)
                     if lane:
-                        free = self.pacer.free_at(team_id)
                         wake = free if wake is None else min(wake, free)
-                if self._closed and wake is None and not waiting:
+                    if held:
+                        ready = max(free, held[0][0])
+                        wake = ready if wake is None else min(wake, ready)
+                if self._closed and wake is None and not waiting and not self._in_flight:
                     return
                 self._changed.wait(None if wake is None else max(wake - self.pacer.now(), 0.0))
 
     def _take_thread(self) -> bool:
         return self._threads_free.acquire(blocking=False)
 
-    def _thread_freed(self, _: Future[Delivered]) -> None:
-        self._threads_free.release()
+    def _thread_freed(self, team_id: str, post: tuple[Post, str], done: Future[Delivered]) -> None:
+        held = not done.cancelled() and done.exception() is None and done.result().held
         with self._changed:
+            if held:  # rate limited: handed out again once its channel's (or workspace's) hold ends
+                free_at = self.pacer.channel_free_at(team_id, post[1])
+                heappush(self._held.setdefault(team_id, []), (free_at, next(self._order), *post))
+            self._in_flight -= 1
+            self._threads_free.release()
             self._changed.notify()

@@ -6,7 +6,11 @@ The protocol, per post:
    second scheduler process, a retried tick or a restart finds the row and moves on.
 2. *Compose*: choose the prompt or gather the digest and write the choice onto the ledger row, so
    a retry posts the same thing.
-3. *Post* with metadata naming the ledger row, paced under Slack's limits (429s are still retried).
+3. *Post* with metadata naming the ledger row, paced under Slack's limits. A 429 holds that
+   channel's slots (on a second 429 there, the workspace's) until its Retry-After has passed and
+   gives the thread back: the post, still pending and still held, goes back to its workspace's
+   lane, to be handed out again then (the attempt not counted: Slack did not post), and the other
+   posts go on meanwhile (bot/slack/ratelimits.py, bot/slack/pacing.py).
 4. *Record*: posted (with ts), or failed. A channel that is gone, archived or closed to the bot
    pauses its schedule and its admin is told; a transient failure leaves the row pending, and the
    next tick retries it while the grace window lasts.
@@ -28,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain
-from typing import assert_never
+from typing import Any, assert_never
 
 from bot.schedules import digests, setbacks
 from bot.schedules.claims import Claims
@@ -42,7 +46,8 @@ from bot.schedules.rules import pairing_options
 from bot.slack.acting import acting_for
 from bot.slack.gateway import SlackGateway
 from bot.slack.pacing import PostPacer
-from bot.slack.results import Posted
+from bot.slack.ratelimits import RateLimited, deferring_rate_limits
+from bot.slack.results import Failed, Posted
 from bot.slack.workspaces import NOT_INSTALLED
 from storage import schedules as queries
 from storage.db import Database
@@ -56,6 +61,9 @@ LEASE_NAME = "scheduled-posts"
 # Which circle channels are public, as a digest asked Slack: trusted this long for the workspace's
 # next digests (a channel made private meanwhile is quoted from for at most this long).
 PUBLIC_CHANNELS_TTL = 60.0
+# A rate-limited post waits for its workspace's Retry-After in this run when that ends within this
+# many seconds (a tick's interval); a longer one leaves it to the first tick after it has passed.
+HOLD_IN_RUN_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,9 @@ class ScheduledPoster:
             # Each post with its kind, known at the claim: not read again.
             lanes: Lanes[tuple[int, str]] = Lanes(
                 self.pacer,
-                lambda post, team_id, slot: pool.submit(self._deliver_safely, post[0], slot, team_id, post[1]),
+                lambda post, team_id, slot: pool.submit(
+                    self._deliver_safely, post[0], slot, team_id, post[1], in_lane=True
+                ),
                 threads=self.settings.workers,
             )
             dispatcher = threading.Thread(target=lanes.dispatch, name="poster-lanes", daemon=True)
@@ -148,11 +158,13 @@ class ScheduledPoster:
             finally:
                 lanes.close()
                 dispatcher.join()
-            report.claimed = len(lanes.futures)
             if not lanes.futures:
                 return report
             for future in as_completed(lanes.futures):
-                match future.result().status:
+                if (delivered := future.result()).held:  # handed out again after its Retry-After
+                    continue
+                report.claimed += 1
+                match delivered.status:
                     case Delivery.POSTED:
                         report.posted += 1
                     case Delivery.RETRYING:
@@ -226,8 +238,17 @@ class ScheduledPoster:
     # -- delivering ----------------------------------------------------------------------------
 
     def _deliver_safely(
-        self, post_id: int, slot: float | None = None, team_id: str | None = None, kind: str | None = None
+        self,
+        post_id: int,
+        slot: float | None = None,
+        team_id: str | None = None,
+        kind: str | None = None,
+        *,
+        in_lane: bool = False,
     ) -> Delivered:
+        """Deliver one post, whatever happens. `in_lane`: handed out by the lanes, which hand a post
+        that comes back held out again (a 429); otherwise a 429 leaves it to a later tick."""
+        held = False
         # The one catch-all of the scheduler: one channel's surprise must not stop the others' posts.
         try:
             if team_id is None:
@@ -238,7 +259,13 @@ class ScheduledPoster:
                 # Uninstalled since it was claimed: kept for a reinstall within the grace window.
                 return self.record.retry_later(post_id, NOT_INSTALLED)
             with acting_for(team_id):  # every Slack call of this post with its own workspace's token
-                return self._deliver(post_id, slot, kind, team_id)
+                delivered = self._deliver(post_id, slot, kind, team_id, in_lane)
+            held = delivered.held
+            return delivered
+        except RateLimited as limited:  # before its attempt (a pairing round's DMs, run by a job)
+            delivered = self._rate_limited(post_id, team_id, limited, in_lane, attempted=False)
+            held = delivered.held
+            return delivered
         except Exception as error:
             log.exception("scheduled post %s failed unexpectedly; it will be retried", post_id)
             try:
@@ -248,14 +275,51 @@ class ScheduledPoster:
                 log.exception("scheduled post %s: its failure could not be recorded", post_id)
                 return Delivered(post_id, Delivery.RETRYING, "unrecorded")
         finally:
-            self.heartbeat.release(queries.renew_posts, post_id)
+            if not held:  # a held post stays ours (its lease renewed) until it is delivered
+                self.heartbeat.release(queries.renew_posts, post_id)
+
+    def _rate_limited(
+        self,
+        post_id: int,
+        team_id: str | None,
+        limited: RateLimited,
+        in_lane: bool,
+        *,
+        channel_id: str | None = None,
+        attempted: bool,
+    ) -> Delivered:
+        """Slack answered 429: hold the channel's slots for the Retry-After, or the workspace's
+        (bot/slack/pacing.py), and put the post back, its attempt (if made) not counted. No thread
+        waits: the other posts go on in their lanes (the other workspaces' always)."""
+        self.pacer.rate_limited(team_id, channel_id, limited.retry_after)
+        if in_lane and limited.retry_after <= HOLD_IN_RUN_SECONDS:
+            delivered = self.record.rate_limited(post_id, None, attempted=attempted)
+        else:  # the first tick after the Retry-After takes it over
+            until = self.clock() + timedelta(seconds=limited.retry_after)
+            delivered = self.record.rate_limited(post_id, until, attempted=attempted)
+        log.info(
+            "post %s team=%s rate limited (%s): held %.1f s, %s",
+            post_id, team_id, limited.method, limited.retry_after,
+            "then posted in this run" if delivered.held else "then retried by a later tick",
+        )  # fmt: skip
+        return delivered
 
     def _deliver(
-        self, post_id: int, slot: float | None = None, kind: str | None = None, team_id: str | None = None
+        self,
+        post_id: int,
+        slot: float | None = None,
+        kind: str | None = None,
+        team_id: str | None = None,
+        in_lane: bool = False,
     ) -> Delivered:
         """Post at `slot` (taken by the lanes), or at the next free slot (a post asked for now).
         `kind`, when known, spares a pairing round's look-up for every other post, and a digest's
-        look-up of which circle and question channels are public for every other post."""
+        look-up of which circle and question channels are public for every other post.
+
+        The look-up and the post run `deferring_rate_limits()`: a 429 gives the thread back at once
+        (bot/slack/ratelimits.py). A pairing round's DMs before them (bot/pairing/) and a digest's
+        look-ups are still retried after Retry-After inside the client here: a few calls, once per
+        round or digest, whose own failure handling is not built to be put back mid-way."""
         if kind in (None, PostKind.PAIRING) and (problem := self._run_round(post_id)) is not None:
             return self.record.skip(post_id, problem)
         public_channels: frozenset[str] = frozenset()
@@ -270,20 +334,43 @@ class ScheduledPoster:
             text, blocks = compose(session, post, self.settings.tip_emoji, public_channels)
             post.attempts += 1  # (after composing: one UPDATE carries both)
             channel_id = post.channel_id
+        try:
+            with deferring_rate_limits():
+                outcome = self._post(post_id, channel_id, text, blocks, slot, team_id, retrying)
+        except RateLimited as limited:
+            return self._rate_limited(post_id, team_id, limited, in_lane, channel_id=channel_id, attempted=True)
+        if isinstance(outcome, Delivered):
+            return outcome
+        if isinstance(outcome, Posted):
+            self.pacer.accepted(team_id)
+            return self.record.record_posted(post_id, outcome.ts)
+        return self.record.record_failure(post_id, outcome)
+
+    def _post(
+        self,
+        post_id: int,
+        channel_id: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        slot: float | None,
+        team_id: str | None,
+        retrying: bool,
+    ) -> Posted | Failed | Delivered:
+        """Look first (a retry: an earlier attempt may have posted), then post at the slot."""
         if retrying:
             found = self.slack.find_by_metadata(channel_id, METADATA_EVENT, "ledger_id", post_id)
             if isinstance(found, Posted):
                 log.info("post %s had reached Slack before (ts=%s); recorded, not repeated", post_id, found.ts)
                 return self.record.record_posted(post_id, found.ts)
         if slot is None:
+            if (wait := self.pacer.held_for(team_id, channel_id)) > 0:
+                # Held after a 429: not waited out in this (a job's) thread.
+                raise RateLimited("chat.postMessage", wait, team_id)
             self.pacer.wait(channel_id)
         else:
             self.pacer.sleep_until(slot)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"ledger_id": post_id}}
-        outcome = self.slack.post(channel_id, text, blocks, metadata=metadata)
-        if isinstance(outcome, Posted):
-            return self.record.record_posted(post_id, outcome.ts)
-        return self.record.record_failure(post_id, outcome)
+        return self.slack.post(channel_id, text, blocks, metadata=metadata)
 
     def _public_channels_of(self, team_id: str) -> frozenset[str]:
         """digests.public_channels, kept for a minute per workspace: a tick's digests for many

@@ -70,6 +70,23 @@ class LedgerRecorder:
             self.slack.tell(admin, pause_notice(kind, channel_id, failure.error, when))
         return Delivered(post_id, Delivery.PAUSED if admin else Delivery.FAILED, failure.error)
 
+    def rate_limited(self, post_id: int, not_before: datetime | None, *, attempted: bool) -> Delivered:
+        """Slack answered 429, so it did not post: an `attempted` post's attempt is not counted (no
+        back-off grows, and the next attempt need not look in the channel first). `not_before`: when
+        a later tick may take it over (its lease runs out then); None: the poster keeps it and posts
+        it again itself."""
+        with self.db.transaction() as session:
+            post = queries.ledger_row(session, post_id)
+            assert post is not None
+            if post.status != LedgerStatus.PENDING:
+                return settled(post)
+            if attempted:
+                post.attempts = max(post.attempts - 1, 0)
+            post.error = "ratelimited"
+            if not_before is not None:
+                post.lease_until = not_before
+        return Delivered(post_id, Delivery.RETRYING, "ratelimited", held=not_before is None)
+
     def retry_later(self, post_id: int, error: str) -> Delivered:
         with self.db.transaction() as session:
             post = queries.ledger_row(session, post_id)

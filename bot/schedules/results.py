@@ -26,6 +26,9 @@ class Delivered:
     status: Delivery
     error: str | None = None
     message_ts: str | None = None
+    # Rate limited (429): still pending and held by this poster, to go out again in its workspace's
+    # lane once the Retry-After has passed (bot/schedules/lanes.py). Not an outcome yet.
+    held: bool = False
 
 
 @dataclass(frozen=True)

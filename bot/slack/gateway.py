@@ -1,7 +1,9 @@
 """The Slack Web API calls Peerlearn makes, with Slack's expected failures turned into values.
 
 429 (Retry-After), 5xx and connection errors are retried inside the WebClient by slack_sdk's
-retry handlers (see bot/slack/client.py); what still fails comes back as `Failed` with Slack's
+retry handlers (see bot/slack/client.py), except that a 429 met while deferring (the scheduler's
+posts, the job worker's jobs) raises RateLimited, which is not caught here: it goes up to whoever
+puts the work back (bot/slack/ratelimits.py). What still fails comes back as `Failed` with Slack's
 error code, which the caller turns into a message for the person, so nothing fails silently.
 Every call follows bot/slack/results.py's convention: `Thing | Failed` for a call that produces
 something, `Failed | None` for one that only acts, `Thing | Failed | None` for a lookup.

@@ -5,7 +5,9 @@
 3. `files.completeUploadExternal(files=[{id, title}], channel_id, initial_comment)` shares it.
 
 Step 1 is retried by the client like any call. Step 2 is ours: a 429 (after Retry-After), a 5xx or a
-connection error is tried again, sending the same bytes to the same URL, which replaces them. Step 3
+connection error is tried again, sending the same bytes to the same URL, which replaces them; in a
+job (deferring, bot/slack/ratelimits.py) a 429 raises RateLimited instead, and the job goes back to
+the queue for the Retry-After rather than holding its thread. Step 3
 posts a message: after a dropped connection or a 5xx Slack may have shared the file already, so the
 gateway looks for it in the conversation before completing again (bot/slack/gateway.py).
 """
@@ -23,6 +25,8 @@ from urllib.parse import urlparse
 
 from slack_sdk import WebClient
 
+from bot.slack.acting import current_team
+from bot.slack.ratelimits import RateLimited, deferring
 from bot.slack.results import CALL_ERRORS, Failed, Uploaded, error_code
 
 log = logging.getLogger(__name__)
@@ -77,6 +81,8 @@ def send(
                 return Failed(f"http_{error.code}")  # Slack refused the upload itself: trying again won't help
             code = "ratelimited" if error.code == 429 else f"http_{error.code}"
             wait = _retry_after(error) if error.code == 429 else None
+            if wait is not None and deferring():
+                raise RateLimited("upload", wait, current_team()) from error
         except (URLError, TimeoutError, ConnectionError, OSError):
             code, wait = "connection_failed", None
         if attempt == len(delays):

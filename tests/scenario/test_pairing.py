@@ -3,6 +3,7 @@ next round never repeating a pair that met; through signed requests against the 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -226,3 +227,29 @@ def test_the_runner_is_exactly_once_when_a_crash_leaves_a_group_unmessaged(
     RoundKeeper(db, SlackGateway(client), clock=clock).run_due()
     assert len(group_dms(slack)) == 2  # found by its metadata, not posted again
     assert groups(db)[0].message_ts is not None
+
+
+def test_a_429_in_a_rounds_group_dms_puts_the_round_back_and_each_group_is_messaged_once(
+    sender: SlackSender,
+    slack: SlackDouble,
+    db: Database,
+    clock: FakeClock,
+    poster: ScheduledPoster,
+    pairing_channel: str,
+) -> None:
+    """Run by the job worker, a round whose group DM is refused with 429 does not sleep in the
+    worker's thread, nor skip that group: the post goes back (for a later tick) and the round
+    continues where it stopped."""
+    slack.fail_next("chat.postMessage", status=429, retry_after=1)
+
+    answer = peerlearn(sender, f"pairing <#{pairing_channel}|coffee> now")
+
+    assert "I'll keep trying" in answer and len(group_dms(slack)) == 1  # the one refused
+    assert not any(g.message_ts for g in groups(db))
+    clock.advance(seconds=2)  # the Retry-After has passed: the next tick takes the post over
+    time.sleep(1)  # (and the workspace's pacer, held on the real clock)
+    assert poster.run_due().posted == 1
+    made = groups(db)
+    assert len(made) == 2 and all(g.message_ts for g in made)
+    assert len(group_dms(slack)) == 3  # the refused one, then each group's once
+    assert sum("pairing is out" in p["text"] for p in slack.posts(pairing_channel)) == 1

@@ -200,7 +200,6 @@ def test_a_word_after_the_command_gets_its_usage(sender: SlackSender, slack: Sla
 @pytest.mark.parametrize(
     ("fault", "said"),
     [
-        ({"method": "files.getUploadURLExternal", "status": 429, "retry_after": 0, "times": 3}, "rate-limiting me"),
         ({"method": "upload", "status": 503, "times": 4}, "didn't answer in time"),
         ({"method": "files.completeUploadExternal", "error": "not_in_channel"}, "can't post in our DM"),
         ({"method": "conversations.open", "error": "cannot_dm_bot"}, "can't open a DM with you"),
@@ -217,6 +216,23 @@ def test_upload_faults_reach_the_person_and_leave_nothing_half_sent(
     assert said in told[0] and "Nothing was sent" in told[0]
     assert slack.shared_files() == []
     assert count(db, FileDelivery, FileDelivery.shared_at.is_not(None)) == 0
+
+
+def test_a_429_puts_the_upload_back_for_its_retry_after_and_the_file_is_sent_once(
+    sender: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock, job_worker: JobWorker
+) -> None:
+    """Run by the job worker, a 429 does not wait in its thread nor reach the person as a failure:
+    the job goes back to the queue for the Retry-After (on the worker's clock) and then sends the
+    file, once."""
+    slack.fail_next("files.getUploadURLExternal", status=429, retry_after=30)
+
+    _, told = peerlearn(sender, "my-data", "U1")
+
+    assert told == [] and slack.shared_files() == []
+    clock.advance(seconds=30)
+    job_worker.drain()
+    assert "is ready" in str(slack.responses[-1].get("text")) and len(dm_files(slack, "U1")) == 1
+    assert count(db, FileDelivery, FileDelivery.shared_at.is_not(None)) == 1
 
 
 def test_after_a_fault_the_person_can_simply_ask_again(sender: SlackSender, slack: SlackDouble) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from runtime.jobs import JobWorker
 from storage.db import Database
-from storage.models import Tip
+from storage.models import Job, Tip
+from tests.conftest import FakeClock
 from tests.slack_double import SlackDouble
 from tests.slack_sender import SlackSender
 
@@ -95,15 +99,24 @@ def test_archived_channel_keeps_the_tip_and_says_why(sender: SlackSender, slack:
     assert tip_count(db) == 1
 
 
-def test_rate_limited_post_is_retried_after_retry_after(sender: SlackSender, slack: SlackDouble, db: Database) -> None:
+def test_rate_limited_post_goes_back_to_the_queue_for_its_retry_after(
+    sender: SlackSender, slack: SlackDouble, db: Database, clock: FakeClock, job_worker: JobWorker
+) -> None:
     slack.fail_next("chat.postMessage", status=429, retry_after=1)
 
     sender.command("Retry politely after a 429")
 
-    slack.wait_for(lambda: slack.channels["C1"].messages, timeout=5, message="the post after the retry")
-    attempts = [c.at for c in slack.calls if c.method == "chat.postMessage"]
-    assert len(attempts) == 2 and attempts[1] - attempts[0] >= 0.9
-    slack.wait_for(lambda: only_tip(db).message_ts, message="the post recorded on the tip")
+    # No worker thread slept on the Retry-After: the job is back in the queue until it has passed,
+    # the 429 not counted as an attempt, and nobody told of a failure.
+    assert not slack.channels["C1"].messages and not slack.responses
+    with db.queue.snapshot() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.state, job.attempts, job.due_at) == ("queued", 0, clock() + timedelta(seconds=1))
+    assert job_worker.drain() == 0  # not before then
+    clock.advance(seconds=1)
+    job_worker.drain()
+    assert len(slack.channels["C1"].messages) == 1 and len(slack.posts("C1")) == 2
+    assert only_tip(db).message_ts == slack.channels["C1"].messages[0]["ts"]
 
 
 def test_server_errors_are_retried(sender: SlackSender, slack: SlackDouble) -> None:

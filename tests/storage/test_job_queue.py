@@ -15,6 +15,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from bot.retry import Attempt, RetryPolicy
+from bot.slack.ratelimits import RateLimited
 from runtime.jobs import JobQueue, JobWorker
 from runtime.maintenance import forget_request_keys
 from storage import jobs
@@ -397,3 +398,50 @@ def test_a_job_whose_lease_was_lost_while_it_waited_in_hand_is_not_started(db: D
     assert worker._settle_and_claim([outcome], 0) == []
     (row,) = rows(db)
     assert (row.id, row.state, row.attempts) == (taken.id, "running", taken.attempts)  # the other's claim stands
+
+
+def test_a_rate_limited_job_goes_back_uncounted_and_holds_only_its_workspace(db: Database, clock: FakeClock) -> None:
+    """A 429 (RateLimited) puts the job back for its Retry-After without using an attempt, and the
+    worker claims none of that workspace's jobs meanwhile; another workspace's run at once."""
+    queue = JobQueue(db, clock)
+    for team, n in (("T0BUSY", 0), ("T0BUSY", 1), ("T0QUIET", 2)):
+        queue.enqueue(NewJob(team, "work", "http", "application/x-www-form-urlencoded", f"n={n}"))
+    ran: list[tuple[str, int]] = []
+    limited = [True]
+
+    def run(job: ClaimedJob, attempt: Attempt) -> None:
+        attempt.started = True
+        ran.append((job.team_id, job.attempts))
+        if job.team_id == "T0BUSY" and limited[0]:
+            limited[0] = False
+            attempt.will_retry(RateLimited("chat.postMessage", 30, job.team_id))
+
+    worker = JobWorker(db, run, threads=1, clock=clock)
+    assert worker.drain() == 3  # claimed together: the busy workspace's second job is not run
+    assert ran == [("T0BUSY", 1), ("T0QUIET", 1)]
+    busy = [job for job in rows(db) if job.team_id == "T0BUSY"]
+    assert [(job.state, job.attempts, job.due_at) for job in busy] == [
+        ("queued", 0, clock() + timedelta(seconds=30))
+    ] * 2
+    clock.advance(seconds=10)
+    queue.enqueue(NewJob("T0BUSY", "work", "http", "application/x-www-form-urlencoded", "n=3"))
+    assert worker.drain() == 0  # due, but its workspace is held: not claimed
+    clock.advance(seconds=20)
+    assert worker.drain() == 3 and rows(db) == []
+    assert sorted(ran[2:]) == [("T0BUSY", 1)] * 3  # the 429 used no attempt
+
+
+def test_a_job_put_back_due_at_once_and_claimed_again_in_the_same_write_runs(db: Database, clock: FakeClock) -> None:
+    """Retry-After: 0 puts the job back due now, and the transaction that settles it claims it again:
+    its new claim is held (renewed), not released with the old one's settling (which left it 'lost')."""
+    enqueue(db, clock)
+    ran: list[int] = []
+
+    def run(job: ClaimedJob, attempt: Attempt) -> None:
+        attempt.started = True
+        ran.append(job.attempts)
+        if len(ran) == 1:
+            attempt.will_retry(RateLimited("files.getUploadURLExternal", 0, job.team_id))
+
+    assert JobWorker(db, run, threads=1, clock=clock).drain() == 2
+    assert ran == [1, 1] and rows(db) == []

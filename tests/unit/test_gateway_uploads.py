@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.slack.acting import acting_for
 from bot.slack.client import build_client
 from bot.slack.gateway import SlackGateway
+from bot.slack.ratelimits import RateLimited, deferring_rate_limits
 from bot.slack.results import Failed, Uploaded
 from tests.slack_double import BOT_TOKEN, SlackDouble
 
@@ -75,6 +77,19 @@ def test_sending_the_bytes_is_tried_again_after_a_5xx_or_a_429(
     assert isinstance(upload(gateway, dm), Uploaded)
     assert len(double.calls_to("upload")) == 3
     assert [f.content for f in double.shared_files(dm)] == [CONTENT]
+
+
+def test_in_a_job_a_429_on_the_bytes_is_given_back_not_waited_out(
+    double: SlackDouble, gateway: SlackGateway, dm: str
+) -> None:
+    """Deferring (a job worker's thread), a 429 raises RateLimited with its Retry-After: the job goes
+    back to the queue for it (runtime/jobs.py) and nothing is shared meanwhile."""
+    double.fail_next("upload", status=429, retry_after=20)
+
+    with acting_for("T0TEST"), deferring_rate_limits(), pytest.raises(RateLimited) as limited:
+        upload(gateway, dm)
+    assert (limited.value.method, limited.value.retry_after) == ("upload", 20.0)
+    assert len(double.calls_to("upload")) == 1 and double.shared_files() == []
 
 
 def test_bytes_that_never_arrive_fail_and_share_nothing(double: SlackDouble, gateway: SlackGateway, dm: str) -> None:

@@ -13,6 +13,7 @@ from slack_sdk.web import SlackResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.retry import Attempt, is_transient
+from bot.slack.ratelimits import RateLimited
 
 
 def test_bolt_still_starts_lazy_listeners_through_the_method_the_queue_replaces() -> None:
@@ -59,6 +60,22 @@ def test_only_failures_a_later_try_may_not_meet_are_retried(error: Exception, tr
     assert is_transient(error) is transient
     assert Attempt(number=1, final=False).will_retry(error) is transient
     assert Attempt(number=4, final=True).will_retry(error) is False
+
+
+@pytest.mark.parametrize(
+    ("error", "is_429"),
+    [
+        (RateLimited("chat.postMessage", 3, "T0TEST"), True),
+        (slack_error(429, "ratelimited"), True),
+        (slack_error(503, "service_unavailable"), False),
+    ],
+)
+def test_a_429_while_the_job_is_young_is_put_back_even_on_its_final_attempt(error: Exception, is_429: bool) -> None:
+    """A 429 is not a failure: the job goes back for its Retry-After (runtime/jobs.py), attempt
+    not counted, so even the final attempt will run again; past DEFER_RATE_LIMITED_FOR it counts."""
+    assert Attempt(number=4, final=True, may_defer=True).will_retry(error) is is_429
+    assert Attempt(number=4, final=True, may_defer=False).will_retry(error) is False
+    assert Attempt(number=1, final=False, may_defer=False).will_retry(error) is True  # a passing failure
 
 
 def test_a_job_acts_with_its_own_workspace_client_kept_for_that_workspace() -> None:

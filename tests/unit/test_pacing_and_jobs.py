@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from unittest.mock import MagicMock
 
+import pytest
+
 from bot.slack.acting import acting_for
 from bot.slack.client import build_client
 from bot.slack.pacing import PostPacer
+from bot.slack.ratelimits import RateLimited, deferring_rate_limits
 from runtime.scheduler import build_scheduler
 from tests.slack_double import BOT_TOKEN, SlackDouble
 
@@ -61,6 +64,55 @@ def test_a_retried_429_takes_a_pacer_slot(slack: SlackDouble) -> None:
 
     assert len(slack.calls_to("chat.postMessage")) == 2
     assert pacer._channel_next[(None, "C1")] == 1.0  # the retry reserved C1's next slot
+
+
+def test_a_429_while_deferring_raises_at_once_and_is_not_retried(slack: SlackDouble) -> None:
+    """In the poster's and the job worker's threads (deferring), a 429 is given back to the caller
+    with its Retry-After instead of being slept out; elsewhere the client still retries it."""
+    client = build_client(BOT_TOKEN, slack.api_url, max_retries=2)
+    slack.fail_next("chat.postMessage", status=429, retry_after=7)
+
+    with acting_for("T0BUSY"), deferring_rate_limits(), pytest.raises(RateLimited) as limited:
+        client.chat_postMessage(channel="C1", text="not now", blocks=[])
+    assert (limited.value.retry_after, limited.value.team_id, limited.value.method) == (
+        7.0,
+        "T0BUSY",
+        "chat.postMessage",
+    )
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    # Not deferring (the web app's acks): slack_sdk sleeps out the Retry-After and tries again.
+    slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    client.chat_postMessage(channel="C1", text="now", blocks=[])
+    assert len(slack.calls_to("chat.postMessage")) == 3
+
+
+def test_a_429_holds_only_its_own_workspace() -> None:
+    fake = FakeTime()
+    pacer = PostPacer(20.0, 1.0, clock=fake.clock, sleep=fake.sleep)
+
+    assert pacer.hold("T0BUSY", 4.0) == 4.0
+    assert (pacer.held_for("T0BUSY"), pacer.held_for("T0QUIET")) == (4.0, 0.0)
+    assert pacer.reserve("C1", "T0BUSY") == 4.0 and pacer.free_at("T0BUSY") == 4.05
+    assert pacer.reserve("C1", "T0QUIET") == 0.0  # another workspace posts at once
+    fake.now = 4.0
+    assert pacer.held_for("T0BUSY") == 0.0
+
+
+def test_one_429_holds_its_channel_and_a_second_the_whole_workspace() -> None:
+    fake = FakeTime()
+    pacer = PostPacer(20.0, 1.0, clock=fake.clock, sleep=fake.sleep)
+
+    assert pacer.rate_limited("T0BUSY", "C1", 2.0) is False  # one refused post: its channel waits
+    assert (pacer.held_for("T0BUSY"), pacer.held_for("T0BUSY", "C1")) == (0.0, 2.0)
+    assert pacer.reserve("C2", "T0BUSY") == 0.0 and pacer.reserve("C1", "T0BUSY") == 2.0
+    fake.now = 1.0
+    assert pacer.rate_limited("T0BUSY", "C3", 3.0) is True  # another while it waits: the workspace's limit
+    assert pacer.held_for("T0BUSY") == 3.0 and pacer.reserve("C4", "T0BUSY") == 4.0
+    assert pacer.reserve("C1", "T0QUIET") == 1.0  # never another workspace
+    fake.now = 10.0
+    assert pacer.rate_limited("T0BUSY", "C5", 1.0) is False  # long after: a channel's again
+    pacer.accepted("T0BUSY")  # a post went through meanwhile: the next 429 is again a channel's
+    assert pacer.rate_limited("T0BUSY", "C6", 1.0) is False and pacer.held_for("T0BUSY") == 0.0
 
 
 def test_each_workspace_has_its_own_slots() -> None:
