@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 import benchlib  # noqa: E402
 from sqlalchemy import Engine, event, func, insert, select, text  # noqa: E402
 
-from bot import digests  # noqa: E402
+from bot.schedules import digests  # noqa: E402
 from bot.schedules.prompt_bank import BUILTIN_PROMPTS  # noqa: E402
 from storage import digests as digest_queries  # noqa: E402
 from storage import schedules as schedule_queries  # noqa: E402
