@@ -68,7 +68,7 @@ class TipDeletion(Base):
     team_id: Mapped[str] = mapped_column(SlackId, primary_key=True)
     request_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     tip_id: Mapped[int]
-    # The tip's number, so `/tip delete 3` again says it was deleted (None: deleted before migration 0021).
+    # The tip's number, so `/tip delete 3` again says it was deleted (0021 gave earlier ones their id, as shown).
     number: Mapped[int | None]
     source: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[str | None] = mapped_column(SlackId)

@@ -1,7 +1,6 @@
 """Tips and questions (migration 0021) and custom prompts (0022) numbered per workspace, on SQLite
-and PostgreSQL: existing
-rows numbered by the migration in id order, and two processes inserting at once never given the
-same number."""
+and PostgreSQL: existing rows keep the number they were shown with (their id), and two processes
+inserting at once are never given the same number."""
 
 from __future__ import annotations
 
@@ -34,47 +33,64 @@ def share(db: Database, team_id: str, text: str) -> Tip:
                               origin_channel_id="C1")  # fmt: skip
 
 
-def test_the_migration_numbers_each_workspaces_rows_in_id_order(db: Database) -> None:
+def numbers_and_ids(db: Database, model: type[Tip] | type[Question], team_id: str) -> list[tuple[int, int]]:
+    with db.snapshot() as session:
+        query = select(model.number, model.id).where(model.team_id == team_id).order_by(model.id)
+        return [(number, row_id) for number, row_id in session.execute(query)]
+
+
+def test_the_migration_keeps_the_numbers_rows_were_shown_with(db: Database) -> None:
+    """Before 0021 a tip or question was shown by its id ("Tip #7"): posts in Slack still say so, so
+    the migration keeps it as its number, and each workspace's counter goes on from its highest."""
     with downgraded(db, "0020"):
-        for text in ("A one", "B one", "A two", "B two", "A three"):
-            old_tip(db, A if text.startswith("A") else B, text)
-        for n, team in enumerate((B, A, B)):
-            old_question(db, team, f"Question {n} of {team}?", f"key{n}")
+        ids = {text: old_tip(db, A if text.startswith("A") else B, text) for text in ("A one", "B one", "A two")}
+        asked = [old_question(db, team, f"Question {n} of {team}?", f"key{n}") for n, team in enumerate((B, A, B))]
         with db.transaction() as session:  # deleted before the migration: its id is a gap, not a number
             session.execute(delete(Tip).where(Tip.text == "A two"))
 
-    assert numbered(db, Tip, A) == [(1, "A one"), (2, "A three")]
-    assert numbered(db, Tip, B) == [(1, "B one"), (2, "B two")]
-    assert numbered(db, Question, B) == [(1, f"Question 0 of {B}?"), (2, f"Question 2 of {B}?")]
-    assert numbered(db, Question, A) == [(1, f"Question 1 of {A}?")]
+    assert numbers_and_ids(db, Tip, A) == [(ids["A one"], ids["A one"])]
+    assert numbers_and_ids(db, Tip, B) == [(ids["B one"], ids["B one"])]
+    assert numbers_and_ids(db, Question, B) == [(asked[0], asked[0]), (asked[2], asked[2])]
+    assert numbers_and_ids(db, Question, A) == [(asked[1], asked[1])]
     with db.snapshot() as session:
         counters = {(c.team_id, c.kind): c.last for c in session.scalars(select(WorkspaceCounter))}
-    assert counters == {(A, "tip"): 2, (B, "tip"): 2, (A, "question"): 1, (B, "question"): 2}
-    # New rows go on from there, per workspace.
-    assert share(db, A, "A four, after the migration").number == 3
+    assert counters == {(A, "tip"): ids["A one"], (B, "tip"): ids["B one"], (A, "question"): asked[1],
+                        (B, "question"): asked[2]}  # fmt: skip
+    # New rows go on from there, per workspace; a workspace with none yet starts at 1.
+    assert share(db, A, "A four, after the migration").number == ids["A one"] + 1
     assert share(db, "T0NEW", "A new workspace's first tip").number == 1
 
 
-def test_the_migration_numbers_each_workspaces_custom_prompts_in_id_order(db: Database) -> None:
+def test_an_old_posts_number_still_names_its_tip_after_the_migration(db: Database) -> None:
+    with downgraded(db, "0020"):
+        old_tip(db, B, "B one")
+        shown = old_tip(db, A, "A one")  # its post in Slack says "Tip #<shown>" (the id, before 0021)
+    for n in range(shown + 1):  # A shares more tips after the upgrade
+        share(db, A, f"new tip {n}")
+    with db.snapshot() as session:
+        named = session.scalars(select(Tip).where(Tip.team_id == A, Tip.number == shown)).one()
+    assert named.text == "A one", f"Tip #{shown} (old post of 'A one') now names {named.text!r}"
+
+
+def test_the_migration_keeps_the_numbers_custom_prompts_were_listed_with(db: Database) -> None:
+    made = (("A one", A, False), ("B one", B, False), ("A two", A, True), ("B two", B, False), ("A three", A, False))
     with downgraded(db, "0021"):
-        for text, team, removed in (("A one", A, False), ("B one", B, False), ("A two", A, True),
-                                    ("B two", B, False), ("A three", A, False)):  # fmt: skip
-            old_prompt(db, team, text, removed)
+        ids = [old_prompt(db, team, text, removed) for text, team, removed in made]
 
     with db.snapshot() as session:
         query = select(CustomPrompt.team_id, CustomPrompt.number, CustomPrompt.text).order_by(CustomPrompt.id)
         rows = [tuple(row) for row in session.execute(query)]
         counters = {c.team_id: c.last for c in session.scalars(select(WorkspaceCounter).filter_by(kind="prompt"))}
-    # A removed prompt keeps its number: an old listing named it, and the number is not given again.
-    assert rows == [(A, 1, "A one"), (B, 1, "B one"), (A, 2, "A two"), (B, 2, "B two"), (A, 3, "A three")]
-    assert counters == {A: 3, B: 2}
+    # A removed prompt keeps its number too: an old listing named it, and the number is not given again.
+    assert rows == [(team, row_id, text) for (text, team, _), row_id in zip(made, ids, strict=True)]
+    assert counters == {A: ids[4], B: ids[3]}
     with db.transaction() as session:  # new prompts go on from there, per workspace
-        assert prompts.add(session, A, "A four, after the migration", "U1").number == 4
+        assert prompts.add(session, A, "A four, after the migration", "U1").number == ids[4] + 1
         assert prompts.add(session, "T0NEW", "A new workspace's first prompt", "U1").number == 1
-        assert prompts.remove(session, B, 1) and not prompts.remove(session, B, 1)
+        assert prompts.remove(session, B, ids[1]) and not prompts.remove(session, B, ids[1])
     with db.snapshot() as session:
         assert [p.text for p in prompts.custom(session, B)] == ["B two"]
-        assert [p.number for p in prompts.custom(session, A)] == [1, 3, 4]
+        assert [p.number for p in prompts.custom(session, A)] == [ids[0], ids[4], ids[4] + 1]
 
 
 def test_numbers_are_never_given_twice_even_after_the_highest_is_deleted(db: Database) -> None:
