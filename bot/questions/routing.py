@@ -6,6 +6,8 @@
   each person is recorded (unique per question) before their DM, the DM is marked as being sent,
   and carries metadata naming the question: a run that takes over a stalled routing (its holder died;
   the lease ran out) looks for the post and for each DM marked as being sent before sending again.
+  A Slack 429 in a job (RateLimited) ends the run's lease as it passes: the job's rerun, after the
+  Retry-After, takes the routing over at once (route, top_up) rather than skipping it.
   A DM that can't be opened skips that person and asks the next.
 - Before each wave but the ask's own (checked just then), and each *Not me*'s next person, its
   channel is asked about again (privacy.py): one that turned private closes the question, the asker
@@ -16,7 +18,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from bot.notices import post_failure
 from bot.questions import blocks
@@ -25,6 +29,7 @@ from bot.questions.privacy import Reach, reach_of, turn_off_private_channel
 from bot.questions.rules import CLOSED, OPEN_STATES, add_working_hours
 from bot.services import Services
 from bot.slack.conversations import open_group
+from bot.slack.ratelimits import RateLimited
 from bot.slack.results import Failed, Posted
 from storage import questions as queries
 from storage import tips as tip_queries
@@ -54,9 +59,39 @@ class Router:
         (or it was never in `from_states`). `checked`: its channel was found public just now (the
         ask's own check); otherwise Slack is asked again (*Still need help* comes any time later)."""
         now = self.services.clock()
+        lease = now + LEASE
         with self.services.db.transaction() as session:
-            taken = queries.move(session, question_id, from_states, state="routing", wave=1, lease_until=now + LEASE)
-        return self.continue_routing(question_id, resuming=False, checked=checked) if taken else None
+            taken = queries.move(session, question_id, from_states, state="routing", wave=1, lease_until=lease)
+        if not taken:
+            return self._take_over(question_id, now, lease, checked=checked)
+        with self._given_back_on_429(question_id, lease):
+            return self.continue_routing(question_id, resuming=False, checked=checked)
+
+    def _take_over(self, question_id: int, now: datetime, lease: datetime, *, checked: bool = False) -> Question | None:
+        """A routing whose lease ran out: its holder died, or (in a job) a 429 gave it back for the
+        job's rerun (`_given_back_on_429`). Resumed here as the keeper would (the post and the DMs
+        sent are found by their metadata); None when another run holds it."""
+        with self.services.db.transaction() as session:
+            taken = queries.resume_stalled(session, question_id, "routing", now, lease)
+        if not taken:
+            return None
+        log.info("question=%s: resuming a routing given back or stalled", question_id)
+        with self._given_back_on_429(question_id, lease):
+            return self.continue_routing(question_id, resuming=True, checked=checked)
+
+    @contextmanager
+    def _given_back_on_429(self, question_id: int, lease: datetime) -> Iterator[None]:
+        """Slack's 429 in a job (RateLimited) puts the job back in the queue for the Retry-After: the
+        routing's lease (still this run's) ends now, so the rerun takes it over at once, rather
+        than finding it in hand and doing nothing until the lease runs out."""
+        try:
+            yield
+        except RateLimited:
+            with self.services.db.transaction() as session:
+                queries.move(
+                    session, question_id, ("routing",), Question.lease_until == lease, lease_until=self.services.clock()
+                )
+            raise
 
     def continue_routing(self, question_id: int, *, resuming: bool, checked: bool = False) -> Question | None:
         """The rest of a routing held by this run: the post, the wave's DMs, then waiting. Its
@@ -203,13 +238,16 @@ class Router:
     def top_up(self, question_id: int) -> None:
         """Someone said *Not me*: ask the next person in the question's current wave (its deadline stays)."""
         now = self.services.clock()
+        lease = now + LEASE
         with self.services.db.transaction() as session:
-            taken = queries.move(session, question_id, ("waiting",), state="routing", lease_until=now + LEASE)
-        if not taken:
-            return  # routing in hand elsewhere, or the question is past asking
+            taken = queries.move(session, question_id, ("waiting",), state="routing", lease_until=lease)
+        if not taken:  # the rerun of a job a 429 stopped takes its routing over; else in hand elsewhere,
+            self._take_over(question_id, now, lease)  # or the question is past asking
+            return
         question = self.load(question_id)
-        if question is not None and self.may_reach_more(question):
-            self._fill_wave(question, question.wave)
+        with self._given_back_on_429(question_id, lease):
+            if question is not None and self.may_reach_more(question):
+                self._fill_wave(question, question.wave)
         with self.services.db.transaction() as session:  # (closed meanwhile if its channel is private now)
             queries.move(session, question_id, ("routing",), state="waiting", lease_until=None)
         self.refresh_post(question_id)
