@@ -66,6 +66,10 @@ PUBLIC_CHANNELS_TTL = 60.0
 HOLD_IN_RUN_SECONDS = 30.0
 
 
+class StillHeld(RateLimited):
+    """Not sent: the channel (or workspace) is still held after an earlier 429 (not a new one)."""
+
+
 @dataclass(frozen=True)
 class PostingSettings:
     grace: timedelta = timedelta(hours=12)
@@ -290,8 +294,11 @@ class ScheduledPoster:
     ) -> Delivered:
         """Slack answered 429: hold the channel's slots for the Retry-After, or the workspace's
         (bot/slack/pacing.py), and put the post back, its attempt (if made) not counted. No thread
-        waits: the other posts go on in their lanes (the other workspaces' always)."""
-        self.pacer.rate_limited(team_id, channel_id, limited.retry_after)
+        waits: the other posts go on in their lanes (the other workspaces' always). A hold still
+        running (`StillHeld`, raised before asking Slack) is not a new 429: counted again, it would
+        make one refusal of a channel hold its whole workspace."""
+        if not isinstance(limited, StillHeld):
+            self.pacer.rate_limited(team_id, channel_id, limited.retry_after)
         if in_lane and limited.retry_after <= HOLD_IN_RUN_SECONDS:
             delivered = self.record.rate_limited(post_id, None, attempted=attempted)
         else:  # the first tick after the Retry-After takes it over
@@ -365,7 +372,7 @@ class ScheduledPoster:
         if slot is None:
             if (wait := self.pacer.held_for(team_id, channel_id)) > 0:
                 # Held after a 429: not waited out in this (a job's) thread.
-                raise RateLimited("chat.postMessage", wait, team_id)
+                raise StillHeld("chat.postMessage", wait, team_id)
             self.pacer.wait(channel_id)
         else:
             self.pacer.sleep_until(slot)

@@ -160,3 +160,21 @@ def test_a_held_post_waits_beside_its_lane_while_the_lanes_other_channels_go_on(
     assert max(slot for post_id, slot in handed if post_id != 0) < 0.3  # nobody waited for C0's hold
     assert handed[-1][1] >= 0.5  # and not before its Retry-After
     assert sum(1 for future in lanes.futures if future.result().held) == 1
+
+
+def test_posting_now_on_a_held_channel_is_not_a_second_429(installed: World, db: Database, clock: FakeClock) -> None:
+    """A post asked for now on a channel held after one 429 is put back without asking Slack; that
+    is not Slack refusing again, so the workspace's other channels are not held."""
+    prompts_everywhere(installed, clock)
+    poster, _ = build_schedulers(installed.settings, db=db, clock=clock, installations=installed.installations)
+    beat_by_hand(poster.heartbeat)
+    poster.pacer.rate_limited(TEAM_ID, A_CHANNELS[0], 5.0)  # Slack refused one post there
+    try:
+        delivered = poster.post_now(TEAM_ID, A_CHANNELS[0], "prompt", "U4")
+    finally:
+        poster.release_leadership()
+    assert delivered.status == Delivery.RETRYING
+    assert not [call for call in installed.a.calls if call.method == "chat.postMessage"], "asked Slack while held"
+    assert poster.pacer.held_for(TEAM_ID, A_CHANNELS[0]) > 0
+    assert poster.pacer.held_for(TEAM_ID) == 0, "one 429 held the whole workspace"
+    assert poster.pacer.held_for(TEAM_ID, A_CHANNELS[1]) == 0
