@@ -162,6 +162,35 @@ def test_a_held_post_waits_beside_its_lane_while_the_lanes_other_channels_go_on(
     assert sum(1 for future in lanes.futures if future.result().held) == 1
 
 
+def test_a_held_channels_next_post_waits_aside_without_holding_the_lanes_other_channels() -> None:
+    """A lane with a second post for the held channel (a prompt and a digest, say): that post takes
+    no slot while the hold runs (one at the hold's end would push the workspace's next slots past
+    it, and the lane's other channels would wait as long), and it goes out after the held one."""
+    pacer = PostPacer(50.0, 0.01)  # channel pacing negligible: only the 429 hold matters
+    handed: list[tuple[int, float]] = []
+
+    def submit(post_id: int, team_id: str, slot: float) -> Future[Delivered]:
+        handed.append((post_id, slot - started))
+        refused = post_id == 0 and [p for p, _ in handed].count(0) == 1
+        if refused:
+            pacer.rate_limited(team_id, "C0", 0.5)
+        done: Future[Delivered] = Future()
+        done.set_result(Delivered(post_id, Delivery.RETRYING if refused else Delivery.POSTED, held=refused))
+        return done
+
+    lanes = Lanes(pacer, submit, threads=1)
+    started = pacer.now()
+    for n, channel in enumerate(["C0", "C0", "C2", "C3", "C4"]):
+        lanes.add(n, "T0BUSY", channel)
+    lanes.close()
+    lanes.dispatch()
+
+    slots = {post_id: slot for post_id, slot in handed if post_id in (2, 3, 4)}
+    assert max(slots.values()) < 0.3, f"the other channels' slots {slots} waited for C0's hold"
+    assert [post_id for post_id, _ in handed][-2:] == [0, 1]  # C0's, in their order, after the hold
+    assert min(slot for post_id, slot in handed[-2:]) >= 0.5
+
+
 def test_posting_now_on_a_held_channel_is_not_a_second_429(installed: World, db: Database, clock: FakeClock) -> None:
     """A post asked for now on a channel held after one 429 is put back without asking Slack; that
     is not Slack refusing again, so the workspace's other channels are not held."""
