@@ -12,7 +12,9 @@ A post that met a 429 comes back `held` (bot/schedules/posting.py): its channel'
 workspace's) are held until the Retry-After has passed, and the post waits beside its lane until
 then, to be handed to a thread again before the lane's next. Its thread is given back at once: no
 thread waits out a Retry-After, and the lane's other channels go on meanwhile. The lane's later
-posts for a held channel wait beside it too, taking no slot until the hold has passed.
+posts for a held channel wait beside it too, taking no slot until the hold has passed. A hold
+longer than the run waits for (`horizon`) leaves the held workspace's (or channel's) posts to a
+later tick (`leave`), so the run returns.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from itertools import count
 from typing import Generic, TypeVar
 
@@ -33,10 +35,20 @@ Post = TypeVar("Post")  # what the poster needs of a claimed post (its id, and w
 
 
 class Lanes(Generic[Post]):
-    def __init__(self, pacer: PostPacer, submit: Callable[[Post, str, float], Future[Delivered]], threads: int) -> None:
-        # `submit(post, workspace, slot)` delivers one post in a poster thread, at its reserved slot.
+    def __init__(
+        self,
+        pacer: PostPacer,
+        submit: Callable[[Post, str, float], Future[Delivered]],
+        threads: int,
+        leave: Callable[[Post, str, float], Future[Delivered]] | None = None,
+        horizon: float = float("inf"),
+    ) -> None:
+        # `submit(post, workspace, slot)` delivers one post in a poster thread, at its reserved slot;
+        # `leave(post, workspace, seconds)` leaves it to a later tick: its workspace (or channel) is
+        # held for `seconds`, more than the `horizon` this run waits for a hold.
         self.pacer = pacer
         self._submit = submit
+        self._leave, self._horizon = leave, horizon
         # Slots are taken only for posts a thread can make at once: queued behind busy threads, they
         # would go out late and together, over Slack's limit.
         self._threads_free = threading.Semaphore(threads)
@@ -71,6 +83,7 @@ class Lanes(Generic[Post]):
                 waiting = False  # a lane whose slot is free, waiting for a thread
                 for team_id, lane in self._lanes.items():  # (a held post came from its workspace's lane)
                     now = self.pacer.now()
+                    self._leave_long_holds(team_id, lane)
                     self._set_aside_held_channels(team_id, lane, now)
                     held = self._held.get(team_id, [])
                     if not lane and not held:
@@ -100,6 +113,27 @@ class Lanes(Generic[Post]):
                 if self._closed and wake is None and not waiting and not self._in_flight:
                     return
                 self._changed.wait(None if wake is None else max(wake - self.pacer.now(), 0.0))
+
+    def _leave_long_holds(self, team_id: str, lane: deque[tuple[int, Post, str]]) -> None:
+        """Posts whose workspace (or channel) is held longer than this run waits are left to a later
+        tick, not waited for here: the run would last the whole Retry-After."""
+        if self._leave is None:
+            return
+        leaving: list[tuple[Post, float]] = []
+        while lane and (wait := self.pacer.held_for(team_id, lane[0][2])) > self._horizon:
+            leaving.append((lane.popleft()[1], wait))
+        held = self._held.get(team_id, [])
+        kept = []
+        for entry in held:
+            if (wait := self.pacer.held_for(team_id, entry[3])) > self._horizon:
+                leaving.append((entry[2], wait))
+            else:
+                kept.append(entry)
+        if len(kept) < len(held):
+            heapify(kept)
+            self._held[team_id] = kept
+        for post, wait in leaving:
+            self.futures.append(self._leave(post, team_id, wait))
 
     def _set_aside_held_channels(self, team_id: str, lane: deque[tuple[int, Post, str]], now: float) -> None:
         """The lane's next posts for a channel held after a 429 wait beside the lane with its held

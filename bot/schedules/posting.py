@@ -150,6 +150,8 @@ class ScheduledPoster:
                     self._deliver_safely, post[0], slot, team_id, post[1], in_lane=True
                 ),
                 threads=self.settings.workers,
+                leave=lambda post, team_id, wait: pool.submit(self._leave_for_later, post[0], team_id, wait),
+                horizon=HOLD_IN_RUN_SECONDS,
             )
             dispatcher = threading.Thread(target=lanes.dispatch, name="poster-lanes", daemon=True)
             dispatcher.start()
@@ -310,6 +312,21 @@ class ScheduledPoster:
             "then posted in this run" if delivered.held else "then retried by a later tick",
         )  # fmt: skip
         return delivered
+
+    def _leave_for_later(self, post_id: int, team_id: str, wait: float) -> Delivered:
+        """A claimed post whose workspace (or channel) is held after a 429 for longer than this run
+        waits: not asked of Slack, left (unclaimed) to the first tick after the hold, as the post
+        that met the 429 is, so that the run returns and the other workspaces' next ticks go on."""
+        try:
+            until = self.clock() + timedelta(seconds=wait)
+            delivered = self.record.rate_limited(post_id, until, attempted=False)
+            log.info("post %s team=%s left to a later tick: its workspace is held %.1f s", post_id, team_id, wait)
+            return delivered
+        except Exception:  # its lease runs out, and a later tick takes it over
+            log.exception("scheduled post %s: leaving it to a later tick could not be recorded", post_id)
+            return Delivered(post_id, Delivery.RETRYING, "unrecorded")
+        finally:
+            self.heartbeat.release(queries.renew_posts, post_id)
 
     def _deliver(
         self,
