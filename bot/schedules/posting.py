@@ -66,6 +66,10 @@ PUBLIC_CHANNELS_TTL = 60.0
 HOLD_IN_RUN_SECONDS = 30.0
 
 
+class StillHeld(RateLimited):
+    """Not sent: the channel (or workspace) is still held after an earlier 429 (not a new one)."""
+
+
 @dataclass(frozen=True)
 class PostingSettings:
     grace: timedelta = timedelta(hours=12)
@@ -146,6 +150,8 @@ class ScheduledPoster:
                     self._deliver_safely, post[0], slot, team_id, post[1], in_lane=True
                 ),
                 threads=self.settings.workers,
+                leave=lambda post, team_id, wait: pool.submit(self._leave_for_later, post[0], team_id, wait),
+                horizon=HOLD_IN_RUN_SECONDS,
             )
             dispatcher = threading.Thread(target=lanes.dispatch, name="poster-lanes", daemon=True)
             dispatcher.start()
@@ -290,8 +296,11 @@ class ScheduledPoster:
     ) -> Delivered:
         """Slack answered 429: hold the channel's slots for the Retry-After, or the workspace's
         (bot/slack/pacing.py), and put the post back, its attempt (if made) not counted. No thread
-        waits: the other posts go on in their lanes (the other workspaces' always)."""
-        self.pacer.rate_limited(team_id, channel_id, limited.retry_after)
+        waits: the other posts go on in their lanes (the other workspaces' always). A hold still
+        running (`StillHeld`, raised before asking Slack) is not a new 429: counted again, it would
+        make one refusal of a channel hold its whole workspace."""
+        if not isinstance(limited, StillHeld):
+            self.pacer.rate_limited(team_id, channel_id, limited.retry_after)
         if in_lane and limited.retry_after <= HOLD_IN_RUN_SECONDS:
             delivered = self.record.rate_limited(post_id, None, attempted=attempted)
         else:  # the first tick after the Retry-After takes it over
@@ -303,6 +312,21 @@ class ScheduledPoster:
             "then posted in this run" if delivered.held else "then retried by a later tick",
         )  # fmt: skip
         return delivered
+
+    def _leave_for_later(self, post_id: int, team_id: str, wait: float) -> Delivered:
+        """A claimed post whose workspace (or channel) is held after a 429 for longer than this run
+        waits: not asked of Slack, left (unclaimed) to the first tick after the hold, as the post
+        that met the 429 is, so that the run returns and the other workspaces' next ticks go on."""
+        try:
+            until = self.clock() + timedelta(seconds=wait)
+            delivered = self.record.rate_limited(post_id, until, attempted=False)
+            log.info("post %s team=%s left to a later tick: its workspace is held %.1f s", post_id, team_id, wait)
+            return delivered
+        except Exception:  # its lease runs out, and a later tick takes it over
+            log.exception("scheduled post %s: leaving it to a later tick could not be recorded", post_id)
+            return Delivered(post_id, Delivery.RETRYING, "unrecorded")
+        finally:
+            self.heartbeat.release(queries.renew_posts, post_id)
 
     def _deliver(
         self,
@@ -365,7 +389,7 @@ class ScheduledPoster:
         if slot is None:
             if (wait := self.pacer.held_for(team_id, channel_id)) > 0:
                 # Held after a 429: not waited out in this (a job's) thread.
-                raise RateLimited("chat.postMessage", wait, team_id)
+                raise StillHeld("chat.postMessage", wait, team_id)
             self.pacer.wait(channel_id)
         else:
             self.pacer.sleep_until(slot)

@@ -98,6 +98,11 @@ class PostPacer:
                 until = max(until, self._channel_held.get((team_id, channel_id), float("-inf")))
             return max(until - self._clock(), 0.0)
 
+    def channel_held_until(self, team_id: str | None, channel_id: str) -> float:
+        """When this channel's own hold after a 429 ends (its workspace's aside; past: not held)."""
+        with self._lock:
+            return self._channel_held.get((team_id, channel_id), float("-inf"))
+
     def channel_free_at(self, team_id: str | None, channel_id: str) -> float:
         """When this channel's next slot is free (its workspace's aside)."""
         with self._lock:

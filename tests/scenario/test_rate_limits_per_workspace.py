@@ -16,8 +16,10 @@ from concurrent.futures import Future
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from bot.schedules import posting
 from bot.schedules.kinds import Delivery
 from bot.schedules.lanes import Lanes
 from bot.schedules.results import Delivered
@@ -160,3 +162,82 @@ def test_a_held_post_waits_beside_its_lane_while_the_lanes_other_channels_go_on(
     assert max(slot for post_id, slot in handed if post_id != 0) < 0.3  # nobody waited for C0's hold
     assert handed[-1][1] >= 0.5  # and not before its Retry-After
     assert sum(1 for future in lanes.futures if future.result().held) == 1
+
+
+def test_a_held_channels_next_post_waits_aside_without_holding_the_lanes_other_channels() -> None:
+    """A lane with a second post for the held channel (a prompt and a digest, say): that post takes
+    no slot while the hold runs (one at the hold's end would push the workspace's next slots past
+    it, and the lane's other channels would wait as long), and it goes out after the held one."""
+    pacer = PostPacer(50.0, 0.01)  # channel pacing negligible: only the 429 hold matters
+    handed: list[tuple[int, float]] = []
+
+    def submit(post_id: int, team_id: str, slot: float) -> Future[Delivered]:
+        handed.append((post_id, slot - started))
+        refused = post_id == 0 and [p for p, _ in handed].count(0) == 1
+        if refused:
+            pacer.rate_limited(team_id, "C0", 0.5)
+        done: Future[Delivered] = Future()
+        done.set_result(Delivered(post_id, Delivery.RETRYING if refused else Delivery.POSTED, held=refused))
+        return done
+
+    lanes = Lanes(pacer, submit, threads=1)
+    started = pacer.now()
+    for n, channel in enumerate(["C0", "C0", "C2", "C3", "C4"]):
+        lanes.add(n, "T0BUSY", channel)
+    lanes.close()
+    lanes.dispatch()
+
+    slots = {post_id: slot for post_id, slot in handed if post_id in (2, 3, 4)}
+    assert max(slots.values()) < 0.3, f"the other channels' slots {slots} waited for C0's hold"
+    assert [post_id for post_id, _ in handed][-2:] == [0, 1]  # C0's, in their order, after the hold
+    assert min(slot for post_id, slot in handed[-2:]) >= 0.5
+
+
+def test_a_retry_after_longer_than_a_run_waits_leaves_the_workspaces_posts_to_a_later_tick(
+    installed: World, db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A's Retry-After is longer than a run waits for (HOLD_IN_RUN_SECONDS): the refused posts and
+    A's others still in its lane are left to the first tick after it, not waited for in this run
+    (which would hold every workspace's next tick as long: one tick runs at a time). Each goes out
+    once, at that later tick."""
+    monkeypatch.setattr(posting, "HOLD_IN_RUN_SECONDS", 1.0)  # stands for 30 s; A's Retry-After for > 30 s
+    prompts_everywhere(installed, clock)
+    poster, _ = build_schedulers(installed.settings, db=db, clock=clock, installations=installed.installations)
+    beat_by_hand(poster.heartbeat)
+    clock.now = MONDAY_0730 + timedelta(minutes=30, seconds=5)
+    installed.a.rate_limit("chat.postMessage", A_HELD)
+    start = time.monotonic()
+    try:
+        report = poster.run_due()
+        took = time.monotonic() - start
+        assert took < A_HELD - 1, f"the run took {took:.1f} s: it waited out A's {A_HELD} s Retry-After"
+        assert (report.claimed, report.posted, report.retrying) == (36, 20, 16)
+        assert [len(prompt_posts(installed.b, channel)) for channel in B_CHANNELS] == [1] * len(B_CHANNELS)
+        assert not any(prompt_posts(installed.a, channel) for channel in A_CHANNELS)
+
+        time.sleep(max(A_HELD - (time.monotonic() - start), 0) + 0.2)  # the Retry-After has passed
+        clock.now += timedelta(minutes=1)  # the next tick
+        later = poster.run_due()
+    finally:
+        poster.release_leadership()
+    assert (later.claimed, later.posted, later.retrying) == (16, 16, 0)
+    assert [len(prompt_posts(installed.a, channel)) for channel in A_CHANNELS] == [1] * len(A_CHANNELS)
+    assert [len(prompt_posts(installed.b, channel)) for channel in B_CHANNELS] == [1] * len(B_CHANNELS)
+
+
+def test_posting_now_on_a_held_channel_is_not_a_second_429(installed: World, db: Database, clock: FakeClock) -> None:
+    """A post asked for now on a channel held after one 429 is put back without asking Slack; that
+    is not Slack refusing again, so the workspace's other channels are not held."""
+    prompts_everywhere(installed, clock)
+    poster, _ = build_schedulers(installed.settings, db=db, clock=clock, installations=installed.installations)
+    beat_by_hand(poster.heartbeat)
+    poster.pacer.rate_limited(TEAM_ID, A_CHANNELS[0], 5.0)  # Slack refused one post there
+    try:
+        delivered = poster.post_now(TEAM_ID, A_CHANNELS[0], "prompt", "U4")
+    finally:
+        poster.release_leadership()
+    assert delivered.status == Delivery.RETRYING
+    assert not [call for call in installed.a.calls if call.method == "chat.postMessage"], "asked Slack while held"
+    assert poster.pacer.held_for(TEAM_ID, A_CHANNELS[0]) > 0
+    assert poster.pacer.held_for(TEAM_ID) == 0, "one 429 held the whole workspace"
+    assert poster.pacer.held_for(TEAM_ID, A_CHANNELS[1]) == 0
